@@ -1,0 +1,159 @@
+"""The engine's error tree.
+
+Every error a user can cause is an `EngineError` with a message fit to show as is:
+the CLI prints `str(error)` on one line and exits non-zero, the HTTP API (later)
+maps the class to a status code.
+
+    EngineError
+    ├── DefinitionError             a workflow file is declared wrongly (lists every problem)
+    ├── InvalidInputError(ValueError)
+    │   ├── InvalidDataError        event data missing, mistyped or not allowed
+    │   └── InvalidTimeError        a time that does not parse, lies in the future or
+    │                               before the case's last entry
+    ├── NotFoundError(LookupError)
+    │   ├── CaseNotFoundError
+    │   ├── WorkflowNotFoundError
+    │   └── UserNotFoundError
+    ├── NotAllowedError
+    │   ├── TransitionNotAllowedError   event not allowed in the case's state
+    │   ├── RoleNotAllowedError         the actor has none of the roles the event needs
+    │   └── GuardRejectedError          a named guard refused, with its reason
+    ├── ConflictError
+    │   ├── ConcurrentUpdateError   someone else changed the case first
+    │   └── DuplicateError          a case number or user that already exists
+    └── StorageError                the database failed; the driver error is __cause__
+        └── SchemaError             the database is not initialised or not up to date
+
+Storage errors are defined here and raised by `storage`, so the engine and the
+CLI catch them without importing `storage`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class EngineError(Exception):
+    """Base of every error sagsflow reports to a user."""
+
+
+class DefinitionError(EngineError):
+    """A workflow declaration is invalid; `problems` lists each one with its place."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        noun = "problem" if len(self.problems) == 1 else "problems"
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"invalid workflow {source} ({len(self.problems)} {noun}):\n{lines}")
+
+
+class InvalidInputError(EngineError, ValueError):
+    """Input that does not fit what is declared."""
+
+
+class InvalidDataError(InvalidInputError):
+    """Event data missing, of the wrong type or with a value not allowed."""
+
+
+class InvalidTimeError(InvalidInputError):
+    """A time or date that does not parse or is not allowed here."""
+
+
+class NotFoundError(EngineError, LookupError):
+    """Something named does not exist."""
+
+
+class CaseNotFoundError(NotFoundError):
+    def __init__(self, number: str) -> None:
+        self.number = number
+        super().__init__(f"no case {number!r}")
+
+
+class WorkflowNotFoundError(NotFoundError):
+    def __init__(self, name: str, version: int | None = None, known: Sequence[str] = ()) -> None:
+        self.name = name
+        self.version = version
+        what = f"{name!r} version {version}" if version is not None else repr(name)
+        hint = f"; known: {', '.join(known)}" if known else ""
+        super().__init__(f"no workflow {what}{hint}")
+
+
+class UserNotFoundError(NotFoundError):
+    def __init__(self, user_id: str) -> None:
+        self.user_id = user_id
+        super().__init__(f"no user {user_id!r} (add one with 'sagsflow user add')")
+
+
+class NotAllowedError(EngineError):
+    """The request is understood but not allowed."""
+
+
+class TransitionNotAllowedError(NotAllowedError):
+    """The event is not allowed in the case's current state."""
+
+    def __init__(self, number: str, state: str, event: str, allowed: Sequence[str]) -> None:
+        self.number = number
+        self.state = state
+        self.event = event
+        self.allowed = tuple(allowed)
+        options = ", ".join(repr(a) for a in self.allowed) if self.allowed else "none"
+        super().__init__(
+            f"case {number} cannot {event!r} from state {state!r}; allowed now: {options}"
+        )
+
+
+class RoleNotAllowedError(NotAllowedError):
+    """The actor holds none of the roles the event is declared for."""
+
+    def __init__(
+        self, actor: str, roles: Sequence[str], event: str, allowed: Sequence[str]
+    ) -> None:
+        self.actor = actor
+        self.roles = tuple(roles)
+        self.event = event
+        self.allowed = tuple(allowed)
+        held = ", ".join(self.roles) or "no role"
+        super().__init__(
+            f"user {actor!r} ({held}) may not {event!r}; "
+            f"allowed roles: {', '.join(self.allowed)}"
+        )
+
+
+class GuardRejectedError(NotAllowedError):
+    """A named guard refused the event."""
+
+    def __init__(self, guard: str, reason: str) -> None:
+        self.guard = guard
+        self.reason = reason
+        super().__init__(f"{reason} (rule {guard!r})")
+
+
+class ConflictError(EngineError):
+    """The request conflicts with what is already recorded."""
+
+
+class ConcurrentUpdateError(ConflictError):
+    """Someone else changed the case between read and write."""
+
+    def __init__(self, number: str, expected: int, actual: int | None = None) -> None:
+        self.number = number
+        self.expected = expected
+        self.actual = actual
+        now = f" (it is now at version {actual})" if actual is not None else ""
+        super().__init__(
+            f"case {number} was changed by another update since version {expected}{now}; "
+            "nothing was written: reload the case and try again"
+        )
+
+
+class DuplicateError(ConflictError):
+    """A unique thing (case number, user id) already exists."""
+
+
+class StorageError(EngineError):
+    """The database failed; the driver's error is the `__cause__`."""
+
+
+class SchemaError(StorageError):
+    """The database has no sagsflow schema, or an outdated one."""
