@@ -1,0 +1,96 @@
+"""The storage protocol the engine needs and `storage/` implements.
+
+A `CaseStore` hands out transactions; everything written in one transaction is
+committed together or not at all. Implementations raise the engine's errors:
+`CaseNotFoundError`, `ConcurrentUpdateError` (an update whose expected version
+is stale, or a second audit entry with the same (case, seq)), `DuplicateError`,
+and `StorageError` for anything else, with the driver error as `__cause__`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from engine.records import (
+    AuditEntry,
+    AuditFilter,
+    Case,
+    CaseFilter,
+    Document,
+    JsonDict,
+    User,
+)
+
+
+class CaseTransaction(Protocol):
+    def next_case_number(self, year: int) -> str:
+        """Allocate the next number of `year`: unique and gap-free under concurrency."""
+        ...
+
+    def reserve_case_number(self, number: str) -> None:
+        """Claim an imported number; later allocations of its year go above it.
+
+        Raises:
+            DuplicateError: a case with that number exists.
+        """
+        ...
+
+    def add_case(self, case: Case) -> Case:
+        """Insert a new case; returns it with its id."""
+        ...
+
+    def get_case(self, number: str, *, for_update: bool = False) -> Case:
+        """Raises CaseNotFoundError."""
+        ...
+
+    def update_case(self, case: Case, *, expected_version: int) -> None:
+        """Write `case` if the stored version is still `expected_version`.
+
+        Raises:
+            ConcurrentUpdateError: someone else updated it first.
+        """
+        ...
+
+    def append_audit(self, entry: AuditEntry) -> None: ...
+
+    def add_document(self, document: Document) -> None: ...
+
+    def history(self, case_id: int) -> Sequence[AuditEntry]: ...
+
+    def documents(self, case_id: int) -> Sequence[Document]: ...
+
+    def list_cases(self, selection: CaseFilter) -> Sequence[Case]: ...
+
+    def audit_entries(self, selection: AuditFilter) -> Iterator[AuditEntry]:
+        """Matching entries in order of case, then seq; streamed."""
+        ...
+
+    def add_user(self, user: User) -> None:
+        """Raises DuplicateError."""
+        ...
+
+    def get_user(self, user_id: str) -> User | None: ...
+
+    def list_users(self) -> Sequence[User]: ...
+
+    def record_workflow(self, name: str, version: int, digest: str, text: str) -> str:
+        """Remember a declaration; returns the digest stored for (name, version)."""
+        ...
+
+    def workflow_text(self, name: str, version: int) -> str | None:
+        """The declaration recorded for (name, version), if any."""
+        ...
+
+    def record_calendar(self, calendar_id: str, spec: JsonDict) -> None:
+        """Remember the rules behind a calendar id (idempotent)."""
+        ...
+
+
+class CaseStore(Protocol):
+    def transaction(
+        self, *, write: bool = True
+    ) -> AbstractContextManager[CaseTransaction]:
+        """A unit of work; commits on normal exit, rolls back on an exception."""
+        ...

@@ -1,0 +1,135 @@
+"""The values that cross the storage boundary.
+
+Frozen dataclasses: storage maps its rows to and from these, so no ORM object
+ever leaves `storage/`. Instants are timezone-aware UTC; deadlines and document
+dates are local dates (Europe/Copenhagen). Data values are JSON-ready (dates as
+ISO strings), exactly as they are stored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+JsonDict = dict[str, Any]
+
+CASE_NUMBER = re.compile(r"^(?P<year>\d{4})-(?P<seq>\d{7,})$")
+
+
+def format_case_number(year: int, seq: int) -> str:
+    """`2024-0283489`: the year and a sequence of at least 7 digits."""
+    return f"{year:04d}-{seq:07d}"
+
+
+def parse_case_number(number: str) -> tuple[int, int]:
+    """Split a case number into (year, sequence).
+
+    Raises:
+        ValueError: not of the form YYYY-NNNNNNN.
+    """
+    match = CASE_NUMBER.match(number)
+    if match is None:
+        raise ValueError(f"{number!r} is not a case number (YYYY-NNNNNNN)")
+    return int(match["year"]), int(match["seq"])
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Party:
+    """Someone the case concerns or involves, by role: the authority, the citizen."""
+
+    role: str
+    name: str
+    email: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class User:
+    """A person (or the system) who acts on cases, by internal id."""
+
+    id: str
+    roles: tuple[str, ...]
+    email: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Case:
+    """A case as stored: where it is, its deadline and its data."""
+
+    id: int | None = None
+    number: str
+    workflow: str
+    workflow_version: int
+    title: str
+    state: str
+    version: int  # bumped by every transition; the audit entry's seq
+    parties: tuple[Party, ...] = ()
+    data: JsonDict = field(default_factory=dict)
+    due: date | None = None
+    calendar: str | None = None  # the calendar id that computed `due`
+    chase_position: int = 0  # ladder rungs fired since entering the state
+    state_entered_at: datetime  # effective time the case entered `state`
+    opened_at: datetime
+    last_event_at: datetime  # effective time of the newest audit entry
+    updated_at: datetime  # recorded time of the newest audit entry
+    documents_count: int = 0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AuditEntry:
+    """One step on a case's record. Never changed once written."""
+
+    case_id: int
+    case_number: str
+    seq: int  # 1, 2, 3 ... within the case: the case version after the step
+    event: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    role: str
+    at: datetime  # effective time (may be back-dated)
+    recorded_at: datetime  # when sagsflow wrote it (always the clock)
+    data: JsonDict = field(default_factory=dict)
+    due_before: date | None = None
+    due_after: date | None = None
+    calendar: str | None = None
+    workflow: str
+    workflow_version: int
+    document: str | None = None  # number of the document journalised with it
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Document:
+    """A journalised document (letter in or out, or a note) on a case."""
+
+    case_id: int
+    seq: int
+    number: str  # 2024-0283489-8
+    title: str
+    direction: str
+    date: date
+    recorded_at: datetime
+    event_seq: int  # the audit entry that journalised it
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CaseFilter:
+    """What `CaseTransaction.list_cases` selects."""
+
+    workflow: str | None = None
+    state: str | None = None
+    due_before: date | None = None  # due strictly before this date (overdue)
+    limit: int | None = None
+    offset: int = 0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AuditFilter:
+    """What `CaseTransaction.audit_entries` selects (times on the effective `at`)."""
+
+    case_number: str | None = None
+    actor: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None

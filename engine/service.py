@@ -1,0 +1,623 @@
+"""`CaseEngine`: open cases and move them through their declared workflow.
+
+Each operation reads the clock once and does its work in ONE store transaction:
+the case row (state, version, deadline, chase position), its audit entry and any
+journalised document are written together or not at all. `transitions` is only
+asked which state an event leads to; it never holds a case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import structlog
+
+from engine.calendars import BusinessCalendar, local_date
+from engine.clock import Clock
+from engine.deadlines import due_for_state
+from engine.definition import (
+    OPEN_EVENT,
+    ROLES,
+    SYSTEM_ACTOR,
+    Transition,
+    WorkflowDefinition,
+)
+from engine.eventdata import coerce_event_data
+from engine.exceptions import (
+    ConcurrentUpdateError,
+    DefinitionError,
+    GuardRejectedError,
+    InvalidDataError,
+    InvalidTimeError,
+    RoleNotAllowedError,
+    UserNotFoundError,
+    WorkflowNotFoundError,
+)
+from engine.guards import GUARDS, GuardContext
+from engine.logs import contains_cpr
+from engine.ports import CaseStore, CaseTransaction
+from engine.records import (
+    AuditEntry,
+    AuditFilter,
+    Case,
+    CaseFilter,
+    Document,
+    JsonDict,
+    Party,
+    User,
+)
+from engine.registry import WorkflowRegistry
+
+log = structlog.get_logger()
+
+# Most senior first: the role an actor acts in when they hold several allowed ones.
+_SENIORITY = ("advisor", "caseworker", "intake", "system", "auditor")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CaseView:
+    """A case with its record: every audit entry and journalised document."""
+
+    case: Case
+    history: tuple[AuditEntry, ...]
+    documents: tuple[Document, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Step:
+    """What one event does to a case, worked out before anything is written."""
+
+    transition: Transition
+    actor: str
+    role: str
+    data: JsonDict
+    at: datetime
+    document: str | None
+
+
+class CaseEngine:
+    """The case engine: the only way cases change."""
+
+    def __init__(
+        self,
+        *,
+        store: CaseStore,
+        registry: WorkflowRegistry,
+        clock: Clock,
+        calendar: BusinessCalendar,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+        self.calendar = calendar
+        self._verified: set[tuple[str, int]] = set()
+
+    # -- users -----------------------------------------------------------------
+    def add_user(
+        self, user_id: str, roles: Sequence[str], email: str | None = None
+    ) -> User:
+        """Register a user with their roles.
+
+        Raises:
+            InvalidDataError: no role, an unknown role, or the reserved system id.
+            DuplicateError: the id exists.
+        """
+        unknown = [r for r in roles if r not in ROLES]
+        if not user_id.strip() or not roles or unknown:
+            what = (
+                f"unknown role {unknown[0]!r}"
+                if unknown
+                else "a user needs an id and a role"
+            )
+            raise InvalidDataError(f"{what} (roles: {', '.join(ROLES)})")
+        if user_id == SYSTEM_ACTOR or "system" in roles:
+            raise InvalidDataError(
+                f"{SYSTEM_ACTOR!r} is the scheduler's built-in user and role; "
+                "it cannot be given to anyone"
+            )
+        user = User(
+            id=user_id,
+            roles=tuple(dict.fromkeys(roles)),
+            email=email,
+            created_at=self.clock.now(),
+        )
+        with self.store.transaction() as tx:
+            tx.add_user(user)
+        return user
+
+    def list_users(self) -> Sequence[User]:
+        with self.store.transaction(write=False) as tx:
+            return tx.list_users()
+
+    # -- cases -----------------------------------------------------------------
+    def open_case(
+        self,
+        workflow: str,
+        *,
+        actor: str,
+        title: str,
+        parties: Sequence[Party] = (),
+        data: Mapping[str, object] | None = None,
+        document: str | None = None,
+        at: datetime | None = None,
+        number: str | None = None,
+    ) -> CaseView:
+        """Open a case on the newest version of `workflow`.
+
+        `number` keeps a case number brought over from another system; without
+        it the next number of the opening year is allocated.
+        """
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            case = self._open(
+                tx,
+                workflow,
+                actor=actor,
+                title=title,
+                parties=parties,
+                data=data or {},
+                document=document,
+                at=at,
+                now=now,
+                number=number,
+            )
+            view = self._view(tx, case)
+        self._log("case_opened", view.case, OPEN_EVENT, None, actor)
+        return view
+
+    def fire(
+        self,
+        number: str,
+        event: str,
+        *,
+        actor: str,
+        data: Mapping[str, object] | None = None,
+        document: str | None = None,
+        at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> CaseView:
+        """Apply `event` to case `number` as `actor`.
+
+        `expected_version` makes the fire fail with ConcurrentUpdateError when the
+        case changed since the caller read it (optimistic concurrency).
+        """
+        now = self.clock.now()
+        with structlog.contextvars.bound_contextvars(case=number, trigger=event):
+            with self.store.transaction() as tx:
+                before = tx.get_case(number, for_update=True)
+                if expected_version is not None and before.version != expected_version:
+                    raise ConcurrentUpdateError(
+                        number, expected_version, before.version
+                    )
+                after = self._fire(
+                    tx,
+                    before,
+                    event,
+                    actor=actor,
+                    data=data or {},
+                    document=document,
+                    at=at,
+                    now=now,
+                )
+                view = self._view(tx, after)
+            self._log("transition_applied", after, event, before.state, actor)
+        return view
+
+    def show(self, number: str) -> CaseView:
+        with self.store.transaction(write=False) as tx:
+            return self._view(tx, tx.get_case(number))
+
+    def list_cases(self, selection: CaseFilter) -> Sequence[Case]:
+        with self.store.transaction(write=False) as tx:
+            return tx.list_cases(selection)
+
+    def audit_log(self, selection: AuditFilter) -> Iterator[AuditEntry]:
+        """Stream matching audit entries (checks the case exists when one is named)."""
+        with self.store.transaction(write=False) as tx:
+            if selection.case_number is not None:
+                tx.get_case(selection.case_number)
+            yield from tx.audit_entries(selection)
+
+    def import_case(self, record: Mapping[str, object]) -> CaseView:
+        """Bring over one case with its whole history, in one transaction."""
+        from engine.importing import parse_import_record
+
+        item = parse_import_record(record)
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            opening = item.events[0]
+            case = self._open(
+                tx,
+                item.workflow,
+                actor=opening.actor,
+                title=item.title,
+                parties=item.parties,
+                data=opening.data,
+                document=opening.document,
+                at=opening.at,
+                now=now,
+                number=item.number,
+            )
+            for i, step in enumerate(item.events[1:], start=1):
+                try:
+                    case = self._fire(
+                        tx,
+                        case,
+                        step.event,
+                        actor=step.actor,
+                        data=step.data,
+                        document=step.document,
+                        at=step.at,
+                        now=now,
+                    )
+                except InvalidDataError as exc:
+                    raise type(exc)(f"events[{i}] ({step.event}): {exc}") from None
+            view = self._view(tx, case)
+        self._log("case_imported", view.case, "import", None, opening.actor)
+        return view
+
+    # -- the work, inside a transaction ------------------------------------------
+    def _open(
+        self,
+        tx: CaseTransaction,
+        workflow: str,
+        *,
+        actor: str,
+        title: str,
+        parties: Sequence[Party],
+        data: Mapping[str, object],
+        document: str | None,
+        at: datetime | None,
+        now: datetime,
+        number: str | None,
+    ) -> Case:
+        definition = self._definition(tx, workflow, None)
+        title = title.strip()
+        if not title:
+            raise InvalidDataError("a case needs a title")
+        _refuse_cpr(title, "a case title")
+        self._check_parties(definition, parties)
+        step = self._step(
+            tx,
+            definition,
+            definition.opening,
+            None,
+            actor=actor,
+            data=data,
+            document=document,
+            at=at,
+            now=now,
+            history=(),
+            documents=(),
+        )
+        year = local_date(step.at).year
+        if number is None:
+            number = tx.next_case_number(year)
+        else:
+            tx.reserve_case_number(number)
+        entered_on = local_date(step.at)
+        due = due_for_state(
+            definition.state(definition.initial).deadline,
+            entered_on=entered_on,
+            data=step.data,
+            calendar=self.calendar,
+        )
+        case = tx.add_case(
+            Case(
+                number=number,
+                workflow=definition.name,
+                workflow_version=definition.version,
+                title=title,
+                state=definition.initial,
+                version=1,
+                parties=tuple(parties),
+                data=dict(step.data),
+                due=due,
+                calendar=self.calendar.id if due else None,
+                chase_position=0,
+                state_entered_at=step.at,
+                opened_at=step.at,
+                last_event_at=step.at,
+                updated_at=now,
+                documents_count=1 if step.document is not None else 0,
+            )
+        )
+        audit_data: JsonDict = {"title": title, **step.data}
+        if parties:
+            audit_data["parties"] = {
+                p.role: {"name": p.name, "email": p.email} for p in parties
+            }
+        return self._record(
+            tx, case, case, step, audit_data=audit_data, now=now, from_state=None
+        )
+
+    def _fire(
+        self,
+        tx: CaseTransaction,
+        case: Case,
+        event: str,
+        *,
+        actor: str,
+        data: Mapping[str, object],
+        document: str | None,
+        at: datetime | None,
+        now: datetime,
+    ) -> Case:
+        definition = self._definition(tx, case.workflow, case.workflow_version)
+        machine = self.registry.machine(definition)
+        dest = machine.next_state(case.state, event, case_number=case.number)
+        transition = definition.transition(event, case.state)
+        assert transition is not None  # the machine allowed it
+        needs_record = bool(transition.guards)
+        history = tx.history(case.id or 0) if needs_record else ()
+        documents = tx.documents(case.id or 0) if needs_record else ()
+        step = self._step(
+            tx,
+            definition,
+            transition,
+            case,
+            actor=actor,
+            data=data,
+            document=document,
+            at=at,
+            now=now,
+            history=history,
+            documents=documents,
+        )
+        merged = {k: v for k, v in case.data.items() if k not in transition.resets}
+        merged.update(step.data)
+        after = replace(
+            case,
+            state=dest,
+            version=case.version + 1,
+            data=merged,
+            updated_at=now,
+            last_event_at=step.at,
+            documents_count=case.documents_count + (step.document is not None),
+        )
+        if not transition.internal:
+            due = due_for_state(
+                definition.state(dest).deadline,
+                entered_on=local_date(step.at),
+                data=merged,
+                calendar=self.calendar,
+            )
+            after = replace(
+                after,
+                due=due,
+                calendar=self.calendar.id if due else None,
+                chase_position=0,
+                state_entered_at=step.at,
+            )
+        return self._record(
+            tx,
+            case,
+            after,
+            step,
+            audit_data=dict(step.data),
+            now=now,
+            from_state=case.state,
+        )
+
+    def _step(
+        self,
+        tx: CaseTransaction,
+        definition: WorkflowDefinition,
+        transition: Transition,
+        case: Case | None,
+        *,
+        actor: str,
+        data: Mapping[str, object],
+        document: str | None,
+        at: datetime | None,
+        now: datetime,
+        history: Sequence[AuditEntry],
+        documents: Sequence[Document],
+    ) -> _Step:
+        user = (
+            User(id=SYSTEM_ACTOR, roles=("system",))
+            if actor == SYSTEM_ACTOR
+            else tx.get_user(actor)
+        )
+        if user is None:
+            raise UserNotFoundError(actor)
+        allowed = [r for r in _SENIORITY if r in transition.roles and r in user.roles]
+        if not allowed:
+            raise RoleNotAllowedError(
+                actor, user.roles, transition.event, transition.roles
+            )
+        values = coerce_event_data(transition, data)
+        values.update(transition.sets)
+        effective = self._effective(at, now, case)
+        if document is not None:
+            document = document.strip()
+            if not document:
+                raise InvalidDataError("a document needs a title")
+            _refuse_cpr(document, "a document title")
+        elif transition.document is not None:
+            document = transition.document.title
+        if (
+            document is None
+            and transition.document is not None
+            and transition.document.required
+        ):
+            raise InvalidDataError(
+                f"{transition.event!r} journals a document: give its title"
+            )
+        role = allowed[0]
+        ctx = GuardContext(
+            transition=transition,
+            role=role,
+            data=values,
+            case=case,
+            history=history,
+            documents=documents,
+        )
+        for name in transition.guards:
+            reason = GUARDS[name](ctx)
+            if reason is not None:
+                raise GuardRejectedError(name, reason)
+        return _Step(
+            transition=transition,
+            actor=actor,
+            role=role,
+            data=values,
+            at=effective,
+            document=document,
+        )
+
+    def _effective(
+        self, at: datetime | None, now: datetime, case: Case | None
+    ) -> datetime:
+        if at is None:
+            effective = now
+        elif at.tzinfo is None:
+            raise InvalidTimeError("an effective time needs a time zone")
+        else:
+            effective = at
+        if effective > now:
+            raise InvalidTimeError(
+                f"effective time {effective.isoformat()} lies in the future "
+                f"(now is {now.isoformat()}); the record holds what has happened"
+            )
+        if case is not None:
+            last = case.last_event_at
+            if effective < last:
+                raise InvalidTimeError(
+                    f"effective time {effective.isoformat()} lies before the case's "
+                    f"last step ({last.isoformat()}); the record must stay in order"
+                )
+        return effective
+
+    def _record(
+        self,
+        tx: CaseTransaction,
+        before: Case,
+        after: Case,
+        step: _Step,
+        *,
+        audit_data: JsonDict,
+        now: datetime,
+        from_state: str | None,
+    ) -> Case:
+        assert after.id is not None
+        doc_number = None
+        if step.document is not None:
+            seq = after.documents_count
+            doc_number = f"{after.number}-{seq}"
+            direction = step.data.get("direction") or (
+                step.transition.document.direction.value
+                if step.transition.document
+                else "note"
+            )
+            tx.add_document(
+                Document(
+                    case_id=after.id,
+                    seq=seq,
+                    number=doc_number,
+                    title=step.document,
+                    direction=str(direction),
+                    date=local_date(step.at),
+                    recorded_at=now,
+                    event_seq=after.version,
+                )
+            )
+        if after.calendar is not None:
+            tx.record_calendar(self.calendar.id, self.calendar.spec.to_mapping())
+        if from_state is not None:
+            tx.update_case(after, expected_version=before.version)
+        tx.append_audit(
+            AuditEntry(
+                case_id=after.id,
+                case_number=after.number,
+                seq=after.version,
+                event=step.transition.event,
+                from_state=from_state,
+                to_state=after.state,
+                actor=step.actor,
+                role=step.role,
+                at=step.at,
+                recorded_at=now,
+                data=audit_data,
+                due_before=before.due if from_state is not None else None,
+                due_after=after.due,
+                calendar=after.calendar,
+                workflow=after.workflow,
+                workflow_version=after.workflow_version,
+                document=doc_number,
+            )
+        )
+        return after
+
+    def _definition(
+        self, tx: CaseTransaction, name: str, version: int | None
+    ) -> WorkflowDefinition:
+        """The definition to use, checked against the text recorded for its version."""
+        if version is not None and not self.registry.has(name, version):
+            text = tx.workflow_text(name, version)
+            if text is None:
+                raise WorkflowNotFoundError(name, version, self.registry.names())
+            return self.registry.add_recorded(text, name=name, version=version)
+        definition = self.registry.get(name, version)
+        key = (definition.name, definition.version)
+        if key not in self._verified:
+            stored = tx.record_workflow(
+                definition.name, definition.version, definition.digest, definition.text
+            )
+            if stored != definition.digest:
+                raise DefinitionError(
+                    definition.source,
+                    [
+                        f"{definition.source}: {definition.key} differs from the declaration "
+                        "cases were opened under; raise 'version' when changing a workflow"
+                    ],
+                )
+            self._verified.add(key)
+        return definition
+
+    def _check_parties(
+        self, definition: WorkflowDefinition, parties: Sequence[Party]
+    ) -> None:
+        seen: set[str] = set()
+        for party in parties:
+            if party.role not in definition.parties:
+                raise InvalidDataError(
+                    f"{definition.name!r} has no party role {party.role!r} "
+                    f"(it has: {', '.join(definition.parties) or 'none'})"
+                )
+            if party.role in seen:
+                raise InvalidDataError(f"party role {party.role!r} given twice")
+            seen.add(party.role)
+            if not party.name.strip():
+                raise InvalidDataError(f"party {party.role!r} needs a name")
+
+    def _view(self, tx: CaseTransaction, case: Case) -> CaseView:
+        assert case.id is not None
+        return CaseView(
+            case=case,
+            history=tuple(tx.history(case.id)),
+            documents=tuple(tx.documents(case.id)),
+        )
+
+    def _log(
+        self, name: str, case: Case, event: str, source: str | None, actor: str
+    ) -> None:
+        log.info(
+            name,
+            case=case.number,
+            workflow=case.workflow,
+            trigger=event,
+            from_state=source,
+            to_state=case.state,
+            actor=actor,
+            due=case.due.isoformat() if case.due else None,
+        )
+
+
+def _refuse_cpr(text: str, what: str) -> None:
+    if contains_cpr(text):
+        raise InvalidDataError(
+            f"{what} must not hold a CPR number; refer to the person another way"
+        )

@@ -1,0 +1,47 @@
+"""Read the times people type: ISO 8601 instants and dates.
+
+A time without an offset is read as local time in Europe/Copenhagen (that is the
+office's clock); a bare date means the start of that local day. The result is
+always an aware UTC instant.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from engine.calendars import COPENHAGEN
+from engine.exceptions import InvalidTimeError
+
+
+def parse_instant(text: str, *, what: str = "time") -> datetime:
+    """Parse `text` as an instant.
+
+    Raises:
+        InvalidTimeError: the text is not an ISO 8601 date or date-time.
+    """
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            local = datetime.combine(date.fromisoformat(value), time(0), COPENHAGEN)
+            return local.astimezone(UTC)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidTimeError(
+            f"{what} {text!r} does not parse; use ISO 8601, e.g. 2024-10-09 "
+            "or 2024-10-09T10:00:00+02:00"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=COPENHAGEN)
+    return parsed.astimezone(UTC)
+
+
+def parse_date(text: str, *, what: str = "date") -> date:
+    """Parse `YYYY-MM-DD`.
+
+    Raises:
+        InvalidTimeError: anything else.
+    """
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidTimeError(f"{what} {text!r} is not a date (YYYY-MM-DD)") from None

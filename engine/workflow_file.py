@@ -1,0 +1,635 @@
+"""Parse and validate a workflow file into a `WorkflowDefinition`.
+
+Every problem found is collected (not just the first) and reported together in
+one `DefinitionError`, each line naming the file, the line in it and the path to
+the offending value: `ombudsman_inquiry.yaml:57: transitions[4].to: unknown state
+'asessed'`. Structural checks (unknown, unreachable and dead-end states,
+duplicate events, waiting states without a deadline, unknown roles and guards)
+run after the shapes are read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path as FilePath
+from typing import Any, TypeVar
+
+from engine.definition import (
+    OPEN_EVENT,
+    ROLES,
+    DeadlineSpec,
+    Direction,
+    DocumentSpec,
+    Duration,
+    FieldSpec,
+    FieldType,
+    Ladder,
+    Rung,
+    State,
+    StateKind,
+    Transition,
+    WorkflowDefinition,
+)
+from engine.exceptions import DefinitionError
+from engine.yamlsource import LoadedYaml, Path, format_path, load_yaml
+
+T = TypeVar("T")
+ANY_OPEN_STATE = "*"
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def load_workflow_file(
+    path: FilePath, *, guards: Collection[str]
+) -> WorkflowDefinition:
+    """Read and validate one workflow file.
+
+    Raises:
+        DefinitionError: the file cannot be read or declares something wrong.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionError(str(path), [f"{path}: cannot be read: {exc}"]) from None
+    return parse_workflow(text, source=str(path.name), guards=guards)
+
+
+def parse_workflow(
+    text: str, *, source: str, guards: Collection[str]
+) -> WorkflowDefinition:
+    """Validate the declaration in `text`; `source` names it in messages."""
+    loaded = load_yaml(text, source=source)
+    parser = _Parser(loaded, source, frozenset(guards))
+    definition = parser.parse() if not loaded.problems else None
+    problems = [*loaded.problems, *parser.problems]
+    if definition is None or problems:
+        raise DefinitionError(source, problems or [f"{source}: empty declaration"])
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return replace(definition, source=source, digest=digest, text=text)
+
+
+class _Parser:
+    def __init__(self, loaded: LoadedYaml, source: str, guards: frozenset[str]) -> None:
+        self.loaded = loaded
+        self.source = source
+        self.guards = guards
+        self.problems: list[str] = []
+
+    # -- reporting -----------------------------------------------------------
+    def problem(self, path: Path, message: str) -> None:
+        line = self.loaded.line(path)
+        where = f"{self.source}:{line}" if line else self.source
+        self.problems.append(f"{where}: {format_path(path)}: {message}")
+
+    def mapping(
+        self, value: Any, path: Path, keys: Iterable[str]
+    ) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.problem(path, f"must be a mapping, not {_kind(value)}")
+            return None
+        allowed = set(keys)
+        for key in value:
+            if key not in allowed:
+                self.problem(
+                    (*path, key), f"unknown key; allowed: {', '.join(sorted(allowed))}"
+                )
+        return value
+
+    def text(self, value: Any, path: Path, *, required: bool = True) -> str | None:
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problem(path, f"must be a non-empty text, not {_kind(value)}")
+            return None
+        return value.strip()
+
+    def name(self, value: Any, path: Path) -> str | None:
+        text = self.text(value, path)
+        if text is not None and not (set(text) <= _NAME_CHARS and text[0].isalpha()):
+            self.problem(path, f"{text!r} must be snake_case (a-z, 0-9, _)")
+            return None
+        return text
+
+    def names(
+        self, value: Any, path: Path, *, empty_ok: bool = False
+    ) -> tuple[str, ...]:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or (not items and not empty_ok):
+            self.problem(
+                path, f"must be a name or a non-empty list of names, not {_kind(value)}"
+            )
+            return ()
+        out = [
+            self.name(v, (*path, i) if not isinstance(value, str) else path)
+            for i, v in enumerate(items)
+        ]
+        return tuple(n for n in out if n is not None)
+
+    def duration(self, value: Any, path: Path) -> Duration | None:
+        try:
+            return (
+                Duration.parse(value)
+                if isinstance(value, str)
+                else Duration.parse(repr(value))
+            )
+        except ValueError as exc:
+            self.problem(path, str(exc))
+            return None
+
+    def each(
+        self, value: Any, path: Path, fn: Callable[[Any, Path], T | None]
+    ) -> list[T]:
+        if not isinstance(value, list):
+            self.problem(path, f"must be a list, not {_kind(value)}")
+            return []
+        return [r for i, v in enumerate(value) if (r := fn(v, (*path, i))) is not None]
+
+    # -- the document ----------------------------------------------------------
+    def parse(self) -> WorkflowDefinition | None:
+        top = self.mapping(
+            self.loaded.value,
+            (),
+            (
+                "name",
+                "version",
+                "title",
+                "description",
+                "parties",
+                "states",
+                "open",
+                "transitions",
+            ),
+        )
+        if top is None:
+            return None
+        name = self.text(top.get("name"), ("name",))
+        if name is not None and not all(c.isalnum() or c in "-_" for c in name):
+            self.problem(
+                ("name",), f"{name!r} may hold only letters, digits, '-' and '_'"
+            )
+        version = top.get("version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            self.problem(("version",), f"must be a whole number >= 1, not {version!r}")
+            version = 1
+        title = self.text(top.get("title"), ("title",)) or ""
+        description = (
+            self.text(top.get("description"), ("description",), required=False) or ""
+        )
+        parties = self.names(top.get("parties", []), ("parties",), empty_ok=True)
+        states = self.states(top.get("states"))
+        state_names = [s.name for s in states]
+        opening = self.transition(top.get("open"), ("open",), state_names, opening=True)
+        transitions = self.each(
+            top.get("transitions"),
+            ("transitions",),
+            lambda v, p: self.transition(v, p, state_names, opening=False),
+        )
+        if name is None or opening is None:
+            return None
+        open_states = tuple(s.name for s in states if s.kind is not StateKind.FINAL)
+        transitions = [
+            replace(t, sources=open_states) if t.sources == (ANY_OPEN_STATE,) else t
+            for t in transitions
+        ]
+        definition = WorkflowDefinition(
+            name=name,
+            version=version,
+            title=title,
+            description=description,
+            parties=parties,
+            states=tuple(states),
+            opening=opening,
+            transitions=tuple(transitions),
+        )
+        self.check(definition)
+        return definition
+
+    def states(self, value: Any) -> list[State]:
+        path: Path = ("states",)
+        if not isinstance(value, dict) or not value:
+            self.problem(
+                path, f"must be a non-empty mapping of states, not {_kind(value)}"
+            )
+            return []
+        out = []
+        for key, spec in value.items():
+            if (state := self.state(key, spec or {}, (*path, key))) is not None:
+                out.append(state)
+        return out
+
+    def state(self, key: str, value: Any, path: Path) -> State | None:
+        spec = self.mapping(value, path, ("kind", "description", "deadline", "chase"))
+        name = self.name(key, path)
+        if spec is None or name is None:
+            return None
+        kind_raw = spec.get("kind", StateKind.NORMAL.value)
+        try:
+            kind = StateKind(kind_raw)
+        except ValueError:
+            options = ", ".join(k.value for k in StateKind)
+            self.problem(
+                (*path, "kind"), f"{kind_raw!r} is not a state kind ({options})"
+            )
+            kind = StateKind.NORMAL
+        deadline = (
+            self.deadline(spec["deadline"], (*path, "deadline"))
+            if "deadline" in spec
+            else None
+        )
+        ladder = (
+            self.ladder(spec["chase"], (*path, "chase")) if "chase" in spec else None
+        )
+        if kind is StateKind.WAITING and deadline is None and "deadline" not in spec:
+            self.problem(path, "a waiting state needs a deadline")
+        if ladder is not None and deadline is None and "deadline" not in spec:
+            self.problem(
+                (*path, "chase"), "a chase ladder needs a deadline on its state"
+            )
+        if kind is StateKind.FINAL and (deadline or ladder):
+            self.problem(path, "a final state cannot have a deadline or a chase ladder")
+        description = self.text(
+            spec.get("description"), (*path, "description"), required=False
+        )
+        return State(
+            name=name,
+            kind=kind,
+            description=description or "",
+            deadline=deadline,
+            ladder=ladder,
+        )
+
+    def deadline(self, value: Any, path: Path) -> DeadlineSpec | None:
+        spec = self.mapping(value, path, ("within", "until", "from"))
+        if spec is None:
+            return None
+        within = (
+            self.duration(spec["within"], (*path, "within"))
+            if "within" in spec
+            else None
+        )
+        until = self.name(spec["until"], (*path, "until")) if "until" in spec else None
+        counted_from = (
+            self.name(spec["from"], (*path, "from")) if "from" in spec else None
+        )
+        if "within" not in spec and "until" not in spec:
+            self.problem(
+                path,
+                "a deadline needs 'within' (a duration), 'until' (a date field) "
+                "or both",
+            )
+            return None
+        if counted_from and "within" not in spec:
+            self.problem((*path, "from"), "'from' only makes sense with 'within'")
+        return DeadlineSpec(within=within, until=until, counted_from=counted_from)
+
+    def ladder(self, value: Any, path: Path) -> Ladder | None:
+        spec = self.mapping(value, path, ("catch_up", "rungs"))
+        if spec is None:
+            return None
+        catch_up = spec.get("catch_up", "next")
+        if catch_up not in ("next", "each"):
+            self.problem((*path, "catch_up"), f"{catch_up!r} must be 'next' or 'each'")
+            catch_up = "next"
+        rungs = self.each(spec.get("rungs"), (*path, "rungs"), self.rung)
+        if not rungs and isinstance(spec.get("rungs"), list):
+            self.problem((*path, "rungs"), "a chase ladder needs at least one rung")
+        for i, rung in enumerate(rungs[:-1]):
+            if rung.next is None:
+                self.problem(
+                    (*path, "rungs", i),
+                    f"rung {rung.name!r} is followed by another rung, "
+                    "so it needs 'next'",
+                )
+        seen: set[str] = set()
+        for i, rung in enumerate(rungs):
+            if rung.name in seen:
+                self.problem(
+                    (*path, "rungs", i, "name"), f"duplicate rung {rung.name!r}"
+                )
+            seen.add(rung.name)
+        return Ladder(rungs=tuple(rungs), catch_up=catch_up)
+
+    def rung(self, value: Any, path: Path) -> Rung | None:
+        spec = self.mapping(value, path, ("name", "notify", "next"))
+        if spec is None:
+            return None
+        name = self.name(spec.get("name"), (*path, "name"))
+        notify = self.names(spec.get("notify"), (*path, "notify"))
+        nxt = self.duration(spec["next"], (*path, "next")) if "next" in spec else None
+        return Rung(name=name, notify=notify, next=nxt) if name else None
+
+    def transition(
+        self, value: Any, path: Path, states: list[str], *, opening: bool
+    ) -> Transition | None:
+        keys = [
+            "to",
+            "roles",
+            "data",
+            "guards",
+            "sets",
+            "resets",
+            "document",
+            "description",
+        ]
+        if not opening:
+            keys += ["event", "from", "internal"]
+        spec = self.mapping(value, path, keys)
+        if spec is None:
+            return None
+        event = (
+            OPEN_EVENT if opening else self.name(spec.get("event"), (*path, "event"))
+        )
+        if not opening and event == OPEN_EVENT:
+            self.problem((*path, "event"), "'open' is declared in the 'open' section")
+        sources: tuple[str, ...] = ()
+        if not opening:
+            raw_from = spec.get("from")
+            sources = (
+                (ANY_OPEN_STATE,)
+                if raw_from == ANY_OPEN_STATE
+                else self.names(raw_from, (*path, "from"))
+            )
+        internal = spec.get("internal", False)
+        if not isinstance(internal, bool):
+            self.problem(
+                (*path, "internal"), f"must be true or false, not {internal!r}"
+            )
+            internal = False
+        dest = None
+        if internal and "to" in spec:
+            self.problem(
+                (*path, "to"), "an internal transition stays in its state: drop 'to'"
+            )
+        elif not internal:
+            dest = self.name(spec.get("to"), (*path, "to"))
+        roles = self.names(spec.get("roles"), (*path, "roles"))
+        for i, role in enumerate(roles):
+            if role not in ROLES:
+                self.problem(
+                    (*path, "roles", i),
+                    f"unknown role {role!r}; known: {', '.join(ROLES)}",
+                )
+        fields = self.fields(spec.get("data", {}), (*path, "data"))
+        guards = self.names(spec.get("guards", []), (*path, "guards"), empty_ok=True)
+        for i, guard in enumerate(guards):
+            if guard not in self.guards:
+                known = ", ".join(sorted(self.guards)) or "none"
+                self.problem(
+                    (*path, "guards", i), f"unknown guard {guard!r}; known: {known}"
+                )
+        sets = self.sets(spec.get("sets", {}), (*path, "sets"))
+        resets = self.names(spec.get("resets", []), (*path, "resets"), empty_ok=True)
+        document = (
+            self.document(spec["document"], (*path, "document"))
+            if "document" in spec
+            else None
+        )
+        description = self.text(
+            spec.get("description"), (*path, "description"), required=False
+        )
+        if event is None or (dest is None and not internal):
+            return None
+        targets = (*sources, dest) if dest is not None else sources
+        for i, state in enumerate(s for s in targets if s != ANY_OPEN_STATE):
+            if state not in states:
+                where = (*path, "to") if i == len(sources) else (*path, "from")
+                self.problem(
+                    where, f"unknown state {state!r}; known: {', '.join(states)}"
+                )
+        return Transition(
+            event=event,
+            sources=sources,
+            dest=dest,
+            roles=roles,
+            fields=tuple(fields),
+            guards=guards,
+            sets=sets,
+            resets=resets,
+            document=document,
+            description=description or "",
+        )
+
+    def fields(self, value: Any, path: Path) -> list[FieldSpec]:
+        if not isinstance(value, dict):
+            self.problem(path, f"must be a mapping of field names, not {_kind(value)}")
+            return []
+        out = []
+        for key, spec in value.items():
+            if (f := self.field(key, spec, (*path, key))) is not None:
+                out.append(f)
+        names = {f.name: f for f in out}
+        for f in out:
+            for other, values in f.required_if:
+                ref = names.get(other)
+                where = (*path, f.name, "required_if", other)
+                if ref is None:
+                    self.problem(
+                        where, f"refers to {other!r}, which this event does not take"
+                    )
+                elif ref.type is FieldType.CHOICE:
+                    for v in values:
+                        if v not in ref.values:
+                            self.problem(
+                                where, f"{v!r} is not one of {other!r}'s values"
+                            )
+        return out
+
+    def field(self, key: str, value: Any, path: Path) -> FieldSpec | None:
+        spec = self.mapping(
+            value, path, ("type", "required", "values", "required_if", "description")
+        )
+        name = self.name(key, path)
+        if spec is None or name is None:
+            return None
+        raw_type = spec.get("type")
+        try:
+            ftype = FieldType(raw_type)
+        except ValueError:
+            options = ", ".join(t.value for t in FieldType)
+            self.problem(
+                (*path, "type"), f"{raw_type!r} is not a field type ({options})"
+            )
+            return None
+        required = spec.get("required", False)
+        if not isinstance(required, bool):
+            self.problem(
+                (*path, "required"), f"must be true or false, not {required!r}"
+            )
+        values: tuple[str, ...] = ()
+        if ftype is FieldType.CHOICE:
+            values = self.names(spec.get("values"), (*path, "values"))
+        elif "values" in spec:
+            self.problem((*path, "values"), "only a 'choice' field has values")
+        required_if: list[tuple[str, tuple[str, ...]]] = []
+        if "required_if" in spec:
+            cond = self.mapping(
+                spec["required_if"],
+                (*path, "required_if"),
+                spec["required_if"] if isinstance(spec["required_if"], dict) else (),
+            )
+            for other, vals in (cond or {}).items():
+                required_if.append(
+                    (other, self.names(vals, (*path, "required_if", other)))
+                )
+        description = self.text(
+            spec.get("description"), (*path, "description"), required=False
+        )
+        return FieldSpec(
+            name=name,
+            type=ftype,
+            required=required is True,
+            values=values,
+            required_if=tuple(required_if),
+            description=description or "",
+        )
+
+    def sets(self, value: Any, path: Path) -> tuple[tuple[str, str], ...]:
+        if not isinstance(value, dict):
+            self.problem(path, f"must be a mapping, not {_kind(value)}")
+            return ()
+        out = []
+        for key, v in value.items():
+            if not isinstance(v, str | int | bool):
+                self.problem((*path, key), f"must be a plain value, not {_kind(v)}")
+                continue
+            out.append((key, str(v) if not isinstance(v, bool) else str(v).lower()))
+        return tuple(out)
+
+    def document(self, value: Any, path: Path) -> DocumentSpec | None:
+        spec = self.mapping(value, path, ("direction", "title", "required"))
+        if spec is None:
+            return None
+        raw = spec.get("direction")
+        try:
+            direction = Direction(raw)
+        except ValueError:
+            options = ", ".join(d.value for d in Direction)
+            self.problem(
+                (*path, "direction"), f"{raw!r} is not a direction ({options})"
+            )
+            return None
+        title = self.text(spec.get("title"), (*path, "title"), required=False)
+        required = spec.get("required", False)
+        if not isinstance(required, bool):
+            self.problem(
+                (*path, "required"), f"must be true or false, not {required!r}"
+            )
+        return DocumentSpec(direction=direction, title=title, required=required is True)
+
+    # -- the whole machine -----------------------------------------------------
+    def check(self, d: WorkflowDefinition) -> None:
+        by_name = {s.name: s for s in d.states}
+        initial = [s.name for s in d.states if s.kind is StateKind.INITIAL]
+        finals = {s.name for s in d.states if s.kind is StateKind.FINAL}
+        if len(initial) != 1:
+            self.problem(
+                ("states",),
+                f"exactly one state must be 'kind: initial', found {len(initial)}",
+            )
+        elif d.opening.dest != initial[0]:
+            self.problem(
+                ("open", "to"), f"'open' must lead to the initial state {initial[0]!r}"
+            )
+        if not finals:
+            self.problem(("states",), "at least one state must be 'kind: final'")
+        expanded = []
+        seen: dict[tuple[str, str], int] = {}
+        for i, t in enumerate(d.transitions):
+            sources = t.sources
+            for source in sources:
+                if (t.event, source) in seen:
+                    self.problem(
+                        ("transitions", i, "event"),
+                        f"duplicate event {t.event!r} from state {source!r} "
+                        f"(also transitions[{seen[t.event, source]}])",
+                    )
+                seen.setdefault((t.event, source), i)
+            expanded.append((i, sources))
+        self._check_graph(d, by_name, finals, expanded)
+        self._check_references(d, by_name)
+
+    def _check_graph(
+        self,
+        d: WorkflowDefinition,
+        by_name: Mapping[str, State],
+        finals: set[str],
+        expanded: list[tuple[int, tuple[str, ...]]],
+    ) -> None:
+        edges = [
+            (s, d.transitions[i].target(s)) for i, sources in expanded for s in sources
+        ]
+        reachable = _closure({d.initial}, edges)
+        reaches_final = _closure(finals, [(b, a) for a, b in edges])
+        for name in by_name:
+            if name not in reachable:
+                self.problem(
+                    ("states", name),
+                    f"state {name!r} cannot be reached from {d.opening.dest!r}",
+                )
+            elif name not in reaches_final and finals:
+                self.problem(
+                    ("states", name), f"state {name!r} has no path to a final state"
+                )
+
+    def _check_references(
+        self, d: WorkflowDefinition, by_name: Mapping[str, State]
+    ) -> None:
+        dates = d.date_fields()
+        for state in d.states:
+            dl = state.deadline
+            for key, field_name in (
+                ("until", dl.until if dl else None),
+                ("from", dl.counted_from if dl else None),
+            ):
+                if field_name and field_name not in dates:
+                    self.problem(
+                        ("states", state.name, "deadline", key),
+                        f"{field_name!r} is not a date field of any event",
+                    )
+            rungs = state.ladder.rungs if state.ladder else ()
+            for i, rung in enumerate(rungs):
+                for j, target in enumerate(rung.notify):
+                    if target not in d.parties and target not in ROLES:
+                        self.problem(
+                            ("states", state.name, "chase", "rungs", i, "notify", j),
+                            f"{target!r} is neither a party "
+                            f"({', '.join(d.parties) or 'none declared'}) nor a role",
+                        )
+        all_fields = {f.name for t in (d.opening, *d.transitions) for f in t.fields}
+        for i, t in enumerate((d.opening, *d.transitions)):
+            path: Path = ("open",) if i == 0 else ("transitions", i - 1)
+            for j, key in enumerate(t.resets):
+                if key not in all_fields:
+                    self.problem(
+                        (*path, "resets", j),
+                        f"{key!r} is not a data field of any event",
+                    )
+            for key, _ in t.sets:
+                if t.field(key) is not None:
+                    self.problem(
+                        (*path, "sets", key), f"{key!r} is both set and taken as data"
+                    )
+
+
+def _closure(start: set[str], edges: list[tuple[str, str]]) -> set[str]:
+    seen = set(start)
+    frontier = list(start)
+    while frontier:
+        node = frontier.pop()
+        for a, b in edges:
+            if a == node and b not in seen:
+                seen.add(b)
+                frontier.append(b)
+    return seen
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: f"the text {value!r}",
+        bool: f"{value}".lower(),
+    }.get(type(value), repr(value))

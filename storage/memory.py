@@ -1,0 +1,158 @@
+"""`InMemoryCaseStore`: the store contract over dicts, for fast unit tests.
+
+A transaction holds one lock for its whole life (like SQLite's BEGIN IMMEDIATE)
+and works on a private copy of what it changes; commit applies the changes,
+an exception discards them, so nothing is ever half-written.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+
+from engine.exceptions import (
+    CaseNotFoundError,
+    ConcurrentUpdateError,
+    DuplicateError,
+)
+from engine.records import (
+    AuditEntry,
+    AuditFilter,
+    Case,
+    CaseFilter,
+    Document,
+    JsonDict,
+    User,
+    format_case_number,
+    parse_case_number,
+)
+
+
+@dataclass
+class _State:
+    cases: dict[str, Case] = field(default_factory=dict)
+    audit: dict[int, list[AuditEntry]] = field(default_factory=dict)
+    documents: dict[int, list[Document]] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    sequences: dict[int, int] = field(default_factory=dict)
+    workflows: dict[tuple[str, int], tuple[str, str]] = field(default_factory=dict)
+    calendars: dict[str, JsonDict] = field(default_factory=dict)
+    next_id: int = 1
+
+
+class InMemoryCaseStore:
+    """The same behaviour as `SqlCaseStore`, kept in memory."""
+
+    def __init__(self) -> None:
+        self._state = _State()
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[_MemoryTransaction]:
+        with self._lock:
+            work = copy.deepcopy(self._state) if write else self._state
+            yield _MemoryTransaction(work)
+            if write:
+                self._state = work
+
+
+class _MemoryTransaction:
+    def __init__(self, state: _State) -> None:
+        self.s = state
+
+    def next_case_number(self, year: int) -> str:
+        self.s.sequences[year] = self.s.sequences.get(year, 0) + 1
+        return format_case_number(year, self.s.sequences[year])
+
+    def reserve_case_number(self, number: str) -> None:
+        if number in self.s.cases:
+            raise DuplicateError(f"case {number} already exists")
+        year, seq = parse_case_number(number)
+        self.s.sequences[year] = max(self.s.sequences.get(year, 0), seq)
+
+    def add_case(self, case: Case) -> Case:
+        if case.number in self.s.cases:
+            raise DuplicateError(f"case {case.number} already exists")
+        stored = replace(case, id=self.s.next_id)
+        self.s.next_id += 1
+        self.s.cases[case.number] = stored
+        return stored
+
+    def get_case(self, number: str, *, for_update: bool = False) -> Case:
+        try:
+            return self.s.cases[number]
+        except KeyError:
+            raise CaseNotFoundError(number) from None
+
+    def update_case(self, case: Case, *, expected_version: int) -> None:
+        current = self.get_case(case.number)
+        if current.version != expected_version:
+            raise ConcurrentUpdateError(case.number, expected_version, current.version)
+        self.s.cases[case.number] = case
+
+    def append_audit(self, entry: AuditEntry) -> None:
+        entries = self.s.audit.setdefault(entry.case_id, [])
+        if any(e.seq == entry.seq for e in entries):
+            raise ConcurrentUpdateError(entry.case_number, entry.seq - 1)
+        entries.append(entry)
+
+    def add_document(self, document: Document) -> None:
+        self.s.documents.setdefault(document.case_id, []).append(document)
+
+    def history(self, case_id: int) -> Sequence[AuditEntry]:
+        return sorted(self.s.audit.get(case_id, []), key=lambda e: e.seq)
+
+    def documents(self, case_id: int) -> Sequence[Document]:
+        return sorted(self.s.documents.get(case_id, []), key=lambda d: d.seq)
+
+    def list_cases(self, selection: CaseFilter) -> Sequence[Case]:
+        found = [
+            c
+            for c in sorted(self.s.cases.values(), key=lambda c: c.id or 0)
+            if (selection.workflow is None or c.workflow == selection.workflow)
+            and (selection.state is None or c.state == selection.state)
+            and (
+                selection.due_before is None
+                or (c.due is not None and c.due < selection.due_before)
+            )
+        ]
+        end = None if selection.limit is None else selection.offset + selection.limit
+        return found[selection.offset : end]
+
+    def audit_entries(self, selection: AuditFilter) -> Iterator[AuditEntry]:
+        for case in sorted(self.s.cases.values(), key=lambda c: c.id or 0):
+            if selection.case_number not in (None, case.number):
+                continue
+            for entry in self.history(case.id or 0):
+                if selection.actor not in (None, entry.actor):
+                    continue
+                if selection.since is not None and entry.at < selection.since:
+                    continue
+                if selection.until is not None and entry.at >= selection.until:
+                    continue
+                yield entry
+
+    def add_user(self, user: User) -> None:
+        if user.id in self.s.users:
+            raise DuplicateError(f"user {user.id!r} already exists")
+        self.s.users[user.id] = user
+
+    def get_user(self, user_id: str) -> User | None:
+        return self.s.users.get(user_id)
+
+    def list_users(self) -> Sequence[User]:
+        return [self.s.users[k] for k in sorted(self.s.users)]
+
+    def record_workflow(self, name: str, version: int, digest: str, text: str) -> str:
+        stored = self.s.workflows.setdefault((name, version), (digest, text))
+        return stored[0]
+
+    def workflow_text(self, name: str, version: int) -> str | None:
+        found = self.s.workflows.get((name, version))
+        return found[1] if found else None
+
+    def record_calendar(self, calendar_id: str, spec: JsonDict) -> None:
+        self.s.calendars.setdefault(calendar_id, spec)
