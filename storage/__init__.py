@@ -1,0 +1,15 @@
+"""Storage: the SQL and in-memory implementations of `engine.ports.CaseStore`."""
+
+from __future__ import annotations
+
+from storage.database import check_schema, create_db_engine, upgrade_schema
+from storage.memory import InMemoryCaseStore
+from storage.sql import SqlCaseStore
+
+__all__ = [
+    "InMemoryCaseStore",
+    "SqlCaseStore",
+    "check_schema",
+    "create_db_engine",
+    "upgrade_schema",
+]

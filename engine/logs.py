@@ -1,0 +1,220 @@
+"""Logging setup for sagsflow, with CPR numbers scrubbed from every record.
+
+`configure_logging` (called once by the composition root) routes structlog and
+stdlib loggers (sqlalchemy, apscheduler, alembic) through one `ProcessorFormatter`
+pipeline; `redact_cpr` runs last before the renderer, after exception rendering,
+so CPR numbers in events, values, exception messages and tracebacks are scrubbed.
+
+Hazards:
+    * Redaction is a safety net, not the control: domain code must not log CPR
+      numbers, and audit rows refer to people by internal id.
+    * The match is on date shape only (no modulus-11 check; numbers without it
+      have been issued since 2007). Any 10-digit run that looks like DDMMYY plus
+      four digits is redacted; that false positive is accepted. A number split
+      across keys, written with other separators or non-ASCII digits is missed.
+    * Ints of 9 or 10 digits are redacted when their zero-padded 10-digit form
+      is CPR-shaped (a CPR with day 01-09 stored as an int loses its leading
+      zero). Other non-string values are checked through their ``repr``, which
+      is what the renderers print; a hit replaces the value by its scrubbed repr.
+    * Never use ``structlog.processors.dict_tracebacks``: it shows locals, which
+      are personal data and truncated, so a CPR can be split and escape.
+    * A record the handler cannot render is dropped with a one-line notice; the
+      stdlib default would print the raw, unredacted event dict to stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import IO, Any
+
+import structlog
+from structlog.typing import Processor
+
+CPR_PATTERN: re.Pattern[str] = re.compile(
+    r"(?<![0-9])"
+    r"(?:0[1-9]|[12][0-9]|3[01])"  # day 01-31
+    r"(?:0[1-9]|1[0-2])"  # month 01-12
+    r"[0-9]{2}[- ]?[0-9]{4}"  # any year, then '-', one space or nothing, serial
+    r"(?![0-9])"
+)
+"""DDMMYY-SSSS by date shape only; no modulus-11 check, no ASCII digit either side."""
+
+CPR_REPLACEMENT = "[CPR-REDACTED]"
+SENSITIVE_REPLACEMENT = "[REDACTED]"
+
+SENSITIVE_KEYS: frozenset[str] = frozenset(
+    {"cpr", "cpr_nr", "cprnr", "personnummer", "ssn", "national_id"}  # identifiers
+    | {"token", "password", "authorization"}  # credentials
+)
+"""Keys whose values are always replaced (matched case-insensitively, '-' as '_')."""
+
+_META_KEYS = frozenset({"_record", "_from_structlog"})  # ProcessorFormatter's own
+_MAX_DEPTH = 32  # deeper containers are checked through their repr
+
+
+def contains_cpr(text: str) -> bool:
+    """Return whether `text` (e.g. a case or document title) holds a CPR number."""
+    return CPR_PATTERN.search(text) is not None
+
+
+def redact_text(text: str) -> str:
+    """Return `text` with every match of `CPR_PATTERN` replaced by `CPR_REPLACEMENT`."""
+    return CPR_PATTERN.sub(CPR_REPLACEMENT, text)
+
+
+def _is_sensitive(key: object) -> bool:
+    if not isinstance(key, str):
+        return False
+    return key.strip().lower().replace("-", "_") in SENSITIVE_KEYS
+
+
+def _int_is_cpr(number: int) -> bool:
+    digits = str(abs(number))
+    return len(digits) in (9, 10) and contains_cpr(digits.zfill(10))
+
+
+def _scrub(value: object, depth: int) -> object:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, int):
+        return CPR_REPLACEMENT if _int_is_cpr(value) else value
+    if depth < _MAX_DEPTH:
+        if isinstance(value, dict):
+            return _scrub_mapping(value, depth + 1, keep=frozenset())
+        if isinstance(value, list):
+            return [_scrub(item, depth + 1) for item in value]
+        if isinstance(value, tuple):
+            items = [_scrub(item, depth + 1) for item in value]
+            make = getattr(type(value), "_make", None)  # namedtuple keeps its type
+            return make(items) if callable(make) else tuple(items)
+    try:
+        text = repr(value)
+    except Exception:  # the renderer will fail on it too, and drop the record
+        return value
+    return redact_text(text) if contains_cpr(text) else value
+
+
+def _scrub_mapping(
+    mapping: Mapping[Any, Any], depth: int, keep: frozenset[str]
+) -> dict[Any, Any]:
+    clean: dict[Any, Any] = {}
+    for key, value in mapping.items():
+        if key in keep:
+            clean[key] = value
+        elif _is_sensitive(key):
+            clean[key] = SENSITIVE_REPLACEMENT
+        else:
+            clean[_scrub(key, depth)] = _scrub(value, depth)
+    return clean
+
+
+def redact_cpr(
+    logger: object, method_name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Structlog processor that scrubs CPR numbers and sensitive keys.
+
+    Strings (keys and values, the event name included) are scrubbed
+    recursively through dicts, lists and tuples; values under `SENSITIVE_KEYS`
+    become `SENSITIVE_REPLACEMENT`. ProcessorFormatter's meta keys pass through.
+
+    Args:
+        logger: The wrapped logger (unused).
+        method_name: The log method name (unused).
+        event_dict: The event dict; it is not modified.
+
+    Returns:
+        A new, scrubbed event dict.
+    """
+    return _scrub_mapping(event_dict, 0, keep=_META_KEYS)
+
+
+class _RedactingHandler(logging.StreamHandler[IO[str]]):
+    """Marks the handler `configure_logging` installs; never leaks a bad record."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if logging.raiseExceptions:
+            error = type(sys.exc_info()[1]).__name__
+            sys.stderr.write(
+                f"--- sagsflow logging error: {error}; record from logger "
+                f"{redact_text(record.name)!r} dropped unprinted (personal data)\n"
+            )
+
+
+def _level_number(level: str) -> int:
+    number = logging.getLevelNamesMapping().get(level.strip().upper())
+    if number is None:
+        raise ValueError(f"unknown log level name: {level!r}")
+    return number
+
+
+def configure_logging(
+    *, json: bool, level: str = "INFO", stream: IO[str] | None = None
+) -> None:
+    """Configure structlog and the stdlib root logger to share one pipeline.
+
+    Calling it again replaces the handler it installed earlier; handlers added
+    by others (e.g. pytest's) are left alone.
+
+    Args:
+        json: One JSON object per line if True, else a plain console format.
+        level: Root level name, case-insensitive ("INFO", "warning", ...).
+        stream: Where records go; `sys.stderr` (read at call time) if None.
+            Stdout is the CLI's result channel and must not get logs.
+
+    Raises:
+        ValueError: If `level` is not a known level name. Nothing is changed.
+    """
+    level_number = _level_number(level)
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.ExtraAdder(),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+    ]
+    final: list[Processor]
+    if json:
+        final = [
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            ),
+            redact_cpr,
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.JSONRenderer(),
+        ]
+    else:
+        final = [
+            structlog.processors.format_exc_info,  # plain traceback, as a string
+            redact_cpr,
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.dev.ConsoleRenderer(
+                colors=False, exception_formatter=structlog.dev.plain_traceback
+            ),
+        ]
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = _RedactingHandler(sys.stderr if stream is None else stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=final)
+    )
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _RedactingHandler)]:
+        root.removeHandler(old)
+        old.close()
+    root.addHandler(handler)
+    root.setLevel(level_number)

@@ -1,0 +1,158 @@
+"""Database engines, SQLite pragmas, and the schema (managed by Alembic).
+
+SQLite hazards handled here (LIBRARIES.md 3.4): pysqlite's legacy transaction
+control runs SELECTs outside a transaction and silently loses updates between
+processes, and a deferred BEGIN cannot wait for the write lock. So every
+connection gets `isolation_level=None` and every write transaction starts with
+`BEGIN IMMEDIATE`; reads use a plain deferred `BEGIN`. WAL, a busy timeout,
+foreign keys, and `synchronous=FULL` (a legal record must survive power loss;
+NORMAL is opt-in) are set on every connection.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from engine.exceptions import SchemaError, StorageError
+
+WRITE_OPTION = "sagsflow_write"
+DEFAULT_BUSY_TIMEOUT_MS = 5000
+
+
+def create_db_engine(
+    url: str, *, synchronous: str = "FULL", pool_size: int | None = None
+) -> Engine:
+    """An engine for `url`, with sagsflow's SQLite settings where it applies.
+
+    Raises:
+        StorageError: the URL is malformed or names a driver that is missing.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StorageError(f"{url!r} is not a database URL") from None
+    kwargs: dict[str, Any] = {}
+    is_sqlite = parsed.get_backend_name() == "sqlite"
+    if is_sqlite and parsed.database in (None, "", ":memory:"):
+        kwargs.update(connect_args={"check_same_thread": False}, poolclass=StaticPool)
+    elif not is_sqlite and pool_size is not None:
+        kwargs.update(pool_size=pool_size, pool_pre_ping=True)
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise StorageError(f"cannot use database {url!r}: {exc}") from exc
+    if is_sqlite:
+        _configure_sqlite(engine, synchronous=synchronous)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, *, synchronous: str) -> None:
+    if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+        raise ValueError(
+            f"synchronous must be FULL, NORMAL or EXTRA, not {synchronous!r}"
+        )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_conn.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            f"busy_timeout={DEFAULT_BUSY_TIMEOUT_MS}",
+            f"synchronous={synchronous.upper()}",
+            "foreign_keys=ON",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(WRITE_OPTION, True)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL (None for other databases and :memory:)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (
+        None,
+        "",
+        ":memory:",
+    ):
+        return None
+    return Path(parsed.database)
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(files("storage") / "migrations"))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration this code knows."""
+    config = Config()
+    config.set_main_option("script_location", str(files("storage") / "migrations"))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
+def upgrade_schema(engine: Engine) -> tuple[str | None, str]:
+    """Create or upgrade the schema to the newest revision; returns (before, after).
+
+    Raises:
+        StorageError: the database cannot be reached or the migration fails.
+    """
+    try:
+        with engine.connect() as conn:
+            before = MigrationContext.configure(conn).get_current_revision()
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "head")
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot create the schema: {_reason(exc)}") from exc
+    return before, head_revision()
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse to work on a database without the current schema.
+
+    Raises:
+        SchemaError: not initialised, or initialised by another version.
+        StorageError: the database cannot be reached.
+    """
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot open the database: {_reason(exc)}") from exc
+    head = head_revision()
+    if current is None:
+        raise SchemaError(
+            "the database has no sagsflow schema: run 'sagsflow init' first"
+        )
+    if current != head:
+        raise SchemaError(
+            f"the database schema is at revision {current}, this sagsflow needs "
+            f"{head}: run 'sagsflow init' to upgrade it"
+        )
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig if orig is not None else exc).strip().splitlines()[0]

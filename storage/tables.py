@@ -1,0 +1,155 @@
+"""The SQLModel tables: the only module that defines tables.
+
+No `from __future__ import annotations` here: SQLModel resolves annotations at
+class creation (fastapi/sqlmodel#196). Datetimes use SQLModel 0.0.50's default
+UTC type, which refuses naive values and returns aware ones even on SQLite
+(LIBRARIES.md 3.1: never `DateTime(timezone=True)`, which drops the offset on
+SQLite). JSON columns are JSONB on PostgreSQL.
+"""
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+# Named constraints, so Alembic batch mode on SQLite can alter them later.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+_ID = BigInteger().with_variant(Integer(), "sqlite")  # INTEGER PRIMARY KEY = rowid
+
+
+def _json() -> Any:
+    return JSON().with_variant(JSONB(), "postgresql")
+
+
+class CaseRow(SQLModel, table=True):
+    __tablename__ = "wf_case"
+    __table_args__ = (
+        Index("ix_wf_case_due_open", "due"),
+        Index("ix_wf_case_workflow_state", "workflow", "state"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True))
+    number: str = Field(max_length=32, unique=True)
+    workflow: str = Field(max_length=64)
+    workflow_version: int
+    title: str
+    state: str = Field(max_length=64)
+    version: int
+    parties: list[dict[str, Any]] = Field(sa_type=_json())
+    data: dict[str, Any] = Field(sa_type=_json())
+    due: dt.date | None = None
+    calendar: str | None = Field(default=None, max_length=128)
+    chase_position: int = 0
+    state_entered_at: dt.datetime
+    opened_at: dt.datetime
+    last_event_at: dt.datetime
+    updated_at: dt.datetime
+    documents_count: int = 0
+
+
+class AuditRow(SQLModel, table=True):
+    """Append-only: triggers refuse UPDATE and DELETE (see the migration)."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_audit_entry_case_seq"),
+        Index("ix_audit_entry_actor", "actor"),
+        Index("ix_audit_entry_at", "at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True))
+    case_id: int = Field(
+        sa_column=Column(_ID, ForeignKey("wf_case.id"), nullable=False)
+    )
+    case_number: str = Field(max_length=32)
+    seq: int
+    event: str = Field(max_length=64)
+    from_state: str | None = Field(default=None, max_length=64)
+    to_state: str = Field(max_length=64)
+    actor: str = Field(max_length=128)
+    role: str = Field(max_length=32)
+    at: dt.datetime
+    recorded_at: dt.datetime
+    data: dict[str, Any] = Field(sa_type=_json())
+    due_before: dt.date | None = None
+    due_after: dt.date | None = None
+    calendar: str | None = Field(default=None, max_length=128)
+    workflow: str = Field(max_length=64)
+    workflow_version: int
+    document: str | None = Field(default=None, max_length=48)
+
+
+class DocumentRow(SQLModel, table=True):
+    """Append-only like the audit table: a correction is a new document."""
+
+    __tablename__ = "document"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_document_case_seq"),)
+
+    id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True))
+    case_id: int = Field(
+        sa_column=Column(_ID, ForeignKey("wf_case.id"), nullable=False)
+    )
+    seq: int
+    number: str = Field(max_length=48, unique=True)
+    title: str
+    direction: str = Field(max_length=16)
+    date: dt.date
+    recorded_at: dt.datetime
+    event_seq: int
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    id: str = Field(primary_key=True, max_length=128)
+    roles: list[str] = Field(sa_type=_json())
+    email: str | None = Field(default=None, max_length=320)
+    created_at: dt.datetime
+
+
+class CaseSequenceRow(SQLModel, table=True):
+    """The last case number handed out per year (row-locked while allocating)."""
+
+    __tablename__ = "case_sequence"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last: int
+
+
+class WorkflowVersionRow(SQLModel, table=True):
+    """Each workflow declaration cases were opened under, kept verbatim."""
+
+    __tablename__ = "workflow_version"
+
+    name: str = Field(primary_key=True, max_length=64)
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    digest: str = Field(max_length=64)
+    text: str
+
+
+class CalendarRow(SQLModel, table=True):
+    """The rules behind each calendar id that computed a deadline."""
+
+    __tablename__ = "calendar"
+
+    id: str = Field(primary_key=True, max_length=128)
+    spec: dict[str, Any] = Field(sa_type=_json())
