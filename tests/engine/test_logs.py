@@ -29,14 +29,14 @@ from engine.logs import (
     redact_text,
 )
 
-STDLIB_LOGGER = "sqlalchemy.engine"
+STDLIB_LOGGER = "apscheduler.scheduler"  # sqlalchemy sets its own level on import
 
 
 @pytest.fixture(autouse=True)
 def _isolated_logging() -> Iterator[None]:
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level
-    foreign = logging.getLogger(STDLIB_LOGGER)  # alembic's fileConfig may disable it
+    foreign = logging.getLogger(STDLIB_LOGGER)  # a fileConfig may disable it
     saved_foreign = (foreign.level, foreign.disabled, foreign.propagate)
     foreign.setLevel(logging.NOTSET)
     foreign.disabled, foreign.propagate = False, True

@@ -1,0 +1,97 @@
+"""Shared fixtures: a fake clock, a store per implementation, an engine, users.
+
+`store` runs every storage-facing test on the in-memory store and on SQLite
+(a fresh file migrated by Alembic, as `sagsflow init` does). PostgreSQL joins
+the parametrisation with the scale-out work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import structlog
+
+from engine.calendars import BusinessCalendar
+from engine.ports import CaseStore
+from engine.registry import WorkflowRegistry
+from engine.service import CaseEngine
+from engine.testing import FakeClock
+from storage import InMemoryCaseStore, SqlCaseStore, create_db_engine, upgrade_schema
+from workflows import bundled_paths
+
+# A moment after the founding case closed (20 Nov 2024), so back-dated times fit.
+NOW = datetime(2024, 11, 25, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _reset_structlog() -> Iterator[None]:
+    yield
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(NOW)
+
+
+@pytest.fixture(scope="session")
+def registry() -> WorkflowRegistry:
+    return WorkflowRegistry.from_paths(bundled_paths())
+
+
+@pytest.fixture
+def calendar() -> BusinessCalendar:
+    return BusinessCalendar()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'sagsflow.db'}"
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CaseStore]:
+    if request.param == "memory":
+        yield InMemoryCaseStore()
+        return
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade_schema(engine)
+    yield SqlCaseStore(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def memory_store() -> InMemoryCaseStore:
+    return InMemoryCaseStore()
+
+
+def make_engine(
+    store: CaseStore, registry: WorkflowRegistry, clock: FakeClock
+) -> CaseEngine:
+    engine = CaseEngine(
+        store=store, registry=registry, clock=clock, calendar=BusinessCalendar()
+    )
+    engine.add_user("bra", ["advisor"])  # the Borgerrådgiver
+    engine.add_user("jur", ["caseworker"])  # the case's lawyer
+    engine.add_user("jur2", ["caseworker"])
+    engine.add_user("ind", ["intake"])
+    engine.add_user("rev", ["auditor"])
+    return engine
+
+
+@pytest.fixture
+def engine(store: CaseStore, registry: WorkflowRegistry, clock: FakeClock) -> CaseEngine:
+    """An engine on every store, with one user per role."""
+    return make_engine(store, registry, clock)
+
+
+@pytest.fixture
+def fast_engine(
+    memory_store: InMemoryCaseStore, registry: WorkflowRegistry, clock: FakeClock
+) -> CaseEngine:
+    """An engine on the in-memory store only, for tables of engine rules."""
+    return make_engine(memory_store, registry, clock)
