@@ -213,6 +213,11 @@ class CaseEngine:
         with self.store.transaction(write=False) as tx:
             return tx.list_cases(selection)
 
+    def list_views(self, selection: CaseFilter) -> list[CaseView]:
+        """Like `list_cases`, with each case's history and documents."""
+        with self.store.transaction(write=False) as tx:
+            return [self._view(tx, c) for c in tx.list_cases(selection)]
+
     def audit_log(self, selection: AuditFilter) -> Iterator[AuditEntry]:
         """Stream matching audit entries (checks the case exists when one is named)."""
         with self.store.transaction(write=False) as tx:

@@ -1,0 +1,81 @@
+"""Draw a workflow definition as Mermaid or Graphviz text, deadlines included.
+
+Generated from the same validated definition the engine runs, so a diagram in
+the docs never drifts from the declaration. (transitions' own GraphMachine needs
+a model and knows nothing of deadlines or chase ladders.)
+"""
+
+from __future__ import annotations
+
+from engine.definition import StateKind, WorkflowDefinition
+
+FORMATS = ("mermaid", "dot")
+
+
+def _state_note(d: WorkflowDefinition, name: str) -> list[str]:
+    state = d.state(name)
+    lines = []
+    if state.deadline is not None:
+        lines.append(f"deadline: {state.deadline.describe()}")
+    if state.ladder is not None:
+        for i, rung in enumerate(state.ladder.rungs, start=1):
+            after = f", then {rung.next}" if rung.next else ""
+            lines.append(f"chase {i}: {rung.name} → {', '.join(rung.notify)}{after}")
+    return lines
+
+
+def _edges(d: WorkflowDefinition) -> list[tuple[str, str, str]]:
+    out = []
+    for t in d.transitions:
+        if t.internal:
+            continue  # listed once in the header instead of a loop on every state
+        roles = "/".join(t.roles)
+        for source in t.sources:
+            out.append((source, t.target(source), f"{t.event} [{roles}]"))
+    return out
+
+
+def to_mermaid(d: WorkflowDefinition) -> str:
+    """A Mermaid `stateDiagram-v2`."""
+    lines = ["stateDiagram-v2", f"    %% {d.name} version {d.version}: {d.title}"]
+    internal = [t.event for t in d.transitions if t.internal]
+    if internal:
+        lines.append(f"    %% events that keep the state: {', '.join(internal)}")
+    lines.append(f"    [*] --> {d.initial}: open [{'/'.join(d.opening.roles)}]")
+    for source, dest, label in _edges(d):
+        lines.append(f"    {source} --> {dest}: {label}")
+    for state in d.states:
+        if state.kind is StateKind.FINAL:
+            lines.append(f"    {state.name} --> [*]")
+        note = _state_note(d, state.name)
+        if note:
+            lines.append(f"    note right of {state.name}")
+            lines.extend(f"        {n}" for n in note)
+            lines.append("    end note")
+    return "\n".join(lines) + "\n"
+
+
+def to_dot(d: WorkflowDefinition) -> str:
+    """A Graphviz digraph."""
+
+    def q(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    lines = [
+        f"digraph {q(d.name)} {{",
+        f"  label={q(f'{d.name} version {d.version}: {d.title}')};",
+        "  rankdir=LR;",
+        '  node [shape=box, style=rounded, fontname="Helvetica"];',
+        '  __start [shape=point, label=""];',
+        f"  __start -> {q(d.initial)} [label={q('open')}];",
+    ]
+    for state in d.states:
+        note = _state_note(d, state.name)
+        label = "\\n".join([state.name, *note]).replace('"', '\\"')
+        shape = ", peripheries=2" if state.kind is StateKind.FINAL else ""
+        style = ", style=\"rounded,dashed\"" if state.kind is StateKind.WAITING else ""
+        lines.append(f'  {q(state.name)} [label="{label}"{shape}{style}];')
+    for source, dest, label in _edges(d):
+        lines.append(f"  {q(source)} -> {q(dest)} [label={q(label)}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"

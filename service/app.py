@@ -1,0 +1,92 @@
+"""The composition root: settings in, a wired `CaseEngine` out.
+
+The only place that knows every package: it loads the workflow files, the office
+calendar and the database, and hands them to the engine by injection.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from engine.calendars import BusinessCalendar, CalendarSpec
+from engine.clock import Clock, SystemClock
+from engine.exceptions import DefinitionError, InvalidInputError, SchemaError
+from engine.logs import configure_logging
+from engine.registry import WorkflowRegistry
+from engine.service import CaseEngine
+from service.settings import Settings
+from storage import SqlCaseStore, check_schema, create_db_engine
+from storage.database import sqlite_path
+from workflows import bundled_paths
+
+
+def setup_logging(settings: Settings) -> None:
+    if settings.log_format not in ("json", "console"):
+        raise InvalidInputError(
+            f"SAGSFLOW_LOG_FORMAT must be 'json' or 'console', not {settings.log_format!r}"
+        )
+    try:
+        configure_logging(json=settings.log_format == "json", level=settings.log_level)
+    except ValueError as exc:
+        raise InvalidInputError(f"SAGSFLOW_LOG_LEVEL: {exc}") from None
+
+
+def workflow_files(settings: Settings) -> list[Path]:
+    """The bundled workflow files plus the office's own."""
+    files = list(bundled_paths())
+    for path in settings.workflow_paths:
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise DefinitionError(
+                str(path), [f"{path}: no such workflow file or folder"]
+            )
+    return files
+
+
+def load_registry(settings: Settings) -> WorkflowRegistry:
+    return WorkflowRegistry.from_paths(workflow_files(settings))
+
+
+def load_calendar(settings: Settings) -> BusinessCalendar:
+    """The office calendar from `SAGSFLOW_CALENDAR`, else the Danish default."""
+    path = settings.calendar_file
+    if path is None:
+        return BusinessCalendar()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return BusinessCalendar(CalendarSpec.from_mapping(raw, source=path.name))
+    except OSError as exc:
+        raise InvalidInputError(f"calendar file {path}: {exc.strerror}") from None
+    except (yaml.YAMLError, ValueError) as exc:
+        raise InvalidInputError(f"calendar file {path}: {exc}") from None
+
+
+def open_store(settings: Settings) -> SqlCaseStore:
+    """The store on an initialised database (never creates one).
+
+    Raises:
+        SchemaError: no database, or one without the current schema.
+        StorageError: the database cannot be opened.
+    """
+    path = sqlite_path(settings.database_url)
+    if path is not None and not path.exists():
+        raise SchemaError(f"no database at {path}: run 'sagsflow init' first")
+    db = create_db_engine(
+        settings.database_url, synchronous=settings.sqlite_synchronous
+    )
+    check_schema(db)
+    return SqlCaseStore(db)
+
+
+def build_engine(settings: Settings, *, clock: Clock | None = None) -> CaseEngine:
+    return CaseEngine(
+        store=open_store(settings),
+        registry=load_registry(settings),
+        clock=clock or SystemClock(),
+        calendar=load_calendar(settings),
+    )

@@ -1,0 +1,285 @@
+"""How cases, audit entries, users and workflows look on the command line.
+
+The JSON shapes here are a contract (scripts and the HTTP API rely on them):
+a case carries `number`, `workflow`, `workflow_version`, `state`, `due`,
+`parties`, `documents` and `history`, and more besides.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from engine.calendars import COPENHAGEN, BusinessCalendar, is_overdue, local_date
+from engine.definition import WorkflowDefinition
+from engine.records import AuditEntry, Case, Document, User
+from engine.service import CaseView
+
+AUDIT_COLUMNS = (
+    "case",
+    "seq",
+    "event",
+    "from",
+    "to",
+    "actor",
+    "role",
+    "at",
+    "recorded_at",
+    "due_before",
+    "due_after",
+    "document",
+    "data",
+)
+
+
+def iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def local(value: datetime) -> str:
+    """An instant as local office time, e.g. `2024-10-09 10:00 +02:00`."""
+    there = value.astimezone(COPENHAGEN)
+    offset = there.strftime("%z")
+    return f"{there:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
+
+
+def entry_json(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "case": entry.case_number,
+        "seq": entry.seq,
+        "event": entry.event,
+        "from": entry.from_state,
+        "to": entry.to_state,
+        "actor": entry.actor,
+        "role": entry.role,
+        "at": iso(entry.at),
+        "recorded_at": iso(entry.recorded_at),
+        "data": entry.data,
+        "due_before": iso(entry.due_before),
+        "due_after": iso(entry.due_after),
+        "calendar": entry.calendar,
+        "workflow": entry.workflow,
+        "workflow_version": entry.workflow_version,
+        "document": entry.document,
+    }
+
+
+def document_json(doc: Document) -> dict[str, Any]:
+    return {
+        "number": doc.number,
+        "title": doc.title,
+        "direction": doc.direction,
+        "date": iso(doc.date),
+        "recorded_at": iso(doc.recorded_at),
+    }
+
+
+def case_json(
+    view: CaseView, *, now: datetime, calendar: BusinessCalendar
+) -> dict[str, Any]:
+    case = view.case
+    overdue = is_overdue(case.due, now)
+    return {
+        "number": case.number,
+        "title": case.title,
+        "workflow": case.workflow,
+        "workflow_version": case.workflow_version,
+        "state": case.state,
+        "version": case.version,
+        "due": iso(case.due),
+        "overdue": overdue,
+        "working_days_overdue": (
+            calendar.working_days_between(case.due, local_date(now))
+            if overdue and case.due
+            else 0
+        ),
+        "chase_position": case.chase_position,
+        "calendar": case.calendar,
+        "opened_at": iso(case.opened_at),
+        "state_entered_at": iso(case.state_entered_at),
+        "parties": [
+            {"role": p.role, "name": p.name, "email": p.email} for p in case.parties
+        ],
+        "data": case.data,
+        "documents": [document_json(d) for d in view.documents],
+        "history": [entry_json(e) for e in view.history],
+    }
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=_default)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | frozenset):
+        return list(value)
+    raise TypeError(f"cannot render {type(value).__name__}")
+
+
+def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    lines = [fmt.format(*headers), fmt.format(*("-" * w for w in widths))]
+    lines += [fmt.format(*row) for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def case_text(view: CaseView, *, now: datetime, calendar: BusinessCalendar) -> str:
+    c = view.case
+    due = "none"
+    if c.due is not None:
+        due = c.due.isoformat() + " (end of day, Copenhagen time)"
+        if is_overdue(c.due, now):
+            n = calendar.working_days_between(c.due, local_date(now))
+            due += f": OVERDUE by {n} working day{'s' if n != 1 else ''}"
+    lines = [
+        f"Case {c.number}: {c.title}",
+        f"  workflow   {c.workflow} (version {c.workflow_version})",
+        f"  state      {c.state} (since {local(c.state_entered_at)})",
+        f"  deadline   {due}",
+        f"  opened     {local(c.opened_at)}",
+    ]
+    for p in c.parties:
+        lines.append(f"  {p.role:<10} {p.name}" + (f" <{p.email}>" if p.email else ""))
+    for key, value in sorted(c.data.items()):
+        lines.append(f"  {key:<10} {value}")
+    if view.documents:
+        lines += ["", "Documents"]
+        rows = [
+            (d.number, iso(d.date) or "", d.direction, d.title) for d in view.documents
+        ]
+        lines.append(_indent(table(rows, ("number", "date", "direction", "title"))))
+    lines += ["", "History"]
+    rows = [_history_row(e) for e in view.history]
+    lines.append(
+        _indent(
+            table(rows, ("#", "at (local)", "event", "from → to", "by", "deadline"))
+        )
+    )
+    return "\n".join(lines)
+
+
+def _history_row(e: AuditEntry) -> tuple[str, ...]:
+    when = local(e.at)
+    if abs((e.recorded_at - e.at).total_seconds()) > 60:
+        when += f" (recorded {local(e.recorded_at)})"
+    move = (
+        f"{e.from_state or '·'} → {e.to_state}"
+        if e.from_state != e.to_state
+        else e.to_state
+    )
+    due = iso(e.due_after) or "-"
+    if e.due_after != e.due_before and e.due_before is not None:
+        due = f"{iso(e.due_before)} → {due}"
+    return (str(e.seq), when, e.event, move, f"{e.actor} ({e.role})", due)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+def cases_text(cases: Sequence[Case], *, now: datetime) -> str:
+    rows = [
+        (
+            c.number,
+            c.workflow,
+            c.state,
+            iso(c.due) or "-",
+            "OVERDUE" if is_overdue(c.due, now) else "",
+            c.title,
+        )
+        for c in cases
+    ]
+    return table(rows, ("number", "workflow", "state", "due", "", "title"))
+
+
+def audit_rows(entries: Iterable[AuditEntry]) -> Iterable[dict[str, Any]]:
+    for e in entries:
+        row = entry_json(e)
+        yield {k: row[k] for k in AUDIT_COLUMNS}
+
+
+def audit_csv_lines(entries: Iterable[AuditEntry]) -> Iterable[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(AUDIT_COLUMNS)
+    yield buffer.getvalue()
+    for row in audit_rows(entries):
+        buffer.seek(0)
+        buffer.truncate()
+        values = [
+            json.dumps(v, ensure_ascii=False, sort_keys=True) if k == "data" else v
+            for k, v in row.items()
+        ]
+        writer.writerow(["" if v is None else v for v in values])
+        yield buffer.getvalue()
+
+
+def audit_table_line(e: AuditEntry) -> str:
+    move = f"{e.from_state or '·'} → {e.to_state}"
+    doc = f" doc {e.document}" if e.document else ""
+    return (
+        f"{e.case_number}  #{e.seq:<3} {local(e.at)}  {e.event:<16} {move:<32} "
+        f"{e.actor} ({e.role}){doc}"
+    ).rstrip()
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "roles": list(user.roles),
+        "email": user.email,
+        "created_at": iso(user.created_at),
+    }
+
+
+def workflow_json(d: WorkflowDefinition) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    data = asdict(d)
+    data.pop("text")
+    data["initial"] = d.initial
+    data["events"] = list(d.events)
+    return json.loads(json.dumps(data, default=_default))
+
+
+def workflow_text(d: WorkflowDefinition) -> str:
+    lines = [f"{d.name} (version {d.version}): {d.title}"]
+    if d.description:
+        lines.append(f"  {d.description.strip()}")
+    lines.append(f"  parties: {', '.join(d.parties) or 'none'}")
+    lines += ["", "States"]
+    for s in d.states:
+        extra = f"  deadline: {s.deadline.describe()}" if s.deadline else ""
+        lines.append(f"  {s.name:<16} {s.kind.value:<8}{extra}")
+        for i, rung in enumerate(s.ladder.rungs if s.ladder else (), start=1):
+            nxt = f", next deadline {rung.next}" if rung.next else ""
+            lines.append(
+                f"  {'':<16} chase {i}: {rung.name} → {', '.join(rung.notify)}{nxt}"
+            )
+    lines += ["", "Events"]
+    for t in (d.opening, *d.transitions):
+        src = ", ".join(t.sources) if t.sources else "(new case)"
+        dest = t.dest or "(stays)"
+        lines.append(f"  {t.event:<16} {src} → {dest}   roles: {', '.join(t.roles)}")
+        for f in t.fields:
+            req = "required" if f.required else "optional"
+            vals = f" ({', '.join(f.values)})" if f.values else ""
+            cond = "".join(
+                f", required if {o} in {', '.join(v)}" for o, v in f.required_if
+            )
+            lines.append(f"  {'':<16}   {f.name}: {f.type.value}{vals}, {req}{cond}")
+        if t.guards:
+            lines.append(f"  {'':<16}   rules: {', '.join(t.guards)}")
+    return "\n".join(lines)
