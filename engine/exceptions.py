@@ -5,7 +5,7 @@ the CLI prints `str(error)` on one line and exits non-zero, the HTTP API (later)
 maps the class to a status code.
 
     EngineError
-    ├── DefinitionError             a workflow file is declared wrongly (lists every problem)
+    ├── DefinitionError             a workflow file is declared wrongly (every problem)
     ├── InvalidInputError(ValueError)
     │   ├── InvalidDataError        event data missing, mistyped or not allowed
     │   └── InvalidTimeError        a time that does not parse, lies in the future or
@@ -45,7 +45,9 @@ class DefinitionError(EngineError):
         self.problems = tuple(problems)
         noun = "problem" if len(self.problems) == 1 else "problems"
         lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(f"invalid workflow {source} ({len(self.problems)} {noun}):\n{lines}")
+        super().__init__(
+            f"invalid workflow {source} ({len(self.problems)} {noun}):\n{lines}"
+        )
 
 
 class InvalidInputError(EngineError, ValueError):
@@ -71,7 +73,9 @@ class CaseNotFoundError(NotFoundError):
 
 
 class WorkflowNotFoundError(NotFoundError):
-    def __init__(self, name: str, version: int | None = None, known: Sequence[str] = ()) -> None:
+    def __init__(
+        self, name: str, version: int | None = None, known: Sequence[str] = ()
+    ) -> None:
         self.name = name
         self.version = version
         what = f"{name!r} version {version}" if version is not None else repr(name)
@@ -92,14 +96,17 @@ class NotAllowedError(EngineError):
 class TransitionNotAllowedError(NotAllowedError):
     """The event is not allowed in the case's current state."""
 
-    def __init__(self, number: str, state: str, event: str, allowed: Sequence[str]) -> None:
+    def __init__(
+        self, number: str, state: str, event: str, allowed: Sequence[str]
+    ) -> None:
         self.number = number
         self.state = state
         self.event = event
         self.allowed = tuple(allowed)
         options = ", ".join(repr(a) for a in self.allowed) if self.allowed else "none"
         super().__init__(
-            f"case {number} cannot {event!r} from state {state!r}; allowed now: {options}"
+            f"case {number} cannot {event!r} from state {state!r}; "
+            f"allowed now: {options}"
         )
 
 
@@ -142,7 +149,8 @@ class ConcurrentUpdateError(ConflictError):
         self.actual = actual
         now = f" (it is now at version {actual})" if actual is not None else ""
         super().__init__(
-            f"case {number} was changed by another update since version {expected}{now}; "
+            f"case {number} was changed by another update since version "
+            f"{expected}{now}; "
             "nothing was written: reload the case and try again"
         )
 

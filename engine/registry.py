@@ -33,7 +33,8 @@ class WorkflowRegistry:
                 raise DefinitionError(
                     definition.source,
                     [
-                        f"{definition.key} is declared twice ({other} and {definition.source})"
+                        f"{definition.key} is declared twice "
+                        f"({other} and {definition.source})"
                     ],
                 )
             self._add(definition)

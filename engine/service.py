@@ -575,8 +575,9 @@ class CaseEngine:
                 raise DefinitionError(
                     definition.source,
                     [
-                        f"{definition.source}: {definition.key} differs from the declaration "
-                        "cases were opened under; raise 'version' when changing a workflow"
+                        f"{definition.source}: {definition.key} differs from the "
+                        "declaration cases were opened under; raise 'version' when "
+                        "changing a workflow"
                     ],
                 )
             self._verified.add(key)

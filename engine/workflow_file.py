@@ -444,7 +444,7 @@ class _Parser:
             return None
         raw_type = spec.get("type")
         try:
-            ftype = FieldType(raw_type)
+            ftype = FieldType(str(raw_type))
         except ValueError:
             options = ", ".join(t.value for t in FieldType)
             self.problem(
@@ -502,7 +502,7 @@ class _Parser:
             return None
         raw = spec.get("direction")
         try:
-            direction = Direction(raw)
+            direction = Direction(str(raw))
         except ValueError:
             options = ", ".join(d.value for d in Direction)
             self.problem(

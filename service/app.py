@@ -25,7 +25,8 @@ from workflows import bundled_paths
 def setup_logging(settings: Settings) -> None:
     if settings.log_format not in ("json", "console"):
         raise InvalidInputError(
-            f"SAGSFLOW_LOG_FORMAT must be 'json' or 'console', not {settings.log_format!r}"
+            "SAGSFLOW_LOG_FORMAT must be 'json' or 'console', "
+            f"not {settings.log_format!r}"
         )
     try:
         configure_logging(json=settings.log_format == "json", level=settings.log_level)

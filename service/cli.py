@@ -7,6 +7,7 @@ database), never a traceback, with the database as it was.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -67,7 +68,10 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.version_option(package_name="sagsflow")
 @click.pass_context
 def cli(ctx: click.Context, db_url: str | None) -> None:
-    """sagsflow: declared workflows for public case handling, with working-day deadlines and a complete record."""
+    """sagsflow: declared workflows for public case handling.
+
+    Working-day deadlines, chased replies and a complete record of every step.
+    """
     settings = Settings.from_env(os.environ).with_database(db_url)
     composition.setup_logging(settings)
     ctx.obj = Context(settings=settings)
@@ -160,7 +164,8 @@ def workflow_validate(path: Path) -> None:
             click.echo("\n".join(exc.problems), err=True)
             continue
         click.echo(
-            f"ok: {file} ({d.name} version {d.version}, {len(d.states)} states, {len(d.events)} events)"
+            f"ok: {file} ({d.name} version {d.version}, "
+            f"{len(d.states)} states, {len(d.events)} events)"
         )
     if bad:
         raise click.exceptions.Exit(1)
@@ -422,14 +427,17 @@ def case_list(
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_ctx
 def case_import(ctx: Context, file: Path, as_json: bool) -> None:
-    """Import cases from JSON lines (one case with its events a line); each whole or not at all."""
+    """Import cases from JSON lines: one case with its events a line.
+
+    Each case goes in whole or not at all; the summary names what was refused.
+    """
     engine = ctx.engine
     lines = _read_lines(file)
     imported: list[dict[str, Any]] = []
     refused: list[dict[str, Any]] = []
     show_bar = sys.stderr.isatty() and not as_json
     with click.progressbar(
-        lines, label="importing", file=sys.stderr if show_bar else _Null()
+        lines, label="importing", file=sys.stderr if show_bar else io.StringIO()
     ) as bar:
         for number, text in bar:
             try:
@@ -454,7 +462,8 @@ def case_import(ctx: Context, file: Path, as_json: bool) -> None:
         click.echo(render.dumps({"imported": imported, "refused": refused}))
     else:
         click.echo(
-            f"imported {len(imported)} case{'s' if len(imported) != 1 else ''}, refused {len(refused)}"
+            f"imported {len(imported)} case{'s' if len(imported) != 1 else ''}, "
+            f"refused {len(refused)}"
         )
         for item in imported:
             click.echo(f"  line {item['line']}: {item['number']} ({item['state']})")
@@ -462,14 +471,6 @@ def case_import(ctx: Context, file: Path, as_json: bool) -> None:
             click.echo(f"  line {item['line']}: refused: {item['error']}", err=True)
     if refused:
         raise click.exceptions.Exit(1)
-
-
-class _Null:
-    def write(self, _text: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        return None
 
 
 def _read_lines(file: Path) -> list[tuple[int, str]]:

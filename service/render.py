@@ -251,7 +251,8 @@ def workflow_json(d: WorkflowDefinition) -> dict[str, Any]:
     data.pop("text")
     data["initial"] = d.initial
     data["events"] = list(d.events)
-    return json.loads(json.dumps(data, default=_default))
+    loaded: dict[str, Any] = json.loads(json.dumps(data, default=_default))
+    return loaded
 
 
 def workflow_text(d: WorkflowDefinition) -> str:

@@ -11,12 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
-from typing import Any
+from dataclasses import replace
+from typing import Any, cast
 
-from sqlalchemy import Engine, func, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlmodel import Session
+from sqlalchemy import (
+    Connection,
+    Engine,
+    RowMapping,
+    Table,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from engine.exceptions import (
     CaseNotFoundError,
@@ -51,6 +61,19 @@ from storage.tables import (
 _STREAM_BATCH = 1000
 
 
+def _table(model: type) -> Table:
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+CASES = _table(CaseRow)
+AUDIT = _table(AuditRow)
+DOCUMENTS = _table(DocumentRow)
+USERS = _table(UserRow)
+SEQUENCES = _table(CaseSequenceRow)
+WORKFLOWS = _table(WorkflowVersionRow)
+CALENDARS = _table(CalendarRow)
+
+
 class SqlCaseStore:
     """The store on SQLite (default) or PostgreSQL."""
 
@@ -62,109 +85,94 @@ class SqlCaseStore:
         try:
             with self.engine.connect() as conn:
                 conn.execution_options(**{WRITE_OPTION: write})
-                with Session(bind=conn) as session, conn.begin():
-                    yield SqlTransaction(session)
+                with conn.begin():
+                    yield SqlTransaction(conn)
         except EngineError:
             raise
-        except OperationalError as exc:
-            raise StorageError(f"database error: {_reason(exc)}") from exc
         except SQLAlchemyError as exc:
             raise StorageError(f"database error: {_reason(exc)}") from exc
 
 
 class SqlTransaction:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.postgres = session.get_bind().dialect.name == "postgresql"
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
 
     # -- case numbers ---------------------------------------------------------
     def next_case_number(self, year: int) -> str:
         self._ensure_year(year)
-        last = self.session.execute(
-            update(CaseSequenceRow)
-            .where(CaseSequenceRow.year == year)  # type: ignore[arg-type]
-            .values(last=CaseSequenceRow.last + 1)
-            .returning(CaseSequenceRow.last)
+        last = self.conn.execute(
+            update(SEQUENCES)
+            .where(SEQUENCES.c.year == year)
+            .values(last=SEQUENCES.c.last + 1)
+            .returning(SEQUENCES.c.last)
         ).scalar_one()
         return format_case_number(year, last)
 
     def reserve_case_number(self, number: str) -> None:
         year, seq = parse_case_number(number)
-        exists = self.session.execute(
-            select(CaseRow.id).where(CaseRow.number == number)  # type: ignore[arg-type]
+        found = self.conn.execute(
+            select(CASES.c.id).where(CASES.c.number == number)
         ).first()
-        if exists is not None:
+        if found is not None:
             raise DuplicateError(f"case {number} already exists")
         self._ensure_year(year)
-        self.session.execute(
-            update(CaseSequenceRow)
-            .where(CaseSequenceRow.year == year)  # type: ignore[arg-type]
-            .values(
-                last=func.max(CaseSequenceRow.last, seq)
-                if not self.postgres
-                else func.greatest(CaseSequenceRow.last, seq)
-            )
+        bigger = func.greatest if self.postgres else func.max
+        self.conn.execute(
+            update(SEQUENCES)
+            .where(SEQUENCES.c.year == year)
+            .values(last=bigger(SEQUENCES.c.last, seq))
         )
 
     def _ensure_year(self, year: int) -> None:
-        table = CaseSequenceRow.__table__  # type: ignore[attr-defined]
-        stmt: Any
-        if self.postgres:
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            stmt = pg_insert(table).values(year=year, last=0).on_conflict_do_nothing()
-        else:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            stmt = (
-                sqlite_insert(table).values(year=year, last=0).on_conflict_do_nothing()
-            )
-        self.session.execute(stmt)
+        dialect_insert = pg_insert if self.postgres else sqlite_insert
+        self.conn.execute(
+            dialect_insert(SEQUENCES).values(year=year, last=0).on_conflict_do_nothing()
+        )
 
     # -- cases ----------------------------------------------------------------
     def add_case(self, case: Case) -> Case:
-        row = CaseRow(**_case_columns(case))
-        self.session.add(row)
         try:
-            self.session.flush()
+            with self.conn.begin_nested():
+                new_id = self.conn.execute(
+                    insert(CASES).values(**_case_columns(case)).returning(CASES.c.id)
+                ).scalar_one()
         except IntegrityError as exc:
             raise DuplicateError(f"case {case.number} already exists") from exc
-        assert row.id is not None
-        return _replace_id(case, row.id)
+        return replace(case, id=new_id)
 
     def get_case(self, number: str, *, for_update: bool = False) -> Case:
-        stmt = select(CaseRow).where(CaseRow.number == number)  # type: ignore[arg-type]
+        stmt = select(CASES).where(CASES.c.number == number)
         if for_update:
             stmt = stmt.with_for_update()
-        row = self.session.execute(stmt).scalar_one_or_none()
+        row = self.conn.execute(stmt).mappings().first()
         if row is None:
             raise CaseNotFoundError(number)
         return _case(row)
 
     def update_case(self, case: Case, *, expected_version: int) -> None:
-        result = self.session.execute(
-            update(CaseRow)
-            .where(CaseRow.id == case.id)  # type: ignore[arg-type]
-            .where(CaseRow.version == expected_version)  # type: ignore[arg-type]
+        result = self.conn.execute(
+            update(CASES)
+            .where(CASES.c.id == case.id)
+            .where(CASES.c.version == expected_version)
             .values(**_case_columns(case))
-            .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            actual = self.session.execute(
-                select(CaseRow.version).where(CaseRow.id == case.id)  # type: ignore[arg-type]
+        if result.rowcount != 1:
+            actual = self.conn.execute(
+                select(CASES.c.version).where(CASES.c.id == case.id)
             ).scalar_one_or_none()
             raise ConcurrentUpdateError(case.number, expected_version, actual)
 
     def append_audit(self, entry: AuditEntry) -> None:
         try:
-            with self.session.begin_nested():
-                self.session.execute(insert(AuditRow).values(**_audit_columns(entry)))
+            with self.conn.begin_nested():
+                self.conn.execute(insert(AUDIT).values(**_audit_columns(entry)))
         except IntegrityError as exc:
             raise ConcurrentUpdateError(entry.case_number, entry.seq - 1) from exc
 
     def add_document(self, document: Document) -> None:
-        self.session.execute(
-            insert(DocumentRow).values(
+        self.conn.execute(
+            insert(DOCUMENTS).values(
                 case_id=document.case_id,
                 seq=document.seq,
                 number=document.number,
@@ -177,89 +185,100 @@ class SqlTransaction:
         )
 
     def history(self, case_id: int) -> Sequence[AuditEntry]:
-        rows = self.session.execute(
-            select(AuditRow).where(AuditRow.case_id == case_id).order_by(AuditRow.seq)  # type: ignore[arg-type]
-        ).scalars()
+        rows = self.conn.execute(
+            select(AUDIT).where(AUDIT.c.case_id == case_id).order_by(AUDIT.c.seq)
+        ).mappings()
         return [_audit(r) for r in rows]
 
     def documents(self, case_id: int) -> Sequence[Document]:
-        rows = self.session.execute(
-            select(DocumentRow)
-            .where(DocumentRow.case_id == case_id)
-            .order_by(DocumentRow.seq)  # type: ignore[arg-type]
-        ).scalars()
+        rows = self.conn.execute(
+            select(DOCUMENTS)
+            .where(DOCUMENTS.c.case_id == case_id)
+            .order_by(DOCUMENTS.c.seq)
+        ).mappings()
         return [_document(r) for r in rows]
 
     def list_cases(self, selection: CaseFilter) -> Sequence[Case]:
-        stmt = select(CaseRow).order_by(CaseRow.id)  # type: ignore[arg-type]
+        stmt = select(CASES).order_by(CASES.c.id)
         if selection.workflow is not None:
-            stmt = stmt.where(CaseRow.workflow == selection.workflow)  # type: ignore[arg-type]
+            stmt = stmt.where(CASES.c.workflow == selection.workflow)
         if selection.state is not None:
-            stmt = stmt.where(CaseRow.state == selection.state)  # type: ignore[arg-type]
+            stmt = stmt.where(CASES.c.state == selection.state)
         if selection.due_before is not None:
-            stmt = stmt.where(CaseRow.due < selection.due_before)  # type: ignore[arg-type,operator]
+            stmt = stmt.where(CASES.c.due < selection.due_before)
         if selection.offset:
             stmt = stmt.offset(selection.offset)
         if selection.limit is not None:
             stmt = stmt.limit(selection.limit)
-        return [_case(r) for r in self.session.execute(stmt).scalars()]
+        return [_case(r) for r in self.conn.execute(stmt).mappings()]
 
     def audit_entries(self, selection: AuditFilter) -> Iterator[AuditEntry]:
-        stmt = select(AuditRow).order_by(AuditRow.case_id, AuditRow.seq)  # type: ignore[arg-type]
+        stmt = select(AUDIT).order_by(AUDIT.c.case_id, AUDIT.c.seq)
         if selection.case_number is not None:
-            stmt = stmt.where(AuditRow.case_number == selection.case_number)  # type: ignore[arg-type]
+            stmt = stmt.where(AUDIT.c.case_number == selection.case_number)
         if selection.actor is not None:
-            stmt = stmt.where(AuditRow.actor == selection.actor)  # type: ignore[arg-type]
+            stmt = stmt.where(AUDIT.c.actor == selection.actor)
         if selection.since is not None:
-            stmt = stmt.where(AuditRow.at >= selection.since)  # type: ignore[arg-type,operator]
+            stmt = stmt.where(AUDIT.c.at >= selection.since)
         if selection.until is not None:
-            stmt = stmt.where(AuditRow.at < selection.until)  # type: ignore[arg-type,operator]
-        result = self.session.execute(
-            stmt.execution_options(yield_per=_STREAM_BATCH)
-        ).scalars()
-        for row in result:
+            stmt = stmt.where(AUDIT.c.at < selection.until)
+        result = self.conn.execution_options(yield_per=_STREAM_BATCH).execute(stmt)
+        for row in result.mappings():
             yield _audit(row)
 
     # -- users, workflows, calendars --------------------------------------------
     def add_user(self, user: User) -> None:
-        if self.session.get(UserRow, user.id) is not None:
+        if self.get_user(user.id) is not None:
             raise DuplicateError(f"user {user.id!r} already exists")
-        self.session.add(
-            UserRow(
+        self.conn.execute(
+            insert(USERS).values(
                 id=user.id,
                 roles=list(user.roles),
                 email=user.email,
                 created_at=user.created_at,
             )
         )
-        self.session.flush()
 
     def get_user(self, user_id: str) -> User | None:
-        row = self.session.get(UserRow, user_id)
+        row = (
+            self.conn.execute(select(USERS).where(USERS.c.id == user_id))
+            .mappings()
+            .first()
+        )
         return _user(row) if row is not None else None
 
     def list_users(self) -> Sequence[User]:
-        rows = self.session.execute(select(UserRow).order_by(UserRow.id)).scalars()  # type: ignore[arg-type]
+        rows = self.conn.execute(select(USERS).order_by(USERS.c.id)).mappings()
         return [_user(r) for r in rows]
 
     def record_workflow(self, name: str, version: int, digest: str, text: str) -> str:
-        row = self.session.get(WorkflowVersionRow, (name, version))
-        if row is None:
-            self.session.add(
-                WorkflowVersionRow(name=name, version=version, digest=digest, text=text)
+        where = (WORKFLOWS.c.name == name) & (WORKFLOWS.c.version == version)
+        stored = self.conn.execute(
+            select(WORKFLOWS.c.digest).where(where)
+        ).scalar_one_or_none()
+        if stored is None:
+            self.conn.execute(
+                insert(WORKFLOWS).values(
+                    name=name, version=version, digest=digest, text=text
+                )
             )
-            self.session.flush()
             return digest
-        return row.digest
+        return str(stored)
 
     def workflow_text(self, name: str, version: int) -> str | None:
-        row = self.session.get(WorkflowVersionRow, (name, version))
-        return row.text if row is not None else None
+        where = (WORKFLOWS.c.name == name) & (WORKFLOWS.c.version == version)
+        text = self.conn.execute(
+            select(WORKFLOWS.c.text).where(where)
+        ).scalar_one_or_none()
+        return str(text) if text is not None else None
 
     def record_calendar(self, calendar_id: str, spec: JsonDict) -> None:
-        if self.session.get(CalendarRow, calendar_id) is None:
-            self.session.add(CalendarRow(id=calendar_id, spec=spec))
-            self.session.flush()
+        dialect_insert = pg_insert if self.postgres else sqlite_insert
+        self.conn.execute(
+            dialect_insert(CALENDARS)
+            .values(id=calendar_id, spec=spec)
+            .on_conflict_do_nothing()
+        )
 
 
 # -- mapping ------------------------------------------------------------------
@@ -286,34 +305,28 @@ def _case_columns(case: Case) -> dict[str, Any]:
     }
 
 
-def _replace_id(case: Case, case_id: int) -> Case:
-    from dataclasses import replace
-
-    return replace(case, id=case_id)
-
-
-def _case(row: CaseRow) -> Case:
+def _case(row: RowMapping) -> Case:
     return Case(
-        id=row.id,
-        number=row.number,
-        workflow=row.workflow,
-        workflow_version=row.workflow_version,
-        title=row.title,
-        state=row.state,
-        version=row.version,
+        id=row["id"],
+        number=row["number"],
+        workflow=row["workflow"],
+        workflow_version=row["workflow_version"],
+        title=row["title"],
+        state=row["state"],
+        version=row["version"],
         parties=tuple(
             Party(role=p["role"], name=p["name"], email=p.get("email"))
-            for p in row.parties
+            for p in row["parties"]
         ),
-        data=dict(row.data),
-        due=_date(row.due),
-        calendar=row.calendar,
-        chase_position=row.chase_position,
-        state_entered_at=row.state_entered_at,
-        opened_at=row.opened_at,
-        last_event_at=row.last_event_at,
-        updated_at=row.updated_at,
-        documents_count=row.documents_count,
+        data=dict(row["data"]),
+        due=row["due"],
+        calendar=row["calendar"],
+        chase_position=row["chase_position"],
+        state_entered_at=row["state_entered_at"],
+        opened_at=row["opened_at"],
+        last_event_at=row["last_event_at"],
+        updated_at=row["updated_at"],
+        documents_count=row["documents_count"],
     )
 
 
@@ -339,49 +352,48 @@ def _audit_columns(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-def _audit(row: AuditRow) -> AuditEntry:
+def _audit(row: RowMapping) -> AuditEntry:
     return AuditEntry(
-        case_id=row.case_id,
-        case_number=row.case_number,
-        seq=row.seq,
-        event=row.event,
-        from_state=row.from_state,
-        to_state=row.to_state,
-        actor=row.actor,
-        role=row.role,
-        at=row.at,
-        recorded_at=row.recorded_at,
-        data=dict(row.data),
-        due_before=_date(row.due_before),
-        due_after=_date(row.due_after),
-        calendar=row.calendar,
-        workflow=row.workflow,
-        workflow_version=row.workflow_version,
-        document=row.document,
+        case_id=row["case_id"],
+        case_number=row["case_number"],
+        seq=row["seq"],
+        event=row["event"],
+        from_state=row["from_state"],
+        to_state=row["to_state"],
+        actor=row["actor"],
+        role=row["role"],
+        at=row["at"],
+        recorded_at=row["recorded_at"],
+        data=dict(row["data"]),
+        due_before=row["due_before"],
+        due_after=row["due_after"],
+        calendar=row["calendar"],
+        workflow=row["workflow"],
+        workflow_version=row["workflow_version"],
+        document=row["document"],
     )
 
 
-def _document(row: DocumentRow) -> Document:
+def _document(row: RowMapping) -> Document:
     return Document(
-        case_id=row.case_id,
-        seq=row.seq,
-        number=row.number,
-        title=row.title,
-        direction=row.direction,
-        date=row.date,
-        recorded_at=row.recorded_at,
-        event_seq=row.event_seq,
+        case_id=row["case_id"],
+        seq=row["seq"],
+        number=row["number"],
+        title=row["title"],
+        direction=row["direction"],
+        date=row["date"],
+        recorded_at=row["recorded_at"],
+        event_seq=row["event_seq"],
     )
 
 
-def _user(row: UserRow) -> User:
+def _user(row: RowMapping) -> User:
     return User(
-        id=row.id, roles=tuple(row.roles), email=row.email, created_at=row.created_at
+        id=row["id"],
+        roles=tuple(row["roles"]),
+        email=row["email"],
+        created_at=row["created_at"],
     )
-
-
-def _date(value: date | None) -> date | None:
-    return value
 
 
 def _reason(exc: SQLAlchemyError) -> str:

@@ -6,7 +6,7 @@ Create Date: ${create_date}
 """
 
 import sqlalchemy as sa
-import sqlmodel  # noqa: F401  (autogenerate renders sqlmodel types)
+import sqlmodel.sql.sqltypes  # noqa: F401  (autogenerate renders sqlmodel types)
 from alembic import op
 ${imports if imports else ""}
 
