@@ -156,10 +156,10 @@ def case_text(view: CaseView, *, now: datetime, calendar: BusinessCalendar) -> s
         lines.append(f"  {key:<10} {value}")
     if view.documents:
         lines += ["", "Documents"]
-        rows = [
+        docs = [
             (d.number, iso(d.date) or "", d.direction, d.title) for d in view.documents
         ]
-        lines.append(_indent(table(rows, ("number", "date", "direction", "title"))))
+        lines.append(_indent(table(docs, ("number", "date", "direction", "title"))))
     lines += ["", "History"]
     rows = [_history_row(e) for e in view.history]
     lines.append(
