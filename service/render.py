@@ -153,7 +153,12 @@ def case_text(view: CaseView, *, now: datetime, calendar: BusinessCalendar) -> s
     for p in c.parties:
         lines.append(f"  {p.role:<10} {p.name}" + (f" <{p.email}>" if p.email else ""))
     for key, value in sorted(c.data.items()):
-        lines.append(f"  {key:<10} {value}")
+        shown = (
+            {True: "yes", False: "no"}.get(value, value)
+            if isinstance(value, bool)
+            else value
+        )
+        lines.append(f"  {key:<10} {shown}")
     if view.documents:
         lines += ["", "Documents"]
         docs = [
@@ -164,25 +169,35 @@ def case_text(view: CaseView, *, now: datetime, calendar: BusinessCalendar) -> s
     rows = [_history_row(e) for e in view.history]
     lines.append(
         _indent(
-            table(rows, ("#", "at (local)", "event", "from → to", "by", "deadline"))
+            table(
+                rows,
+                ("#", "effective", "recorded", "event", "from → to", "by", "deadline"),
+            )
         )
     )
     return "\n".join(lines)
 
 
 def _history_row(e: AuditEntry) -> tuple[str, ...]:
-    when = local(e.at)
-    if abs((e.recorded_at - e.at).total_seconds()) > 60:
-        when += f" (recorded {local(e.recorded_at)})"
-    move = (
-        f"{e.from_state or '·'} → {e.to_state}"
-        if e.from_state != e.to_state
-        else e.to_state
-    )
+    recorded = local(e.recorded_at)
+    if abs((e.recorded_at - e.at).total_seconds()) < 60:
+        recorded = "same"
+    if e.from_state == e.to_state:
+        move = f"{e.to_state} (stays)"
+    else:
+        move = f"{e.from_state or '·'} → {e.to_state}"
     due = iso(e.due_after) or "-"
     if e.due_after != e.due_before and e.due_before is not None:
         due = f"{iso(e.due_before)} → {due}"
-    return (str(e.seq), when, e.event, move, f"{e.actor} ({e.role})", due)
+    return (
+        str(e.seq),
+        local(e.at),
+        recorded,
+        e.event,
+        move,
+        f"{e.actor} ({e.role})",
+        due,
+    )
 
 
 def _indent(text: str) -> str:
