@@ -1,0 +1,78 @@
+"""sagsflow's engine: declared workflows, the legal calendar, audited transitions.
+
+The engine knows nothing of databases or web frameworks: it defines the store
+protocol (`engine.ports`) and receives an implementation, workflow definitions,
+a clock and a calendar by injection.
+"""
+
+from __future__ import annotations
+
+from engine.calendars import BusinessCalendar, CalendarSpec, is_overdue, local_date
+from engine.clock import Clock, SystemClock
+from engine.definition import WorkflowDefinition
+from engine.exceptions import (
+    CaseNotFoundError,
+    ConcurrentUpdateError,
+    DefinitionError,
+    DuplicateError,
+    EngineError,
+    GuardRejectedError,
+    InvalidDataError,
+    InvalidInputError,
+    InvalidTimeError,
+    RoleNotAllowedError,
+    SchemaError,
+    StorageError,
+    TransitionNotAllowedError,
+    UserNotFoundError,
+    WorkflowNotFoundError,
+)
+from engine.ports import CaseStore, CaseTransaction
+from engine.records import (
+    AuditEntry,
+    AuditFilter,
+    Case,
+    CaseFilter,
+    Document,
+    Party,
+    User,
+)
+from engine.registry import WorkflowRegistry
+from engine.service import CaseEngine, CaseView
+
+__all__ = [
+    "AuditEntry",
+    "AuditFilter",
+    "BusinessCalendar",
+    "CalendarSpec",
+    "Case",
+    "CaseEngine",
+    "CaseFilter",
+    "CaseNotFoundError",
+    "CaseStore",
+    "CaseTransaction",
+    "CaseView",
+    "Clock",
+    "ConcurrentUpdateError",
+    "DefinitionError",
+    "Document",
+    "DuplicateError",
+    "EngineError",
+    "GuardRejectedError",
+    "InvalidDataError",
+    "InvalidInputError",
+    "InvalidTimeError",
+    "Party",
+    "RoleNotAllowedError",
+    "SchemaError",
+    "StorageError",
+    "SystemClock",
+    "TransitionNotAllowedError",
+    "User",
+    "UserNotFoundError",
+    "WorkflowDefinition",
+    "WorkflowNotFoundError",
+    "WorkflowRegistry",
+    "is_overdue",
+    "local_date",
+]
