@@ -24,7 +24,7 @@ class WorkflowRegistry:
     def __init__(self, definitions: Iterable[WorkflowDefinition]) -> None:
         self._by_key: dict[tuple[str, int], WorkflowDefinition] = {}
         self._latest: dict[str, WorkflowDefinition] = {}
-        self._machines: dict[tuple[str, int], WorkflowMachine] = {}
+        self._machines: dict[str, WorkflowMachine] = {}  # by declaration digest
         self._lock = threading.Lock()
         for definition in definitions:
             key = (definition.name, definition.version)
@@ -67,22 +67,25 @@ class WorkflowRegistry:
             raise WorkflowNotFoundError(name, version, self.names())
         return found
 
-    def has(self, name: str, version: int) -> bool:
-        return (name, version) in self._by_key
+    def find(self, name: str, version: int) -> WorkflowDefinition | None:
+        """The file's definition of exactly (name, version), if loaded."""
+        return self._by_key.get((name, version))
 
-    def add_recorded(self, text: str, *, name: str, version: int) -> WorkflowDefinition:
-        """Parse a declaration recorded in the database and remember it."""
-        definition = parse_workflow(
-            text, source=f"{name}@{version} (recorded)", guards=GUARDS
-        )
-        with self._lock:
-            self._by_key.setdefault((name, version), definition)
-        return self._by_key[name, version]
+    def parse_recorded(
+        self, text: str, *, name: str, version: int
+    ) -> WorkflowDefinition:
+        """Parse a declaration recorded in the database (an older version)."""
+        source = f"{name}@{version} (recorded)"
+        definition = parse_workflow(text, source=source, guards=GUARDS)
+        if (definition.name, definition.version) != (name, version):
+            raise DefinitionError(source, [f"{source}: declares {definition.key}"])
+        return definition
 
     def machine(self, definition: WorkflowDefinition) -> WorkflowMachine:
-        key = (definition.name, definition.version)
-        machine = self._machines.get(key)
+        machine = self._machines.get(definition.digest)
         if machine is None:
             with self._lock:
-                machine = self._machines.setdefault(key, WorkflowMachine(definition))
+                machine = self._machines.setdefault(
+                    definition.digest, WorkflowMachine(definition)
+                )
         return machine

@@ -92,7 +92,8 @@ class CaseEngine:
         self.registry = registry
         self.clock = clock
         self.calendar = calendar
-        self._verified: set[tuple[str, int]] = set()
+        self._trusted: dict[tuple[str, int], WorkflowDefinition] = {}
+        self._calendar_recorded = False
 
     # -- users -----------------------------------------------------------------
     def add_user(
@@ -150,6 +151,7 @@ class CaseEngine:
         it the next number of the opening year is allocated.
         """
         now = self.clock.now()
+        self._ensure_recorded(self.registry.get(workflow))
         with self.store.transaction() as tx:
             case = self._open(
                 tx,
@@ -184,6 +186,7 @@ class CaseEngine:
         case changed since the caller read it (optimistic concurrency).
         """
         now = self.clock.now()
+        self._ensure_calendar()
         with structlog.contextvars.bound_contextvars(case=number, trigger=event):
             with self.store.transaction() as tx:
                 before = tx.get_case(number, for_update=True)
@@ -231,6 +234,7 @@ class CaseEngine:
 
         item = parse_import_record(record)
         now = self.clock.now()
+        self._ensure_recorded(self.registry.get(item.workflow))
         with self.store.transaction() as tx:
             opening = item.events[0]
             case = self._open(
@@ -278,7 +282,9 @@ class CaseEngine:
         now: datetime,
         number: str | None,
     ) -> Case:
-        definition = self._definition(tx, workflow, None)
+        definition = self.registry.get(workflow)
+        if self._trusted.get((definition.name, definition.version)) is not definition:
+            raise RuntimeError("_ensure_recorded must run before the transaction")
         title = title.strip()
         if not title:
             raise InvalidDataError("a case needs a title")
@@ -529,8 +535,6 @@ class CaseEngine:
                     event_seq=after.version,
                 )
             )
-        if after.calendar is not None:
-            tx.record_calendar(self.calendar.id, self.calendar.spec.to_mapping())
         if from_state is not None:
             tx.update_case(after, expected_version=before.version)
         tx.append_audit(
@@ -556,31 +560,65 @@ class CaseEngine:
         )
         return after
 
-    def _definition(
-        self, tx: CaseTransaction, name: str, version: int | None
-    ) -> WorkflowDefinition:
-        """The definition to use, checked against the text recorded for its version."""
-        if version is not None and not self.registry.has(name, version):
-            text = tx.workflow_text(name, version)
-            if text is None:
-                raise WorkflowNotFoundError(name, version, self.registry.names())
-            return self.registry.add_recorded(text, name=name, version=version)
-        definition = self.registry.get(name, version)
+    def _ensure_recorded(self, definition: WorkflowDefinition) -> None:
+        """Record the declaration (and the calendar) before a case uses them.
+
+        Done in its own committed transaction, so a refused operation cannot
+        leave this process believing something is recorded that was rolled back.
+
+        Raises:
+            DefinitionError: the recorded text of this version differs.
+        """
+        self._ensure_calendar()
         key = (definition.name, definition.version)
-        if key not in self._verified:
+        if self._trusted.get(key) is definition:
+            return
+        with self.store.transaction() as tx:
             stored = tx.record_workflow(
                 definition.name, definition.version, definition.digest, definition.text
             )
-            if stored != definition.digest:
-                raise DefinitionError(
-                    definition.source,
-                    [
-                        f"{definition.source}: {definition.key} differs from the "
-                        "declaration cases were opened under; raise 'version' when "
-                        "changing a workflow"
-                    ],
-                )
-            self._verified.add(key)
+        if stored != definition.digest:
+            raise DefinitionError(
+                definition.source,
+                [
+                    f"{definition.source}: {definition.key} differs from the "
+                    "declaration recorded for that version, which cases use; raise "
+                    "'version' when changing a workflow"
+                ],
+            )
+        self._trusted[key] = definition
+
+    def _ensure_calendar(self) -> None:
+        """Record the rules behind the calendar id deadlines will carry."""
+        if not self._calendar_recorded:
+            with self.store.transaction() as tx:
+                tx.record_calendar(self.calendar.id, self.calendar.spec.to_mapping())
+            self._calendar_recorded = True
+
+    def _definition(
+        self, tx: CaseTransaction, name: str, version: int
+    ) -> WorkflowDefinition:
+        """The declaration a case runs under: the one recorded for its version.
+
+        The workflow file is used when its text is the recorded one; otherwise
+        (an old version, or a file edited without raising its version) the
+        recorded text is parsed, so a case never changes rules under its feet.
+        """
+        key = (name, version)
+        trusted = self._trusted.get(key)
+        if trusted is not None:
+            return trusted
+        text = tx.workflow_text(name, version)
+        from_file = self.registry.find(name, version)
+        if text is None:
+            if from_file is None:
+                raise WorkflowNotFoundError(name, version, self.registry.names())
+            return from_file
+        if from_file is not None and from_file.text == text:
+            definition = from_file
+        else:
+            definition = self.registry.parse_recorded(text, name=name, version=version)
+        self._trusted[key] = definition  # read from committed data: safe to keep
         return definition
 
     def _check_parties(
