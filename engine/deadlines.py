@@ -12,7 +12,6 @@ from datetime import date, datetime
 from engine.calendars import BusinessCalendar, is_overdue
 from engine.definition import DeadlineSpec, Duration, Rung, Unit
 from engine.eventdata import field_date
-from engine.exceptions import InvalidDataError
 from engine.records import Case, JsonDict
 
 __all__ = ["add_duration", "due_for_state", "is_overdue", "next_rung", "rung_due"]
@@ -34,19 +33,12 @@ def due_for_state(
     data: JsonDict,
     calendar: BusinessCalendar,
 ) -> date | None:
-    """The deadline of a state entered on `entered_on` with case data `data`.
-
-    Raises:
-        InvalidDataError: the date named by `until` lies before `entered_on`.
-    """
+    """The deadline of a state entered on `entered_on` with case data `data`."""
     if spec is None:
         return None
     if spec.until is not None and (until := field_date(data.get(spec.until))):
-        if until < entered_on:
-            raise InvalidDataError(
-                f"{spec.until!r} {until.isoformat()} lies before the day the case "
-                f"enters this state ({entered_on.isoformat()})"
-            )
+        # Even a date already past is the deadline the letter gave: the case is
+        # then overdue at once (and chased), never stuck.
         return until
     if spec.within is None:
         return None

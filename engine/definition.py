@@ -17,6 +17,8 @@ from typing import Literal
 ROLES: tuple[str, ...] = ("intake", "caseworker", "advisor", "auditor", "system")
 """Every role sagsflow knows. `auditor` only reads; `system` is the scheduler."""
 
+READ_ONLY_ROLE = "auditor"
+
 SYSTEM_ACTOR = "system"
 """The built-in user the scheduler acts as; it holds the `system` role only."""
 
@@ -149,6 +151,9 @@ class FieldSpec:
     required: bool = False
     values: tuple[str, ...] = ()  # for `choice`
     required_if: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (other field, values)
+    default_today: bool = False  # a date field left out is the event's (local) date
+    relative: str | None = None  # date rule: "past" = not after the event's date,
+    # "future" = not before it
     description: str = ""
 
 

@@ -73,7 +73,7 @@ def to_dot(d: WorkflowDefinition) -> str:
         note = _state_note(d, state.name)
         label = "\\n".join([state.name, *note]).replace('"', '\\"')
         shape = ", peripheries=2" if state.kind is StateKind.FINAL else ""
-        style = ", style=\"rounded,dashed\"" if state.kind is StateKind.WAITING else ""
+        style = ', style="rounded,dashed"' if state.kind is StateKind.WAITING else ""
         lines.append(f'  {q(state.name)} [label="{label}"{shape}{style}];')
     for source, dest, label in _edges(d):
         lines.append(f"  {q(source)} -> {q(dest)} [label={q(label)}];")

@@ -19,8 +19,13 @@ _TRUE = frozenset({"true", "yes", "y", "1", "ja", "on"})
 _FALSE = frozenset({"false", "no", "n", "0", "nej", "off"})
 
 
-def coerce_event_data(transition: Transition, raw: Mapping[str, object]) -> JsonDict:
+def coerce_event_data(
+    transition: Transition, raw: Mapping[str, object], *, on: date
+) -> JsonDict:
     """Return `raw` checked and coerced to the event's declared fields.
+
+    `on` is the event's local date: date fields declared `default: today` take it
+    when left out, and `relative: past|future` dates are checked against it.
 
     Raises:
         InvalidDataError: an unknown field, a missing required one, a value of
@@ -42,6 +47,12 @@ def coerce_event_data(transition: Transition, raw: Mapping[str, object]) -> Json
             problems.append(f"{key!r}: {exc}")
     for spec in transition.fields:
         if spec.name in out:
+            problem = _relative_problem(spec, out[spec.name], on)
+            if problem:
+                problems.append(problem)
+            continue
+        if spec.default_today:
+            out[spec.name] = on.isoformat()
             continue
         if spec.required:
             problems.append(f"{event!r} needs {_describe(spec)}")
@@ -95,6 +106,19 @@ def _coerce(spec: FieldSpec, value: Any) -> object:
     if text not in spec.values:
         raise ValueError(f"{value!r} is not allowed ({_options(spec)})")
     return text
+
+
+def _relative_problem(spec: FieldSpec, value: object, on: date) -> str | None:
+    if spec.relative is None:
+        return None
+    day = field_date(value)
+    if day is None:
+        return None
+    if spec.relative == "future" and day < on:
+        return f"{spec.name!r} {day} lies before the event's date {on}"
+    if spec.relative == "past" and day > on:
+        return f"{spec.name!r} {day} lies after the event's date {on}"
+    return None
 
 
 def _options(spec: FieldSpec) -> str:

@@ -43,11 +43,13 @@ class DefinitionError(EngineError):
     def __init__(self, source: str, problems: Sequence[str]) -> None:
         self.source = source
         self.problems = tuple(problems)
-        noun = "problem" if len(self.problems) == 1 else "problems"
-        lines = "\n".join(f"  {p}" for p in self.problems)
-        super().__init__(
-            f"invalid workflow {source} ({len(self.problems)} {noun}):\n{lines}"
-        )
+        if len(self.problems) == 1:
+            super().__init__(f"invalid workflow: {self.problems[0]}")
+        else:
+            listed = "; ".join(self.problems)
+            super().__init__(
+                f"invalid workflow {source} ({len(self.problems)} problems): {listed}"
+            )
 
 
 class InvalidInputError(EngineError, ValueError):

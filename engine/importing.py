@@ -65,7 +65,9 @@ def parse_import_record(record: Mapping[str, object]) -> ImportedCase:
     parties = _parties(record.get("parties", {}))
     raw_events = record.get("events")
     if not isinstance(raw_events, list) or not raw_events:
-        raise InvalidDataError("'events' must be a non-empty list, starting with 'open'")
+        raise InvalidDataError(
+            "'events' must be a non-empty list, starting with 'open'"
+        )
     events = tuple(_event(e, f"events[{i}]") for i, e in enumerate(raw_events))
     if events[0].event != OPEN_EVENT:
         raise InvalidDataError(f"events[0] must be 'open', not {events[0].event!r}")

@@ -26,6 +26,7 @@ class WorkflowMachine:
 
     def __init__(self, definition: WorkflowDefinition) -> None:
         self.definition = definition
+        self._states = frozenset(s.name for s in definition.states)
         self._machine = Machine(
             model=None,
             states=[s.name for s in definition.states],
@@ -49,6 +50,8 @@ class WorkflowMachine:
         """
         trigger = self._machine.events.get(event)
         token = _Token(state)
+        if state not in self._states:  # a stored state this version never declared
+            raise TransitionNotAllowedError(case_number, state, event, ())
         if trigger is None:
             raise TransitionNotAllowedError(
                 case_number, state, event, self.allowed(state)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 import structlog
 
@@ -28,10 +28,12 @@ from engine.eventdata import coerce_event_data
 from engine.exceptions import (
     ConcurrentUpdateError,
     DefinitionError,
+    EngineError,
     GuardRejectedError,
     InvalidDataError,
     InvalidTimeError,
     RoleNotAllowedError,
+    StorageError,
     UserNotFoundError,
     WorkflowNotFoundError,
 )
@@ -47,6 +49,7 @@ from engine.records import (
     JsonDict,
     Party,
     User,
+    parse_case_number,
 )
 from engine.registry import WorkflowRegistry
 
@@ -261,8 +264,11 @@ class CaseEngine:
                         at=step.at,
                         now=now,
                     )
-                except InvalidDataError as exc:
-                    raise type(exc)(f"events[{i}] ({step.event}): {exc}") from None
+                except StorageError:
+                    raise
+                except EngineError as exc:
+                    exc.args = (f"events[{i}] ({step.event}): {exc}",)
+                    raise
             view = self._view(tx, case)
         self._log("case_imported", view.case, "import", None, opening.actor)
         return view
@@ -307,6 +313,10 @@ class CaseEngine:
         if number is None:
             number = tx.next_case_number(year)
         else:
+            try:
+                parse_case_number(number)
+            except ValueError as exc:
+                raise InvalidDataError(str(exc)) from None
             tx.reserve_case_number(number)
         entered_on = local_date(step.at)
         due = due_for_state(
@@ -439,9 +449,9 @@ class CaseEngine:
             raise RoleNotAllowedError(
                 actor, user.roles, transition.event, transition.roles
             )
-        values = coerce_event_data(transition, data)
-        values.update(transition.sets)
         effective = self._effective(at, now, case)
+        values = coerce_event_data(transition, data, on=local_date(effective))
+        values.update(transition.sets)
         if document is not None:
             document = document.strip()
             if not document:
@@ -487,7 +497,7 @@ class CaseEngine:
         elif at.tzinfo is None:
             raise InvalidTimeError("an effective time needs a time zone")
         else:
-            effective = at
+            effective = at.astimezone(UTC)
         if effective > now:
             raise InvalidTimeError(
                 f"effective time {effective.isoformat()} lies in the future "

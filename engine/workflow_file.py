@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from engine.definition import (
     OPEN_EVENT,
+    READ_ONLY_ROLE,
     ROLES,
     DeadlineSpec,
     Direction,
@@ -61,10 +62,10 @@ def parse_workflow(
     """Validate the declaration in `text`; `source` names it in messages."""
     loaded = load_yaml(text, source=source)
     parser = _Parser(loaded, source, frozenset(guards))
-    definition = parser.parse() if not loaded.problems else None
+    definition = parser.parse() if loaded.value is not None else None
     problems = [*loaded.problems, *parser.problems]
     if definition is None or problems:
-        raise DefinitionError(source, problems or [f"{source}: empty declaration"])
+        raise DefinitionError(source, problems or [f"{source}:1: (top level): the file is empty"])
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return replace(definition, source=source, digest=digest, text=text)
 
@@ -75,6 +76,7 @@ class _Parser:
         self.source = source
         self.guards = guards
         self.problems: list[str] = []
+        self.bad_next: set[str] = set()
 
     # -- reporting -----------------------------------------------------------
     def problem(self, path: Path, message: str) -> None:
@@ -214,7 +216,8 @@ class _Parser:
             return []
         out = []
         for key, spec in value.items():
-            if (state := self.state(key, spec or {}, (*path, key))) is not None:
+            spec = {} if spec is None else spec  # `closed:` alone is an empty state
+            if (state := self.state(key, spec, (*path, key))) is not None:
                 out.append(state)
         return out
 
@@ -295,7 +298,7 @@ class _Parser:
         if not rungs and isinstance(spec.get("rungs"), list):
             self.problem((*path, "rungs"), "a chase ladder needs at least one rung")
         for i, rung in enumerate(rungs[:-1]):
-            if rung.next is None:
+            if rung.next is None and rung.name not in self.bad_next:
                 self.problem(
                     (*path, "rungs", i),
                     f"rung {rung.name!r} is followed by another rung, "
@@ -317,6 +320,8 @@ class _Parser:
         name = self.name(spec.get("name"), (*path, "name"))
         notify = self.names(spec.get("notify"), (*path, "notify"))
         nxt = self.duration(spec["next"], (*path, "next")) if "next" in spec else None
+        if "next" in spec and nxt is None and name:
+            self.bad_next.add(name)  # already reported; not "missing" as well
         return Rung(name=name, notify=notify, next=nxt) if name else None
 
     def transition(
@@ -365,7 +370,11 @@ class _Parser:
             dest = self.name(spec.get("to"), (*path, "to"))
         roles = self.names(spec.get("roles"), (*path, "roles"))
         for i, role in enumerate(roles):
-            if role not in ROLES:
+            if role == READ_ONLY_ROLE:
+                self.problem(
+                    (*path, "roles", i), f"{role!r} only reads; it fires nothing"
+                )
+            elif role not in ROLES:
                 self.problem(
                     (*path, "roles", i),
                     f"unknown role {role!r}; known: {', '.join(ROLES)}",
@@ -390,13 +399,19 @@ class _Parser:
         )
         if event is None or (dest is None and not internal):
             return None
-        targets = (*sources, dest) if dest is not None else sources
-        for i, state in enumerate(s for s in targets if s != ANY_OPEN_STATE):
+        known = ", ".join(states)
+        for i, state in enumerate(sources):
+            if state == ANY_OPEN_STATE:
+                continue
             if state not in states:
-                where = (*path, "to") if i == len(sources) else (*path, "from")
                 self.problem(
-                    where, f"unknown state {state!r}; known: {', '.join(states)}"
+                    (*path, "from"), f"unknown state {state!r}; known: {known}"
                 )
+            elif state in sources[:i]:
+                self.problem((*path, "from"), f"state {state!r} is listed twice")
+        sources = tuple(dict.fromkeys(sources))  # a repeat is reported above
+        if dest is not None and dest not in states:
+            self.problem((*path, "to"), f"unknown state {dest!r}; known: {known}")
         return Transition(
             event=event,
             sources=sources,
@@ -437,7 +452,17 @@ class _Parser:
 
     def field(self, key: str, value: Any, path: Path) -> FieldSpec | None:
         spec = self.mapping(
-            value, path, ("type", "required", "values", "required_if", "description")
+            value,
+            path,
+            (
+                "type",
+                "required",
+                "values",
+                "required_if",
+                "default",
+                "relative",
+                "description",
+            ),
         )
         name = self.name(key, path)
         if spec is None or name is None:
@@ -475,14 +500,37 @@ class _Parser:
         description = self.text(
             spec.get("description"), (*path, "description"), required=False
         )
+        default, relative = self.date_rules(spec, ftype, path)
         return FieldSpec(
             name=name,
             type=ftype,
             required=required is True,
             values=values,
             required_if=tuple(required_if),
+            default_today=default,
+            relative=relative,
             description=description or "",
         )
+
+    def date_rules(
+        self, spec: dict[str, Any], ftype: FieldType, path: Path
+    ) -> tuple[bool, str | None]:
+        """`default: today` and `relative: past|future`, for date fields only."""
+        default = spec.get("default")
+        relative = spec.get("relative")
+        for key, value, allowed in (
+            ("default", default, ("today",)),
+            ("relative", relative, ("past", "future")),
+        ):
+            if value is None:
+                continue
+            if ftype is not FieldType.DATE:
+                self.problem((*path, key), f"only a 'date' field has '{key}'")
+            elif value not in allowed:
+                options = " or ".join(repr(a) for a in allowed)
+                self.problem((*path, key), f"{value!r} must be {options}")
+        ok_relative = relative if relative in ("past", "future") else None
+        return default == "today" and ftype is FieldType.DATE, ok_relative
 
     def sets(self, value: Any, path: Path) -> tuple[tuple[str, str], ...]:
         if not isinstance(value, dict):

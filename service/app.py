@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from sqlalchemy import Engine
 
 from engine.calendars import BusinessCalendar, CalendarSpec
 from engine.clock import Clock, SystemClock
@@ -77,11 +78,19 @@ def open_store(settings: Settings) -> SqlCaseStore:
     path = sqlite_path(settings.database_url)
     if path is not None and not path.exists():
         raise SchemaError(f"no database at {path}: run 'sagsflow init' first")
-    db = create_db_engine(
-        settings.database_url, synchronous=settings.sqlite_synchronous
-    )
+    db = database(settings)
     check_schema(db)
     return SqlCaseStore(db)
+
+
+def database(settings: Settings) -> Engine:
+    """The database engine the settings name (nothing is opened yet)."""
+    try:
+        return create_db_engine(
+            settings.database_url, synchronous=settings.sqlite_synchronous
+        )
+    except ValueError as exc:
+        raise InvalidInputError(f"SAGSFLOW_SQLITE_SYNCHRONOUS: {exc}") from None
 
 
 def build_engine(settings: Settings, *, clock: Clock | None = None) -> CaseEngine:

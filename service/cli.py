@@ -37,7 +37,7 @@ from engine.workflow_file import load_workflow_file
 from service import app as composition
 from service import render
 from service.settings import Settings
-from storage import create_db_engine, upgrade_schema
+from storage import upgrade_schema
 from storage.database import sqlite_path
 
 log = structlog.get_logger()
@@ -89,9 +89,7 @@ def init(ctx: Context) -> None:
             f"cannot create {path}: the folder {path.parent} does not exist"
         )
     composition.load_registry(ctx.settings)  # refuse to start on invalid workflows
-    before, after = upgrade_schema(
-        create_db_engine(url, synchronous=ctx.settings.sqlite_synchronous)
-    )
+    before, after = upgrade_schema(composition.database(ctx.settings))
     where = path or url
     if before == after:
         click.echo(f"database {where} is up to date (schema {after})")
@@ -552,7 +550,8 @@ EXIT_BUG = 70
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Run the CLI; turn every error into one line on stderr and an exit code."""
     try:
-        cli.main(
+        # Without standalone mode click *returns* the code of a raised Exit.
+        code = cli.main(
             args=list(argv) if argv is not None else None,
             prog_name="sagsflow",
             standalone_mode=False,
@@ -572,9 +571,10 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except Exception as exc:  # a bug: say so plainly, keep the traceback in the log
         log.exception("unexpected_error")
         _fail(f"internal error ({type(exc).__name__}); please report it", EXIT_BUG)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"sagsflow: error: {message}", err=True)
+    one_line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    click.echo(f"sagsflow: error: {one_line}", err=True)
     sys.exit(code)

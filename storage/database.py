@@ -67,8 +67,9 @@ def _configure_sqlite(engine: Engine, *, synchronous: str) -> None:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_conn.cursor()
+        # journal_mode=WAL is stored in the file: `upgrade_schema` sets it once,
+        # so a refused command never changes a file that is not ours.
         for pragma in (
-            "journal_mode=WAL",
             f"busy_timeout={DEFAULT_BUSY_TIMEOUT_MS}",
             f"synchronous={synchronous.upper()}",
             "foreign_keys=ON",
@@ -120,6 +121,8 @@ def upgrade_schema(engine: Engine) -> tuple[str | None, str]:
         StorageError: the database cannot be reached or the migration fails.
     """
     try:
+        if engine.dialect.name == "sqlite":
+            _use_wal(engine)
         with engine.connect() as conn:
             before = MigrationContext.configure(conn).get_current_revision()
         with engine.begin() as conn:
@@ -127,6 +130,20 @@ def upgrade_schema(engine: Engine) -> tuple[str | None, str]:
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot create the schema: {_reason(exc)}") from exc
     return before, head_revision()
+
+
+def _use_wal(engine: Engine) -> None:
+    """Switch the file to WAL; the mode is stored in the file and kept."""
+    raw = engine.raw_connection()
+    try:  # outside any transaction: SQLite ignores the change inside one
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        mode = cursor.fetchone()
+        cursor.close()
+    finally:
+        raw.close()
+    if mode is None or str(mode[0]).lower() not in ("wal", "memory"):
+        raise StorageError(f"cannot switch the database to WAL mode (it is {mode})")
 
 
 def check_schema(engine: Engine) -> None:

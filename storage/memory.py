@@ -54,26 +54,34 @@ class InMemoryCaseStore:
     def transaction(self, *, write: bool = True) -> Iterator[_MemoryTransaction]:
         with self._lock:
             work = copy.deepcopy(self._state) if write else self._state
-            yield _MemoryTransaction(work)
+            yield _MemoryTransaction(work, writable=write)
             if write:
                 self._state = work
 
 
 class _MemoryTransaction:
-    def __init__(self, state: _State) -> None:
+    def __init__(self, state: _State, *, writable: bool) -> None:
         self.s = state
+        self.writable = writable
+
+    def _writing(self) -> None:
+        if not self.writable:
+            raise RuntimeError("a read transaction cannot write")
 
     def next_case_number(self, year: int) -> str:
+        self._writing()
         self.s.sequences[year] = self.s.sequences.get(year, 0) + 1
         return format_case_number(year, self.s.sequences[year])
 
     def reserve_case_number(self, number: str) -> None:
+        self._writing()
         if number in self.s.cases:
             raise DuplicateError(f"case {number} already exists")
         year, seq = parse_case_number(number)
         self.s.sequences[year] = max(self.s.sequences.get(year, 0), seq)
 
     def add_case(self, case: Case) -> Case:
+        self._writing()
         if case.number in self.s.cases:
             raise DuplicateError(f"case {case.number} already exists")
         stored = replace(case, id=self.s.next_id)
@@ -88,18 +96,21 @@ class _MemoryTransaction:
             raise CaseNotFoundError(number) from None
 
     def update_case(self, case: Case, *, expected_version: int) -> None:
+        self._writing()
         current = self.get_case(case.number)
         if current.version != expected_version:
             raise ConcurrentUpdateError(case.number, expected_version, current.version)
         self.s.cases[case.number] = case
 
     def append_audit(self, entry: AuditEntry) -> None:
+        self._writing()
         entries = self.s.audit.setdefault(entry.case_id, [])
         if any(e.seq == entry.seq for e in entries):
             raise ConcurrentUpdateError(entry.case_number, entry.seq - 1)
         entries.append(entry)
 
     def add_document(self, document: Document) -> None:
+        self._writing()
         self.s.documents.setdefault(document.case_id, []).append(document)
 
     def history(self, case_id: int) -> Sequence[AuditEntry]:
@@ -136,6 +147,7 @@ class _MemoryTransaction:
                 yield entry
 
     def add_user(self, user: User) -> None:
+        self._writing()
         if user.id in self.s.users:
             raise DuplicateError(f"user {user.id!r} already exists")
         self.s.users[user.id] = user
@@ -147,6 +159,7 @@ class _MemoryTransaction:
         return [self.s.users[k] for k in sorted(self.s.users)]
 
     def record_workflow(self, name: str, version: int, digest: str, text: str) -> str:
+        self._writing()
         stored = self.s.workflows.setdefault((name, version), (digest, text))
         return stored[0]
 
@@ -155,4 +168,5 @@ class _MemoryTransaction:
         return found[1] if found else None
 
     def record_calendar(self, calendar_id: str, spec: JsonDict) -> None:
+        self._writing()
         self.s.calendars.setdefault(calendar_id, spec)
