@@ -65,7 +65,8 @@ def parse_workflow(
     definition = parser.parse() if loaded.value is not None else None
     problems = [*loaded.problems, *parser.problems]
     if definition is None or problems:
-        raise DefinitionError(source, problems or [f"{source}:1: (top level): the file is empty"])
+        empty = f"{source}:1: (top level): the file is empty"
+        raise DefinitionError(source, problems or [empty])
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return replace(definition, source=source, digest=digest, text=text)
 
