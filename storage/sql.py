@@ -132,11 +132,10 @@ class SqlTransaction:
 
     # -- cases ----------------------------------------------------------------
     def add_case(self, case: Case) -> Case:
-        try:
-            with self.conn.begin_nested():
-                new_id = self.conn.execute(
-                    insert(CASES).values(**_case_columns(case)).returning(CASES.c.id)
-                ).scalar_one()
+        try:  # no savepoint needed: a refusal rolls the whole transaction back
+            new_id = self.conn.execute(
+                insert(CASES).values(**_case_columns(case)).returning(CASES.c.id)
+            ).scalar_one()
         except IntegrityError as exc:
             raise DuplicateError(f"case {case.number} already exists") from exc
         return replace(case, id=new_id)
@@ -165,8 +164,7 @@ class SqlTransaction:
 
     def append_audit(self, entry: AuditEntry) -> None:
         try:
-            with self.conn.begin_nested():
-                self.conn.execute(insert(AUDIT).values(**_audit_columns(entry)))
+            self.conn.execute(insert(AUDIT).values(**_audit_columns(entry)))
         except IntegrityError as exc:
             raise ConcurrentUpdateError(entry.case_number, entry.seq - 1) from exc
 
