@@ -99,17 +99,26 @@ class TransitionNotAllowedError(NotAllowedError):
     """The event is not allowed in the case's current state."""
 
     def __init__(
-        self, number: str, state: str, event: str, allowed: Sequence[str]
+        self,
+        number: str,
+        state: str,
+        event: str,
+        allowed: Sequence[str],
+        *,
+        unknown: bool = False,
     ) -> None:
         self.number = number
         self.state = state
         self.event = event
         self.allowed = tuple(allowed)
+        self.unknown = unknown  # the workflow has no such event at all
         options = ", ".join(repr(a) for a in self.allowed) if self.allowed else "none"
-        super().__init__(
-            f"case {number} cannot {event!r} from state {state!r}; "
-            f"allowed now: {options}"
+        what = (
+            f"{event!r} is not an event of this case's workflow"
+            if unknown
+            else f"cannot {event!r} from state {state!r}"
         )
+        super().__init__(f"case {number} {what}; allowed now: {options}")
 
 
 class RoleNotAllowedError(NotAllowedError):

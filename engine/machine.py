@@ -54,7 +54,7 @@ class WorkflowMachine:
             raise TransitionNotAllowedError(case_number, state, event, ())
         if trigger is None:
             raise TransitionNotAllowedError(
-                case_number, state, event, self.allowed(state)
+                case_number, state, event, self.allowed(state), unknown=True
             )
         try:
             trigger.trigger(token)

@@ -115,7 +115,8 @@ class CaseEngine:
                 if unknown
                 else "a user needs an id and a role"
             )
-            raise InvalidDataError(f"{what} (roles: {', '.join(ROLES)})")
+            assignable = ", ".join(r for r in ROLES if r != SYSTEM_ACTOR)
+            raise InvalidDataError(f"{what} (roles: {assignable})")
         if user_id == SYSTEM_ACTOR or "system" in roles:
             raise InvalidDataError(
                 f"{SYSTEM_ACTOR!r} is the scheduler's built-in user and role; "
@@ -154,8 +155,9 @@ class CaseEngine:
         it the next number of the opening year is allocated.
         """
         now = self.clock.now()
-        self._ensure_recorded(self.registry.get(workflow))
+        definition = self.registry.get(workflow)
         with self.store.transaction() as tx:
+            self._record_rules(tx, definition)
             case = self._open(
                 tx,
                 workflow,
@@ -169,6 +171,7 @@ class CaseEngine:
                 number=number,
             )
             view = self._view(tx, case)
+        self._trust(definition)
         self._log("case_opened", view.case, OPEN_EVENT, None, actor)
         return view
 
@@ -189,9 +192,9 @@ class CaseEngine:
         case changed since the caller read it (optimistic concurrency).
         """
         now = self.clock.now()
-        self._ensure_calendar()
         with structlog.contextvars.bound_contextvars(case=number, trigger=event):
             with self.store.transaction() as tx:
+                self._record_rules(tx, None)
                 before = tx.get_case(number, for_update=True)
                 if expected_version is not None and before.version != expected_version:
                     raise ConcurrentUpdateError(
@@ -208,6 +211,7 @@ class CaseEngine:
                     now=now,
                 )
                 view = self._view(tx, after)
+            self._calendar_recorded = True
             self._log("transition_applied", after, event, before.state, actor)
         return view
 
@@ -237,12 +241,13 @@ class CaseEngine:
 
         item = parse_import_record(record)
         now = self.clock.now()
-        self._ensure_recorded(self.registry.get(item.workflow))
+        definition = self.registry.get(item.workflow)
         with self.store.transaction() as tx:
+            self._record_rules(tx, definition)
             opening = item.events[0]
             case = self._open(
                 tx,
-                item.workflow,
+                definition.name,
                 actor=opening.actor,
                 title=item.title,
                 parties=item.parties,
@@ -270,6 +275,7 @@ class CaseEngine:
                     exc.args = (f"events[{i}] ({step.event}): {exc}",)
                     raise
             view = self._view(tx, case)
+        self._trust(definition)
         self._log("case_imported", view.case, "import", None, opening.actor)
         return view
 
@@ -289,8 +295,6 @@ class CaseEngine:
         number: str | None,
     ) -> Case:
         definition = self.registry.get(workflow)
-        if self._trusted.get((definition.name, definition.version)) is not definition:
-            raise RuntimeError("_ensure_recorded must run before the transaction")
         title = title.strip()
         if not title:
             raise InvalidDataError("a case needs a title")
@@ -570,23 +574,28 @@ class CaseEngine:
         )
         return after
 
-    def _ensure_recorded(self, definition: WorkflowDefinition) -> None:
-        """Record the declaration (and the calendar) before a case uses them.
+    def _record_rules(
+        self, tx: CaseTransaction, definition: WorkflowDefinition | None
+    ) -> None:
+        """Record, in the operation's own transaction, the rules it will apply.
 
-        Done in its own committed transaction, so a refused operation cannot
-        leave this process believing something is recorded that was rolled back.
+        The declaration a new case opens under (its text is kept, so the case
+        stays on it) and the calendar behind the deadlines. Nothing is taken as
+        recorded until the transaction commits (`_trust`): a refused operation
+        leaves the database, and this engine's beliefs, as they were.
 
         Raises:
-            DefinitionError: the recorded text of this version differs.
+            DefinitionError: the text recorded for this version differs.
         """
-        self._ensure_calendar()
-        key = (definition.name, definition.version)
-        if self._trusted.get(key) is definition:
+        if not self._calendar_recorded:
+            tx.record_calendar(self.calendar.id, self.calendar.spec.to_mapping())
+        if definition is None:
             return
-        with self.store.transaction() as tx:
-            stored = tx.record_workflow(
-                definition.name, definition.version, definition.digest, definition.text
-            )
+        if self._trusted.get((definition.name, definition.version)) is definition:
+            return
+        stored = tx.record_workflow(
+            definition.name, definition.version, definition.digest, definition.text
+        )
         if stored != definition.digest:
             raise DefinitionError(
                 definition.source,
@@ -596,14 +605,11 @@ class CaseEngine:
                     "'version' when changing a workflow"
                 ],
             )
-        self._trusted[key] = definition
 
-    def _ensure_calendar(self) -> None:
-        """Record the rules behind the calendar id deadlines will carry."""
-        if not self._calendar_recorded:
-            with self.store.transaction() as tx:
-                tx.record_calendar(self.calendar.id, self.calendar.spec.to_mapping())
-            self._calendar_recorded = True
+    def _trust(self, definition: WorkflowDefinition) -> None:
+        """After a commit: the declaration and calendar are on record."""
+        self._trusted[definition.name, definition.version] = definition
+        self._calendar_recorded = True
 
     def _definition(
         self, tx: CaseTransaction, name: str, version: int

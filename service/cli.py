@@ -399,6 +399,8 @@ def case_list(
     moment = _at(now, "--now") or engine.clock.now()
     if workflow_name is not None:
         engine.registry.get(workflow_name)
+    if state is not None:
+        _check_state(engine, workflow_name, state)
     selection = CaseFilter(
         workflow=workflow_name,
         state=state,
@@ -418,6 +420,16 @@ def case_list(
         )
         return
     click.echo(render.cases_text(engine.list_cases(selection), now=moment))
+
+
+def _check_state(engine: CaseEngine, workflow_name: str | None, state: str) -> None:
+    names = [workflow_name] if workflow_name else engine.registry.names()
+    known = {s.name for n in names for s in engine.registry.get(n).states}
+    if state not in known:
+        raise InvalidInputError(
+            f"no state {state!r} in {workflow_name or 'any workflow'}; "
+            f"known: {', '.join(sorted(known))}"
+        )
 
 
 @case.command("import")
@@ -450,6 +462,8 @@ def case_import(ctx: Context, file: Path, as_json: bool) -> None:
                 continue
             try:
                 view = engine.import_case(record)
+            except StorageError:
+                raise  # the database failed, not the line: stop (exit 3)
             except EngineError as exc:
                 refused.append({"line": number, "error": str(exc)})
                 continue

@@ -134,12 +134,18 @@ def upgrade_schema(engine: Engine) -> tuple[str | None, str]:
 
 def _use_wal(engine: Engine) -> None:
     """Switch the file to WAL; the mode is stored in the file and kept."""
-    raw = engine.raw_connection()
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    try:
+        raw = engine.raw_connection()
+    except dbapi_error as exc:  # connect-time PRAGMAs reach the driver unwrapped
+        raise StorageError(f"cannot use the database: {exc}") from exc
     try:  # outside any transaction: SQLite ignores the change inside one
         cursor = raw.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         mode = cursor.fetchone()
         cursor.close()
+    except dbapi_error as exc:
+        raise StorageError(f"cannot use the database: {exc}") from exc
     finally:
         raw.close()
     if mode is None or str(mode[0]).lower() not in ("wal", "memory"):

@@ -1,0 +1,168 @@
+"""Fixtures for command-line tests: run `sagsflow` in-process on a fresh database.
+
+`run(*argv)` calls `service.cli.main` with `--db sqlite:///<tmp>/sagsflow.db` and
+returns `(code, out, err)`. No `SAGSFLOW_*` variable from the outer environment
+reaches it. The CLI reads the real clock, so back-dated `--at` times in 2024 are
+fine and times in the future are refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol
+
+import pytest
+
+from service.cli import main
+
+USERS = {
+    "bra": "advisor",  # the Borgerrådgiver
+    "jur": "caseworker",  # the case's lawyer (jurist)
+    "rev": "auditor",
+    "ind": "intake",
+}
+
+Snapshot = dict[str, list[tuple[Any, ...]]]
+
+
+class Result(NamedTuple):
+    code: int
+    out: str
+    err: str
+
+
+class Run(Protocol):
+    def __call__(self, *argv: str, db: str | None = ...) -> Result: ...
+
+
+def snapshot(db_path: Path) -> Snapshot:
+    """Every table of the SQLite database at `db_path`, rows sorted, opened read-only.
+
+    Refuses (rather than creates) a database that does not exist.
+    """
+    assert db_path.exists(), f"no database at {db_path}"
+    uri = f"{db_path.resolve().as_uri()}?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+        names = [
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+        ]
+        return {
+            name: sorted(conn.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
+            for name in names
+        }
+
+
+def count(db_path: Path, sql: str) -> int:
+    """The single integer `sql` returns on the database at `db_path`."""
+    uri = f"{db_path.resolve().as_uri()}?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+        value = conn.execute(sql).fetchone()[0]
+    assert isinstance(value, int)
+    return value
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """Copy a SQLite database consistently (the backup API, WAL included)."""
+    uri = f"{source.resolve().as_uri()}?mode=ro"
+    with (
+        contextlib.closing(sqlite3.connect(uri, uri=True)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
+
+
+def run_quietly(*argv: str) -> Result:
+    """Run the CLI in-process without capsys (for fixtures wider than a test).
+
+    The environment is cleaned and the root logger restored as for `run`.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    with pytest.MonkeyPatch.context() as mp:
+        for name in list(os.environ):
+            if name.startswith("SAGSFLOW_"):
+                mp.delenv(name)
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                main(list(argv))
+        except SystemExit as exc:
+            code = exc.code
+        else:  # pragma: no cover - main always exits
+            raise AssertionError("main() returned instead of exiting")
+        finally:
+            for handler in [h for h in root.handlers if h not in handlers]:
+                root.removeHandler(handler)
+                handler.close()
+            root.setLevel(level)
+    assert isinstance(code, int), f"exit code {code!r} is not a number"
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No SAGSFLOW_* setting leaks in; the root logger is restored afterwards."""
+    for name in list(os.environ):
+        if name.startswith("SAGSFLOW_"):
+            monkeypatch.delenv(name)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(level)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "sagsflow.db"
+
+
+@pytest.fixture
+def db_url(db_path: Path) -> str:
+    return f"sqlite:///{db_path}"
+
+
+@pytest.fixture
+def run(db_url: str, capsys: pytest.CaptureFixture[str]) -> Run:
+    """Run the CLI in-process: `run("case", "list")` -> (code, out, err).
+
+    `db=` names another database URL; `db=None` passes no `--db` at all.
+    """
+
+    def _run(*argv: str, db: str | None = db_url) -> Result:
+        capsys.readouterr()  # start from empty buffers
+        args = (["--db", db] if db is not None else []) + list(argv)
+        try:
+            main(args)
+        except SystemExit as exc:
+            code = exc.code
+        else:  # pragma: no cover - main always exits
+            pytest.fail("main() returned instead of exiting")
+        captured = capsys.readouterr()
+        assert isinstance(code, int), f"exit code {code!r} is not a number"
+        return Result(code, captured.out, captured.err)
+
+    return _run
+
+
+@pytest.fixture
+def initialised(run: Run, db_path: Path) -> Path:
+    """A database made by `init`, with bra (advisor), jur, rev and ind; its path."""
+    code, _, err = run("init")
+    assert (code, err) == (0, "")
+    for user_id, role in USERS.items():
+        code, out, err = run("user", "add", user_id, "--role", role)
+        assert (code, err) == (0, ""), err
+        assert out == f"added {user_id} ({role})\n"
+    return db_path
