@@ -13,6 +13,7 @@ from typing import Any
 
 from engine.definition import FieldSpec, FieldType, Transition
 from engine.exceptions import InvalidDataError
+from engine.logs import contains_cpr
 from engine.records import JsonDict
 
 _TRUE = frozenset({"true", "yes", "y", "1", "ja", "on"})
@@ -81,6 +82,10 @@ def _coerce(spec: FieldSpec, value: Any) -> object:
     if spec.type is FieldType.TEXT:
         if not isinstance(text, str) or not text:
             raise ValueError("must be a non-empty text")
+        if contains_cpr(text):
+            raise ValueError(
+                "must not hold a CPR number (the record names people by internal id)"
+            )
         return text
     if spec.type is FieldType.BOOL:
         if isinstance(text, bool):

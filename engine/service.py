@@ -8,6 +8,7 @@ asked which state an event leads to; it never holds a case.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -54,6 +55,8 @@ from engine.records import (
 from engine.registry import WorkflowRegistry
 
 log = structlog.get_logger()
+
+_USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 # Most senior first: the role an actor acts in when they hold several allowed ones.
 _SENIORITY = ("advisor", "caseworker", "intake", "system", "auditor")
@@ -108,6 +111,11 @@ class CaseEngine:
             InvalidDataError: no role, an unknown role, or the reserved system id.
             DuplicateError: the id exists.
         """
+        user_id = user_id.strip()
+        if not _USER_ID.match(user_id):
+            raise InvalidDataError(
+                f"user id {user_id!r} must be 1-64 letters, digits or . _ @ -"
+            )
         unknown = [r for r in roles if r not in ROLES]
         if not user_id.strip() or not roles or unknown:
             what = (
@@ -117,7 +125,7 @@ class CaseEngine:
             )
             assignable = ", ".join(r for r in ROLES if r != SYSTEM_ACTOR)
             raise InvalidDataError(f"{what} (roles: {assignable})")
-        if user_id == SYSTEM_ACTOR or "system" in roles:
+        if user_id.casefold() == SYSTEM_ACTOR or SYSTEM_ACTOR in roles:
             raise InvalidDataError(
                 f"{SYSTEM_ACTOR!r} is the scheduler's built-in user and role; "
                 "it cannot be given to anyone"
@@ -229,10 +237,22 @@ class CaseEngine:
             return [self._view(tx, c) for c in tx.list_cases(selection)]
 
     def audit_log(self, selection: AuditFilter) -> Iterator[AuditEntry]:
-        """Stream matching audit entries (checks the case exists when one is named)."""
+        """Stream matching audit entries.
+
+        Raises:
+            CaseNotFoundError: at once (not when iterated) for an unknown case.
+        """
+        if selection.case_number is not None:
+            self.show_case(selection.case_number)
+        return self._stream_audit(selection)
+
+    def show_case(self, number: str) -> Case:
+        """The case alone, without its record."""
         with self.store.transaction(write=False) as tx:
-            if selection.case_number is not None:
-                tx.get_case(selection.case_number)
+            return tx.get_case(number)
+
+    def _stream_audit(self, selection: AuditFilter) -> Iterator[AuditEntry]:
+        with self.store.transaction(write=False) as tx:
             yield from tx.audit_entries(selection)
 
     def import_case(self, record: Mapping[str, object]) -> CaseView:
@@ -652,6 +672,7 @@ class CaseEngine:
             seen.add(party.role)
             if not party.name.strip():
                 raise InvalidDataError(f"party {party.role!r} needs a name")
+            _refuse_cpr(party.name, f"party {party.role!r}")
 
     def _view(self, tx: CaseTransaction, case: Case) -> CaseView:
         assert case.id is not None

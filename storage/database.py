@@ -50,7 +50,12 @@ def create_db_engine(
         kwargs.update(pool_size=pool_size, pool_pre_ping=True)
     try:
         engine = create_engine(parsed, **kwargs)
-    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+    except NoSuchModuleError:
+        raise StorageError(
+            f"unknown kind of database {parsed.drivername!r}: sagsflow runs on "
+            "sqlite:///FILE (the default) and postgresql+psycopg://..."
+        ) from None
+    except (ArgumentError, ImportError) as exc:
         raise StorageError(f"cannot use database {url!r}: {exc}") from exc
     if is_sqlite:
         _configure_sqlite(engine, synchronous=synchronous)

@@ -86,7 +86,7 @@ class SqlCaseStore:
             with self.engine.connect() as conn:
                 conn.execution_options(**{WRITE_OPTION: write})
                 with conn.begin():
-                    yield SqlTransaction(conn)
+                    yield SqlTransaction(conn, writable=write)
         except EngineError:
             raise
         except SQLAlchemyError as exc:
@@ -94,12 +94,18 @@ class SqlCaseStore:
 
 
 class SqlTransaction:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, writable: bool) -> None:
         self.conn = conn
+        self.writable = writable
         self.postgres = conn.dialect.name == "postgresql"
+
+    def _writing(self) -> None:
+        if not self.writable:
+            raise RuntimeError("a read transaction cannot write")
 
     # -- case numbers ---------------------------------------------------------
     def next_case_number(self, year: int) -> str:
+        self._writing()
         self._ensure_year(year)
         last = self.conn.execute(
             update(SEQUENCES)
@@ -110,6 +116,7 @@ class SqlTransaction:
         return format_case_number(year, last)
 
     def reserve_case_number(self, number: str) -> None:
+        self._writing()
         year, seq = parse_case_number(number)
         found = self.conn.execute(
             select(CASES.c.id).where(CASES.c.number == number)
@@ -132,6 +139,7 @@ class SqlTransaction:
 
     # -- cases ----------------------------------------------------------------
     def add_case(self, case: Case) -> Case:
+        self._writing()
         try:  # no savepoint needed: a refusal rolls the whole transaction back
             new_id = self.conn.execute(
                 insert(CASES).values(**_case_columns(case)).returning(CASES.c.id)
@@ -150,6 +158,7 @@ class SqlTransaction:
         return _case(row)
 
     def update_case(self, case: Case, *, expected_version: int) -> None:
+        self._writing()
         result = self.conn.execute(
             update(CASES)
             .where(CASES.c.id == case.id)
@@ -163,12 +172,14 @@ class SqlTransaction:
             raise ConcurrentUpdateError(case.number, expected_version, actual)
 
     def append_audit(self, entry: AuditEntry) -> None:
+        self._writing()
         try:
             self.conn.execute(insert(AUDIT).values(**_audit_columns(entry)))
         except IntegrityError as exc:
             raise ConcurrentUpdateError(entry.case_number, entry.seq - 1) from exc
 
     def add_document(self, document: Document) -> None:
+        self._writing()
         self.conn.execute(
             insert(DOCUMENTS).values(
                 case_id=document.case_id,
@@ -226,6 +237,7 @@ class SqlTransaction:
 
     # -- users, workflows, calendars --------------------------------------------
     def add_user(self, user: User) -> None:
+        self._writing()
         if self.get_user(user.id) is not None:
             raise DuplicateError(f"user {user.id!r} already exists")
         self.conn.execute(
@@ -250,6 +262,7 @@ class SqlTransaction:
         return [_user(r) for r in rows]
 
     def record_workflow(self, name: str, version: int, digest: str, text: str) -> str:
+        self._writing()
         where = (WORKFLOWS.c.name == name) & (WORKFLOWS.c.version == version)
         stored = self.conn.execute(
             select(WORKFLOWS.c.digest).where(where)
@@ -271,6 +284,7 @@ class SqlTransaction:
         return str(text) if text is not None else None
 
     def record_calendar(self, calendar_id: str, spec: JsonDict) -> None:
+        self._writing()
         dialect_insert = pg_insert if self.postgres else sqlite_insert
         self.conn.execute(
             dialect_insert(CALENDARS)

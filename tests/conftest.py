@@ -84,7 +84,9 @@ def make_engine(
 
 
 @pytest.fixture
-def engine(store: CaseStore, registry: WorkflowRegistry, clock: FakeClock) -> CaseEngine:
+def engine(
+    store: CaseStore, registry: WorkflowRegistry, clock: FakeClock
+) -> CaseEngine:
     """An engine on every store, with one user per role."""
     return make_engine(store, registry, clock)
 

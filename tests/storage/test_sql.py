@@ -1,0 +1,445 @@
+"""SqlCaseStore on a SQLite file, created the way `sagsflow init` does it.
+
+The process tests start real OS processes, each with its own CaseEngine on the
+same file, and release them together through a pipe barrier: every child says
+"ready" on stdout and blocks reading stdin until the parent has heard all of
+them and writes "go" to each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from engine.calendars import BusinessCalendar
+from engine.exceptions import SchemaError, StorageError
+from engine.records import AuditFilter
+from engine.registry import WorkflowRegistry
+from engine.service import CaseEngine
+from engine.testing import FakeClock
+from storage import SqlCaseStore, check_schema, create_db_engine, upgrade_schema
+from storage.database import head_revision
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+WORKFLOW = "ombudsman-inquiry"
+PROCESS_TIMEOUT_S = 120
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "sagsflow.db"
+
+
+@pytest.fixture
+def db(db_path: Path) -> Iterator[Engine]:
+    engine = create_db_engine(f"sqlite:///{db_path}")
+    upgrade_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def case_engine(db: Engine, registry: WorkflowRegistry, clock: FakeClock) -> CaseEngine:
+    engine = CaseEngine(
+        store=SqlCaseStore(db),
+        registry=registry,
+        clock=clock,
+        calendar=BusinessCalendar(),
+    )
+    engine.add_user("bra", ["advisor"])
+    engine.add_user("jur", ["caseworker"])
+    return engine
+
+
+def _awaiting_reply(engine: CaseEngine) -> str:
+    number = engine.open_case(WORKFLOW, actor="bra", title="Inquiry").case.number
+    engine.fire(number, "send_inquiry", actor="jur")
+    engine.fire(number, "mark_dispatched", actor="jur")
+    return number
+
+
+# -- append-only ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "statement",
+    [
+        pytest.param("UPDATE audit_entry SET actor = 'mallory'", id="update-audit"),
+        pytest.param("UPDATE audit_entry SET seq = seq + 100", id="update-audit-seq"),
+        pytest.param("DELETE FROM audit_entry", id="delete-audit"),
+        pytest.param("UPDATE document SET title = 'Nothing'", id="update-document"),
+        pytest.param("DELETE FROM document WHERE seq = 1", id="delete-document"),
+    ],
+)
+def test_record_tables_are_append_only_in_the_database(
+    case_engine: CaseEngine, db: Engine, db_path: Path, statement: str
+) -> None:
+    number = _awaiting_reply(case_engine)
+    before = case_engine.show(number)
+    db.dispose()
+
+    with closing(sqlite3.connect(db_path)) as conn:
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute(statement)
+        conn.rollback()
+        audit_rows = conn.execute("SELECT count(*) FROM audit_entry").fetchone()
+        document_rows = conn.execute("SELECT count(*) FROM document").fetchone()
+
+    assert (audit_rows, document_rows) == ((3,), (1,))
+    assert case_engine.show(number) == before
+
+
+def test_append_only_triggers_allow_inserts(db_path: Path, db: Engine) -> None:
+    """The triggers refuse changes, not new entries (the engine's inserts work)."""
+    with closing(sqlite3.connect(db_path)) as conn:
+        triggers = sorted(
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+            )
+        )
+    assert triggers == [
+        "audit_entry_no_delete",
+        "audit_entry_no_update",
+        "document_no_delete",
+        "document_no_update",
+    ]
+
+
+# -- pragmas ----------------------------------------------------------------------
+def _pragmas(engine: Engine) -> dict[str, object]:
+    with engine.connect() as conn:
+        return {
+            name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")
+        }
+
+
+@pytest.mark.parametrize(
+    ("asked", "synchronous"),
+    [
+        pytest.param(None, 2, id="full-by-default"),
+        pytest.param("NORMAL", 1, id="normal-when-asked"),
+        pytest.param("normal", 1, id="normal-lower-case"),
+        pytest.param("EXTRA", 3, id="extra-when-asked"),
+    ],
+)
+def test_every_connection_gets_the_pragmas(
+    db: Engine, db_path: Path, asked: str | None, synchronous: int
+) -> None:
+    """On a file `upgrade_schema` initialised, as `sagsflow init` does."""
+    url = f"sqlite:///{db_path}"
+    engine = (
+        create_db_engine(url)
+        if asked is None
+        else create_db_engine(url, synchronous=asked)
+    )
+    try:
+        assert _pragmas(engine) == {
+            "journal_mode": "wal",
+            "foreign_keys": 1,
+            "synchronous": synchronous,
+            "busy_timeout": 5000,
+        }
+    finally:
+        engine.dispose()
+
+
+def test_connecting_does_not_switch_a_foreign_file_to_wal(db_path: Path) -> None:
+    """WAL is stored in the file: only `upgrade_schema` sets it."""
+    with closing(sqlite3.connect(db_path)) as conn:
+        conn.execute("CREATE TABLE other (x INTEGER)")
+    engine = create_db_engine(f"sqlite:///{db_path}")
+    try:
+        with pytest.raises(SchemaError):
+            check_schema(engine)
+        assert _pragmas(engine)["journal_mode"] == "delete"
+        upgrade_schema(engine)
+        assert _pragmas(engine)["journal_mode"] == "wal"
+    finally:
+        engine.dispose()
+
+
+def test_unknown_synchronous_setting_is_refused(db_path: Path) -> None:
+    with pytest.raises(ValueError, match="FULL, NORMAL or EXTRA"):
+        create_db_engine(f"sqlite:///{db_path}", synchronous="OFF")
+
+
+# -- schema -----------------------------------------------------------------------
+def test_check_schema_refuses_an_empty_database(db_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{db_path}")
+    try:
+        with pytest.raises(SchemaError, match="run 'sagsflow init'"):
+            check_schema(engine)
+        assert upgrade_schema(engine) == (None, head_revision())
+        check_schema(engine)
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_schema_is_idempotent(db: Engine) -> None:
+    assert head_revision() == "0001"
+    assert upgrade_schema(db) == ("0001", "0001")
+    assert upgrade_schema(db) == ("0001", "0001")
+    check_schema(db)
+
+
+def test_store_on_an_uninitialised_database_raises_storage_error(
+    db_path: Path,
+) -> None:
+    engine = create_db_engine(f"sqlite:///{db_path}")
+    try:
+        store = SqlCaseStore(engine)
+        with (
+            pytest.raises(StorageError, match="no such table") as caught,
+            store.transaction(write=False) as tx,
+        ):
+            tx.get_case("2024-0000001")
+        assert caught.value.__cause__ is not None
+    finally:
+        engine.dispose()
+
+
+def _assert_one_clean_line(message: str) -> None:
+    assert "\n" not in message
+    for noise in ("Traceback", "[SQL", "sqlalchemy.exc", "Background on this error"):
+        assert noise not in message
+
+
+def _missing_directory(tmp_path: Path) -> Path:
+    return tmp_path / "no-such-dir" / "x.db"
+
+
+def _a_directory(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+def _a_text_file(tmp_path: Path) -> Path:
+    path = tmp_path / "notes.txt"
+    path.write_text("this is not a database\n" * 100, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        pytest.param(
+            _missing_directory, "unable to open database file", id="missing-directory"
+        ),
+        pytest.param(_a_directory, "unable to open database file", id="a-directory"),
+        pytest.param(_a_text_file, "file is not a database", id="not-a-database"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("operation", "prefix"),
+    [
+        pytest.param(upgrade_schema, "cannot use the database: ", id="init"),
+        pytest.param(check_schema, "cannot open the database: ", id="check"),
+        pytest.param(
+            lambda engine: _list_users(SqlCaseStore(engine)),
+            "database error: ",
+            id="transaction",
+        ),
+    ],
+)
+def test_unusable_database_file_is_a_clear_storage_error(
+    tmp_path: Path,
+    target: Callable[[Path], Path],
+    reason: str,
+    operation: Callable[[Engine], object],
+    prefix: str,
+) -> None:
+    path = target(tmp_path)
+    before = path.read_bytes() if path.is_file() else None
+    engine = create_db_engine(f"sqlite:///{path}")
+    try:
+        with pytest.raises(StorageError) as caught:
+            operation(engine)
+    finally:
+        engine.dispose()
+
+    assert str(caught.value) == prefix + reason
+    _assert_one_clean_line(str(caught.value))
+    assert caught.value.__cause__ is not None
+    assert not (tmp_path / "no-such-dir").exists()
+    if before is not None:
+        assert path.read_bytes() == before
+
+
+def _list_users(store: SqlCaseStore) -> object:
+    with store.transaction() as tx:
+        return tx.list_users()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        pytest.param("not a url", "is not a database URL", id="words"),
+        pytest.param("://", "is not a database URL", id="no-scheme"),
+        pytest.param("sqlite", "is not a database URL", id="bare-scheme"),
+        pytest.param(
+            "nosuchdb://host/db", "unknown kind of database", id="unknown-dialect"
+        ),
+    ],
+)
+def test_malformed_url_is_storage_error(url: str, message: str) -> None:
+    with pytest.raises(StorageError, match=message) as caught:
+        create_db_engine(url)
+    _assert_one_clean_line(str(caught.value))
+
+
+# -- several processes on one file --------------------------------------------------
+_CHILD = textwrap.dedent(
+    """
+    import json
+    import sys
+    from datetime import datetime
+
+    import structlog
+
+    structlog.configure(logger_factory=structlog.ReturnLoggerFactory())
+
+    from engine.calendars import BusinessCalendar
+    from engine.exceptions import EngineError
+    from engine.registry import WorkflowRegistry
+    from engine.service import CaseEngine
+    from engine.testing import FakeClock
+    from storage import SqlCaseStore, check_schema, create_db_engine
+    from workflows import bundled_paths
+
+    url, number, now, job, worker = sys.argv[1:6]
+    db = create_db_engine(url)
+    check_schema(db)
+    engine = CaseEngine(
+        store=SqlCaseStore(db),
+        registry=WorkflowRegistry.from_paths(bundled_paths()),
+        clock=FakeClock(datetime.fromisoformat(now)),
+        calendar=BusinessCalendar(),
+    )
+    engine.show(number)  # connected and loaded before the start line
+    print("ready", flush=True)
+    sys.stdin.readline()
+    results = []
+    if job == "notes":
+        for i in range(25):
+            engine.fire(
+                number, "note", actor="jur", document=f"Note {i} from worker {worker}"
+            )
+            results.append("fired")
+    else:
+        try:
+            engine.fire(number, job, actor="jur")
+            results.append("fired")
+        except EngineError as exc:
+            results.append(type(exc).__name__)
+    print(json.dumps(results), flush=True)
+    db.dispose()
+    """
+)
+
+
+def _start_together(
+    db_path: Path, number: str, now: str, job: str, workers: int
+) -> list[list[str]]:
+    """Run `workers` children released at once; return each child's results."""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    url = f"sqlite:///{db_path}"
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _CHILD, url, number, now, job, str(i)],
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(workers)
+    ]
+    try:
+        for child in children:
+            assert _read_line(child, PROCESS_TIMEOUT_S) == "ready\n"
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        outputs = []
+        for child in children:
+            out, err = child.communicate(timeout=PROCESS_TIMEOUT_S)
+            assert child.returncode == 0, err
+            outputs.append(json.loads(out))
+        return outputs
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+            child.communicate()
+
+
+def _read_line(child: subprocess.Popen[str], timeout: float) -> str:
+    assert child.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(child.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            pytest.fail(f"child {child.pid} did not report ready in {timeout}s")
+    line = child.stdout.readline()
+    if not line:
+        _, err = child.communicate(timeout=timeout)
+        pytest.fail(f"child {child.pid} exited before the start line:\n{err}")
+    return line
+
+
+@pytest.mark.slow
+def test_no_lost_update_across_processes(
+    case_engine: CaseEngine, db: Engine, db_path: Path, clock: FakeClock
+) -> None:
+    """4 processes x 25 notes on one case: every note gets its own number and seq."""
+    number = case_engine.open_case(WORKFLOW, actor="jur", title="Busy").case.number
+    db.dispose()
+
+    results = _start_together(db_path, number, clock.now().isoformat(), "notes", 4)
+
+    assert results == [["fired"] * 25] * 4
+    view = case_engine.show(number)
+    assert (view.case.version, view.case.documents_count) == (101, 100)
+    assert [e.seq for e in view.history] == list(range(1, 102))
+    assert [d.seq for d in view.documents] == list(range(1, 101))
+    assert [d.number for d in view.documents] == [
+        f"{number}-{i}" for i in range(1, 101)
+    ]
+    assert [d.event_seq for d in view.documents] == list(range(2, 102))
+    for worker in range(4):  # each worker's notes are in its own order
+        titles = [d.title for d in view.documents if d.title.endswith(f" {worker}")]
+        assert titles == [f"Note {i} from worker {worker}" for i in range(25)]
+
+
+@pytest.mark.slow
+def test_same_event_from_two_processes_happens_once(
+    case_engine: CaseEngine, db: Engine, db_path: Path, clock: FakeClock
+) -> None:
+    number = _awaiting_reply(case_engine)
+    db.dispose()
+
+    results = _start_together(
+        db_path, number, clock.now().isoformat(), "receive_reply", 2
+    )
+
+    assert sorted(r for (r,) in results) == ["TransitionNotAllowedError", "fired"]
+    view = case_engine.show(number)
+    assert (view.case.state, view.case.version) == ("assessed", 4)
+    assert [e.seq for e in view.history] == [1, 2, 3, 4]
+    entries = list(case_engine.audit_log(AuditFilter(case_number=number)))
+    assert [e.event for e in entries].count("receive_reply") == 1
+    assert [d.title for d in view.documents] == [
+        "Inquiry letter",
+        "Reply from the administration",
+    ]
