@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
-from typing import Any, cast
+from dataclasses import fields, replace
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     Connection,
@@ -59,6 +59,7 @@ from storage.tables import (
 )
 
 _STREAM_BATCH = 1000
+T = TypeVar("T")
 
 
 def _table(model: type) -> Table:
@@ -180,18 +181,7 @@ class SqlTransaction:
 
     def add_document(self, document: Document) -> None:
         self._writing()
-        self.conn.execute(
-            insert(DOCUMENTS).values(
-                case_id=document.case_id,
-                seq=document.seq,
-                number=document.number,
-                title=document.title,
-                direction=document.direction,
-                date=document.date,
-                recorded_at=document.recorded_at,
-                event_seq=document.event_seq,
-            )
-        )
+        self.conn.execute(insert(DOCUMENTS).values(**_columns(document, DOCUMENTS)))
 
     def history(self, case_id: int) -> Sequence[AuditEntry]:
         rows = self.conn.execute(
@@ -294,118 +284,48 @@ class SqlTransaction:
 
 
 # -- mapping ------------------------------------------------------------------
+# The records' fields are named like their columns; only a case's parties need
+# translating (a tuple of Party <-> a JSON list).
+def _columns(record: object, table: Table) -> dict[str, Any]:
+    return {c.name: getattr(record, c.name) for c in table.columns if c.name != "id"}
+
+
+def _record_of(cls: type[T], row: RowMapping, **extra: Any) -> T:
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    return cls(**{n: row[n] for n in names if n not in extra}, **extra)
+
+
 def _case_columns(case: Case) -> dict[str, Any]:
-    return {
-        "number": case.number,
-        "workflow": case.workflow,
-        "workflow_version": case.workflow_version,
-        "title": case.title,
-        "state": case.state,
-        "version": case.version,
+    return _columns(case, CASES) | {
         "parties": [
             {"role": p.role, "name": p.name, "email": p.email} for p in case.parties
         ],
         "data": dict(case.data),
-        "due": case.due,
-        "calendar": case.calendar,
-        "chase_position": case.chase_position,
-        "state_entered_at": case.state_entered_at,
-        "opened_at": case.opened_at,
-        "last_event_at": case.last_event_at,
-        "updated_at": case.updated_at,
-        "documents_count": case.documents_count,
     }
 
 
 def _case(row: RowMapping) -> Case:
-    return Case(
-        id=row["id"],
-        number=row["number"],
-        workflow=row["workflow"],
-        workflow_version=row["workflow_version"],
-        title=row["title"],
-        state=row["state"],
-        version=row["version"],
-        parties=tuple(
-            Party(role=p["role"], name=p["name"], email=p.get("email"))
-            for p in row["parties"]
-        ),
-        data=dict(row["data"]),
-        due=row["due"],
-        calendar=row["calendar"],
-        chase_position=row["chase_position"],
-        state_entered_at=row["state_entered_at"],
-        opened_at=row["opened_at"],
-        last_event_at=row["last_event_at"],
-        updated_at=row["updated_at"],
-        documents_count=row["documents_count"],
+    parties = tuple(
+        Party(role=p["role"], name=p["name"], email=p.get("email"))
+        for p in row["parties"]
     )
+    return _record_of(Case, row, parties=parties, data=dict(row["data"]))
 
 
 def _audit_columns(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "case_id": entry.case_id,
-        "case_number": entry.case_number,
-        "seq": entry.seq,
-        "event": entry.event,
-        "from_state": entry.from_state,
-        "to_state": entry.to_state,
-        "actor": entry.actor,
-        "role": entry.role,
-        "at": entry.at,
-        "recorded_at": entry.recorded_at,
-        "data": dict(entry.data),
-        "due_before": entry.due_before,
-        "due_after": entry.due_after,
-        "calendar": entry.calendar,
-        "workflow": entry.workflow,
-        "workflow_version": entry.workflow_version,
-        "document": entry.document,
-    }
+    return _columns(entry, AUDIT) | {"data": dict(entry.data)}
 
 
 def _audit(row: RowMapping) -> AuditEntry:
-    return AuditEntry(
-        case_id=row["case_id"],
-        case_number=row["case_number"],
-        seq=row["seq"],
-        event=row["event"],
-        from_state=row["from_state"],
-        to_state=row["to_state"],
-        actor=row["actor"],
-        role=row["role"],
-        at=row["at"],
-        recorded_at=row["recorded_at"],
-        data=dict(row["data"]),
-        due_before=row["due_before"],
-        due_after=row["due_after"],
-        calendar=row["calendar"],
-        workflow=row["workflow"],
-        workflow_version=row["workflow_version"],
-        document=row["document"],
-    )
+    return _record_of(AuditEntry, row, data=dict(row["data"]))
 
 
 def _document(row: RowMapping) -> Document:
-    return Document(
-        case_id=row["case_id"],
-        seq=row["seq"],
-        number=row["number"],
-        title=row["title"],
-        direction=row["direction"],
-        date=row["date"],
-        recorded_at=row["recorded_at"],
-        event_seq=row["event_seq"],
-    )
+    return _record_of(Document, row)
 
 
 def _user(row: RowMapping) -> User:
-    return User(
-        id=row["id"],
-        roles=tuple(row["roles"]),
-        email=row["email"],
-        created_at=row["created_at"],
-    )
+    return _record_of(User, row, roles=tuple(row["roles"]))
 
 
 def _reason(exc: SQLAlchemyError) -> str:
