@@ -1,0 +1,33 @@
+"""What every command gets: the settings, and the engine built on first use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import click
+
+from engine.service import CaseEngine
+from engine.timeparse import parse_instant
+from service import app as composition
+from service.settings import Settings
+
+
+@dataclass(slots=True)
+class Context:
+    settings: Settings
+    _engine: CaseEngine | None = None
+
+    @property
+    def engine(self) -> CaseEngine:
+        if self._engine is None:
+            self._engine = composition.build_engine(self.settings)
+        return self._engine
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def parse_at(text: str | None, option: str = "--at") -> datetime | None:
+    """An option's ISO 8601 time, or None when not given."""
+    return parse_instant(text, what=option) if text is not None else None
