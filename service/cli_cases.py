@@ -20,7 +20,7 @@ from engine.exceptions import (
     StorageError,
 )
 from engine.records import CaseFilter, Party
-from engine.service import CaseEngine
+from engine.service import CaseEngine, CaseView
 from service import render
 from service.context import Context, parse_at, pass_ctx
 
