@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 
@@ -25,21 +25,15 @@ from engine.definition import (
     Transition,
     WorkflowDefinition,
 )
-from engine.eventdata import coerce_event_data
 from engine.exceptions import (
     ConcurrentUpdateError,
     DefinitionError,
     EngineError,
-    GuardRejectedError,
     InvalidDataError,
-    InvalidTimeError,
-    RoleNotAllowedError,
     StorageError,
     UserNotFoundError,
     WorkflowNotFoundError,
 )
-from engine.guards import GUARDS, GuardContext
-from engine.logs import contains_cpr
 from engine.ports import CaseStore, CaseTransaction
 from engine.records import (
     AuditEntry,
@@ -53,13 +47,11 @@ from engine.records import (
     parse_case_number,
 )
 from engine.registry import WorkflowRegistry
+from engine.steps import Step, check_parties, check_step, refuse_cpr
 
 log = structlog.get_logger()
 
 _USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
-
-# Most senior first: the role an actor acts in when they hold several allowed ones.
-_SENIORITY = ("advisor", "caseworker", "intake", "system", "auditor")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -69,18 +61,6 @@ class CaseView:
     case: Case
     history: tuple[AuditEntry, ...]
     documents: tuple[Document, ...]
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class _Step:
-    """What one event does to a case, worked out before anything is written."""
-
-    transition: Transition
-    actor: str
-    role: str
-    data: JsonDict
-    at: datetime
-    document: str | None
 
 
 class CaseEngine:
@@ -318,11 +298,10 @@ class CaseEngine:
         title = title.strip()
         if not title:
             raise InvalidDataError("a case needs a title")
-        _refuse_cpr(title, "a case title")
-        self._check_parties(definition, parties)
+        refuse_cpr(title, "a case title")
+        check_parties(definition, parties)
         step = self._step(
             tx,
-            definition,
             definition.opening,
             None,
             actor=actor,
@@ -400,7 +379,6 @@ class CaseEngine:
         documents = tx.documents(case.id or 0) if needs_record else ()
         step = self._step(
             tx,
-            definition,
             transition,
             case,
             actor=actor,
@@ -449,7 +427,6 @@ class CaseEngine:
     def _step(
         self,
         tx: CaseTransaction,
-        definition: WorkflowDefinition,
         transition: Transition,
         case: Case | None,
         *,
@@ -460,88 +437,32 @@ class CaseEngine:
         now: datetime,
         history: Sequence[AuditEntry],
         documents: Sequence[Document],
-    ) -> _Step:
+    ) -> Step:
         user = (
-            User(id=SYSTEM_ACTOR, roles=("system",))
+            User(id=SYSTEM_ACTOR, roles=(SYSTEM_ACTOR,))
             if actor == SYSTEM_ACTOR
             else tx.get_user(actor)
         )
         if user is None:
             raise UserNotFoundError(actor)
-        allowed = [r for r in _SENIORITY if r in transition.roles and r in user.roles]
-        if not allowed:
-            raise RoleNotAllowedError(
-                actor, user.roles, transition.event, transition.roles
-            )
-        effective = self._effective(at, now, case)
-        values = coerce_event_data(transition, data, on=local_date(effective))
-        values.update(transition.sets)
-        if document is not None:
-            document = document.strip()
-            if not document:
-                raise InvalidDataError("a document needs a title")
-            _refuse_cpr(document, "a document title")
-        elif transition.document is not None:
-            document = transition.document.title
-        if (
-            document is None
-            and transition.document is not None
-            and transition.document.required
-        ):
-            raise InvalidDataError(
-                f"{transition.event!r} journals a document: give its title"
-            )
-        role = allowed[0]
-        ctx = GuardContext(
-            transition=transition,
-            role=role,
-            data=values,
-            case=case,
+        return check_step(
+            transition,
+            case,
+            user=user,
+            data=data,
+            document=document,
+            at=at,
+            now=now,
             history=history,
             documents=documents,
         )
-        for name in transition.guards:
-            reason = GUARDS[name](ctx)
-            if reason is not None:
-                raise GuardRejectedError(name, reason)
-        return _Step(
-            transition=transition,
-            actor=actor,
-            role=role,
-            data=values,
-            at=effective,
-            document=document,
-        )
-
-    def _effective(
-        self, at: datetime | None, now: datetime, case: Case | None
-    ) -> datetime:
-        if at is None:
-            effective = now
-        elif at.tzinfo is None:
-            raise InvalidTimeError("an effective time needs a time zone")
-        else:
-            effective = at.astimezone(UTC)
-        if effective > now:
-            raise InvalidTimeError(
-                f"effective time {effective.isoformat()} lies in the future "
-                f"(now is {now.isoformat()}); the record holds what has happened"
-            )
-        if case is not None:
-            last = case.last_event_at
-            if effective < last:
-                raise InvalidTimeError(
-                    f"effective time {effective.isoformat()} lies before the case's "
-                    f"last step ({last.isoformat()}); the record must stay in order"
-                )
-        return effective
 
     def _record(
         self,
         tx: CaseTransaction,
         before: Case,
         after: Case,
-        step: _Step,
+        step: Step,
         *,
         audit_data: JsonDict,
         now: datetime,
@@ -657,23 +578,6 @@ class CaseEngine:
         self._trusted[key] = definition  # read from committed data: safe to keep
         return definition
 
-    def _check_parties(
-        self, definition: WorkflowDefinition, parties: Sequence[Party]
-    ) -> None:
-        seen: set[str] = set()
-        for party in parties:
-            if party.role not in definition.parties:
-                raise InvalidDataError(
-                    f"{definition.name!r} has no party role {party.role!r} "
-                    f"(it has: {', '.join(definition.parties) or 'none'})"
-                )
-            if party.role in seen:
-                raise InvalidDataError(f"party role {party.role!r} given twice")
-            seen.add(party.role)
-            if not party.name.strip():
-                raise InvalidDataError(f"party {party.role!r} needs a name")
-            _refuse_cpr(party.name, f"party {party.role!r}")
-
     def _view(self, tx: CaseTransaction, case: Case) -> CaseView:
         assert case.id is not None
         return CaseView(
@@ -694,11 +598,4 @@ class CaseEngine:
             to_state=case.state,
             actor=actor,
             due=case.due.isoformat() if case.due else None,
-        )
-
-
-def _refuse_cpr(text: str, what: str) -> None:
-    if contains_cpr(text):
-        raise InvalidDataError(
-            f"{what} must not hold a CPR number; refer to the person another way"
         )
