@@ -11,7 +11,7 @@ run after the shapes are read.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import replace
 from pathlib import Path as FilePath
 from typing import Any, TypeVar
@@ -33,6 +33,7 @@ from engine.definition import (
     Transition,
     WorkflowDefinition,
 )
+from engine.definition_checks import check_machine
 from engine.exceptions import DefinitionError
 from engine.yamlsource import LoadedYaml, Path, format_path, load_yaml
 
@@ -205,7 +206,7 @@ class _Parser:
             opening=opening,
             transitions=tuple(transitions),
         )
-        self.check(definition)
+        check_machine(definition, self.problem)
         return definition
 
     def states(self, value: Any) -> list[State]:
@@ -565,112 +566,6 @@ class _Parser:
                 (*path, "required"), f"must be true or false, not {required!r}"
             )
         return DocumentSpec(direction=direction, title=title, required=required is True)
-
-    # -- the whole machine -----------------------------------------------------
-    def check(self, d: WorkflowDefinition) -> None:
-        by_name = {s.name: s for s in d.states}
-        initial = [s.name for s in d.states if s.kind is StateKind.INITIAL]
-        finals = {s.name for s in d.states if s.kind is StateKind.FINAL}
-        if len(initial) != 1:
-            self.problem(
-                ("states",),
-                f"exactly one state must be 'kind: initial', found {len(initial)}",
-            )
-        elif d.opening.dest != initial[0]:
-            self.problem(
-                ("open", "to"), f"'open' must lead to the initial state {initial[0]!r}"
-            )
-        if not finals:
-            self.problem(("states",), "at least one state must be 'kind: final'")
-        expanded = []
-        seen: dict[tuple[str, str], int] = {}
-        for i, t in enumerate(d.transitions):
-            sources = t.sources
-            for source in sources:
-                if (t.event, source) in seen:
-                    self.problem(
-                        ("transitions", i, "event"),
-                        f"duplicate event {t.event!r} from state {source!r} "
-                        f"(also transitions[{seen[t.event, source]}])",
-                    )
-                seen.setdefault((t.event, source), i)
-            expanded.append((i, sources))
-        self._check_graph(d, by_name, finals, expanded)
-        self._check_references(d, by_name)
-
-    def _check_graph(
-        self,
-        d: WorkflowDefinition,
-        by_name: Mapping[str, State],
-        finals: set[str],
-        expanded: list[tuple[int, tuple[str, ...]]],
-    ) -> None:
-        edges = [
-            (s, d.transitions[i].target(s)) for i, sources in expanded for s in sources
-        ]
-        reachable = _closure({d.initial}, edges)
-        reaches_final = _closure(finals, [(b, a) for a, b in edges])
-        for name in by_name:
-            if name not in reachable:
-                self.problem(
-                    ("states", name),
-                    f"state {name!r} cannot be reached from {d.opening.dest!r}",
-                )
-            elif name not in reaches_final and finals:
-                self.problem(
-                    ("states", name), f"state {name!r} has no path to a final state"
-                )
-
-    def _check_references(
-        self, d: WorkflowDefinition, by_name: Mapping[str, State]
-    ) -> None:
-        dates = d.date_fields()
-        for state in d.states:
-            dl = state.deadline
-            for key, field_name in (
-                ("until", dl.until if dl else None),
-                ("from", dl.counted_from if dl else None),
-            ):
-                if field_name and field_name not in dates:
-                    self.problem(
-                        ("states", state.name, "deadline", key),
-                        f"{field_name!r} is not a date field of any event",
-                    )
-            rungs = state.ladder.rungs if state.ladder else ()
-            for i, rung in enumerate(rungs):
-                for j, target in enumerate(rung.notify):
-                    if target not in d.parties and target not in ROLES:
-                        self.problem(
-                            ("states", state.name, "chase", "rungs", i, "notify", j),
-                            f"{target!r} is neither a party "
-                            f"({', '.join(d.parties) or 'none declared'}) nor a role",
-                        )
-        all_fields = {f.name for t in (d.opening, *d.transitions) for f in t.fields}
-        for i, t in enumerate((d.opening, *d.transitions)):
-            path: Path = ("open",) if i == 0 else ("transitions", i - 1)
-            for j, key in enumerate(t.resets):
-                if key not in all_fields:
-                    self.problem(
-                        (*path, "resets", j),
-                        f"{key!r} is not a data field of any event",
-                    )
-            for key, _ in t.sets:
-                if t.field(key) is not None:
-                    self.problem(
-                        (*path, "sets", key), f"{key!r} is both set and taken as data"
-                    )
-
-
-def _closure(start: set[str], edges: list[tuple[str, str]]) -> set[str]:
-    seen = set(start)
-    frontier = list(start)
-    while frontier:
-        node = frontier.pop()
-        for a, b in edges:
-            if a == node and b not in seen:
-                seen.add(b)
-                frontier.append(b)
-    return seen
 
 
 def _kind(value: Any) -> str:
