@@ -11,7 +11,7 @@ run after the shapes are read.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path as FilePath
 from typing import Any, TypeVar
@@ -21,11 +21,7 @@ from engine.definition import (
     READ_ONLY_ROLE,
     ROLES,
     DeadlineSpec,
-    Direction,
-    DocumentSpec,
     Duration,
-    FieldSpec,
-    FieldType,
     Ladder,
     Rung,
     State,
@@ -35,11 +31,11 @@ from engine.definition import (
 )
 from engine.definition_checks import check_machine
 from engine.exceptions import DefinitionError
-from engine.yamlsource import LoadedYaml, Path, format_path, load_yaml
+from engine.field_reader import FieldReader
+from engine.yamlsource import LoadedYaml, Path, kind_of, load_yaml
 
 T = TypeVar("T")
 ANY_OPEN_STATE = "*"
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
 def load_workflow_file(
@@ -72,63 +68,11 @@ def parse_workflow(
     return replace(definition, source=source, digest=digest, text=text)
 
 
-class _Parser:
+class _Parser(FieldReader):
     def __init__(self, loaded: LoadedYaml, source: str, guards: frozenset[str]) -> None:
-        self.loaded = loaded
-        self.source = source
+        super().__init__(loaded, source)
         self.guards = guards
-        self.problems: list[str] = []
         self.bad_next: set[str] = set()
-
-    # -- reporting -----------------------------------------------------------
-    def problem(self, path: Path, message: str) -> None:
-        line = self.loaded.line(path)
-        where = f"{self.source}:{line}" if line else self.source
-        self.problems.append(f"{where}: {format_path(path)}: {message}")
-
-    def mapping(
-        self, value: Any, path: Path, keys: Iterable[str]
-    ) -> dict[str, Any] | None:
-        if not isinstance(value, dict):
-            self.problem(path, f"must be a mapping, not {_kind(value)}")
-            return None
-        allowed = set(keys)
-        for key in value:
-            if key not in allowed:
-                self.problem(
-                    (*path, key), f"unknown key; allowed: {', '.join(sorted(allowed))}"
-                )
-        return value
-
-    def text(self, value: Any, path: Path, *, required: bool = True) -> str | None:
-        if value is None and not required:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.problem(path, f"must be a non-empty text, not {_kind(value)}")
-            return None
-        return value.strip()
-
-    def name(self, value: Any, path: Path) -> str | None:
-        text = self.text(value, path)
-        if text is not None and not (set(text) <= _NAME_CHARS and text[0].isalpha()):
-            self.problem(path, f"{text!r} must be snake_case (a-z, 0-9, _)")
-            return None
-        return text
-
-    def names(
-        self, value: Any, path: Path, *, empty_ok: bool = False
-    ) -> tuple[str, ...]:
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or (not items and not empty_ok):
-            self.problem(
-                path, f"must be a name or a non-empty list of names, not {_kind(value)}"
-            )
-            return ()
-        out = [
-            self.name(v, (*path, i) if not isinstance(value, str) else path)
-            for i, v in enumerate(items)
-        ]
-        return tuple(n for n in out if n is not None)
 
     def duration(self, value: Any, path: Path) -> Duration | None:
         try:
@@ -140,14 +84,6 @@ class _Parser:
         except ValueError as exc:
             self.problem(path, str(exc))
             return None
-
-    def each(
-        self, value: Any, path: Path, fn: Callable[[Any, Path], T | None]
-    ) -> list[T]:
-        if not isinstance(value, list):
-            self.problem(path, f"must be a list, not {_kind(value)}")
-            return []
-        return [r for i, v in enumerate(value) if (r := fn(v, (*path, i))) is not None]
 
     # -- the document ----------------------------------------------------------
     def parse(self) -> WorkflowDefinition | None:
@@ -213,7 +149,7 @@ class _Parser:
         path: Path = ("states",)
         if not isinstance(value, dict) or not value:
             self.problem(
-                path, f"must be a non-empty mapping of states, not {_kind(value)}"
+                path, f"must be a non-empty mapping of states, not {kind_of(value)}"
             )
             return []
         out = []
@@ -426,154 +362,3 @@ class _Parser:
             document=document,
             description=description or "",
         )
-
-    def fields(self, value: Any, path: Path) -> list[FieldSpec]:
-        if not isinstance(value, dict):
-            self.problem(path, f"must be a mapping of field names, not {_kind(value)}")
-            return []
-        out = []
-        for key, spec in value.items():
-            if (f := self.field(key, spec, (*path, key))) is not None:
-                out.append(f)
-        names = {f.name: f for f in out}
-        for f in out:
-            for other, values in f.required_if:
-                ref = names.get(other)
-                where = (*path, f.name, "required_if", other)
-                if ref is None:
-                    self.problem(
-                        where, f"refers to {other!r}, which this event does not take"
-                    )
-                elif ref.type is FieldType.CHOICE:
-                    for v in values:
-                        if v not in ref.values:
-                            self.problem(
-                                where, f"{v!r} is not one of {other!r}'s values"
-                            )
-        return out
-
-    def field(self, key: str, value: Any, path: Path) -> FieldSpec | None:
-        spec = self.mapping(
-            value,
-            path,
-            (
-                "type",
-                "required",
-                "values",
-                "required_if",
-                "default",
-                "relative",
-                "description",
-            ),
-        )
-        name = self.name(key, path)
-        if spec is None or name is None:
-            return None
-        raw_type = spec.get("type")
-        try:
-            ftype = FieldType(str(raw_type))
-        except ValueError:
-            options = ", ".join(t.value for t in FieldType)
-            self.problem(
-                (*path, "type"), f"{raw_type!r} is not a field type ({options})"
-            )
-            return None
-        required = spec.get("required", False)
-        if not isinstance(required, bool):
-            self.problem(
-                (*path, "required"), f"must be true or false, not {required!r}"
-            )
-        values: tuple[str, ...] = ()
-        if ftype is FieldType.CHOICE:
-            values = self.names(spec.get("values"), (*path, "values"))
-        elif "values" in spec:
-            self.problem((*path, "values"), "only a 'choice' field has values")
-        required_if: list[tuple[str, tuple[str, ...]]] = []
-        if "required_if" in spec:
-            cond = self.mapping(
-                spec["required_if"],
-                (*path, "required_if"),
-                spec["required_if"] if isinstance(spec["required_if"], dict) else (),
-            )
-            for other, vals in (cond or {}).items():
-                required_if.append(
-                    (other, self.names(vals, (*path, "required_if", other)))
-                )
-        description = self.text(
-            spec.get("description"), (*path, "description"), required=False
-        )
-        default, relative = self.date_rules(spec, ftype, path)
-        return FieldSpec(
-            name=name,
-            type=ftype,
-            required=required is True,
-            values=values,
-            required_if=tuple(required_if),
-            default_today=default,
-            relative=relative,
-            description=description or "",
-        )
-
-    def date_rules(
-        self, spec: dict[str, Any], ftype: FieldType, path: Path
-    ) -> tuple[bool, str | None]:
-        """`default: today` and `relative: past|future`, for date fields only."""
-        default = spec.get("default")
-        relative = spec.get("relative")
-        for key, value, allowed in (
-            ("default", default, ("today",)),
-            ("relative", relative, ("past", "future")),
-        ):
-            if value is None:
-                continue
-            if ftype is not FieldType.DATE:
-                self.problem((*path, key), f"only a 'date' field has '{key}'")
-            elif value not in allowed:
-                options = " or ".join(repr(a) for a in allowed)
-                self.problem((*path, key), f"{value!r} must be {options}")
-        ok_relative = relative if relative in ("past", "future") else None
-        return default == "today" and ftype is FieldType.DATE, ok_relative
-
-    def sets(self, value: Any, path: Path) -> tuple[tuple[str, str], ...]:
-        if not isinstance(value, dict):
-            self.problem(path, f"must be a mapping, not {_kind(value)}")
-            return ()
-        out = []
-        for key, v in value.items():
-            if not isinstance(v, str | int | bool):
-                self.problem((*path, key), f"must be a plain value, not {_kind(v)}")
-                continue
-            out.append((key, str(v) if not isinstance(v, bool) else str(v).lower()))
-        return tuple(out)
-
-    def document(self, value: Any, path: Path) -> DocumentSpec | None:
-        spec = self.mapping(value, path, ("direction", "title", "required"))
-        if spec is None:
-            return None
-        raw = spec.get("direction")
-        try:
-            direction = Direction(str(raw))
-        except ValueError:
-            options = ", ".join(d.value for d in Direction)
-            self.problem(
-                (*path, "direction"), f"{raw!r} is not a direction ({options})"
-            )
-            return None
-        title = self.text(spec.get("title"), (*path, "title"), required=False)
-        required = spec.get("required", False)
-        if not isinstance(required, bool):
-            self.problem(
-                (*path, "required"), f"must be true or false, not {required!r}"
-            )
-        return DocumentSpec(direction=direction, title=title, required=required is True)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    return {
-        dict: "a mapping",
-        list: "a list",
-        str: f"the text {value!r}",
-        bool: f"{value}".lower(),
-    }.get(type(value), repr(value))

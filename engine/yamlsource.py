@@ -8,12 +8,15 @@ it ourselves, recording `path -> line` on the way and refusing duplicate keys.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 Path = tuple[str | int, ...]
+T = TypeVar("T")
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
 def format_path(path: Path) -> str:
@@ -98,3 +101,87 @@ def _convert(node: yaml.Node, path: Path, conv: _Converter) -> Any:
             f"{node.value!r} cannot be read ({exc})"
         )
         return node.value
+
+
+class Reader:
+    """Typed reads of loaded YAML values that report problems with their line.
+
+    Subclasses read one kind of document; every check appends a message of the
+    form `file:line: path: problem` and returns None (or an empty value), so one
+    pass finds every problem.
+    """
+
+    def __init__(self, loaded: LoadedYaml, source: str) -> None:
+        self.loaded = loaded
+        self.source = source
+        self.problems: list[str] = []
+
+    def problem(self, path: Path, message: str) -> None:
+        line = self.loaded.line(path)
+        where = f"{self.source}:{line}" if line else self.source
+        self.problems.append(f"{where}: {format_path(path)}: {message}")
+
+    def mapping(
+        self, value: Any, path: Path, keys: Iterable[str]
+    ) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.problem(path, f"must be a mapping, not {kind_of(value)}")
+            return None
+        allowed = set(keys)
+        for key in value:
+            if key not in allowed:
+                self.problem(
+                    (*path, key), f"unknown key; allowed: {', '.join(sorted(allowed))}"
+                )
+        return value
+
+    def text(self, value: Any, path: Path, *, required: bool = True) -> str | None:
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problem(path, f"must be a non-empty text, not {kind_of(value)}")
+            return None
+        return value.strip()
+
+    def name(self, value: Any, path: Path) -> str | None:
+        text = self.text(value, path)
+        if text is not None and not (set(text) <= _NAME_CHARS and text[0].isalpha()):
+            self.problem(path, f"{text!r} must be snake_case (a-z, 0-9, _)")
+            return None
+        return text
+
+    def names(
+        self, value: Any, path: Path, *, empty_ok: bool = False
+    ) -> tuple[str, ...]:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or (not items and not empty_ok):
+            self.problem(
+                path,
+                f"must be a name or a non-empty list of names, not {kind_of(value)}",
+            )
+            return ()
+        out = [
+            self.name(v, (*path, i) if not isinstance(value, str) else path)
+            for i, v in enumerate(items)
+        ]
+        return tuple(n for n in out if n is not None)
+
+    def each(
+        self, value: Any, path: Path, fn: Callable[[Any, Path], T | None]
+    ) -> list[T]:
+        if not isinstance(value, list):
+            self.problem(path, f"must be a list, not {kind_of(value)}")
+            return []
+        return [r for i, v in enumerate(value) if (r := fn(v, (*path, i))) is not None]
+
+
+def kind_of(value: Any) -> str:
+    """How a value is named in a message: `a list`, `the text 'x'`."""
+    if value is None:
+        return "nothing"
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: f"the text {value!r}",
+        bool: f"{value}".lower(),
+    }.get(type(value), repr(value))
