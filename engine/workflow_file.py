@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path as FilePath
-from typing import Any, TypeVar
+from typing import Any
 
 from engine.definition import (
     OPEN_EVENT,
@@ -34,7 +34,6 @@ from engine.exceptions import DefinitionError
 from engine.field_reader import FieldReader
 from engine.yamlsource import LoadedYaml, Path, kind_of, load_yaml
 
-T = TypeVar("T")
 ANY_OPEN_STATE = "*"
 
 
