@@ -10,11 +10,18 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from engine.calendars import BusinessCalendar, is_overdue
-from engine.definition import DeadlineSpec, Duration, Rung, Unit
+from engine.definition import DeadlineSpec, Duration, Rung, State, Unit
 from engine.eventdata import field_date
 from engine.records import Case, JsonDict
 
-__all__ = ["add_duration", "due_for_state", "is_overdue", "next_rung", "rung_due"]
+__all__ = [
+    "add_duration",
+    "chase_due",
+    "due_for_state",
+    "is_overdue",
+    "next_rung",
+    "rung_due",
+]
 
 
 def add_duration(calendar: BusinessCalendar, start: date, span: Duration) -> date:
@@ -46,6 +53,12 @@ def due_for_state(
     if spec.counted_from is not None:
         start = field_date(data.get(spec.counted_from)) or entered_on
     return add_duration(calendar, start, spec.within)
+
+
+def chase_due(state: State, due: date | None, position: int) -> date | None:
+    """The deadline the chaser watches: `due` while the ladder has a rung left."""
+    rungs = state.ladder.rungs if state.ladder else ()
+    return due if due is not None and position < len(rungs) else None
 
 
 def next_rung(rungs: tuple[Rung, ...], case: Case, now: datetime) -> Rung | None:

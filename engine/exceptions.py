@@ -21,8 +21,9 @@ maps the class to a status code.
     ├── ConflictError
     │   ├── ConcurrentUpdateError   someone else changed the case first
     │   └── DuplicateError          a case number or user that already exists
-    └── StorageError                the database failed; the driver error is __cause__
-        └── SchemaError             the database is not initialised or not up to date
+    ├── StorageError                the database failed; the driver error is __cause__
+    │   └── SchemaError             the database is not initialised or not up to date
+    └── DeliveryError               a notification could not be delivered (retried)
 
 Storage errors are defined here and raised by `storage`, so the engine and the
 CLI catch them without importing `storage`.
@@ -176,3 +177,7 @@ class StorageError(EngineError):
 
 class SchemaError(StorageError):
     """The database has no sagsflow schema, or an outdated one."""
+
+
+class DeliveryError(EngineError):
+    """A channel could not deliver a notification; the reason is the message."""

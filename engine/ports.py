@@ -9,8 +9,9 @@ and `StorageError` for anything else, with the driver error as `__cause__`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from datetime import date, datetime
 from typing import Protocol
 
 from engine.records import (
@@ -18,8 +19,10 @@ from engine.records import (
     AuditFilter,
     Case,
     CaseFilter,
+    ChaseRecord,
     Document,
     JsonDict,
+    Notification,
     User,
 )
 
@@ -87,10 +90,86 @@ class CaseTransaction(Protocol):
         """Remember the rules behind a calendar id (idempotent)."""
         ...
 
+    # -- the chaser ---------------------------------------------------------------
+    def chase_candidates(self, before: date, *, limit: int) -> Sequence[Case]:
+        """Cases whose `chase_due` lies before `before`, oldest first, locked.
+
+        Uses the index on `chase_due`, so the cost follows the number of overdue
+        cases, not of all cases; on PostgreSQL rows another worker holds are
+        skipped (FOR UPDATE SKIP LOCKED).
+        """
+        ...
+
+    def record_chase(self, chase: ChaseRecord) -> bool:
+        """Claim a rung for one stay; False when it was fired already."""
+        ...
+
+    def users_with_role(self, role: str) -> Sequence[User]: ...
+
+    # -- the outbox ----------------------------------------------------------------
+    def add_notification(self, notification: Notification) -> bool:
+        """Queue a message; False when its idempotency key is queued already."""
+        ...
+
+    def claim_notifications(
+        self, now: datetime, *, limit: int, lease_until: datetime
+    ) -> Sequence[Notification]:
+        """Pending messages due by `now` and not leased: lease them, count a try."""
+        ...
+
+    def finish_notification(
+        self,
+        notification_id: int,
+        *,
+        status: str,
+        sent_at: datetime | None = None,
+        error: str | None = None,
+        available_at: datetime | None = None,
+    ) -> None:
+        """Record the outcome of a delivery attempt and release the lease."""
+        ...
+
+    def get_notification(self, notification_id: int) -> Notification | None: ...
+
+    def list_notifications(
+        self, *, status: str | None = None, limit: int | None = None
+    ) -> Sequence[Notification]: ...
+
 
 class CaseStore(Protocol):
     def transaction(
         self, *, write: bool = True
     ) -> AbstractContextManager[CaseTransaction]:
         """A unit of work; commits on normal exit, rolls back on an exception."""
+        ...
+
+
+class Channel(Protocol):
+    """A way out for notifications: e-mail, a webhook, the log."""
+
+    def send(self, notification: Notification) -> None:
+        """Deliver the message, passing its idempotency key downstream.
+
+        Raises:
+            DeliveryError: it could not be delivered (it will be retried).
+        """
+        ...
+
+
+class Letters(Protocol):
+    """Writes the letters and notices the chaser sends."""
+
+    def render(
+        self,
+        *,
+        workflow: str,
+        names: Sequence[str],
+        language: str,
+        context: Mapping[str, object],
+    ) -> tuple[str, str]:
+        """(subject, body) from the first template in `names` that exists.
+
+        Raises:
+            LookupError: none of the templates exists.
+        """
         ...

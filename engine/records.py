@@ -70,6 +70,8 @@ class Case:
     due: date | None = None
     calendar: str | None = None  # the calendar id that computed `due`
     chase_position: int = 0  # ladder rungs fired since entering the state
+    chase_due: date | None = None  # `due` while a rung is left to fire, else None
+    state_entry_seq: int = 1  # the audit seq of the step that entered `state`
     state_entered_at: datetime  # effective time the case entered `state`
     opened_at: datetime
     last_event_at: datetime  # effective time of the newest audit entry
@@ -133,3 +135,51 @@ class AuditFilter:
     actor: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChaseRecord:
+    """One rung fired on one stay in a state (the chaser's idempotency key)."""
+
+    case_id: int
+    entry_seq: int  # the audit seq of the step that entered the state
+    rung: str
+    audit_seq: int
+    due_missed: date
+    fired_at: datetime
+
+
+class NotificationStatus:
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # out of attempts: stays visible until someone retries it
+
+    ALL = (PENDING, SENT, FAILED)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Notification:
+    """A message in the outbox: written with the transition that caused it.
+
+    `idempotency_key` is unique and travels with the message (the e-mail's
+    Message-ID, the webhook's header), so a receiver can drop a duplicate that
+    an at-least-once delivery after a crash may produce.
+    """
+
+    id: int | None = None
+    idempotency_key: str
+    case_id: int
+    case_number: str
+    channel: str  # email | webhook | log
+    recipient: str  # an address, a URL, or a description for the log
+    kind: str  # reminder | escalation | internal
+    subject: str
+    body: str
+    payload: JsonDict = field(default_factory=dict)
+    status: str = NotificationStatus.PENDING
+    attempts: int = 0
+    available_at: datetime
+    locked_until: datetime | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
+    last_error: str | None = None

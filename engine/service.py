@@ -17,7 +17,7 @@ import structlog
 
 from engine.calendars import BusinessCalendar, local_date
 from engine.clock import Clock
-from engine.deadlines import due_for_state
+from engine.deadlines import chase_due, due_for_state
 from engine.definition import (
     OPEN_EVENT,
     ROLES,
@@ -341,6 +341,8 @@ class CaseEngine:
                 due=due,
                 calendar=self.calendar.id if due else None,
                 chase_position=0,
+                chase_due=chase_due(definition.state(definition.initial), due, 0),
+                state_entry_seq=1,
                 state_entered_at=step.at,
                 opened_at=step.at,
                 last_event_at=step.at,
@@ -412,6 +414,8 @@ class CaseEngine:
                 due=due,
                 calendar=self.calendar.id if due else None,
                 chase_position=0,
+                chase_due=chase_due(definition.state(dest), due, 0),
+                state_entry_seq=after.version,
                 state_entered_at=step.at,
             )
         return self._record(

@@ -44,6 +44,7 @@ class CaseRow(SQLModel, table=True):
     __tablename__ = "wf_case"
     __table_args__ = (
         Index("ix_wf_case_due_open", "due"),
+        Index("ix_wf_case_chase_due", "chase_due"),
         Index("ix_wf_case_workflow_state", "workflow", "state"),
     )
 
@@ -59,6 +60,8 @@ class CaseRow(SQLModel, table=True):
     due: dt.date | None = None
     calendar: str | None = Field(default=None, max_length=128)
     chase_position: int = 0
+    chase_due: dt.date | None = None
+    state_entry_seq: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     state_entered_at: dt.datetime
     opened_at: dt.datetime
     last_event_at: dt.datetime
@@ -153,3 +156,50 @@ class CalendarRow(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=128)
     spec: dict[str, Any] = Field(sa_type=_json())
+
+
+class ChaseRow(SQLModel, table=True):
+    """One rung fired on one stay in a state: the chaser's idempotency key.
+
+    The primary key (case, the audit seq that entered the state, rung) makes a
+    second sweep, a re-run after a crash or an overlapping worker unable to
+    chase the same rung twice.
+    """
+
+    __tablename__ = "chase"
+
+    case_id: int = Field(
+        sa_column=Column(_ID, ForeignKey("wf_case.id"), primary_key=True)
+    )
+    entry_seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    rung: str = Field(primary_key=True, max_length=64)
+    audit_seq: int
+    due_missed: dt.date
+    fired_at: dt.datetime
+
+
+class OutboxRow(SQLModel, table=True):
+    """A notification to deliver, written in the transaction that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_available", "status", "available_at"),)
+
+    id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True))
+    idempotency_key: str = Field(max_length=200, unique=True)
+    case_id: int = Field(
+        sa_column=Column(_ID, ForeignKey("wf_case.id"), nullable=False)
+    )
+    case_number: str = Field(max_length=32)
+    channel: str = Field(max_length=16)  # email | webhook | log
+    recipient: str = Field(max_length=320)
+    kind: str = Field(max_length=32)
+    subject: str
+    body: str
+    payload: dict[str, Any] = Field(sa_type=_json())
+    status: str = Field(max_length=16)  # pending | sent | failed
+    attempts: int = 0
+    available_at: dt.datetime
+    locked_until: dt.datetime | None = None
+    created_at: dt.datetime
+    sent_at: dt.datetime | None = None
+    last_error: str | None = None
