@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 
 from engine.exceptions import (
     CaseNotFoundError,
@@ -23,8 +24,11 @@ from engine.records import (
     AuditFilter,
     Case,
     CaseFilter,
+    ChaseRecord,
     Document,
     JsonDict,
+    Notification,
+    NotificationStatus,
     User,
     format_case_number,
     parse_case_number,
@@ -40,6 +44,8 @@ class _State:
     sequences: dict[int, int] = field(default_factory=dict)
     workflows: dict[tuple[str, int], tuple[str, str]] = field(default_factory=dict)
     calendars: dict[str, JsonDict] = field(default_factory=dict)
+    chases: dict[tuple[int, int, str], ChaseRecord] = field(default_factory=dict)
+    outbox: dict[int, Notification] = field(default_factory=dict)
     next_id: int = 1
 
 
@@ -170,3 +176,88 @@ class _MemoryTransaction:
     def record_calendar(self, calendar_id: str, spec: JsonDict) -> None:
         self._writing()
         self.s.calendars.setdefault(calendar_id, spec)
+
+    # -- the chaser ---------------------------------------------------------------
+    def chase_candidates(self, before: date, *, limit: int) -> Sequence[Case]:
+        due = [
+            c
+            for c in self.s.cases.values()
+            if c.chase_due is not None and c.chase_due < before
+        ]
+        due.sort(key=lambda c: (c.chase_due or before, c.id or 0))
+        return due[:limit]
+
+    def record_chase(self, chase: ChaseRecord) -> bool:
+        self._writing()
+        key = (chase.case_id, chase.entry_seq, chase.rung)
+        if key in self.s.chases:
+            return False
+        self.s.chases[key] = chase
+        return True
+
+    def users_with_role(self, role: str) -> Sequence[User]:
+        return [u for u in self.list_users() if role in u.roles]
+
+    # -- the outbox -------------------------------------------------------------------
+    def add_notification(self, notification: Notification) -> bool:
+        self._writing()
+        if any(
+            n.idempotency_key == notification.idempotency_key
+            for n in self.s.outbox.values()
+        ):
+            return False
+        stored = replace(notification, id=self.s.next_id)
+        self.s.next_id += 1
+        self.s.outbox[stored.id or 0] = stored
+        return True
+
+    def claim_notifications(
+        self, now: datetime, *, limit: int, lease_until: datetime
+    ) -> Sequence[Notification]:
+        self._writing()
+        due = [
+            n
+            for n in sorted(self.s.outbox.values(), key=lambda n: n.id or 0)
+            if n.status == NotificationStatus.PENDING
+            and n.available_at <= now
+            and (n.locked_until is None or n.locked_until < now)
+        ][:limit]
+        claimed = []
+        for n in due:
+            leased = replace(n, locked_until=lease_until, attempts=n.attempts + 1)
+            self.s.outbox[n.id or 0] = leased
+            claimed.append(leased)
+        return claimed
+
+    def finish_notification(
+        self,
+        notification_id: int,
+        *,
+        status: str,
+        sent_at: datetime | None = None,
+        error: str | None = None,
+        available_at: datetime | None = None,
+    ) -> None:
+        self._writing()
+        n = self.s.outbox[notification_id]
+        self.s.outbox[notification_id] = replace(
+            n,
+            status=status,
+            locked_until=None,
+            sent_at=sent_at,
+            last_error=error,
+            available_at=available_at or n.available_at,
+        )
+
+    def get_notification(self, notification_id: int) -> Notification | None:
+        return self.s.outbox.get(notification_id)
+
+    def list_notifications(
+        self, *, status: str | None = None, limit: int | None = None
+    ) -> Sequence[Notification]:
+        found = [
+            n
+            for n in sorted(self.s.outbox.values(), key=lambda n: n.id or 0)
+            if status is None or n.status == status
+        ]
+        return found[:limit] if limit is not None else found

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields, replace
+from datetime import date, datetime
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Table,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -40,8 +42,11 @@ from engine.records import (
     AuditFilter,
     Case,
     CaseFilter,
+    ChaseRecord,
     Document,
     JsonDict,
+    Notification,
+    NotificationStatus,
     Party,
     User,
     format_case_number,
@@ -53,7 +58,9 @@ from storage.tables import (
     CalendarRow,
     CaseRow,
     CaseSequenceRow,
+    ChaseRow,
     DocumentRow,
+    OutboxRow,
     UserRow,
     WorkflowVersionRow,
 )
@@ -73,6 +80,8 @@ USERS = _table(UserRow)
 SEQUENCES = _table(CaseSequenceRow)
 WORKFLOWS = _table(WorkflowVersionRow)
 CALENDARS = _table(CalendarRow)
+CHASES = _table(ChaseRow)
+OUTBOX = _table(OutboxRow)
 
 
 class SqlCaseStore:
@@ -282,6 +291,110 @@ class SqlTransaction:
             .on_conflict_do_nothing()
         )
 
+    # -- the chaser ---------------------------------------------------------------
+    def chase_candidates(self, before: date, *, limit: int) -> Sequence[Case]:
+        stmt = (
+            select(CASES)
+            .where(CASES.c.chase_due < before)
+            .order_by(CASES.c.chase_due, CASES.c.id)
+            .limit(limit)
+        )
+        if self.postgres:  # SQLite serialises writers with BEGIN IMMEDIATE instead
+            stmt = stmt.with_for_update(skip_locked=True)
+        return [_case(r) for r in self.conn.execute(stmt).mappings()]
+
+    def record_chase(self, chase: ChaseRecord) -> bool:
+        self._writing()
+        dialect_insert = pg_insert if self.postgres else sqlite_insert
+        result = self.conn.execute(
+            dialect_insert(CHASES)
+            .values(**_columns(chase, CHASES))
+            .on_conflict_do_nothing()
+        )
+        return bool(result.rowcount == 1)
+
+    def users_with_role(self, role: str) -> Sequence[User]:
+        return [u for u in self.list_users() if role in u.roles]
+
+    # -- the outbox -------------------------------------------------------------------
+    def add_notification(self, notification: Notification) -> bool:
+        self._writing()
+        dialect_insert = pg_insert if self.postgres else sqlite_insert
+        result = self.conn.execute(
+            dialect_insert(OUTBOX)
+            .values(**_columns(notification, OUTBOX))
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )
+        return bool(result.rowcount == 1)
+
+    def claim_notifications(
+        self, now: datetime, *, limit: int, lease_until: datetime
+    ) -> Sequence[Notification]:
+        self._writing()
+        due = (
+            select(OUTBOX.c.id)
+            .where(OUTBOX.c.status == NotificationStatus.PENDING)
+            .where(OUTBOX.c.available_at <= now)
+            .where(or_(OUTBOX.c.locked_until.is_(None), OUTBOX.c.locked_until < now))
+            .order_by(OUTBOX.c.id)
+            .limit(limit)
+        )
+        if self.postgres:
+            due = due.with_for_update(skip_locked=True)
+        ids = list(self.conn.execute(due).scalars())
+        if not ids:
+            return []
+        # The claim marks the rows in the same transaction that selected them.
+        self.conn.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_(ids))
+            .values(locked_until=lease_until, attempts=OUTBOX.c.attempts + 1)
+        )
+        rows = self.conn.execute(
+            select(OUTBOX).where(OUTBOX.c.id.in_(ids)).order_by(OUTBOX.c.id)
+        ).mappings()
+        return [_notification(r) for r in rows]
+
+    def finish_notification(
+        self,
+        notification_id: int,
+        *,
+        status: str,
+        sent_at: datetime | None = None,
+        error: str | None = None,
+        available_at: datetime | None = None,
+    ) -> None:
+        self._writing()
+        values: dict[str, Any] = {
+            "status": status,
+            "locked_until": None,
+            "sent_at": sent_at,
+            "last_error": error,
+        }
+        if available_at is not None:
+            values["available_at"] = available_at
+        self.conn.execute(
+            update(OUTBOX).where(OUTBOX.c.id == notification_id).values(**values)
+        )
+
+    def get_notification(self, notification_id: int) -> Notification | None:
+        row = (
+            self.conn.execute(select(OUTBOX).where(OUTBOX.c.id == notification_id))
+            .mappings()
+            .first()
+        )
+        return _notification(row) if row is not None else None
+
+    def list_notifications(
+        self, *, status: str | None = None, limit: int | None = None
+    ) -> Sequence[Notification]:
+        stmt = select(OUTBOX).order_by(OUTBOX.c.id)
+        if status is not None:
+            stmt = stmt.where(OUTBOX.c.status == status)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return [_notification(r) for r in self.conn.execute(stmt).mappings()]
+
 
 # -- mapping ------------------------------------------------------------------
 # The records' fields are named like their columns; only a case's parties need
@@ -322,6 +435,10 @@ def _audit(row: RowMapping) -> AuditEntry:
 
 def _document(row: RowMapping) -> Document:
     return _record_of(Document, row)
+
+
+def _notification(row: RowMapping) -> Notification:
+    return _record_of(Notification, row, payload=dict(row["payload"]))
 
 
 def _user(row: RowMapping) -> User:

@@ -187,10 +187,51 @@ def test_check_schema_refuses_an_empty_database(db_path: Path) -> None:
 
 
 def test_upgrade_schema_is_idempotent(db: Engine) -> None:
-    assert head_revision() == "0001"
-    assert upgrade_schema(db) == ("0001", "0001")
-    assert upgrade_schema(db) == ("0001", "0001")
+    head = head_revision()
+    assert upgrade_schema(db) == (head, head)
+    assert upgrade_schema(db) == (head, head)
     check_schema(db)
+
+
+def test_upgrade_from_0001_backfills_the_chaser_columns(tmp_path: Path) -> None:
+    """Cases recorded before the chaser existed are watched after the upgrade."""
+    from alembic import command
+
+    from storage.database import _alembic_config
+
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0001")
+        conn.exec_driver_sql(
+            "INSERT INTO wf_case (number, workflow, workflow_version, title, state, "
+            "version, parties, data, due, chase_position, state_entered_at, "
+            "opened_at, last_event_at, updated_at, documents_count) VALUES "
+            "('2024-0000001', 'ombudsman-inquiry', 1, 'T', 'awaiting_reply', 3, "
+            "'[]', '{}', '2024-11-06', 0, '2024-10-09 13:00:00', "
+            "'2024-10-03 08:00:00', '2024-10-09 13:00:00', '2024-10-09 13:00:00', 0)"
+        )
+        for seq, event, source, dest in (
+            (1, "open", None, "opened"),
+            (2, "send_inquiry", "opened", "inquiry_sent"),
+            (3, "mark_dispatched", "inquiry_sent", "awaiting_reply"),
+        ):
+            conn.exec_driver_sql(
+                "INSERT INTO audit_entry (case_id, case_number, seq, event, from_state,"
+                " to_state, actor, role, at, recorded_at, data, workflow, "
+                "workflow_version) VALUES (1, '2024-0000001', ?, ?, ?, ?, 'jur', "
+                "'caseworker', '2024-10-09 13:00:00', '2024-10-09 13:00:00', '{}', "
+                "'ombudsman-inquiry', 1)",
+                (seq, event, source, dest),
+            )
+    try:
+        assert upgrade_schema(engine) == ("0001", head_revision())
+        with engine.connect() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT chase_due, state_entry_seq FROM wf_case"
+            ).one()
+        assert tuple(row) == ("2024-11-06", 3)
+    finally:
+        engine.dispose()
 
 
 def test_store_on_an_uninitialised_database_raises_storage_error(
