@@ -145,7 +145,7 @@ class CaseEngine:
         now = self.clock.now()
         definition = self.registry.get(workflow)
         with self.store.transaction() as tx:
-            self._record_rules(tx, definition)
+            self.record_rules(tx, definition)
             case = self._open(
                 tx,
                 workflow,
@@ -159,7 +159,7 @@ class CaseEngine:
                 number=number,
             )
             view = self._view(tx, case)
-        self._trust(definition)
+        self.mark_recorded(definition)
         self._log("case_opened", view.case, OPEN_EVENT, None, actor)
         return view
 
@@ -182,7 +182,7 @@ class CaseEngine:
         now = self.clock.now()
         with structlog.contextvars.bound_contextvars(case=number, trigger=event):
             with self.store.transaction() as tx:
-                self._record_rules(tx, None)
+                self.record_rules(tx, None)
                 before = tx.get_case(number, for_update=True)
                 if expected_version is not None and before.version != expected_version:
                     raise ConcurrentUpdateError(
@@ -243,7 +243,7 @@ class CaseEngine:
         now = self.clock.now()
         definition = self.registry.get(item.workflow)
         with self.store.transaction() as tx:
-            self._record_rules(tx, definition)
+            self.record_rules(tx, definition)
             opening = item.events[0]
             case = self._open(
                 tx,
@@ -275,7 +275,7 @@ class CaseEngine:
                     exc.args = (f"events[{i}] ({step.event}): {exc}",)
                     raise
             view = self._view(tx, case)
-        self._trust(definition)
+        self.mark_recorded(definition)
         self._log("case_imported", view.case, "import", None, opening.actor)
         return view
 
@@ -371,7 +371,7 @@ class CaseEngine:
         at: datetime | None,
         now: datetime,
     ) -> Case:
-        definition = self._definition(tx, case.workflow, case.workflow_version)
+        definition = self.definition_for(tx, case.workflow, case.workflow_version)
         machine = self.registry.machine(definition)
         dest = machine.next_state(case.state, event, case_number=case.number)
         transition = definition.transition(event, case.state)
@@ -519,7 +519,7 @@ class CaseEngine:
         )
         return after
 
-    def _record_rules(
+    def record_rules(
         self, tx: CaseTransaction, definition: WorkflowDefinition | None
     ) -> None:
         """Record, in the operation's own transaction, the rules it will apply.
@@ -551,12 +551,13 @@ class CaseEngine:
                 ],
             )
 
-    def _trust(self, definition: WorkflowDefinition) -> None:
-        """After a commit: the declaration and calendar are on record."""
-        self._trusted[definition.name, definition.version] = definition
+    def mark_recorded(self, definition: WorkflowDefinition | None) -> None:
+        """After a commit that ran `record_rules`: the rules are on record."""
+        if definition is not None:
+            self._trusted[definition.name, definition.version] = definition
         self._calendar_recorded = True
 
-    def _definition(
+    def definition_for(
         self, tx: CaseTransaction, name: str, version: int
     ) -> WorkflowDefinition:
         """The declaration a case runs under: the one recorded for its version.

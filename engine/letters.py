@@ -1,0 +1,63 @@
+"""The plain letters the chaser falls back on when no template is found.
+
+Offices write their letters as templates (`service.letters.JinjaLetters`); a
+rung whose template is missing still goes out, in this neutral wording, rather
+than not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import structlog
+
+from engine.ports import Letters
+
+log = structlog.get_logger()
+
+
+class PlainLetters:
+    """A short, neutral letter built from the context alone."""
+
+    def render(
+        self,
+        *,
+        workflow: str,
+        names: Sequence[str],
+        language: str,
+        context: Mapping[str, object],
+    ) -> tuple[str, str]:
+        number = context.get("case_number")
+        missed = context.get("due_missed")
+        new_due = context.get("new_due")
+        if language == "en":
+            subject = f"Reminder: case {number}"
+            body = f"The deadline {missed} in case {number} has passed."
+            if new_due:
+                body += f" New deadline: {new_due}."
+        else:
+            subject = f"Rykker: sag {number}"
+            body = f"Fristen {missed} i sag {number} er overskredet."
+            if new_due:
+                body += f" Ny frist: {new_due}."
+        return subject, body + "\n"
+
+
+def render_letter(
+    letters: Letters,
+    *,
+    workflow: str,
+    names: Sequence[str],
+    language: str,
+    context: Mapping[str, object],
+) -> tuple[str, str]:
+    """`letters.render`, falling back on `PlainLetters` when no template exists."""
+    try:
+        return letters.render(
+            workflow=workflow, names=names, language=language, context=context
+        )
+    except LookupError:
+        log.warning("letter_template_missing", workflow=workflow, names=list(names))
+        return PlainLetters().render(
+            workflow=workflow, names=names, language=language, context=context
+        )

@@ -1,0 +1,71 @@
+"""Who a chase rung notifies, and through which channel.
+
+A rung names targets: a party role of the case (the authority) or a user role
+(caseworker, advisor). A party is written to at its e-mail address; a role
+reaches the users who acted in it on this case, or, when none has, every user
+holding it. Without an address the notice goes to the log, so nothing is lost
+silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from engine.ports import CaseTransaction
+from engine.records import AuditEntry, Case
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Recipient:
+    channel: str  # email | webhook | log
+    address: str  # e-mail address, URL, or a description for the log
+    name: str  # the party's name or the user's id
+    is_party: bool  # a letter to a party is journalised on the case
+
+
+def recipients_for(
+    tx: CaseTransaction, case: Case, history: Sequence[AuditEntry], target: str
+) -> list[Recipient]:
+    """The recipients of `target` on `case` (never empty)."""
+    for party in case.parties:
+        if party.role == target:
+            if party.email:
+                return [
+                    Recipient(
+                        channel="email",
+                        address=party.email,
+                        name=party.name,
+                        is_party=True,
+                    )
+                ]
+            return [
+                Recipient(
+                    channel="log",
+                    address=f"{target}: {party.name} (no e-mail address)",
+                    name=party.name,
+                    is_party=True,
+                )
+            ]
+    acted = list(dict.fromkeys(e.actor for e in reversed(history) if e.role == target))
+    users = [u for u in tx.users_with_role(target) if not acted or u.id in acted]
+    if not users:
+        return [
+            Recipient(
+                channel="log",
+                address=f"{target}: nobody holds this role or party on the case",
+                name=target,
+                is_party=False,
+            )
+        ]
+    return [
+        Recipient(channel="email", address=u.email, name=u.id, is_party=False)
+        if u.email
+        else Recipient(
+            channel="log",
+            address=f"{target}: {u.id} (no e-mail address)",
+            name=u.id,
+            is_party=False,
+        )
+        for u in users
+    ]
