@@ -25,6 +25,7 @@ import structlog
 from engine.calendars import COPENHAGEN, local_date
 from engine.deadlines import chase_due, rung_due
 from engine.definition import SYSTEM_ACTOR, State, WorkflowDefinition
+from engine.exceptions import InvalidTimeError
 from engine.letters import PlainLetters, render_letter
 from engine.ports import CaseTransaction, Letters
 from engine.recipients import Recipient, recipients_for
@@ -108,7 +109,13 @@ class Chaser:
             now: the moment to judge (the engine's clock by default).
             force: run even on a closed day or in the quiet hours.
         """
-        now = now or self.engine.clock.now()
+        recorded = self.engine.clock.now()
+        if now is not None and now > recorded:
+            raise InvalidTimeError(
+                f"cannot sweep as of {now.isoformat()}: it lies in the future, and "
+                "the record holds what has happened"
+            )
+        now = now or recorded
         skipped = None if force else self.why_not(now)
         if skipped is not None:
             return SweepResult(examined=0, chased=(), skipped=skipped)
@@ -123,7 +130,7 @@ class Chaser:
                 for case in batch:
                     if case.chase_due is not None:
                         oldest = min(oldest or case.chase_due, case.chase_due)
-                    chased.extend(self._chase(tx, case, now, today))
+                    chased.extend(self._chase(tx, case, now, recorded, today))
             self.engine.mark_recorded(None)
             examined += len(batch)
             if len(batch) < self.settings.batch:
@@ -132,7 +139,12 @@ class Chaser:
 
     # -- one case ------------------------------------------------------------------
     def _chase(
-        self, tx: CaseTransaction, case: Case, now: datetime, today: date
+        self,
+        tx: CaseTransaction,
+        case: Case,
+        at: datetime,
+        recorded: datetime,
+        today: date,
     ) -> list[Chased]:
         definition = self.engine.definition_for(
             tx, case.workflow, case.workflow_version
@@ -146,7 +158,9 @@ class Chaser:
             and current.chase_due < today
             and current.chase_position < len(rungs)
         ):
-            current, done = self._fire_rung(tx, definition, state, current, now, today)
+            current, done = self._fire_rung(
+                tx, definition, state, current, at, recorded, today
+            )
             fired.extend(done)
         if current.chase_due is not None and current.chase_position >= len(rungs):
             # The ladder is spent (or the state has none): stop watching the case.
@@ -160,7 +174,8 @@ class Chaser:
         definition: WorkflowDefinition,
         state: State,
         case: Case,
-        now: datetime,
+        at: datetime,
+        recorded: datetime,
         today: date,
     ) -> tuple[Case, list[Chased]]:
         assert state.ladder is not None
@@ -184,7 +199,7 @@ class Chaser:
                 rung=rung.name,
                 audit_seq=seq,
                 due_missed=missed,
-                fired_at=now,
+                fired_at=recorded,
             )
         )
         after_due = new_due or missed
@@ -235,13 +250,13 @@ class Chaser:
                         title=subject,
                         direction="outgoing",
                         date=today,
-                        recorded_at=now,
+                        recorded_at=recorded,
                         event_seq=seq,
                     )
                 )
                 journalised.append(recipient.name)
             count += self._queue(
-                tx, case, rung.name, target, recipient, subject, body, now, context
+                tx, case, rung.name, target, recipient, subject, body, recorded, context
             )
         if self.settings.webhook_url:
             count += self._queue(
@@ -257,7 +272,7 @@ class Chaser:
                 ),
                 f"{case.number}: {rung.name}",
                 "",
-                now,
+                recorded,
                 context,
             )
         after = replace(
@@ -266,8 +281,8 @@ class Chaser:
             due=after_due,
             calendar=calendar.id,
             documents_count=doc_seq,
-            last_event_at=max(case.last_event_at, now),
-            updated_at=now,
+            last_event_at=max(case.last_event_at, at),
+            updated_at=recorded,
         )
         tx.update_case(after, expected_version=case.version)
         documents_written = [
@@ -283,8 +298,8 @@ class Chaser:
                 to_state=case.state,
                 actor=SYSTEM_ACTOR,
                 role=SYSTEM_ACTOR,
-                at=max(case.last_event_at, now),
-                recorded_at=now,
+                at=max(case.last_event_at, at),
+                recorded_at=recorded,
                 data={
                     "rung": rung.name,
                     "rung_number": position + 1,

@@ -12,7 +12,9 @@ import yaml
 from sqlalchemy import Engine
 
 from engine.calendars import BusinessCalendar, CalendarSpec
+from engine.chaser import Chaser, ChaseSettings
 from engine.clock import Clock, SystemClock
+from engine.dispatcher import Dispatcher
 from engine.exceptions import DefinitionError, InvalidInputError, SchemaError
 from engine.logs import configure_logging
 from engine.registry import WorkflowRegistry
@@ -100,3 +102,44 @@ def build_engine(settings: Settings, *, clock: Clock | None = None) -> CaseEngin
         clock=clock or SystemClock(),
         calendar=load_calendar(settings),
     )
+
+
+def build_chaser(settings: Settings, engine: CaseEngine) -> Chaser:
+    """The chaser, writing letters from the office's and the bundled templates."""
+    from service.letters import JinjaLetters, bundled_folder
+
+    if settings.webhook_url and not settings.webhook_secret:
+        raise InvalidInputError(
+            "SAGSFLOW_WEBHOOK_URL is set but SAGSFLOW_WEBHOOK_SECRET is not: "
+            "webhooks are always signed"
+        )
+    if settings.language not in ("da", "en"):
+        raise InvalidInputError(
+            f"SAGSFLOW_LANGUAGE must be 'da' or 'en', not {settings.language!r}"
+        )
+    letters = JinjaLetters(folders=[*settings.template_paths, bundled_folder()])
+    return Chaser(
+        engine=engine,
+        letters=letters,
+        settings=ChaseSettings(
+            working_days_only=not settings.sweep_closed_days,
+            language=settings.language,
+            office=settings.office,
+            webhook_url=settings.webhook_url,
+        ),
+    )
+
+
+def build_dispatcher(settings: Settings, engine: CaseEngine) -> Dispatcher:
+    """The dispatcher over the channels the settings configure."""
+    from service.channels import build_channels
+
+    try:
+        channels = build_channels(
+            smtp_url=settings.smtp_url,
+            mail_from=settings.mail_from,
+            webhook_secret=settings.webhook_secret,
+        )
+    except ValueError as exc:
+        raise InvalidInputError(f"mail settings: {exc}") from None
+    return Dispatcher(store=engine.store, clock=engine.clock, channels=channels)

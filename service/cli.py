@@ -22,6 +22,7 @@ from engine.exceptions import (
 from service import app as composition
 from service.cli_audit import audit
 from service.cli_cases import case
+from service.cli_service import outbox, serve, sweep
 from service.cli_workflows import user, workflow
 from service.context import Context, pass_ctx
 from service.settings import Settings
@@ -74,6 +75,9 @@ cli.add_command(workflow)
 cli.add_command(user)
 cli.add_command(case)
 cli.add_command(audit)
+cli.add_command(sweep)
+cli.add_command(outbox)
+cli.add_command(serve)
 
 
 # -- entry point -----------------------------------------------------------------

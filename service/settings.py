@@ -27,6 +27,16 @@ class Settings:
         log_format: `SAGSFLOW_LOG_FORMAT`, `json` or `console`.
         log_level: `SAGSFLOW_LOG_LEVEL`; the CLI logs warnings only by default.
         sqlite_synchronous: `SAGSFLOW_SQLITE_SYNCHRONOUS`, FULL (default) or NORMAL.
+        smtp_url: `SAGSFLOW_SMTP_URL`, e.g. `smtp://127.0.0.1:8025`; no mail without it.
+        mail_from: `SAGSFLOW_MAIL_FROM`, the sender of letters and notices.
+        webhook_url: `SAGSFLOW_WEBHOOK_URL`: every chase is also POSTed here.
+        webhook_secret: `SAGSFLOW_WEBHOOK_SECRET`, the HMAC-SHA256 signing key.
+        language: `SAGSFLOW_LANGUAGE`, `da` (default) or `en`, for letters.
+        office: `SAGSFLOW_OFFICE`, the office's name in letters.
+        template_paths: `SAGSFLOW_TEMPLATES`, folders of the office's own letter
+            templates, tried before the bundled ones.
+        sweep_closed_days: `SAGSFLOW_SWEEP_CLOSED_DAYS=1` lets the sweep run on
+            weekends and holidays too (by default it does not).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -35,6 +45,14 @@ class Settings:
     log_format: str = "console"
     log_level: str = "WARNING"
     sqlite_synchronous: str = "FULL"
+    smtp_url: str | None = None
+    mail_from: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    language: str = "da"
+    office: str = "Borgerrådgiveren"
+    template_paths: tuple[Path, ...] = ()
+    sweep_closed_days: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -50,7 +68,25 @@ class Settings:
             sqlite_synchronous=environ.get("SAGSFLOW_SQLITE_SYNCHRONOUS", "FULL")
             .strip()
             .upper(),
+            smtp_url=_optional(environ, "SAGSFLOW_SMTP_URL"),
+            mail_from=_optional(environ, "SAGSFLOW_MAIL_FROM"),
+            webhook_url=_optional(environ, "SAGSFLOW_WEBHOOK_URL"),
+            webhook_secret=_optional(environ, "SAGSFLOW_WEBHOOK_SECRET"),
+            language=environ.get("SAGSFLOW_LANGUAGE", "da").strip().lower() or "da",
+            office=_optional(environ, "SAGSFLOW_OFFICE") or "Borgerrådgiveren",
+            template_paths=tuple(
+                Path(p)
+                for p in environ.get("SAGSFLOW_TEMPLATES", "").split(os.pathsep)
+                if p.strip()
+            ),
+            sweep_closed_days=environ.get("SAGSFLOW_SWEEP_CLOSED_DAYS", "").strip()
+            in ("1", "true", "yes"),
         )
 
     def with_database(self, url: str | None) -> Settings:
         return replace(self, database_url=url) if url else self
+
+
+def _optional(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name, "").strip()
+    return value or None

@@ -1,0 +1,158 @@
+"""`sagsflow sweep`, `sagsflow outbox ...` and `sagsflow serve`: the chaser's side."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import click
+
+from engine.exceptions import InvalidInputError
+from engine.records import Notification, NotificationStatus
+from service import app as composition
+from service import render
+from service.context import Context, parse_at, pass_ctx
+from service.serve import Service, run
+
+
+@click.command()
+@click.option("--now", "now", metavar="ISO8601", help="Sweep as of this moment.")
+@click.option(
+    "--force", is_flag=True, help="Sweep even on a closed day or in the quiet hours."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def sweep(ctx: Context, now: str | None, force: bool, as_json: bool) -> None:
+    """One pass of the chaser: fire the next rung of every overdue case."""
+    chaser = composition.build_chaser(ctx.settings, ctx.engine)
+    result = chaser.sweep(parse_at(now, "--now"), force=force)
+    if as_json:
+        click.echo(
+            render.dumps(
+                {
+                    "examined": result.examined,
+                    "chased": [
+                        {
+                            "number": c.number,
+                            "rung": c.rung,
+                            "due": c.due,
+                            "new_due": c.new_due,
+                            "working_days_late": c.working_days_late,
+                        }
+                        for c in result.chased
+                    ],
+                    "skipped": result.skipped,
+                }
+            )
+        )
+        return
+    if result.skipped:
+        click.echo(f"no sweep: {result.skipped} (--force sweeps anyway)")
+        return
+    click.echo(f"examined {result.examined}, chased {len(result.chased)}")
+    for c in result.chased:
+        late = (
+            f", {c.working_days_late} working days late" if c.working_days_late else ""
+        )
+        nxt = f", new deadline {c.new_due}" if c.new_due else ", last rung"
+        click.echo(f"  {c.number}  {c.rung}  (deadline {c.due}{nxt}{late})")
+
+
+@click.group()
+def outbox() -> None:
+    """Letters and notices waiting to go out, sent, or failed."""
+
+
+def _notification_json(n: Notification) -> dict[str, Any]:
+    return {
+        "id": n.id,
+        "case": n.case_number,
+        "channel": n.channel,
+        "recipient": n.recipient,
+        "kind": n.kind,
+        "subject": n.subject,
+        "status": n.status,
+        "attempts": n.attempts,
+        "created_at": render.iso(n.created_at),
+        "available_at": render.iso(n.available_at),
+        "sent_at": render.iso(n.sent_at),
+        "last_error": n.last_error,
+        "idempotency_key": n.idempotency_key,
+    }
+
+
+@outbox.command("list")
+@click.option("--status", type=click.Choice(NotificationStatus.ALL))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def outbox_list(ctx: Context, status: str | None, as_json: bool) -> None:
+    """List the outbox, oldest first."""
+    with ctx.engine.store.transaction(write=False) as tx:
+        items = tx.list_notifications(status=status)
+    if as_json:
+        click.echo(render.dumps([_notification_json(n) for n in items]))
+        return
+    rows = [
+        (
+            str(n.id),
+            n.case_number,
+            n.status,
+            str(n.attempts),
+            n.channel,
+            n.recipient,
+            n.subject,
+            n.last_error or "",
+        )
+        for n in items
+    ]
+    headers = ("id", "case", "status", "tries", "channel", "to", "subject", "error")
+    click.echo(render.table(rows, headers))
+
+
+@outbox.command("dispatch")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def outbox_dispatch(ctx: Context, as_json: bool) -> None:
+    """One delivery pass over what is due."""
+    result = composition.build_dispatcher(ctx.settings, ctx.engine).dispatch()
+    summary = {
+        "sent": result.sent,
+        "retrying": result.retrying,
+        "failed": result.failed,
+    }
+    if as_json:
+        click.echo(render.dumps(summary))
+    else:
+        click.echo(", ".join(f"{k} {v}" for k, v in summary.items()))
+
+
+@outbox.command("retry")
+@click.argument("notification_id", metavar="ID", type=int)
+@pass_ctx
+def outbox_retry(ctx: Context, notification_id: int) -> None:
+    """Put a failed notification back in line for the next delivery pass."""
+    n = composition.build_dispatcher(ctx.settings, ctx.engine).retry(notification_id)
+    click.echo(f"notification {n.id} to {n.recipient} is pending again")
+
+
+@click.command()
+@click.option(
+    "--interval",
+    type=float,
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How often to sweep and deliver.",
+)
+@pass_ctx
+def serve(ctx: Context, interval: float) -> None:
+    """Run the chaser and the dispatcher until SIGTERM or Ctrl-C."""
+    if interval <= 0:
+        raise InvalidInputError("--interval must be more than 0 seconds")
+    engine = ctx.engine
+    service = Service(
+        chaser=composition.build_chaser(ctx.settings, engine),
+        dispatcher=composition.build_dispatcher(ctx.settings, engine),
+        clock=engine.clock,
+    )
+    raise click.exceptions.Exit(run(service, interval=interval, stop=threading.Event()))

@@ -1,0 +1,141 @@
+"""`sagsflow serve`: the background service that chases and delivers.
+
+Two jobs on APScheduler's timer (`engine.scheduler`): the sweep and the
+dispatcher. Each pass logs one line. A database that goes away is logged and
+retried with backoff; the service does not exit. SIGTERM or SIGINT stops the
+timer, lets the batch in flight commit or roll back, and exits 0.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import FrameType
+
+import structlog
+
+from engine.calendars import local_date
+from engine.chaser import Chaser
+from engine.clock import Clock
+from engine.dispatcher import Dispatcher
+from engine.exceptions import StorageError
+from engine.scheduler import start_jobs, stop_jobs
+
+log = structlog.get_logger()
+
+MAX_BACKOFF = timedelta(minutes=5)
+
+
+@dataclass(slots=True)
+class _Backoff:
+    """After a database failure: skip passes until `until`, doubling the wait."""
+
+    wait: timedelta = timedelta(seconds=5)
+    until: datetime | None = None
+    failures: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def blocked(self, now: datetime) -> bool:
+        with self.lock:
+            return self.until is not None and now < self.until
+
+    def failed(self, now: datetime) -> timedelta:
+        with self.lock:
+            self.failures += 1
+            wait = min(self.wait * (1 << min(self.failures - 1, 10)), MAX_BACKOFF)
+            self.until = now + wait
+            return wait
+
+    def recovered(self) -> bool:
+        with self.lock:
+            was_down = self.failures > 0
+            self.failures, self.until = 0, None
+            return was_down
+
+
+class Service:
+    """The sweep and dispatch passes, guarded against a failing database."""
+
+    def __init__(self, *, chaser: Chaser, dispatcher: Dispatcher, clock: Clock) -> None:
+        self.chaser = chaser
+        self.dispatcher = dispatcher
+        self.clock = clock
+        self.backoff = _Backoff()
+
+    def sweep_pass(self) -> None:
+        """One sweep; never raises (the timer thread must live on)."""
+        self._guarded("sweep", self._sweep)
+
+    def dispatch_pass(self) -> None:
+        """One delivery pass; never raises."""
+        self._guarded("dispatch", self._dispatch)
+
+    def _sweep(self) -> None:
+        now = self.clock.now()
+        result = self.chaser.sweep(now)
+        lag = (local_date(now) - result.oldest_due).days if result.oldest_due else 0
+        log.info(
+            "sweep_finished",
+            examined=result.examined,
+            chased=len(result.chased),
+            notifications=sum(c.notifications for c in result.chased),
+            skipped=result.skipped,
+            oldest_chase_lag_days=lag,
+        )
+
+    def _dispatch(self) -> None:
+        result = self.dispatcher.dispatch()
+        log.info(
+            "dispatch_finished",
+            sent=result.sent,
+            retrying=result.retrying,
+            failed=result.failed,
+        )
+
+    def _guarded(self, job: str, work: Callable[[], None]) -> None:
+        now = self.clock.now()
+        if self.backoff.blocked(now):
+            return
+        with structlog.contextvars.bound_contextvars(job=job):
+            try:
+                work()
+            except StorageError as exc:
+                wait = self.backoff.failed(now)
+                log.warning(
+                    "database_unavailable", error=str(exc), retry_in_s=wait.seconds
+                )
+                return
+            except Exception:  # a bug: log it, keep the service alive
+                log.exception("pass_crashed")
+                return
+            if self.backoff.recovered():
+                log.info("database_available_again")
+
+
+def run(service: Service, *, interval: float, stop: threading.Event) -> int:
+    """Run until `stop` is set (by SIGTERM/SIGINT); returns the exit code."""
+
+    def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("service_stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    previous = {
+        sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
+    }
+    scheduler = start_jobs(
+        {"sweep": service.sweep_pass, "dispatch": service.dispatch_pass},
+        every=interval,
+        now=service.clock.now(),
+    )
+    log.info("service_started", interval_s=interval)
+    try:
+        stop.wait()
+    finally:
+        stop_jobs(scheduler)  # waits for the batch in flight
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("service_stopped")
+    return 0
