@@ -118,6 +118,7 @@ def build_chaser(settings: Settings, engine: CaseEngine) -> Chaser:
             f"SAGSFLOW_LANGUAGE must be 'da' or 'en', not {settings.language!r}"
         )
     letters = JinjaLetters(folders=[*settings.template_paths, bundled_folder()])
+    quiet = _quiet_hours(settings.quiet_hours)
     return Chaser(
         engine=engine,
         letters=letters,
@@ -126,8 +127,25 @@ def build_chaser(settings: Settings, engine: CaseEngine) -> Chaser:
             language=settings.language,
             office=settings.office,
             webhook_url=settings.webhook_url,
+            quiet_hours=quiet,
         ),
     )
+
+
+def _quiet_hours(text: str) -> tuple[int, int]:
+    if text in ("none", "off", ""):
+        return (0, 0)
+    start, sep, end = text.partition("-")
+    try:
+        hours = (int(start), int(end))
+    except ValueError:
+        hours = (-1, -1)
+    if not sep or not (0 <= hours[0] < hours[1] <= 24):
+        raise InvalidInputError(
+            f"SAGSFLOW_QUIET_HOURS must be START-END in local hours (e.g. 2-3) "
+            f"or 'none', not {text!r}"
+        )
+    return hours
 
 
 def build_dispatcher(settings: Settings, engine: CaseEngine) -> Dispatcher:

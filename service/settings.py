@@ -37,6 +37,8 @@ class Settings:
             templates, tried before the bundled ones.
         sweep_closed_days: `SAGSFLOW_SWEEP_CLOSED_DAYS=1` lets the sweep run on
             weekends and holidays too (by default it does not).
+        quiet_hours: `SAGSFLOW_QUIET_HOURS`, local hours without sweeps as
+            `START-END` (default `2-3`: the hour the clocks change), or `none`.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -53,6 +55,7 @@ class Settings:
     office: str = "Borgerrådgiveren"
     template_paths: tuple[Path, ...] = ()
     sweep_closed_days: bool = False
+    quiet_hours: str = "2-3"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -81,6 +84,7 @@ class Settings:
             ),
             sweep_closed_days=environ.get("SAGSFLOW_SWEEP_CLOSED_DAYS", "").strip()
             in ("1", "true", "yes"),
+            quiet_hours=environ.get("SAGSFLOW_QUIET_HOURS", "2-3").strip().lower(),
         )
 
     def with_database(self, url: str | None) -> Settings:
