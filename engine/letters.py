@@ -51,13 +51,19 @@ def render_letter(
     language: str,
     context: Mapping[str, object],
 ) -> tuple[str, str]:
-    """`letters.render`, falling back on `PlainLetters` when no template exists."""
+    """`letters.render`, falling back on `PlainLetters`.
+
+    A missing template is a warning, a broken one an error in the log; either way
+    the letter goes out (in the plain wording) and the chase is not held up.
+    """
     try:
         return letters.render(
             workflow=workflow, names=names, language=language, context=context
         )
     except LookupError:
         log.warning("letter_template_missing", workflow=workflow, names=list(names))
-        return PlainLetters().render(
-            workflow=workflow, names=names, language=language, context=context
-        )
+    except ValueError as exc:  # a broken template must not stop the chase
+        log.error("letter_template_broken", workflow=workflow, error=str(exc))
+    return PlainLetters().render(
+        workflow=workflow, names=names, language=language, context=context
+    )
