@@ -276,3 +276,20 @@ def test_a_rung_already_recorded_is_not_chased_again(
         tx.update_case(stale, expected_version=case.version)
     assert sweep_at(chaser, clock, "2024-11-08T09:00") == []
     assert chases(engine, number) == ["reminder_1"]
+
+
+class _BrokenLetters:
+    """An office template with a mistake in it."""
+
+    def render(self, **_: object) -> tuple[str, str]:
+        raise ValueError("reminder_1.da.txt: 'frist' is undefined")
+
+
+def test_a_broken_template_does_not_stop_the_chase(
+    engine: CaseEngine, clock: FakeClock
+) -> None:
+    number = founding_case(engine, clock)
+    chaser = Chaser(engine=engine, letters=_BrokenLetters())
+    assert sweep_at(chaser, clock, "2024-11-07T09:00") == ["reminder_1"]
+    letter = engine.show(number).documents[-1]
+    assert letter.title == f"Rykker: sag {number}"  # the plain wording
