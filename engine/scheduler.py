@@ -10,6 +10,7 @@ is a change to this file only.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -26,6 +27,8 @@ def start_jobs(
         every: the interval in seconds.
         now: when the first runs are due (the caller's clock).
     """
+    # Its own INFO lines ("Running job ...") would drown our one line per pass.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = BackgroundScheduler(timezone=UTC)
     for job_id, func in jobs.items():
         scheduler.add_job(

@@ -11,6 +11,7 @@ NORMAL is opt-in) are set on every connection.
 
 from __future__ import annotations
 
+import logging
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ from sqlalchemy.pool import StaticPool
 from engine.exceptions import SchemaError, StorageError
 
 WRITE_OPTION = "sagsflow_write"
+
+# Alembic says "Context impl SQLiteImpl." at INFO on every schema check.
+logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 
 
