@@ -258,7 +258,8 @@ class Chaser:
             count += self._queue(
                 tx, case, rung.name, target, recipient, subject, body, recorded, context
             )
-        if self.settings.webhook_url:
+        webhook = definition.webhook or self.settings.webhook_url
+        if webhook:
             count += self._queue(
                 tx,
                 case,
@@ -266,7 +267,7 @@ class Chaser:
                 "webhook",
                 Recipient(
                     channel="webhook",
-                    address=self.settings.webhook_url,
+                    address=webhook,
                     name="webhook",
                     is_party=False,
                 ),

@@ -209,6 +209,7 @@ class WorkflowDefinition:
     digest: str = ""  # sha256 of the declaration's text
     text: str = ""  # the declaration itself, kept so old versions stay loadable
     parties: tuple[str, ...] = ()
+    webhook: str | None = None  # where this workflow's chases are POSTed
     states: tuple[State, ...] = ()
     opening: Transition = field(
         default_factory=lambda: Transition(

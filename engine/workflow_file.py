@@ -95,6 +95,7 @@ class _Parser(FieldReader):
                 "title",
                 "description",
                 "parties",
+                "webhook",
                 "states",
                 "open",
                 "transitions",
@@ -116,6 +117,10 @@ class _Parser(FieldReader):
             self.text(top.get("description"), ("description",), required=False) or ""
         )
         parties = self.names(top.get("parties", []), ("parties",), empty_ok=True)
+        webhook = self.text(top.get("webhook"), ("webhook",), required=False)
+        if webhook is not None and not webhook.startswith(("https://", "http://")):
+            self.problem(("webhook",), f"{webhook!r} is not an http(s) URL")
+            webhook = None
         states = self.states(top.get("states"))
         state_names = [s.name for s in states]
         opening = self.transition(top.get("open"), ("open",), state_names, opening=True)
@@ -137,6 +142,7 @@ class _Parser(FieldReader):
             title=title,
             description=description,
             parties=parties,
+            webhook=webhook,
             states=tuple(states),
             opening=opening,
             transitions=tuple(transitions),

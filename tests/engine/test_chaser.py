@@ -293,3 +293,19 @@ def test_a_broken_template_does_not_stop_the_chase(
     assert sweep_at(chaser, clock, "2024-11-07T09:00") == ["reminder_1"]
     letter = engine.show(number).documents[-1]
     assert letter.title == f"Rykker: sag {number}"  # the plain wording
+
+
+def test_a_workflow_webhook_gets_every_chase(
+    engine: CaseEngine, clock: FakeClock
+) -> None:
+    number = founding_case(engine, clock)
+    chaser = Chaser(
+        engine=engine, settings=ChaseSettings(webhook_url="https://dms.example.org/h")
+    )
+    sweep_at(chaser, clock, "2024-11-07T09:00")
+    with engine.store.transaction(write=False) as tx:
+        hooks = [n for n in tx.list_notifications() if n.channel == "webhook"]
+    assert [(n.recipient, n.case_number) for n in hooks] == [
+        ("https://dms.example.org/h", number)
+    ]
+    assert hooks[0].payload["rung"] == "reminder_1"

@@ -981,3 +981,22 @@ def test_date_rules_are_read() -> None:
     field = parse(text).opening.fields[0]
 
     assert (field.default_today, field.relative) == (True, "past")
+
+
+def test_a_workflow_may_name_its_webhook() -> None:
+    text = variant(
+        (
+            "parties: [citizen]\n",
+            "parties: [citizen]\nwebhook: https://dms.example.org/hook\n",
+        )
+    )
+
+    assert parse(text).webhook == "https://dms.example.org/hook"
+
+
+def test_a_webhook_must_be_an_http_url() -> None:
+    text = variant(("parties: [citizen]\n", "parties: [citizen]\nwebhook: ftp://x\n"))
+
+    assert problems_of(text) == (
+        f"{SOURCE}:{line_of(text, 'ftp://')}: webhook: 'ftp://x' is not an http(s) URL",
+    )
