@@ -12,7 +12,7 @@ from engine.records import Notification, NotificationStatus
 from service import app as composition
 from service import render
 from service.context import Context, parse_at, pass_ctx
-from service.serve import Service, run
+from service.serve import Service, connect, run, stop_on_signals
 
 
 @click.command()
@@ -149,10 +149,14 @@ def serve(ctx: Context, interval: float) -> None:
     """Run the chaser and the dispatcher until SIGTERM or Ctrl-C."""
     if interval <= 0:
         raise InvalidInputError("--interval must be more than 0 seconds")
-    engine = ctx.engine
+    stop = threading.Event()
+    with stop_on_signals(stop):  # a SIGTERM while waiting for the database stops
+        engine = connect(lambda: ctx.engine, stop=stop)
+    if engine is None:
+        return
     service = Service(
         chaser=composition.build_chaser(ctx.settings, engine),
         dispatcher=composition.build_dispatcher(ctx.settings, engine),
         clock=engine.clock,
     )
-    raise click.exceptions.Exit(run(service, interval=interval, stop=threading.Event()))
+    raise click.exceptions.Exit(run(service, interval=interval, stop=stop))

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import FrameType
+from typing import TypeVar
 
 import structlog
 
@@ -21,12 +23,13 @@ from engine.calendars import local_date
 from engine.chaser import Chaser
 from engine.clock import Clock
 from engine.dispatcher import Dispatcher
-from engine.exceptions import StorageError
+from engine.exceptions import SchemaError, StorageError
 from engine.scheduler import start_jobs, stop_jobs
 
 log = structlog.get_logger()
 
 MAX_BACKOFF = timedelta(minutes=5)
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -115,8 +118,30 @@ class Service:
                 log.info("database_available_again")
 
 
-def run(service: Service, *, interval: float, stop: threading.Event) -> int:
-    """Run until `stop` is set (by SIGTERM/SIGINT); returns the exit code."""
+def connect(
+    build: Callable[[], T], *, stop: threading.Event, first_wait: float = 1.0
+) -> T | None:
+    """Build what needs the database, waiting with backoff while it is away.
+
+    A database without the sagsflow schema is a mistake to report, not to wait
+    out (SchemaError is raised). Returns None when stopped while waiting.
+    """
+    wait = first_wait
+    while not stop.is_set():
+        try:
+            return build()
+        except SchemaError:
+            raise
+        except StorageError as exc:
+            log.warning("database_unavailable", error=str(exc), retry_in_s=wait)
+            stop.wait(wait)
+            wait = min(wait * 2, MAX_BACKOFF.total_seconds())
+    return None
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM and SIGINT set `stop` (and are restored afterwards)."""
 
     def _on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("service_stopping", signal=signal.Signals(signum).name)
@@ -125,17 +150,25 @@ def run(service: Service, *, interval: float, stop: threading.Event) -> int:
     previous = {
         sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
     }
-    scheduler = start_jobs(
-        {"sweep": service.sweep_pass, "dispatch": service.dispatch_pass},
-        every=interval,
-        now=service.clock.now(),
-    )
-    log.info("service_started", interval_s=interval)
     try:
-        stop.wait()
+        yield
     finally:
-        stop_jobs(scheduler)  # waits for the batch in flight
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def run(service: Service, *, interval: float, stop: threading.Event) -> int:
+    """Run until `stop` is set (by SIGTERM/SIGINT); returns the exit code."""
+    with stop_on_signals(stop):
+        scheduler = start_jobs(
+            {"sweep": service.sweep_pass, "dispatch": service.dispatch_pass},
+            every=interval,
+            now=service.clock.now(),
+        )
+        log.info("service_started", interval_s=interval)
+        try:
+            stop.wait()
+        finally:
+            stop_jobs(scheduler)  # waits for the batch in flight
     log.info("service_stopped")
     return 0
