@@ -102,8 +102,14 @@ class Dispatcher:
                     f"notification {notification_id} was sent at "
                     f"{found.sent_at.isoformat() if found.sent_at else '?'}"
                 )
+            if found.locked_until is not None and found.locked_until > now:
+                raise InvalidInputError(
+                    f"notification {notification_id} is being delivered right now "
+                    f"(until {found.locked_until.isoformat()}); look again after that"
+                )
             tx.finish_notification(
                 notification_id,
+                claimed_attempts=found.attempts,
                 status=NotificationStatus.PENDING,
                 error=found.last_error,
                 available_at=now,
@@ -124,29 +130,32 @@ class Dispatcher:
             except DeliveryError as exc:
                 error = str(exc)
         done = self.clock.now()
-        with (
-            structlog.contextvars.bound_contextvars(
-                case=n.case_number, notification=n.id, channel=n.channel
-            ),
-            self.store.transaction() as tx,
+        status = NotificationStatus.SENT
+        retry_at: datetime | None = None
+        if error is not None and n.attempts >= self.max_attempts:
+            status = NotificationStatus.FAILED
+        elif error is not None:
+            status = NotificationStatus.PENDING
+            retry_at = done + backoff(n.attempts)
+        with structlog.contextvars.bound_contextvars(
+            case=n.case_number, notification=n.id, channel=n.channel
         ):
-            if error is None:
-                tx.finish_notification(
-                    n.id, status=NotificationStatus.SENT, sent_at=done
+            with self.store.transaction() as tx:
+                recorded = tx.finish_notification(
+                    n.id,
+                    claimed_attempts=n.attempts,
+                    status=status,
+                    sent_at=done if error is None else None,
+                    error=error,
+                    available_at=retry_at,
                 )
+            if not recorded:  # our lease ran out and another worker took over
+                log.warning("notification_outcome_stale", outcome=status, error=error)
+                return status
+            if status == NotificationStatus.SENT:
                 log.info("notification_sent", attempts=n.attempts)
-                return NotificationStatus.SENT
-            if n.attempts >= self.max_attempts:
-                tx.finish_notification(
-                    n.id, status=NotificationStatus.FAILED, error=error
-                )
+            elif status == NotificationStatus.FAILED:
                 log.error("notification_failed", attempts=n.attempts, error=error)
-                return NotificationStatus.FAILED
-            tx.finish_notification(
-                n.id,
-                status=NotificationStatus.PENDING,
-                error=error,
-                available_at=done + backoff(n.attempts),
-            )
-            log.warning("notification_retrying", attempts=n.attempts, error=error)
-            return NotificationStatus.PENDING
+            else:
+                log.warning("notification_retrying", attempts=n.attempts, error=error)
+            return status

@@ -121,12 +121,19 @@ class CaseTransaction(Protocol):
         self,
         notification_id: int,
         *,
+        claimed_attempts: int,
         status: str,
         sent_at: datetime | None = None,
         error: str | None = None,
         available_at: datetime | None = None,
-    ) -> None:
-        """Record the outcome of a delivery attempt and release the lease."""
+    ) -> bool:
+        """Record the outcome of a delivery attempt and release the lease.
+
+        Only while the row is not sent and still at `claimed_attempts` (the count
+        the claim left it at): a worker whose lease ran out, and which another
+        worker has since overtaken, cannot overwrite that worker's outcome.
+        Returns whether the outcome was recorded.
+        """
         ...
 
     def get_notification(self, notification_id: int) -> Notification | None: ...

@@ -233,13 +233,16 @@ class _MemoryTransaction:
         self,
         notification_id: int,
         *,
+        claimed_attempts: int,
         status: str,
         sent_at: datetime | None = None,
         error: str | None = None,
         available_at: datetime | None = None,
-    ) -> None:
+    ) -> bool:
         self._writing()
         n = self.s.outbox[notification_id]
+        if n.status == NotificationStatus.SENT or n.attempts != claimed_attempts:
+            return False
         self.s.outbox[notification_id] = replace(
             n,
             status=status,
@@ -248,6 +251,7 @@ class _MemoryTransaction:
             last_error=error,
             available_at=available_at or n.available_at,
         )
+        return True
 
     def get_notification(self, notification_id: int) -> Notification | None:
         return self.s.outbox.get(notification_id)

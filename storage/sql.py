@@ -359,11 +359,12 @@ class SqlTransaction:
         self,
         notification_id: int,
         *,
+        claimed_attempts: int,
         status: str,
         sent_at: datetime | None = None,
         error: str | None = None,
         available_at: datetime | None = None,
-    ) -> None:
+    ) -> bool:
         self._writing()
         values: dict[str, Any] = {
             "status": status,
@@ -373,9 +374,14 @@ class SqlTransaction:
         }
         if available_at is not None:
             values["available_at"] = available_at
-        self.conn.execute(
-            update(OUTBOX).where(OUTBOX.c.id == notification_id).values(**values)
+        result = self.conn.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == notification_id)
+            .where(OUTBOX.c.status != NotificationStatus.SENT)
+            .where(OUTBOX.c.attempts == claimed_attempts)
+            .values(**values)
         )
+        return bool(result.rowcount == 1)
 
     def get_notification(self, notification_id: int) -> Notification | None:
         row = (
