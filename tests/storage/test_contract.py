@@ -19,7 +19,9 @@ from engine.records import (
     AuditFilter,
     Case,
     CaseFilter,
+    ChaseRecord,
     Document,
+    Notification,
     Party,
     User,
 )
@@ -608,3 +610,90 @@ def test_missing_optional_values_come_back_as_none(store: CaseStore) -> None:
         None,
         None,
     )
+
+
+# -- the chaser and the outbox ---------------------------------------------------
+def _note(case: Case, key: str, **changes: object) -> Notification:
+    assert case.id is not None
+    n = Notification(
+        idempotency_key=key,
+        case_id=case.id,
+        case_number=case.number,
+        channel="email",
+        recipient="sof@example.org",
+        kind="letter",
+        subject="Rykker",
+        body="Vi har ikke modtaget jeres svar.",
+        payload={"rung": "reminder_1"},
+        available_at=T0,
+        created_at=T0,
+    )
+    return replace(n, **changes)  # type: ignore[arg-type]
+
+
+def test_chase_candidates_are_the_overdue_ones_oldest_first(store: CaseStore) -> None:
+    with store.transaction() as tx:
+        for i, due in enumerate((date(2024, 11, 8), date(2024, 11, 6), None), 1):
+            tx.add_case(_case(f"2024-000000{i}", chase_due=due))
+        tx.add_case(_case("2024-0000004", chase_due=date(2024, 11, 9)))
+    with store.transaction() as tx:
+        found = tx.chase_candidates(date(2024, 11, 9), limit=10)
+        assert [c.number for c in found] == ["2024-0000002", "2024-0000001"]
+        assert len(tx.chase_candidates(date(2024, 11, 9), limit=1)) == 1
+
+
+def test_a_rung_is_recorded_once_per_stay(store: CaseStore) -> None:
+    with store.transaction() as tx:
+        case = tx.add_case(_case())
+        assert case.id is not None
+        chase = ChaseRecord(
+            case_id=case.id,
+            entry_seq=3,
+            rung="reminder_1",
+            audit_seq=4,
+            due_missed=date(2024, 11, 6),
+            fired_at=T0,
+        )
+        assert tx.record_chase(chase)
+        assert not tx.record_chase(replace(chase, audit_seq=5))
+        assert tx.record_chase(replace(chase, entry_seq=7))  # a later stay
+
+
+def test_notifications_are_queued_once_claimed_and_finished(store: CaseStore) -> None:
+    lease = T0 + timedelta(minutes=5)
+    with store.transaction() as tx:
+        case = tx.add_case(_case())
+        assert tx.add_notification(_note(case, "k1"))
+        assert not tx.add_notification(_note(case, "k1", subject="again"))
+        assert tx.add_notification(
+            _note(case, "k2", available_at=T0 + timedelta(hours=1))
+        )
+    with store.transaction() as tx:
+        (claimed,) = tx.claim_notifications(T0, limit=10, lease_until=lease)
+        assert (claimed.idempotency_key, claimed.attempts) == ("k1", 1)
+        assert claimed.locked_until == lease
+        assert claimed.payload == {"rung": "reminder_1"}
+    with store.transaction() as tx:  # leased: not claimed again
+        assert (
+            tx.claim_notifications(
+                T0 + timedelta(minutes=1), limit=10, lease_until=lease
+            )
+            == []
+        )
+    with store.transaction() as tx:
+        assert claimed.id is not None
+        assert tx.finish_notification(
+            claimed.id, claimed_attempts=1, status="sent", sent_at=T0
+        )
+        assert not tx.finish_notification(  # a late outcome cannot unsend it
+            claimed.id, claimed_attempts=1, status="pending", error="451"
+        )
+    with store.transaction(write=False) as tx:
+        sent = tx.get_notification(claimed.id)
+        assert sent is not None
+        assert (sent.status, sent.sent_at, sent.locked_until) == ("sent", T0, None)
+        assert [n.idempotency_key for n in tx.list_notifications(status="sent")] == [
+            "k1"
+        ]
+        assert [n.idempotency_key for n in tx.list_notifications()] == ["k1", "k2"]
+        assert tx.get_notification(999) is None
