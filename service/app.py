@@ -85,11 +85,13 @@ def open_store(settings: Settings) -> SqlCaseStore:
     return SqlCaseStore(db)
 
 
-def database(settings: Settings) -> Engine:
+def database(settings: Settings, *, create: bool = False) -> Engine:
     """The database engine the settings name (nothing is opened yet)."""
     try:
         return create_db_engine(
-            settings.database_url, synchronous=settings.sqlite_synchronous
+            settings.database_url,
+            synchronous=settings.sqlite_synchronous,
+            create=create,
         )
     except ValueError as exc:
         raise InvalidInputError(f"SAGSFLOW_SQLITE_SYNCHRONOUS: {exc}") from None

@@ -63,7 +63,7 @@ def init(ctx: Context) -> None:
             f"cannot create {path}: the folder {path.parent} does not exist"
         )
     composition.load_registry(ctx.settings)  # refuse to start on invalid workflows
-    before, after = upgrade_schema(composition.database(ctx.settings))
+    before, after = upgrade_schema(composition.database(ctx.settings, create=True))
     where = path or url
     if before == after:
         click.echo(f"database {where} is up to date (schema {after})")

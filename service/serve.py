@@ -66,7 +66,11 @@ class Service:
         self.chaser = chaser
         self.dispatcher = dispatcher
         self.clock = clock
-        self.backoff = _Backoff()
+        # One backoff per job: the dispatcher's trouble must not pause the sweep.
+        self.backoffs = {"sweep": _Backoff(), "dispatch": _Backoff()}
+        # The two passes take turns: on SQLite they would only queue for its
+        # single write lock, and a long catch-up sweep could starve the other.
+        self._turn = threading.Lock()
 
     def sweep_pass(self) -> None:
         """One sweep; never raises (the timer thread must live on)."""
@@ -99,23 +103,27 @@ class Service:
         )
 
     def _guarded(self, job: str, work: Callable[[], None]) -> None:
-        now = self.clock.now()
-        if self.backoff.blocked(now):
-            return
-        with structlog.contextvars.bound_contextvars(job=job):
-            try:
-                work()
-            except StorageError as exc:
-                wait = self.backoff.failed(now)
-                log.warning(
-                    "database_unavailable", error=str(exc), retry_in_s=wait.seconds
-                )
+        backoff = self.backoffs[job]
+        with self._turn:
+            now = self.clock.now()
+            if backoff.blocked(now):
                 return
-            except Exception:  # a bug: log it, keep the service alive
-                log.exception("pass_crashed")
-                return
-            if self.backoff.recovered():
-                log.info("database_available_again")
+            with structlog.contextvars.bound_contextvars(job=job):
+                try:
+                    work()
+                except StorageError as exc:
+                    wait = backoff.failed(now)
+                    log.warning(
+                        "database_unavailable",
+                        error=str(exc),
+                        retry_in_s=wait.seconds,
+                    )
+                    return
+                except Exception:  # a bug: log it, keep the service alive
+                    log.exception("pass_crashed")
+                    return
+                if backoff.recovered():
+                    log.info("database_available_again")
 
 
 def connect(

@@ -15,6 +15,7 @@ import logging
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -31,13 +32,25 @@ WRITE_OPTION = "sagsflow_write"
 
 # Alembic says "Context impl SQLiteImpl." at INFO on every schema check.
 logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
-DEFAULT_BUSY_TIMEOUT_MS = 5000
+# Writers queue for SQLite's single write lock; a long catch-up sweep commits
+# batch after batch, so others may wait a while for their turn.
+DEFAULT_BUSY_TIMEOUT_MS = 30000
 
 
 def create_db_engine(
-    url: str, *, synchronous: str = "FULL", pool_size: int | None = None
+    url: str,
+    *,
+    synchronous: str = "FULL",
+    pool_size: int | None = None,
+    create: bool = True,
 ) -> Engine:
     """An engine for `url`, with sagsflow's SQLite settings where it applies.
+
+    Args:
+        create: may a SQLite file be created? Only `init` should: otherwise
+            the file is opened read-write only (`mode=rw`), so a connection
+            made while the file is away fails instead of quietly creating an
+            empty database in its place.
 
     Raises:
         StorageError: the URL is malformed or names a driver that is missing.
@@ -50,6 +63,16 @@ def create_db_engine(
     is_sqlite = parsed.get_backend_name() == "sqlite"
     if is_sqlite and parsed.database in (None, "", ":memory:"):
         kwargs.update(connect_args={"check_same_thread": False}, poolclass=StaticPool)
+    elif (
+        is_sqlite
+        and not create
+        and parsed.database
+        and not parsed.database.startswith("file:")
+    ):
+        path = Path(parsed.database).absolute().as_posix()
+        parsed = parsed.set(
+            database=f"file:{quote(path)}?mode=rw", query={"uri": "true"}
+        )
     elif not is_sqlite and pool_size is not None:
         kwargs.update(pool_size=pool_size, pool_pre_ping=True)
     try:

@@ -29,7 +29,7 @@ from engine.registry import WorkflowRegistry
 from engine.service import CaseEngine
 from engine.testing import FakeClock
 from storage import SqlCaseStore, check_schema, create_db_engine, upgrade_schema
-from storage.database import head_revision
+from storage.database import DEFAULT_BUSY_TIMEOUT_MS, head_revision
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = "ombudsman-inquiry"
@@ -148,7 +148,7 @@ def test_every_connection_gets_the_pragmas(
             "journal_mode": "wal",
             "foreign_keys": 1,
             "synchronous": synchronous,
-            "busy_timeout": 5000,
+            "busy_timeout": DEFAULT_BUSY_TIMEOUT_MS,
         }
     finally:
         engine.dispose()

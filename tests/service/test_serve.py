@@ -1,0 +1,735 @@
+"""`sagsflow serve`: the timer, a database that goes away, SIGTERM, and SIGKILL.
+
+The in-process tests build a `Service` over a SQLite file. The timer test runs
+`service.serve.run` on the real clock (APScheduler schedules by it); `run`
+installs signal handlers, which Python allows only in the main thread, so the
+test calls it there and a watcher thread sets `stop` once a recording channel
+has delivered. The database test drives `sweep_pass` by hand on a FakeClock,
+so the backoff runs out because the test moves the clock.
+
+The process tests start the real `sagsflow serve --interval 0.2` console
+script on a SQLite file, with a real aiosmtpd server on 127.0.0.1, and read
+its JSON log lines (stderr) through a reader thread and a queue. They wait on
+that queue, on the SMTP server's condition variable or on the process, each
+with a timeout; nothing sleeps. The service reads the real clock, so the cases
+are back-dated to 2024 and the sweep is told to run on any day and hour
+(`SAGSFLOW_SWEEP_CLOSED_DAYS=1`, `SAGSFLOW_QUIET_HOURS=none`).
+
+Logs are read as rendered JSON (`configure_logging` into a StringIO), not with
+`capture_logs`: module loggers cached by earlier in-process CLI tests bypass
+`capture_logs` but still reach the stdlib root handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email
+import email.policy
+import io
+import json
+import os
+import queue
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from structlog.testing import capture_logs
+
+from engine.calendars import BusinessCalendar
+from engine.chaser import Chaser, ChaseSettings
+from engine.clock import Clock, SystemClock
+from engine.dispatcher import Dispatcher
+from engine.logs import configure_logging
+from engine.records import Notification
+from engine.registry import WorkflowRegistry
+from engine.service import CaseEngine
+from engine.testing import FakeClock
+from engine.timeparse import parse_instant
+from service.channels import message_id
+from service.serve import Service, run
+from storage import SqlCaseStore, create_db_engine, upgrade_schema
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SAGSFLOW = Path(sys.executable).with_name("sagsflow")  # the console script
+WORKFLOW = "ombudsman-inquiry"
+FOUNDING = "2024-0283489"  # examples/founding-case.jsonl: the reply was due 6 Nov 2024
+SENDER = "sagsflow@kk.example"
+USERS = {  # id -> (role, e-mail address)
+    "bra": ("advisor", "raadgiver@kk.example"),
+    "jur": ("caseworker", "jurist@kk.example"),
+}
+MAILS_PER_CASE = 2  # reminder_1 notifies the authority and the caseworker (jur)
+SET_UP_AT = parse_instant("2024-10-10T10:00")  # after every inquiry was dispatched
+ANY_DAY = ChaseSettings(working_days_only=False, quiet_hours=(0, 0))
+WAIT_S = 60.0  # the most any single wait may take before the test fails
+LEASE_BATCH = 20  # the dispatcher's batch: at most this many rows leased at once
+
+
+# -- cases ---------------------------------------------------------------------------
+def founding_record() -> dict[str, Any]:
+    line = (REPO_ROOT / "examples" / "founding-case.jsonl").read_text("utf-8")
+    record = json.loads(line.splitlines()[0])
+    assert isinstance(record, dict)
+    assert record["number"] == FOUNDING
+    return record
+
+
+def inquiry_record(i: int) -> dict[str, Any]:
+    """Like the founding case (reply due 6 Nov 2024), to authority number `i`."""
+    return {
+        "workflow": WORKFLOW,
+        "title": f"Henvendelse {i}",
+        "parties": {
+            "authority": {"name": f"Forvaltning {i}", "email": f"forv{i}@kk.example"}
+        },
+        "events": [
+            {
+                "event": "open",
+                "actor": "bra",
+                "at": "2024-10-03T10:00:00+02:00",
+                "data": {"own_initiative": True},
+            },
+            {
+                "event": "send_inquiry",
+                "actor": "jur",
+                "at": "2024-10-09T09:30:00+02:00",
+            },
+            {
+                "event": "mark_dispatched",
+                "actor": "jur",
+                "at": "2024-10-09T15:00:00+02:00",
+            },
+        ],
+    }
+
+
+def case_engine(db_url: str, registry: WorkflowRegistry, clock: Clock) -> CaseEngine:
+    return CaseEngine(
+        store=SqlCaseStore(create_db_engine(db_url, create=False)),  # as serve does
+        registry=registry,
+        clock=clock,
+        calendar=BusinessCalendar(),
+    )
+
+
+def new_database(
+    db_path: Path,
+    records: Sequence[Mapping[str, object]],
+    registry: WorkflowRegistry,
+    *,
+    synchronous: str = "FULL",
+) -> list[str]:
+    """A migrated SQLite file with the users and the imported cases; their numbers."""
+    db = create_db_engine(f"sqlite:///{db_path}", synchronous=synchronous)
+    try:
+        upgrade_schema(db)
+        engine = CaseEngine(
+            store=SqlCaseStore(db),
+            registry=registry,
+            clock=FakeClock(SET_UP_AT),
+            calendar=BusinessCalendar(),
+        )
+        for user_id, (role, address) in USERS.items():
+            engine.add_user(user_id, [role], email=address)
+        with capture_logs():  # keep 2,000 case_imported lines out of the output
+            return [engine.import_case(r).case.number for r in records]
+    finally:
+        db.dispose()
+
+
+def query(db_path: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    """Rows of `sql` on the SQLite file, opened read-only."""
+    uri = f"{db_path.resolve().as_uri()}?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def scalar(db_path: Path, sql: str, *params: object) -> int:
+    (value,) = query(db_path, sql, *params)[0]
+    assert isinstance(value, int)
+    return value
+
+
+def chases_per_case(db_path: Path) -> Counter[int]:
+    rows = query(db_path, "SELECT case_id FROM audit_entry WHERE event = 'chase'")
+    return Counter(case_id for (case_id,) in rows)
+
+
+# -- logs --------------------------------------------------------------------------
+class JsonLog:
+    """The JSON lines `configure_logging` renders into a StringIO."""
+
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+        self._read = 0
+
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.stream.getvalue().splitlines()]
+
+    def new(self, *names: str) -> list[dict[str, Any]]:
+        """Events logged since the last call (only those named, if any)."""
+        events = self.events()
+        fresh, self._read = events[self._read :], len(events)
+        return [e for e in fresh if not names or e["event"] in names]
+
+
+@pytest.fixture
+def json_log() -> JsonLog:
+    """Render every log line as JSON into memory, at INFO, caching nothing.
+
+    The service conftest restores the root logger afterwards, and the top-level
+    conftest resets structlog; no logger is cached meanwhile, so later tests
+    that use `capture_logs` are not affected.
+    """
+    log = JsonLog()
+    configure_logging(json=True, level="INFO", stream=log.stream)
+    structlog.configure(cache_logger_on_first_use=False)
+    return log
+
+
+# -- a recording channel ----------------------------------------------------------
+class RecordingChannel:
+    """Keeps what it is given; `done` is set once `expected` have arrived."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.sent: list[Notification] = []
+        self.done = threading.Event()
+        self._lock = threading.Lock()
+
+    def send(self, notification: Notification) -> None:
+        with self._lock:
+            self.sent.append(notification)
+            if len(self.sent) >= self.expected:
+                self.done.set()
+
+
+# -- an SMTP server ---------------------------------------------------------------
+class Inbox:
+    """An aiosmtpd handler that keeps the Message-ID of every mail it accepts."""
+
+    def __init__(self) -> None:
+        self.message_ids: list[str] = []
+        self._changed = threading.Condition()
+
+    async def handle_DATA(
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        assert isinstance(envelope.original_content, bytes)
+        message = email.message_from_bytes(
+            envelope.original_content, policy=email.policy.default
+        )
+        with self._changed:
+            self.message_ids.append(str(message["Message-ID"]))
+            self._changed.notify_all()
+        return "250 OK queued"
+
+    def received(self) -> list[str]:
+        with self._changed:
+            return list(self.message_ids)
+
+    def wait_for_distinct(self, count: int, timeout: float) -> bool:
+        """Wait until `count` different Message-IDs arrived; False on timeout."""
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: len(set(self.message_ids)) >= count, timeout
+            )
+
+
+class AnyPortController(Controller):
+    """A `Controller` on a port the OS picks (aio-libs/aiosmtpd#388)."""
+
+    def _trigger_server(self) -> None:
+        assert isinstance(self.server, asyncio.Server)
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()  # type: ignore[no-untyped-call]
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    controller = AnyPortController(
+        inbox, hostname="127.0.0.1", port=0, ready_timeout=5.0
+    )
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+# -- the service as a process -------------------------------------------------------
+def service_environment(db_path: Path, smtp_port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAGSFLOW_")}
+    env.update(
+        PYTHONPATH=str(REPO_ROOT),
+        SAGSFLOW_DATABASE_URL=f"sqlite:///{db_path}",
+        SAGSFLOW_SMTP_URL=f"smtp://127.0.0.1:{smtp_port}",
+        SAGSFLOW_MAIL_FROM=SENDER,
+        SAGSFLOW_LOG_FORMAT="json",
+        SAGSFLOW_LOG_LEVEL="info",
+        SAGSFLOW_SWEEP_CLOSED_DAYS="1",  # the real clock may be on a weekend
+        SAGSFLOW_QUIET_HOURS="none",  # or between 2 and 3 at night
+    )
+    return env
+
+
+class ServiceProcess:
+    """`sagsflow serve`, its stderr read line by line into a queue."""
+
+    def __init__(self, env: Mapping[str, str], cwd: Path, interval: float) -> None:
+        self.proc = subprocess.Popen(
+            [str(SAGSFLOW), "serve", "--interval", str(interval)],
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.stderr: list[str] = []
+        self.stdout = ""
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._readers = [
+            threading.Thread(target=self._read_stderr, daemon=True),
+            threading.Thread(target=self._read_stdout, daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def _read_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.stderr.append(line)
+            self._lines.put(line)
+        self._lines.put(None)  # end of file: the process is gone
+
+    def _read_stdout(self) -> None:
+        assert self.proc.stdout is not None
+        self.stdout = self.proc.stdout.read()
+
+    def events(self) -> list[dict[str, Any]]:
+        return [_parse(line) for line in list(self.stderr)]
+
+    def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = WAIT_S
+    ) -> dict[str, Any]:
+        """Read log lines until one satisfies `predicate`; fail on timeout or exit."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._lines.get(timeout=max(deadline - time.monotonic(), 0))
+            except queue.Empty:
+                pytest.fail(f"no such log line within {timeout}s:\n{self.tail()}")
+            if line is None:
+                pytest.fail(f"sagsflow serve exited early:\n{self.tail()}")
+            event = _parse(line)
+            if predicate(event):
+                return event
+
+    def wait_for_count(self, name: str, count: int, timeout: float = WAIT_S) -> None:
+        seen = 0
+
+        def counted(event: dict[str, Any]) -> bool:
+            nonlocal seen
+            seen += event.get("event") == name
+            return seen >= count
+
+        self.wait_for(counted, timeout)
+
+    def kill(self) -> None:
+        """SIGKILL: no handler runs, nothing is flushed or rolled back politely."""
+        self.proc.kill()
+        self.close()
+
+    def terminate(self, timeout: float = WAIT_S) -> int:
+        """SIGTERM and wait for the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=timeout)
+        self.close()
+        return code
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=WAIT_S)
+        for reader in self._readers:
+            reader.join(timeout=WAIT_S)
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+    def tail(self, lines: int = 30) -> str:
+        return "".join(self.stderr[-lines:])
+
+
+def _parse(line: str) -> dict[str, Any]:
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return {"event": None, "raw": line}  # e.g. a traceback: kept for messages
+    return event if isinstance(event, dict) else {"event": None, "raw": line}
+
+
+@contextlib.contextmanager
+def serving(
+    env: Mapping[str, str], cwd: Path, interval: float = 0.2
+) -> Iterator[ServiceProcess]:
+    """Start `sagsflow serve`; it never outlives the block."""
+    service = ServiceProcess(env, cwd, interval)
+    try:
+        yield service
+    finally:
+        service.close()
+
+
+def cli(env: Mapping[str, str], cwd: Path, *argv: str) -> str:
+    done = subprocess.run(
+        [str(SAGSFLOW), *argv],
+        cwd=cwd,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=WAIT_S,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def names(events: Sequence[Mapping[str, Any]]) -> list[str | None]:
+    """The event names; None for a line that is not JSON (e.g. a traceback)."""
+    return [e["event"] for e in events]
+
+
+# -- 1. the timer, in-process ------------------------------------------------------
+def test_the_timer_chases_and_delivers_then_stops_when_asked(
+    tmp_path: Path, registry: WorkflowRegistry, json_log: JsonLog
+) -> None:
+    db_path = tmp_path / "sagsflow.db"
+    new_database(db_path, [founding_record()], registry)
+    engine = case_engine(f"sqlite:///{db_path}", registry, SystemClock())
+    outbox = RecordingChannel(expected=MAILS_PER_CASE)
+    service = Service(
+        chaser=Chaser(engine=engine, settings=ANY_DAY),
+        dispatcher=Dispatcher(
+            store=engine.store,
+            clock=engine.clock,
+            channels={"email": outbox, "log": outbox},
+        ),
+        clock=engine.clock,
+    )
+    stop = threading.Event()
+
+    def stop_once_delivered() -> None:
+        outbox.done.wait(timeout=WAIT_S)
+        stop.set()  # also on timeout, so `run` never hangs the test
+
+    watcher = threading.Thread(target=stop_once_delivered, daemon=True)
+    watcher.start()
+    try:
+        code = run(service, interval=0.1, stop=stop)  # main thread: it sets signals
+    finally:
+        stop.set()
+        watcher.join(timeout=WAIT_S)
+        assert isinstance(engine.store, SqlCaseStore)
+        engine.store.engine.dispose()
+
+    assert outbox.done.is_set(), "nothing was delivered in time"
+    assert code == 0
+    assert sorted(n.recipient for n in outbox.sent) == sorted(
+        [founding_record()["parties"]["authority"]["email"], USERS["jur"][1]]
+    )
+    history = engine.show(FOUNDING).history
+    assert [e.data["rung"] for e in history if e.event == "chase"] == ["reminder_1"]
+    assert scalar(db_path, "SELECT count(*) FROM chase") == 1
+    statuses = query(db_path, "SELECT idempotency_key, status FROM outbox")
+    assert {key for key, _ in statuses} == {n.idempotency_key for n in outbox.sent}
+    assert {status for _, status in statuses} == {"sent"}  # the last pass finished
+    events = json_log.events()
+    assert names(events)[-1] == "service_stopped"
+    assert "service_started" in names(events)
+    sweeps = [e for e in events if e["event"] == "sweep_finished"]
+    assert sum(e["chased"] for e in sweeps) == 1
+    deliveries = [e for e in events if e["event"] == "dispatch_finished"]
+    assert sum(e["sent"] for e in deliveries) == MAILS_PER_CASE
+    assert not {"database_unavailable", "pass_crashed"} & set(names(events))
+
+
+# -- 2. the database goes away ------------------------------------------------------
+def _tables_away(db_path: Path, table: str, away: str) -> None:
+    """Rename a table behind the service's back (from another connection)."""
+    with contextlib.closing(sqlite3.connect(db_path, isolation_level=None)) as conn:
+        conn.execute(f'ALTER TABLE "{table}" RENAME TO "{away}"')
+
+
+def test_a_database_that_goes_away_is_logged_retried_and_recovered(
+    tmp_path: Path, registry: WorkflowRegistry, json_log: JsonLog
+) -> None:
+    """The case table is unreadable from 7 Nov: backoff 5 s, then 10 s, then back."""
+    db_path = tmp_path / "sagsflow.db"
+    new_database(db_path, [founding_record()], registry)
+    json_log.new()  # not the set-up's lines
+    clock = FakeClock(parse_instant("2024-11-05T09:00"))  # nothing is due yet
+    engine = case_engine(f"sqlite:///{db_path}", registry, clock)
+    outbox = RecordingChannel(expected=MAILS_PER_CASE)
+    service = Service(
+        chaser=Chaser(engine=engine, settings=ANY_DAY),
+        dispatcher=Dispatcher(
+            store=engine.store, clock=clock, channels={"email": outbox}
+        ),
+        clock=clock,
+    )
+    try:
+        service.sweep_pass()  # healthy: the pool holds a connection from now on
+        assert [(e["event"], e["chased"]) for e in json_log.new()] == [
+            ("sweep_finished", 0)
+        ]
+
+        _tables_away(db_path, "wf_case", "wf_case_away")
+        clock.set(parse_instant("2024-11-07T09:00"))  # the founding case is overdue
+        service.sweep_pass()  # never raises
+        (down,) = json_log.new()
+        assert (down["event"], down["job"], down["level"]) == (
+            "database_unavailable",
+            "sweep",
+            "warning",
+        )
+        assert (down["error"], down["retry_in_s"]) == (
+            "database error: no such table: wf_case",
+            5,
+        )
+        clock.advance(timedelta(seconds=4.9))
+        service.sweep_pass()  # backing off: no attempt, no line
+        assert json_log.new() == []
+        service.dispatch_pass()  # its own backoff: the outbox is readable
+        assert names(json_log.new()) == ["dispatch_finished"]
+        clock.advance(timedelta(seconds=0.1))
+        service.sweep_pass()  # tried again, failed again: the wait doubles
+        assert [(e["event"], e["retry_in_s"]) for e in json_log.new()] == [
+            ("database_unavailable", 10)
+        ]
+
+        _tables_away(db_path, "wf_case_away", "wf_case")  # the database is back
+        clock.advance(timedelta(seconds=9.9))
+        service.sweep_pass()
+        assert json_log.new() == []  # still waiting out the 10 s
+        clock.advance(timedelta(seconds=0.1))
+        service.sweep_pass()
+        back = json_log.new()
+        assert names(back) == [
+            "case_chased",
+            "sweep_finished",
+            "database_available_again",
+        ]
+        assert (back[0]["case"], back[0]["rung"]) == (FOUNDING, "reminder_1")
+        service.dispatch_pass()
+        assert [(e["event"], e.get("sent")) for e in json_log.new()] == [
+            ("notification_sent", None),
+            ("notification_sent", None),
+            ("dispatch_finished", 2),
+        ]
+        service.sweep_pass()  # the same instant again: nothing more to chase
+        assert [(e["event"], e["chased"]) for e in json_log.new()] == [
+            ("sweep_finished", 0)
+        ]
+    finally:
+        assert isinstance(engine.store, SqlCaseStore)
+        engine.store.engine.dispose()
+
+    assert chases_per_case(db_path) == {1: 1}
+    assert scalar(db_path, "SELECT count(*) FROM chase") == 1
+    assert len(outbox.sent) == MAILS_PER_CASE
+
+
+def _move(db_path: Path, suffix_from: str, suffix_to: str) -> None:
+    for part in ("", "-wal", "-shm"):
+        source = Path(f"{db_path}{part}{suffix_from}")
+        if source.exists():
+            os.replace(source, Path(f"{db_path}{part}{suffix_to}"))
+
+
+def test_a_database_file_moved_away_and_back_is_recovered(
+    tmp_path: Path, registry: WorkflowRegistry, json_log: JsonLog
+) -> None:
+    db_path = tmp_path / "sagsflow.db"
+    new_database(db_path, [founding_record()], registry)
+    json_log.new()  # not the set-up's lines
+    clock = FakeClock(parse_instant("2024-11-07T09:00"))
+    engine = case_engine(f"sqlite:///{db_path}", registry, clock)
+    service = Service(
+        chaser=Chaser(engine=engine, settings=ANY_DAY),
+        dispatcher=Dispatcher(store=engine.store, clock=clock, channels={}),
+        clock=clock,
+    )
+    try:
+        _move(db_path, "", ".away")  # before the pool's first connection
+        service.sweep_pass()
+        assert names(json_log.new()) == ["database_unavailable"]
+        _move(db_path, ".away", "")  # back, as it was
+        clock.advance(timedelta(seconds=5))
+        service.sweep_pass()
+        assert names(json_log.new()) == [
+            "case_chased",
+            "sweep_finished",
+            "database_available_again",
+        ]
+    finally:
+        assert isinstance(engine.store, SqlCaseStore)
+        engine.store.engine.dispose()
+
+
+# -- 3. the real process, SIGTERM ------------------------------------------------------
+@pytest.mark.slow
+def test_serve_sends_the_reminders_and_stops_cleanly_on_sigterm(
+    tmp_path: Path, registry: WorkflowRegistry, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    db_path = tmp_path / "sagsflow.db"
+    records = [founding_record(), inquiry_record(1), inquiry_record(2)]
+    numbers = new_database(db_path, records, registry)
+    env = service_environment(db_path, port)
+
+    with serving(env, tmp_path) as service:
+        assert inbox.wait_for_distinct(MAILS_PER_CASE * len(records), WAIT_S), (
+            f"the reminders did not arrive:\n{service.tail()}"
+        )
+        assert service.terminate() == 0
+        events = service.events()
+
+    assert service.stdout == ""  # stdout is the CLI's result channel, not for logs
+    assert names(events)[-1] == "service_stopped"
+    assert "service_stopping" in names(events)
+    assert not {None, "pass_crashed", "database_unavailable"} & set(names(events))
+    chased = sorted(e["case"] for e in events if e["event"] == "case_chased")
+    assert chased == sorted(numbers)
+    assert sorted(chases_per_case(db_path).values()) == [1, 1, 1]
+    assert scalar(db_path, "SELECT count(*) FROM chase") == len(records)
+
+    shown = json.loads(cli(env, tmp_path, "case", "show", FOUNDING, "--json"))
+    (reminder,) = [e for e in shown["history"] if e["event"] == "chase"]
+    assert (reminder["actor"], reminder["data"]["rung"]) == ("system", "reminder_1")
+    assert reminder["document"] in [d["number"] for d in shown["documents"]]
+    outbox = json.loads(cli(env, tmp_path, "outbox", "list", "--json"))
+    assert len(outbox) == MAILS_PER_CASE * len(records)
+    assert {(n["status"], n["attempts"]) for n in outbox} == {("sent", 1)}
+    founding = [n for n in outbox if n["case"] == FOUNDING]
+    assert sorted(n["recipient"] for n in founding) == sorted(
+        [records[0]["parties"]["authority"]["email"], USERS["jur"][1]]
+    )
+    expected = {message_id(n["idempotency_key"]) for n in outbox}
+    assert sorted(inbox.received()) == sorted(expected)  # each once
+
+
+# -- 4. crash safety: SIGKILL mid-sweep and mid-dispatch ---------------------------
+CRASH_CASES = 2000
+
+
+def _leased(db_path: Path, now: datetime) -> int:
+    return scalar(
+        db_path,
+        "SELECT count(*) FROM outbox WHERE status = 'pending' AND locked_until > ?",
+        now.replace(tzinfo=None).isoformat(sep=" "),
+    )
+
+
+def _pending(db_path: Path) -> int:
+    return scalar(db_path, "SELECT count(*) FROM outbox WHERE status = 'pending'")
+
+
+def _expire_leases(db_path: Path) -> int:
+    """What 5 minutes would do: the leases of the killed process run out."""
+    past = "2000-01-01 00:00:00.000000"  # stored as naive UTC, like every time
+    with contextlib.closing(sqlite3.connect(db_path, isolation_level=None)) as conn:
+        cursor = conn.execute(
+            "UPDATE outbox SET locked_until = ? "
+            "WHERE status = 'pending' AND locked_until IS NOT NULL",
+            (past,),
+        )
+        return cursor.rowcount
+
+
+@pytest.mark.slow
+def test_serve_killed_mid_sweep_and_mid_dispatch_loses_and_doubles_nothing(
+    tmp_path: Path, registry: WorkflowRegistry, smtp: tuple[Inbox, int]
+) -> None:
+    """2,000 overdue cases; SIGKILL after 150 chases, again after 50 mails sent.
+
+    Every case is chased once; every notification is sent; a mail may arrive
+    twice (killed between sending and recording), but only with the same
+    Message-ID, which a receiver drops.
+    """
+    inbox, port = smtp
+    db_path = tmp_path / "sagsflow.db"
+    records = [inquiry_record(i) for i in range(CRASH_CASES)]
+    new_database(db_path, records, registry, synchronous="NORMAL")  # setup only
+    env = service_environment(db_path, port)  # the service runs with FULL
+    total = MAILS_PER_CASE * CRASH_CASES
+
+    # 1: killed mid-sweep (batches of 100 commit one by one)
+    with serving(env, tmp_path) as first:
+        first.wait_for_count("case_chased", 150)
+        first.kill()
+    chased = scalar(db_path, "SELECT count(*) FROM chase")
+    assert 100 <= chased < CRASH_CASES
+    assert chased % 100 == 0  # whole batches or nothing
+    assert sum(chases_per_case(db_path).values()) == chased  # audit and chase agree
+    assert scalar(db_path, "SELECT count(*) FROM outbox") == MAILS_PER_CASE * chased
+    assert scalar(db_path, "SELECT count(*) FROM wf_case WHERE chase_position = 1") == (
+        chased
+    )
+
+    # 2: killed mid-dispatch
+    with serving(env, tmp_path) as second:
+        second.wait_for_count("notification_sent", 50)
+        killed_at = datetime.now(UTC)
+        second.kill()
+    sent = {
+        message_id(key)
+        for (key,) in query(
+            db_path, "SELECT idempotency_key FROM outbox WHERE status = 'sent'"
+        )
+    }
+    assert len(sent) >= 1
+    assert sent <= set(inbox.received())  # nothing is marked sent that did not go
+    in_flight = _leased(db_path, killed_at)
+    assert in_flight <= 2 * LEASE_BATCH  # one pass at a time in each killed run
+    assert _expire_leases(db_path) >= in_flight
+
+    # 3: left to finish, then SIGTERM
+    with serving(env, tmp_path) as third:
+        assert inbox.wait_for_distinct(total, 3 * WAIT_S), (
+            f"{len(set(inbox.received()))} of {total} mails arrived:\n{third.tail()}"
+        )
+        # a re-send of a mail that arrived before may still be on its way
+        third.wait_for(
+            lambda e: e["event"] == "dispatch_finished" and _pending(db_path) == 0
+        )
+        assert third.terminate() == 0
+        last = third.events()
+    assert names(last)[-1] == "service_stopped"
+    assert not {None, "pass_crashed"} & set(names(last))
+
+    assert scalar(db_path, "SELECT count(*) FROM chase") == CRASH_CASES
+    assert query(db_path, "SELECT DISTINCT rung FROM chase") == [("reminder_1",)]
+    per_case = chases_per_case(db_path)
+    assert len(per_case) == CRASH_CASES
+    assert set(per_case.values()) == {1}
+    outbox = query(db_path, "SELECT idempotency_key, status FROM outbox")
+    assert len(outbox) == total
+    assert Counter(status for _, status in outbox) == {"sent": total}
+    arrived = inbox.received()
+    assert set(arrived) == {message_id(key) for key, _ in outbox}
+    resent = len(arrived) - len(set(arrived))
+    assert resent <= 2 * LEASE_BATCH  # only a killed pass's batch can go twice
