@@ -22,6 +22,7 @@ from datetime import date, datetime
 
 import structlog
 
+from engine.audit_chain import seal
 from engine.calendars import COPENHAGEN, local_date
 from engine.deadlines import chase_due, rung_due
 from engine.definition import SYSTEM_ACTOR, State, WorkflowDefinition
@@ -285,11 +286,10 @@ class Chaser:
             last_event_at=max(case.last_event_at, at),
             updated_at=recorded,
         )
-        tx.update_case(after, expected_version=case.version)
         documents_written = [
             f"{case.number}-{n}" for n in range(case.documents_count + 1, doc_seq + 1)
         ]
-        tx.append_audit(
+        entry = seal(
             AuditEntry(
                 case_id=case.id,
                 case_number=case.number,
@@ -316,8 +316,12 @@ class Chaser:
                 workflow=case.workflow,
                 workflow_version=case.workflow_version,
                 document=documents_written[0] if documents_written else None,
-            )
+            ),
+            case.audit_head,
         )
+        after = replace(after, audit_head=entry.hash)
+        tx.update_case(after, expected_version=case.version)
+        tx.append_audit(entry)
         log.info(
             "case_chased",
             case=case.number,

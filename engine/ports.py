@@ -90,6 +90,10 @@ class CaseTransaction(Protocol):
         """Remember the rules behind a calendar id (idempotent)."""
         ...
 
+    def chain_heads(self) -> Iterator[tuple[int, str, int, str]]:
+        """(case id, number, version, audit head) of every case by id; streamed."""
+        ...
+
     # -- the chaser ---------------------------------------------------------------
     def chase_candidates(self, before: date, *, limit: int) -> Sequence[Case]:
         """Cases whose `chase_due` lies before `before`, oldest first, locked.

@@ -77,6 +77,7 @@ class Case:
     last_event_at: datetime  # effective time of the newest audit entry
     updated_at: datetime  # recorded time of the newest audit entry
     documents_count: int = 0
+    audit_head: str = "0" * 64  # the hash of the newest audit entry (the chain head)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -100,6 +101,8 @@ class AuditEntry:
     workflow: str
     workflow_version: int
     document: str | None = None  # number of the document journalised with it
+    prev_hash: str = ""  # the hash of the case's entry before this one
+    hash: str = ""  # sha256 over prev_hash and this entry (engine.audit_chain)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -15,6 +15,7 @@ from datetime import datetime
 
 import structlog
 
+from engine.audit_chain import seal
 from engine.calendars import BusinessCalendar, local_date
 from engine.clock import Clock
 from engine.deadlines import chase_due, due_for_state
@@ -494,9 +495,7 @@ class CaseEngine:
                     event_seq=after.version,
                 )
             )
-        if from_state is not None:
-            tx.update_case(after, expected_version=before.version)
-        tx.append_audit(
+        entry = seal(
             AuditEntry(
                 case_id=after.id,
                 case_number=after.number,
@@ -515,8 +514,15 @@ class CaseEngine:
                 workflow=after.workflow,
                 workflow_version=after.workflow_version,
                 document=doc_number,
-            )
+            ),
+            # a new case's chain starts at GENESIS, the head it was added with
+            before.audit_head,
         )
+        after = replace(after, audit_head=entry.hash)
+        # An opening has no earlier version: the row was added at version 1.
+        expected = before.version if from_state is not None else after.version
+        tx.update_case(after, expected_version=expected)
+        tx.append_audit(entry)
         return after
 
     def record_rules(

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import click
 
+from engine.anchor import (
+    Signer,
+    anchored_heads,
+    checkpoint_files,
+    read_checkpoint,
+)
+from engine.audit_review import checkpoint, count_entries, verify_store
 from engine.exceptions import (
     InvalidInputError,
 )
@@ -67,3 +79,133 @@ def audit_log(
     else:
         for entry in entries:
             click.echo(render.audit_table_line(entry))
+
+
+def _signer(ctx: Context, key_file: Path | None, public_key: Path | None) -> Signer:
+    """The checkpoint keys: SAGSFLOW_AUDIT_KEY (HMAC) or Ed25519 key files."""
+
+    def read(path: Path | None) -> bytes | None:
+        if path is None:
+            return None
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise InvalidInputError(f"{path}: {exc.strerror}") from None
+
+    key = ctx.settings.audit_key
+    return Signer(
+        hmac_key=key.encode() if key else None,
+        private_key_pem=read(key_file or ctx.settings.audit_key_file),
+        public_key_pem=read(public_key),
+    )
+
+
+@audit.command("anchor")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="A file, or a folder to write checkpoint-<time>.json into.",
+)
+@click.option(
+    "--key-file", type=click.Path(path_type=Path), help="Ed25519 private key (PEM)."
+)
+@pass_ctx
+def audit_anchor(ctx: Context, out: Path, key_file: Path | None) -> None:
+    """Write a signed checkpoint of every case's chain head, to ship elsewhere."""
+    now = ctx.engine.clock.now()
+    body = checkpoint(ctx.engine.store, now=now, signer=_signer(ctx, key_file, None))
+    path = write_checkpoint(body, out, now)
+    click.echo(
+        f"checkpoint {path}: {body['cases']} cases, {body['entries']} entries, "
+        f"signed {body['signature']['alg']}"
+    )
+
+
+def write_checkpoint(body: dict[str, Any], out: Path, now: datetime) -> Path:
+    """Write `body` to `out` (a folder gets a time-stamped file); never overwrite."""
+    path = out / f"checkpoint-{now:%Y%m%dT%H%M%S%fZ}.json" if out.is_dir() else out
+    try:
+        with path.open("x", encoding="utf-8") as handle:
+            json.dump(body, handle, ensure_ascii=False, indent=1)
+    except FileExistsError:
+        raise InvalidInputError(
+            f"{path} exists: a checkpoint is never overwritten"
+        ) from None
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write {path}: {exc.strerror}") from None
+    return path
+
+
+@audit.command("verify")
+@click.option(
+    "--anchor",
+    "anchor",
+    type=click.Path(path_type=Path),
+    help="A checkpoint file, or a folder of them, to hold the record against.",
+)
+@click.option(
+    "--key-file", type=click.Path(path_type=Path), help="Ed25519 private key."
+)
+@click.option(
+    "--public-key", type=click.Path(path_type=Path), help="Ed25519 public key (PEM)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def audit_verify(
+    ctx: Context,
+    anchor: Path | None,
+    key_file: Path | None,
+    public_key: Path | None,
+    as_json: bool,
+) -> None:
+    """Check every case's hash chain (and checkpoints); exit 0 only if all verify."""
+    anchored = None
+    if anchor is not None:
+        if not anchor.exists():
+            raise InvalidInputError(f"{anchor}: no such checkpoint file or folder")
+        signer = _signer(ctx, key_file, public_key)
+        files = checkpoint_files(anchor)
+        if not files:
+            raise InvalidInputError(f"{anchor}: no checkpoints (*.json) in it")
+        anchored = anchored_heads(read_checkpoint(f, signer) for f in files)
+    store = ctx.engine.store
+    show_bar = sys.stderr.isatty() and not as_json
+    total = count_entries(store) if show_bar else 0
+    with click.progressbar(
+        length=total, label="verifying", file=sys.stderr if show_bar else io.StringIO()
+    ) as bar:
+        report = verify_store(store, anchored=anchored, progress=bar.update)
+    if as_json:
+        click.echo(
+            render.dumps(
+                {
+                    "ok": report.ok,
+                    "cases": report.cases,
+                    "entries": report.entries,
+                    "anchored_cases": report.anchored_cases,
+                    "problems": [
+                        {
+                            "case": p.case,
+                            "seq": p.seq,
+                            "kind": p.kind,
+                            "detail": p.detail,
+                        }
+                        for p in report.problems
+                    ],
+                }
+            )
+        )
+    else:
+        for p in report.problems:
+            click.echo(f"BROKEN {p.case}: {p.detail}")
+        anchored_text = (
+            f", {report.anchored_cases} held against checkpoints" if anchored else ""
+        )
+        verdict = "verified" if report.ok else f"{len(report.problems)} broken"
+        click.echo(
+            f"{verdict}: {report.cases} cases, {report.entries} entries{anchored_text}"
+        )
+    if not report.ok:
+        raise click.exceptions.Exit(1)

@@ -37,6 +37,10 @@ class Settings:
             templates, tried before the bundled ones.
         sweep_closed_days: `SAGSFLOW_SWEEP_CLOSED_DAYS=1` lets the sweep run on
             weekends and holidays too (by default it does not).
+        audit_key: `SAGSFLOW_AUDIT_KEY`, the HMAC key that signs checkpoints.
+        audit_key_file: `SAGSFLOW_AUDIT_KEY_FILE`, an Ed25519 private key (PEM)
+            that signs checkpoints instead.
+        anchor_dir: `SAGSFLOW_ANCHOR_DIR`: `serve` writes a checkpoint there daily.
         quiet_hours: `SAGSFLOW_QUIET_HOURS`, local hours without sweeps as
             `START-END` (default `2-3`: the hour the clocks change), or `none`.
     """
@@ -56,6 +60,9 @@ class Settings:
     template_paths: tuple[Path, ...] = ()
     sweep_closed_days: bool = False
     quiet_hours: str = "2-3"
+    audit_key: str | None = None
+    audit_key_file: Path | None = None
+    anchor_dir: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -85,6 +92,9 @@ class Settings:
             sweep_closed_days=environ.get("SAGSFLOW_SWEEP_CLOSED_DAYS", "").strip()
             in ("1", "true", "yes"),
             quiet_hours=environ.get("SAGSFLOW_QUIET_HOURS", "2-3").strip().lower(),
+            audit_key=_optional(environ, "SAGSFLOW_AUDIT_KEY"),
+            audit_key_file=_path(environ, "SAGSFLOW_AUDIT_KEY_FILE"),
+            anchor_dir=_path(environ, "SAGSFLOW_ANCHOR_DIR"),
         )
 
     def with_database(self, url: str | None) -> Settings:
@@ -94,3 +104,8 @@ class Settings:
 def _optional(environ: Mapping[str, str], name: str) -> str | None:
     value = environ.get(name, "").strip()
     return value or None
+
+
+def _path(environ: Mapping[str, str], name: str) -> Path | None:
+    value = _optional(environ, name)
+    return Path(value) if value else None

@@ -177,6 +177,10 @@ class _MemoryTransaction:
         self._writing()
         self.s.calendars.setdefault(calendar_id, spec)
 
+    def chain_heads(self) -> Iterator[tuple[int, str, int, str]]:
+        for c in sorted(self.s.cases.values(), key=lambda c: c.id or 0):
+            yield (c.id or 0, c.number, c.version, c.audit_head)
+
     # -- the chaser ---------------------------------------------------------------
     def chase_candidates(self, before: date, *, limit: int) -> Sequence[Case]:
         due = [

@@ -291,6 +291,14 @@ class SqlTransaction:
             .on_conflict_do_nothing()
         )
 
+    def chain_heads(self) -> Iterator[tuple[int, str, int, str]]:
+        stmt = select(
+            CASES.c.id, CASES.c.number, CASES.c.version, CASES.c.audit_head
+        ).order_by(CASES.c.id)
+        result = self.conn.execution_options(yield_per=_STREAM_BATCH).execute(stmt)
+        for row in result:
+            yield (row[0], row[1], row[2], row[3])
+
     # -- the chaser ---------------------------------------------------------------
     def chase_candidates(self, before: date, *, limit: int) -> Sequence[Case]:
         stmt = (

@@ -67,6 +67,9 @@ class CaseRow(SQLModel, table=True):
     last_event_at: dt.datetime
     updated_at: dt.datetime
     documents_count: int = 0
+    audit_head: str = Field(
+        default="0" * 64, max_length=64, sa_column_kwargs={"server_default": "0" * 64}
+    )
 
 
 class AuditRow(SQLModel, table=True):
@@ -99,6 +102,8 @@ class AuditRow(SQLModel, table=True):
     workflow: str = Field(max_length=64)
     workflow_version: int
     document: str | None = Field(default=None, max_length=48)
+    prev_hash: str = Field(max_length=64, sa_column_kwargs={"server_default": ""})
+    hash: str = Field(max_length=64, sa_column_kwargs={"server_default": ""})
 
 
 class DocumentRow(SQLModel, table=True):

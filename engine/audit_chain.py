@@ -1,0 +1,74 @@
+"""The per-case hash chain that makes the record tamper-evident.
+
+Every audit entry carries `hash = sha256(prev_hash + "\\n" + canonical content)`,
+where `prev_hash` is the hash of the entry before it in the same case (the first
+entry's is `GENESIS`) and the canonical content is a JSON text of every field that
+matters, with sorted keys and UTC times to the microsecond. The case row keeps
+the chain's head. Chains are per case, so concurrent cases never contend.
+
+Hazard: the canonical form is part of the record. Never change `canonical_v1`;
+a new form is a new function and a new `CHAIN_VERSION`, and entries keep the
+version they were sealed with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+from engine.records import AuditEntry
+
+CHAIN_VERSION = 1
+GENESIS = "0" * 64
+
+
+def chain_fields(entry: AuditEntry) -> dict[str, object]:
+    """The fields of an entry that its hash covers."""
+    return {
+        "case": entry.case_number,
+        "seq": entry.seq,
+        "event": entry.event,
+        "from": entry.from_state,
+        "to": entry.to_state,
+        "actor": entry.actor,
+        "role": entry.role,
+        "at": entry.at,
+        "recorded_at": entry.recorded_at,
+        "data": entry.data,
+        "due_before": entry.due_before,
+        "due_after": entry.due_after,
+        "calendar": entry.calendar,
+        "workflow": entry.workflow,
+        "workflow_version": entry.workflow_version,
+        "document": entry.document,
+    }
+
+
+def canonical_v1(fields: Mapping[str, object]) -> bytes:
+    """Version 1 of the canonical content (frozen: see the module docstring)."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).isoformat(timespec="microseconds")
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
+
+    body = {"v": CHAIN_VERSION, **{k: plain(v) for k, v in fields.items()}}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+def link_hash(prev_hash: str, fields: Mapping[str, object]) -> str:
+    """The hash of an entry with these fields after `prev_hash`."""
+    return hashlib.sha256(prev_hash.encode() + b"\n" + canonical_v1(fields)).hexdigest()
+
+
+def seal(entry: AuditEntry, prev_hash: str) -> AuditEntry:
+    """The entry with its place in the chain: `prev_hash` and its own `hash`."""
+    return replace(
+        entry, prev_hash=prev_hash, hash=link_hash(prev_hash, chain_fields(entry))
+    )
