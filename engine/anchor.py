@@ -87,7 +87,7 @@ def make_checkpoint(
         "entries": sum(seq for _, seq, _ in listed),
         "heads": listed,
     }
-    body["signature"] = signer.sign(_canonical(body))
+    body["signature"] = signer.sign(canonical(body))
     return body
 
 
@@ -107,7 +107,7 @@ def read_checkpoint(path: Path, signer: Signer) -> dict[str, Any]:
     if not isinstance(signature, dict):
         raise CheckpointError(f"{path}: the checkpoint is not signed")
     try:
-        signer.check(_canonical(body), signature)
+        signer.check(canonical(body), signature)
     except CheckpointError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
     heads = body.get("heads")
@@ -138,7 +138,7 @@ def checkpoint_files(path: Path) -> list[Path]:
     return [path]
 
 
-def _canonical(body: Mapping[str, Any]) -> bytes:
+def canonical(body: Mapping[str, Any]) -> bytes:
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return text.encode("utf-8")
 

@@ -25,7 +25,7 @@ import structlog
 from engine.audit_chain import seal
 from engine.calendars import COPENHAGEN, local_date
 from engine.deadlines import chase_due, rung_due
-from engine.definition import SYSTEM_ACTOR, State, WorkflowDefinition
+from engine.definition import CHASE_EVENT, SYSTEM_ACTOR, State, WorkflowDefinition
 from engine.exceptions import InvalidTimeError
 from engine.letters import PlainLetters, render_letter
 from engine.ports import CaseTransaction, Letters
@@ -294,7 +294,7 @@ class Chaser:
                 case_id=case.id,
                 case_number=case.number,
                 seq=seq,
-                event="chase",
+                event=CHASE_EVENT,
                 from_state=case.state,
                 to_state=case.state,
                 actor=SYSTEM_ACTOR,

@@ -23,6 +23,10 @@ SYSTEM_ACTOR = "system"
 """The built-in user the scheduler acts as; it holds the `system` role only."""
 
 OPEN_EVENT = "open"
+CHASE_EVENT = "chase"  # a chase ladder rung fired by the system
+CORRECTION_EVENT = "correction"  # a new entry that corrects an earlier one
+ENGINE_EVENTS = (CHASE_EVENT, CORRECTION_EVENT)
+"""Events the engine writes itself, in every workflow; they keep the state."""
 
 
 class StateKind(StrEnum):

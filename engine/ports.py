@@ -90,6 +90,10 @@ class CaseTransaction(Protocol):
         """Remember the rules behind a calendar id (idempotent)."""
         ...
 
+    def calendar_spec(self, calendar_id: str) -> JsonDict | None:
+        """The rules recorded for a calendar id."""
+        ...
+
     def chain_heads(self) -> Iterator[tuple[int, str, int, str]]:
         """(case id, number, version, audit head) of every case by id; streamed."""
         ...

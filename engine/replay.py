@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.definition import OPEN_EVENT, WorkflowDefinition
+from engine.definition import ENGINE_EVENTS, OPEN_EVENT, WorkflowDefinition
 from engine.exceptions import TransitionNotAllowedError
 from engine.machine import WorkflowMachine
 from engine.records import AuditEntry
@@ -68,6 +68,13 @@ def replay(definition: WorkflowDefinition, history: Sequence[AuditEntry]) -> str
                 f"seq {seq}: from_state is {entry.from_state!r}, but the case was "
                 f"in {state!r}"
             )
+        if entry.event in ENGINE_EVENTS:  # a chase or a correction keeps the state
+            if entry.to_state != state:
+                raise ValueError(
+                    f"seq {seq}: {entry.event!r} cannot change the state "
+                    f"({state!r} -> {entry.to_state!r})"
+                )
+            continue
         try:
             reached = machine.next_state(state, entry.event)
         except TransitionNotAllowedError as exc:

@@ -20,6 +20,7 @@ from engine.calendars import BusinessCalendar, local_date
 from engine.clock import Clock
 from engine.deadlines import chase_due, due_for_state
 from engine.definition import (
+    CORRECTION_EVENT,
     OPEN_EVENT,
     ROLES,
     SYSTEM_ACTOR,
@@ -62,6 +63,12 @@ class CaseView:
     case: Case
     history: tuple[AuditEntry, ...]
     documents: tuple[Document, ...]
+
+
+# The engine's own correction step: no state change, by the people who keep records.
+_CORRECTION = Transition(
+    event=CORRECTION_EVENT, sources=(), dest=None, roles=("caseworker", "advisor")
+)
 
 
 class CaseEngine:
@@ -202,6 +209,71 @@ class CaseEngine:
                 view = self._view(tx, after)
             self._calendar_recorded = True
             self._log("transition_applied", after, event, before.state, actor)
+        return view
+
+    def correct(
+        self,
+        number: str,
+        seq: int,
+        *,
+        actor: str,
+        reason: str,
+        changes: Mapping[str, str],
+        at: datetime | None = None,
+    ) -> CaseView:
+        """Record a correction of entry `seq`: a new entry, never an overwrite.
+
+        The record is append-only; what an earlier entry should have said is
+        written as a `correction` that names it, with the reason and the
+        corrected values. The case's state and deadline do not change.
+
+        Raises:
+            InvalidDataError: no reason, no changes, an unknown entry, or a CPR
+                number in the text.
+        """
+        reason = reason.strip()
+        if not reason:
+            raise InvalidDataError("a correction needs a reason")
+        if not changes:
+            raise InvalidDataError("a correction needs the corrected values")
+        for text in (reason, *changes.keys(), *changes.values()):
+            refuse_cpr(text, "a correction")
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            self.record_rules(tx, None)
+            case = tx.get_case(number, for_update=True)
+            if not 1 <= seq <= case.version:
+                raise InvalidDataError(
+                    f"case {number} has no entry {seq} (it has 1 to {case.version})"
+                )
+            step = self._step(
+                tx,
+                _CORRECTION,
+                case,
+                actor=actor,
+                data={},
+                document=None,
+                at=at,
+                now=now,
+                history=(),
+                documents=(),
+            )
+            after = replace(
+                case,
+                version=case.version + 1,
+                updated_at=now,
+                last_event_at=step.at,
+            )
+            data: JsonDict = {
+                "corrects": seq,
+                "reason": reason,
+                "changes": dict(changes),
+            }
+            after = self._record(
+                tx, case, after, step, audit_data=data, now=now, from_state=case.state
+            )
+            view = self._view(tx, after)
+        self._log("entry_corrected", after, CORRECTION_EVENT, case.state, actor)
         return view
 
     def show(self, number: str) -> CaseView:

@@ -17,6 +17,7 @@ from pathlib import Path as FilePath
 from typing import Any
 
 from engine.definition import (
+    ENGINE_EVENTS,
     OPEN_EVENT,
     READ_ONLY_ROLE,
     ROLES,
@@ -290,6 +291,11 @@ class _Parser(FieldReader):
         )
         if not opening and event == OPEN_EVENT:
             self.problem((*path, "event"), "'open' is declared in the 'open' section")
+        if event in ENGINE_EVENTS:
+            self.problem(
+                (*path, "event"),
+                f"{event!r} is the engine's own event in every workflow",
+            )
         sources: tuple[str, ...] = ()
         if not opening:
             raw_from = spec.get("from")

@@ -18,6 +18,7 @@ from engine.anchor import (
     read_checkpoint,
 )
 from engine.audit_review import checkpoint, count_entries, verify_store
+from engine.dossier import build_dossier, verify_dossier
 from engine.exceptions import (
     InvalidInputError,
 )
@@ -151,6 +152,12 @@ def write_checkpoint(body: dict[str, Any], out: Path, now: datetime) -> Path:
 @click.option(
     "--public-key", type=click.Path(path_type=Path), help="Ed25519 public key (PEM)."
 )
+@click.option(
+    "--dossier",
+    "dossier",
+    type=click.Path(path_type=Path),
+    help="Verify an exported dossier offline (no database needed).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
 def audit_verify(
@@ -158,9 +165,13 @@ def audit_verify(
     anchor: Path | None,
     key_file: Path | None,
     public_key: Path | None,
+    dossier: Path | None,
     as_json: bool,
 ) -> None:
     """Check every case's hash chain (and checkpoints); exit 0 only if all verify."""
+    if dossier is not None:
+        _verify_dossier_file(ctx, dossier, key_file, public_key, as_json)
+        return
     anchored = None
     if anchor is not None:
         if not anchor.exists():
@@ -209,3 +220,145 @@ def audit_verify(
         )
     if not report.ok:
         raise click.exceptions.Exit(1)
+
+
+@audit.command("export")
+@click.argument("number")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True)
+@click.option(
+    "--anchor",
+    "anchor",
+    type=click.Path(path_type=Path),
+    help="Checkpoints to take the latest covering this case from "
+    "(default: SAGSFLOW_ANCHOR_DIR).",
+)
+@click.option("--actor", metavar="ID", help="Who exports it (recorded in the file).")
+@pass_ctx
+def audit_export(
+    ctx: Context, number: str, out: Path, anchor: Path | None, actor: str | None
+) -> None:
+    """Write one case's self-contained, offline-verifiable dossier."""
+    engine = ctx.engine
+    view = engine.show(number)
+    case = view.case
+    with engine.store.transaction(write=False) as tx:
+        text = tx.workflow_text(case.workflow, case.workflow_version) or ""
+        calendar = tx.calendar_spec(case.calendar) if case.calendar else None
+    covering = _latest_checkpoint(anchor or ctx.settings.anchor_dir, number)
+    body = build_dossier(
+        case={
+            **{
+                k: v
+                for k, v in render.case_json(
+                    view, now=engine.clock.now(), calendar=engine.calendar
+                ).items()
+                if k not in ("documents", "history", "overdue", "working_days_overdue")
+            },
+            "audit_head": case.audit_head,
+        },
+        documents=[
+            render.document_json(d) | {"event_seq": d.event_seq} for d in view.documents
+        ],
+        history=list(view.history),
+        workflow_text=text,
+        calendar={"id": case.calendar, "spec": calendar},
+        checkpoint=covering,
+        exported_at=engine.clock.now(),
+        exported_by=actor or "",
+    )
+    try:
+        with out.open("x", encoding="utf-8") as handle:
+            json.dump(body, handle, ensure_ascii=False, indent=1, default=str)
+    except FileExistsError:
+        raise InvalidInputError(f"{out} exists; choose another file") from None
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write {out}: {exc.strerror}") from None
+    checked = " and a checkpoint" if covering else " (no checkpoint covers it yet)"
+    click.echo(f"dossier {out}: case {number}, {len(view.history)} entries{checked}")
+
+
+def _latest_checkpoint(folder: Path | None, number: str) -> dict[str, Any] | None:
+    """The newest checkpoint in `folder` that lists the case (unchecked here)."""
+    if folder is None or not folder.exists():
+        return None
+    for path in reversed(checkpoint_files(folder)):
+        try:
+            body = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if any(h[0] == number for h in body.get("heads", [])):
+            return dict(body)
+    return None
+
+
+def _verify_dossier_file(
+    ctx: Context,
+    path: Path,
+    key_file: Path | None,
+    public_key: Path | None,
+    as_json: bool,
+) -> None:
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInputError(f"{path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        body = None
+    signer = _signer(ctx, key_file, public_key)
+    has_key = any((signer.hmac_key, signer.private_key_pem, signer.public_key_pem))
+    problems = (
+        verify_dossier(body, signer if has_key else None)
+        if body is not None
+        else ["not a readable dossier (not JSON)"]
+    )
+    if as_json:
+        click.echo(render.dumps({"ok": not problems, "problems": problems}))
+    else:
+        for problem in problems:
+            click.echo(f"BROKEN {path}: {problem}")
+        if not problems:
+            case = body["case"]["number"] if body else "?"
+            signed = "" if has_key else " (checkpoint signature not checked: no key)"
+            click.echo(f"verified: dossier of case {case}{signed}")
+    if problems:
+        raise click.exceptions.Exit(1)
+
+
+@audit.command("correct")
+@click.argument("number")
+@click.argument("seq", type=int)
+@click.option("--actor", required=True, metavar="ID", help="Who corrects (a user id).")
+@click.option(
+    "--reason", required=True, metavar="TEXT", help="Why the entry was wrong."
+)
+@click.option(
+    "--set",
+    "changes",
+    multiple=True,
+    required=True,
+    metavar="FIELD=VALUE",
+    help="What the entry should have said (repeat).",
+)
+@pass_ctx
+def audit_correct(
+    ctx: Context,
+    number: str,
+    seq: int,
+    actor: str,
+    reason: str,
+    changes: tuple[str, ...],
+) -> None:
+    """Correct entry SEQ of a case with a new entry (the record is never rewritten)."""
+    values: dict[str, str] = {}
+    for item in changes:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInputError(f"--set {item!r}: write FIELD=VALUE")
+        values[key.strip()] = value
+    if actor == "system":
+        raise InvalidInputError(
+            "'system' is the scheduler's own actor; act as yourself"
+        )
+    view = ctx.engine.correct(number, seq, actor=actor, reason=reason, changes=values)
+    entry = view.history[-1]
+    click.echo(f"case {number}: entry {entry.seq} corrects entry {seq}")

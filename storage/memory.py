@@ -177,6 +177,9 @@ class _MemoryTransaction:
         self._writing()
         self.s.calendars.setdefault(calendar_id, spec)
 
+    def calendar_spec(self, calendar_id: str) -> JsonDict | None:
+        return self.s.calendars.get(calendar_id)
+
     def chain_heads(self) -> Iterator[tuple[int, str, int, str]]:
         for c in sorted(self.s.cases.values(), key=lambda c: c.id or 0):
             yield (c.id or 0, c.number, c.version, c.audit_head)

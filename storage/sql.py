@@ -291,6 +291,12 @@ class SqlTransaction:
             .on_conflict_do_nothing()
         )
 
+    def calendar_spec(self, calendar_id: str) -> JsonDict | None:
+        spec = self.conn.execute(
+            select(CALENDARS.c.spec).where(CALENDARS.c.id == calendar_id)
+        ).scalar_one_or_none()
+        return dict(spec) if spec is not None else None
+
     def chain_heads(self) -> Iterator[tuple[int, str, int, str]]:
         stmt = select(
             CASES.c.id, CASES.c.number, CASES.c.version, CASES.c.audit_head
