@@ -18,7 +18,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 
 def start_jobs(
-    jobs: dict[str, Callable[[], None]], *, every: float, now: datetime
+    jobs: dict[str, Callable[[], None]],
+    *,
+    every: float,
+    now: datetime,
+    intervals: dict[str, float] | None = None,
 ) -> BackgroundScheduler:
     """Run each job every `every` seconds from `now` on, one instance at a time.
 
@@ -26,6 +30,7 @@ def start_jobs(
         jobs: job id -> function; each must catch its own errors.
         every: the interval in seconds.
         now: when the first runs are due (the caller's clock).
+        intervals: job id -> its own interval, where it differs from `every`.
     """
     # Its own INFO lines ("Running job ...") would drown our one line per pass.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -34,7 +39,7 @@ def start_jobs(
         scheduler.add_job(
             func,
             "interval",
-            seconds=every,
+            seconds=(intervals or {}).get(job_id, every),
             id=job_id,
             next_run_time=now,
             coalesce=True,

@@ -82,7 +82,7 @@ def audit_log(
             click.echo(render.audit_table_line(entry))
 
 
-def _signer(ctx: Context, key_file: Path | None, public_key: Path | None) -> Signer:
+def signer_from(ctx: Context, key_file: Path | None, public_key: Path | None) -> Signer:
     """The checkpoint keys: SAGSFLOW_AUDIT_KEY (HMAC) or Ed25519 key files."""
 
     def read(path: Path | None) -> bytes | None:
@@ -116,7 +116,9 @@ def _signer(ctx: Context, key_file: Path | None, public_key: Path | None) -> Sig
 def audit_anchor(ctx: Context, out: Path, key_file: Path | None) -> None:
     """Write a signed checkpoint of every case's chain head, to ship elsewhere."""
     now = ctx.engine.clock.now()
-    body = checkpoint(ctx.engine.store, now=now, signer=_signer(ctx, key_file, None))
+    body = checkpoint(
+        ctx.engine.store, now=now, signer=signer_from(ctx, key_file, None)
+    )
     path = write_checkpoint(body, out, now)
     click.echo(
         f"checkpoint {path}: {body['cases']} cases, {body['entries']} entries, "
@@ -176,7 +178,7 @@ def audit_verify(
     if anchor is not None:
         if not anchor.exists():
             raise InvalidInputError(f"{anchor}: no such checkpoint file or folder")
-        signer = _signer(ctx, key_file, public_key)
+        signer = signer_from(ctx, key_file, public_key)
         files = checkpoint_files(anchor)
         if not files:
             raise InvalidInputError(f"{anchor}: no checkpoints (*.json) in it")
@@ -304,7 +306,7 @@ def _verify_dossier_file(
         raise InvalidInputError(f"{path}: {exc.strerror}") from None
     except (UnicodeDecodeError, json.JSONDecodeError):
         body = None
-    signer = _signer(ctx, key_file, public_key)
+    signer = signer_from(ctx, key_file, public_key)
     has_key = any((signer.hmac_key, signer.private_key_pem, signer.public_key_pem))
     problems = (
         verify_dossier(body, signer if has_key else None)

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import click
+import structlog
 
+from engine.audit_review import checkpoint
 from engine.exceptions import InvalidInputError
 from engine.records import Notification, NotificationStatus
 from service import app as composition
 from service import render
+from service.cli_audit import signer_from, write_checkpoint
 from service.context import Context, parse_at, pass_ctx
 from service.serve import Service, connect, run, stop_on_signals
+
+log = structlog.get_logger()
 
 
 @click.command()
@@ -158,5 +164,29 @@ def serve(ctx: Context, interval: float) -> None:
         chaser=composition.build_chaser(ctx.settings, engine),
         dispatcher=composition.build_dispatcher(ctx.settings, engine),
         clock=engine.clock,
+        anchor=_daily_anchor(ctx),
     )
     raise click.exceptions.Exit(run(service, interval=interval, stop=stop))
+
+
+def _daily_anchor(ctx: Context) -> Callable[[], None] | None:
+    """The daily checkpoint into SAGSFLOW_ANCHOR_DIR, when it and a key are set."""
+    folder = ctx.settings.anchor_dir
+    if folder is None:
+        return None
+    if not folder.is_dir():
+        raise InvalidInputError(f"SAGSFLOW_ANCHOR_DIR {folder} is not a folder")
+    signer = signer_from(ctx, None, None)
+    if signer.hmac_key is None and signer.private_key_pem is None:
+        raise InvalidInputError(
+            "SAGSFLOW_ANCHOR_DIR is set but no key signs checkpoints: set "
+            "SAGSFLOW_AUDIT_KEY or SAGSFLOW_AUDIT_KEY_FILE"
+        )
+
+    def write() -> None:
+        now = ctx.engine.clock.now()
+        body = checkpoint(ctx.engine.store, now=now, signer=signer)
+        path = write_checkpoint(body, folder, now)
+        log.info("checkpoint_written", path=str(path), cases=body["cases"])
+
+    return write

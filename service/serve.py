@@ -29,6 +29,7 @@ from engine.scheduler import start_jobs, stop_jobs
 log = structlog.get_logger()
 
 MAX_BACKOFF = timedelta(minutes=5)
+ANCHOR_EVERY = timedelta(days=1)
 T = TypeVar("T")
 
 
@@ -62,12 +63,24 @@ class _Backoff:
 class Service:
     """The sweep and dispatch passes, guarded against a failing database."""
 
-    def __init__(self, *, chaser: Chaser, dispatcher: Dispatcher, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        chaser: Chaser,
+        dispatcher: Dispatcher,
+        clock: Clock,
+        anchor: Callable[[], None] | None = None,
+    ) -> None:
         self.chaser = chaser
         self.dispatcher = dispatcher
         self.clock = clock
+        self.anchor = anchor  # writes a checkpoint; run daily when given
         # One backoff per job: the dispatcher's trouble must not pause the sweep.
-        self.backoffs = {"sweep": _Backoff(), "dispatch": _Backoff()}
+        self.backoffs = {
+            "sweep": _Backoff(),
+            "dispatch": _Backoff(),
+            "anchor": _Backoff(),
+        }
         # The two passes take turns: on SQLite they would only queue for its
         # single write lock, and a long catch-up sweep could starve the other.
         self._turn = threading.Lock()
@@ -79,6 +92,11 @@ class Service:
     def dispatch_pass(self) -> None:
         """One delivery pass; never raises."""
         self._guarded("dispatch", self._dispatch)
+
+    def anchor_pass(self) -> None:
+        """Write the daily checkpoint; never raises."""
+        if self.anchor is not None:
+            self._guarded("anchor", self.anchor)
 
     def _sweep(self) -> None:
         now = self.clock.now()
@@ -168,10 +186,14 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
 def run(service: Service, *, interval: float, stop: threading.Event) -> int:
     """Run until `stop` is set (by SIGTERM/SIGINT); returns the exit code."""
     with stop_on_signals(stop):
+        jobs = {"sweep": service.sweep_pass, "dispatch": service.dispatch_pass}
+        if service.anchor is not None:
+            jobs["anchor"] = service.anchor_pass
         scheduler = start_jobs(
-            {"sweep": service.sweep_pass, "dispatch": service.dispatch_pass},
+            jobs,
             every=interval,
             now=service.clock.now(),
+            intervals={"anchor": ANCHOR_EVERY.total_seconds()},
         )
         log.info("service_started", interval_s=interval)
         try:

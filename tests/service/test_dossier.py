@@ -152,3 +152,35 @@ def test_export_refuses_to_overwrite(run: Run, founding: Path, tmp_path: Path) -
     code, _, err = run("audit", "export", NUMBER, "--out", str(target))
     assert (code, target.read_text(encoding="utf-8")) == (1, "keep me")
     assert "exists" in err
+
+
+def test_serve_refuses_an_anchor_folder_without_a_key(
+    run: Run, initialised: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAGSFLOW_ANCHOR_DIR", str(tmp_path))
+    code, _, err = run("serve", "--interval", "60")
+    assert code == 1
+    assert "no key signs checkpoints" in err
+
+
+def test_the_daily_checkpoint_is_written_by_the_service(
+    run: Run, founding: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The anchor job `serve` runs daily writes a checkpoint that verifies."""
+    from service.cli_service import _daily_anchor
+    from service.context import Context
+    from service.settings import Settings
+
+    anchors = tmp_path / "anchors"
+    anchors.mkdir()
+    monkeypatch.setenv("SAGSFLOW_ANCHOR_DIR", str(anchors))
+    import os
+
+    settings = Settings.from_env(os.environ).with_database(f"sqlite:///{founding}")
+    write = _daily_anchor(Context(settings=settings))
+    assert write is not None
+    write()
+    (written,) = anchors.glob("checkpoint-*.json")
+    code, out, _ = run("audit", "verify", "--anchor", str(written))
+    assert code == 0
+    assert "1 held against checkpoints" in out
