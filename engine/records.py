@@ -138,6 +138,10 @@ class AuditFilter:
     actor: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    event: str | None = None
+    state: str | None = None  # entries that led into (or stayed in) this state
+    workflow: str | None = None
+    role: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -18,6 +18,7 @@ from engine.anchor import (
     read_checkpoint,
 )
 from engine.audit_review import checkpoint, count_entries, verify_store
+from engine.definition import ROLES
 from engine.dossier import build_dossier, verify_dossier
 from engine.exceptions import (
     InvalidInputError,
@@ -40,12 +41,17 @@ def audit() -> None:
     "--since", metavar="ISO8601", help="Entries effective at or after this time."
 )
 @click.option("--until", metavar="ISO8601", help="Entries effective before this time.")
+@click.option("--event", metavar="EVENT", help="Only this event (e.g. chase, close).")
+@click.option("--state", metavar="STATE", help="Only entries that led into STATE.")
+@click.option("--workflow", "workflow_name", metavar="W", help="Only workflow W.")
+@click.option("--role", metavar="ROLE", help="Only entries by someone in ROLE.")
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "json", "csv"]),
+    type=click.Choice(["table", "json", "jsonl", "csv"]),
     default="table",
     show_default=True,
+    help="jsonl: one JSON object a line, for log tools; csv: for spreadsheets.",
 )
 @pass_ctx
 def audit_log(
@@ -54,6 +60,10 @@ def audit_log(
     actor: str | None,
     since: str | None,
     until: str | None,
+    event: str | None,
+    state: str | None,
+    workflow_name: str | None,
+    role: str | None,
     fmt: str,
 ) -> None:
     """Print audit entries, in order of case and step."""
@@ -62,13 +72,24 @@ def audit_log(
         actor=actor,
         since=parse_at(since, "--since"),
         until=parse_at(until, "--until"),
+        event=event,
+        state=state,
+        workflow=workflow_name,
+        role=role,
     )
     if selection.since and selection.until and selection.since >= selection.until:
         raise InvalidInputError("--since must be before --until")
+    if role is not None and role not in ROLES:
+        raise InvalidInputError(f"no role {role!r}; roles: {', '.join(ROLES)}")
+    if workflow_name is not None:
+        ctx.engine.registry.get(workflow_name)
     entries = ctx.engine.audit_log(selection)
     if fmt == "csv":
         for chunk in render.audit_csv_lines(entries):
             click.echo(chunk, nl=False)
+    elif fmt == "jsonl":
+        for row in render.audit_rows(entries):
+            click.echo(json.dumps(row, ensure_ascii=False))
     elif fmt == "json":
         click.echo("[", nl=False)
         for i, row in enumerate(render.audit_rows(entries)):

@@ -150,6 +150,16 @@ class _MemoryTransaction:
                     continue
                 if selection.until is not None and entry.at >= selection.until:
                     continue
+                if any(
+                    wanted is not None and value != wanted
+                    for value, wanted in (
+                        (entry.event, selection.event),
+                        (entry.to_state, selection.state),
+                        (entry.workflow, selection.workflow),
+                        (entry.role, selection.role),
+                    )
+                ):
+                    continue
                 yield entry
 
     def add_user(self, user: User) -> None:

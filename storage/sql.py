@@ -230,6 +230,14 @@ class SqlTransaction:
             stmt = stmt.where(AUDIT.c.at >= selection.since)
         if selection.until is not None:
             stmt = stmt.where(AUDIT.c.at < selection.until)
+        for column, wanted in (
+            (AUDIT.c.event, selection.event),
+            (AUDIT.c.to_state, selection.state),
+            (AUDIT.c.workflow, selection.workflow),
+            (AUDIT.c.role, selection.role),
+        ):
+            if wanted is not None:
+                stmt = stmt.where(column == wanted)
         result = self.conn.execution_options(yield_per=_STREAM_BATCH).execute(stmt)
         for row in result.mappings():
             yield _audit(row)
