@@ -19,6 +19,7 @@ from engine.exceptions import (
     InvalidInputError,
     StorageError,
 )
+from engine.explain import explain
 from engine.records import CaseFilter, Party
 from engine.service import CaseEngine, CaseView
 from service import render
@@ -295,3 +296,20 @@ def _read_lines(file: Path) -> list[tuple[int, str]]:
     return [
         (i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()
     ]
+
+
+@case.command("explain")
+@click.argument("number")
+@click.option("--now", "now", metavar="ISO8601", help="Explain as of this moment.")
+@pass_ctx
+def case_explain(ctx: Context, number: str, now: str | None) -> None:
+    """Why a case is in its state, how its deadline was set, and what comes next."""
+    engine = ctx.engine
+    view = engine.show(number)
+    with engine.store.transaction(write=False) as tx:
+        definition = engine.definition_for(
+            tx, view.case.workflow, view.case.workflow_version
+        )
+    moment = parse_at(now, "--now") or engine.clock.now()
+    for line in explain(definition, view.case, view.history, engine.calendar, moment):
+        click.echo(line)

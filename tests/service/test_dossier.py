@@ -184,3 +184,47 @@ def test_the_daily_checkpoint_is_written_by_the_service(
     code, out, _ = run("audit", "verify", "--anchor", str(written))
     assert code == 0
     assert "1 held against checkpoints" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "events"),
+    [
+        pytest.param(("--event", "send_inquiry"), ["send_inquiry"], id="event"),
+        pytest.param(("--role", "advisor"), ["open"], id="role"),
+        pytest.param(
+            ("--state", "awaiting_reply"), ["mark_dispatched"], id="into-state"
+        ),
+        pytest.param(("--workflow", "access-to-documents"), [], id="another-workflow"),
+    ],
+)
+def test_audit_log_filters_in_json_lines(
+    run: Run, founding: Path, argv: tuple[str, ...], events: list[str]
+) -> None:
+    code, out, _ = run("audit", "log", *argv, "--format", "jsonl")
+    assert code == 0
+    assert [json.loads(line)["event"] for line in out.splitlines()] == events
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(("--role", "wizard"), "no role 'wizard'", id="role"),
+        pytest.param(("--workflow", "nosuch"), "no workflow 'nosuch'", id="workflow"),
+    ],
+)
+def test_audit_log_refuses_unknown_filters(
+    run: Run, founding: Path, argv: tuple[str, ...], message: str
+) -> None:
+    code, _, err = run("audit", "log", *argv)
+    assert code == 1
+    assert message in err
+
+
+def test_case_explain_from_the_command_line(run: Run, founding: Path) -> None:
+    code, out, _ = run("case", "explain", NUMBER, "--now", "2024-11-07T09:00")
+    assert code == 0
+    assert "Its deadline is 2024-11-06" in out
+    assert "overdue by 1 working day(s)" in out
+    code, _, err = run("case", "explain", "2024-9999999")
+    assert code == 1
+    assert "no case '2024-9999999'" in err
