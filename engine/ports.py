@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from engine.records import (
+    AccessEntry,
     AuditEntry,
     AuditFilter,
     Case,
@@ -88,6 +89,20 @@ class CaseTransaction(Protocol):
 
     def record_calendar(self, calendar_id: str, spec: JsonDict) -> None:
         """Remember the rules behind a calendar id (idempotent)."""
+        ...
+
+    def record_access(self, entry: AccessEntry) -> None:
+        """Log a read of personal data."""
+        ...
+
+    def access_entries(
+        self, *, case_number: str | None = None, actor: str | None = None
+    ) -> Iterator[AccessEntry]:
+        """Logged reads, oldest first; streamed."""
+        ...
+
+    def purge_access(self, before: datetime) -> int:
+        """Drop logged reads older than `before` (their retention ran out)."""
         ...
 
     def calendar_spec(self, calendar_id: str) -> JsonDict | None:

@@ -190,3 +190,14 @@ class Notification:
     created_at: datetime
     sent_at: datetime | None = None
     last_error: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AccessEntry:
+    """One read of personal data: who read what, when."""
+
+    id: int | None = None
+    at: datetime
+    actor: str
+    action: str  # case_show | audit_log | audit_export
+    case_number: str | None = None

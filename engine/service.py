@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -38,6 +38,7 @@ from engine.exceptions import (
 )
 from engine.ports import CaseStore, CaseTransaction
 from engine.records import (
+    AccessEntry,
     AuditEntry,
     AuditFilter,
     Case,
@@ -275,6 +276,27 @@ class CaseEngine:
             view = self._view(tx, after)
         self._log("entry_corrected", after, CORRECTION_EVENT, case.state, actor)
         return view
+
+    def record_read(self, *, actor: str, action: str, number: str | None) -> None:
+        """Log that `actor` read personal data (a case, its record) just now."""
+        with self.store.transaction() as tx:
+            tx.record_access(
+                AccessEntry(
+                    at=self.clock.now(), actor=actor, action=action, case_number=number
+                )
+            )
+
+    def reads(
+        self, *, number: str | None = None, actor: str | None = None
+    ) -> Iterator[AccessEntry]:
+        """The logged reads, oldest first; streamed."""
+        with self.store.transaction(write=False) as tx:
+            yield from tx.access_entries(case_number=number, actor=actor)
+
+    def purge_reads(self, *, retention: timedelta) -> int:
+        """Drop logged reads older than the retention period; returns how many."""
+        with self.store.transaction() as tx:
+            return tx.purge_access(self.clock.now() - retention)
 
     def show(self, number: str) -> CaseView:
         with self.store.transaction(write=False) as tx:

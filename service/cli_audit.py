@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from engine.exceptions import (
 )
 from engine.records import AuditFilter
 from service import render
-from service.context import Context, parse_at, pass_ctx
+from service.context import Context, parse_at, pass_ctx, reader
 
 
 # -- audit -------------------------------------------------------------------------
@@ -46,6 +46,12 @@ def audit() -> None:
 @click.option("--workflow", "workflow_name", metavar="W", help="Only workflow W.")
 @click.option("--role", metavar="ROLE", help="Only entries by someone in ROLE.")
 @click.option(
+    "--reader",
+    "who",
+    metavar="ID",
+    help="Who reads a case's record (logged); default: your login name.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "json", "jsonl", "csv"]),
@@ -64,6 +70,7 @@ def audit_log(
     state: str | None,
     workflow_name: str | None,
     role: str | None,
+    who: str | None,
     fmt: str,
 ) -> None:
     """Print audit entries, in order of case and step."""
@@ -84,6 +91,8 @@ def audit_log(
     if workflow_name is not None:
         ctx.engine.registry.get(workflow_name)
     entries = ctx.engine.audit_log(selection)
+    if number is not None:
+        ctx.engine.record_read(actor=reader(who), action="audit_log", number=number)
     if fmt == "csv":
         for chunk in render.audit_csv_lines(entries):
             click.echo(chunk, nl=False)
@@ -263,6 +272,7 @@ def audit_export(
     """Write one case's self-contained, offline-verifiable dossier."""
     engine = ctx.engine
     view = engine.show(number)
+    engine.record_read(actor=reader(actor), action="audit_export", number=number)
     case = view.case
     with engine.store.transaction(write=False) as tx:
         text = tx.workflow_text(case.workflow, case.workflow_version) or ""
@@ -385,3 +395,51 @@ def audit_correct(
     view = ctx.engine.correct(number, seq, actor=actor, reason=reason, changes=values)
     entry = view.history[-1]
     click.echo(f"case {number}: entry {entry.seq} corrects entry {seq}")
+
+
+@audit.command("access")
+@click.argument("number", required=False)
+@click.option("--actor", metavar="ID", help="Only reads by this person.")
+@click.option(
+    "--purge",
+    is_flag=True,
+    help="First drop reads older than SAGSFLOW_ACCESS_RETENTION_DAYS.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def audit_access(
+    ctx: Context, number: str | None, actor: str | None, purge: bool, as_json: bool
+) -> None:
+    """Who read which case or record, and when (the access log)."""
+    engine = ctx.engine
+    if purge:
+        dropped = engine.purge_reads(retention=retention(ctx))
+        click.echo(f"purged {dropped} read(s) older than the retention", err=True)
+    reads = engine.reads(number=number, actor=actor)
+    if as_json:
+        click.echo(
+            render.dumps(
+                [
+                    {
+                        "at": render.iso(r.at),
+                        "actor": r.actor,
+                        "action": r.action,
+                        "case": r.case_number,
+                    }
+                    for r in reads
+                ]
+            )
+        )
+        return
+    rows = [(render.local(r.at), r.actor, r.action, r.case_number or "") for r in reads]
+    click.echo(render.table(rows, ("at (local)", "who", "read", "case")))
+
+
+def retention(ctx: Context) -> timedelta:
+    """The access log's retention from the settings (refusing nonsense)."""
+    days = ctx.settings.access_retention_days
+    if days < 1:
+        raise InvalidInputError(
+            "SAGSFLOW_ACCESS_RETENTION_DAYS must be a whole number of days >= 1"
+        )
+    return timedelta(days=days)

@@ -23,7 +23,7 @@ from engine.explain import explain
 from engine.records import CaseFilter, Party
 from engine.service import CaseEngine, CaseView
 from service import render
-from service.context import Context, parse_at, pass_ctx
+from service.context import Context, parse_at, pass_ctx, reader
 
 
 # -- cases -------------------------------------------------------------------------
@@ -165,11 +165,19 @@ def case_fire(
 @click.option(
     "--now", "now", metavar="ISO8601", help="Judge deadlines as of this moment."
 )
+@click.option(
+    "--actor", metavar="ID", help="Who reads (logged); default: your login name."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
-def case_show(ctx: Context, number: str, now: str | None, as_json: bool) -> None:
+def case_show(
+    ctx: Context, number: str, now: str | None, actor: str | None, as_json: bool
+) -> None:
     """Show a case: state, deadline, parties, documents and history."""
-    _show(ctx, ctx.engine.show(number), as_json, parse_at(now, "--now"))
+    moment = parse_at(now, "--now")
+    view = ctx.engine.show(number)
+    ctx.engine.record_read(actor=reader(actor), action="case_show", number=number)
+    _show(ctx, view, as_json, moment)
 
 
 @case.command("list")

@@ -14,7 +14,7 @@ from engine.exceptions import InvalidInputError
 from engine.records import Notification, NotificationStatus
 from service import app as composition
 from service import render
-from service.cli_audit import signer_from, write_checkpoint
+from service.cli_audit import retention, signer_from, write_checkpoint
 from service.context import Context, parse_at, pass_ctx
 from service.serve import Service, connect, run, stop_on_signals
 
@@ -164,29 +164,34 @@ def serve(ctx: Context, interval: float) -> None:
         chaser=composition.build_chaser(ctx.settings, engine),
         dispatcher=composition.build_dispatcher(ctx.settings, engine),
         clock=engine.clock,
-        anchor=_daily_anchor(ctx),
+        daily=_daily(ctx),
     )
     raise click.exceptions.Exit(run(service, interval=interval, stop=stop))
 
 
-def _daily_anchor(ctx: Context) -> Callable[[], None] | None:
-    """The daily checkpoint into SAGSFLOW_ANCHOR_DIR, when it and a key are set."""
+def _daily(ctx: Context) -> Callable[[], None]:
+    """The daily job: purge expired reads; write a checkpoint when configured."""
+    keep = retention(ctx)
     folder = ctx.settings.anchor_dir
-    if folder is None:
-        return None
-    if not folder.is_dir():
-        raise InvalidInputError(f"SAGSFLOW_ANCHOR_DIR {folder} is not a folder")
-    signer = signer_from(ctx, None, None)
-    if signer.hmac_key is None and signer.private_key_pem is None:
-        raise InvalidInputError(
-            "SAGSFLOW_ANCHOR_DIR is set but no key signs checkpoints: set "
-            "SAGSFLOW_AUDIT_KEY or SAGSFLOW_AUDIT_KEY_FILE"
-        )
+    signer = None
+    if folder is not None:
+        if not folder.is_dir():
+            raise InvalidInputError(f"SAGSFLOW_ANCHOR_DIR {folder} is not a folder")
+        signer = signer_from(ctx, None, None)
+        if signer.hmac_key is None and signer.private_key_pem is None:
+            raise InvalidInputError(
+                "SAGSFLOW_ANCHOR_DIR is set but no key signs checkpoints: set "
+                "SAGSFLOW_AUDIT_KEY or SAGSFLOW_AUDIT_KEY_FILE"
+            )
 
-    def write() -> None:
-        now = ctx.engine.clock.now()
-        body = checkpoint(ctx.engine.store, now=now, signer=signer)
-        path = write_checkpoint(body, folder, now)
-        log.info("checkpoint_written", path=str(path), cases=body["cases"])
+    def daily() -> None:
+        engine = ctx.engine
+        purged = engine.purge_reads(retention=keep)
+        log.info("access_log_purged", purged=purged, retention_days=keep.days)
+        if folder is not None and signer is not None:
+            now = engine.clock.now()
+            body = checkpoint(engine.store, now=now, signer=signer)
+            path = write_checkpoint(body, folder, now)
+            log.info("checkpoint_written", path=str(path), cases=body["cases"])
 
-    return write
+    return daily

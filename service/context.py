@@ -31,3 +31,15 @@ pass_ctx = click.make_pass_decorator(Context)
 def parse_at(text: str | None, option: str = "--at") -> datetime | None:
     """An option's ISO 8601 time, or None when not given."""
     return parse_instant(text, what=option) if text is not None else None
+
+
+def reader(actor: str | None) -> str:
+    """Who is reading: `--actor`, else the operating-system login as `os:NAME`."""
+    if actor:
+        return actor
+    import getpass
+
+    try:
+        return f"os:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "os:unknown"

@@ -29,7 +29,7 @@ from engine.scheduler import start_jobs, stop_jobs
 log = structlog.get_logger()
 
 MAX_BACKOFF = timedelta(minutes=5)
-ANCHOR_EVERY = timedelta(days=1)
+DAILY = timedelta(days=1)
 T = TypeVar("T")
 
 
@@ -69,12 +69,12 @@ class Service:
         chaser: Chaser,
         dispatcher: Dispatcher,
         clock: Clock,
-        anchor: Callable[[], None] | None = None,
+        daily: Callable[[], None] | None = None,
     ) -> None:
         self.chaser = chaser
         self.dispatcher = dispatcher
         self.clock = clock
-        self.anchor = anchor  # writes a checkpoint; run daily when given
+        self.daily = daily  # housekeeping (access log, checkpoint), once a day
         # One backoff per job: the dispatcher's trouble must not pause the sweep.
         self.backoffs = {
             "sweep": _Backoff(),
@@ -93,10 +93,10 @@ class Service:
         """One delivery pass; never raises."""
         self._guarded("dispatch", self._dispatch)
 
-    def anchor_pass(self) -> None:
-        """Write the daily checkpoint; never raises."""
-        if self.anchor is not None:
-            self._guarded("anchor", self.anchor)
+    def daily_pass(self) -> None:
+        """The daily housekeeping; never raises."""
+        if self.daily is not None:
+            self._guarded("daily", self.daily)
 
     def _sweep(self) -> None:
         now = self.clock.now()
@@ -187,13 +187,13 @@ def run(service: Service, *, interval: float, stop: threading.Event) -> int:
     """Run until `stop` is set (by SIGTERM/SIGINT); returns the exit code."""
     with stop_on_signals(stop):
         jobs = {"sweep": service.sweep_pass, "dispatch": service.dispatch_pass}
-        if service.anchor is not None:
-            jobs["anchor"] = service.anchor_pass
+        if service.daily is not None:
+            jobs["daily"] = service.daily_pass
         scheduler = start_jobs(
             jobs,
             every=interval,
             now=service.clock.now(),
-            intervals={"anchor": ANCHOR_EVERY.total_seconds()},
+            intervals={"daily": DAILY.total_seconds()},
         )
         log.info("service_started", interval_s=interval)
         try:

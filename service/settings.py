@@ -41,6 +41,8 @@ class Settings:
         audit_key_file: `SAGSFLOW_AUDIT_KEY_FILE`, an Ed25519 private key (PEM)
             that signs checkpoints instead.
         anchor_dir: `SAGSFLOW_ANCHOR_DIR`: `serve` writes a checkpoint there daily.
+        access_retention_days: `SAGSFLOW_ACCESS_RETENTION_DAYS`, how long reads of
+            personal data stay in the access log (default 183, about 6 months).
         quiet_hours: `SAGSFLOW_QUIET_HOURS`, local hours without sweeps as
             `START-END` (default `2-3`: the hour the clocks change), or `none`.
     """
@@ -63,6 +65,7 @@ class Settings:
     audit_key: str | None = None
     audit_key_file: Path | None = None
     anchor_dir: Path | None = None
+    access_retention_days: int = 183
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -95,6 +98,7 @@ class Settings:
             audit_key=_optional(environ, "SAGSFLOW_AUDIT_KEY"),
             audit_key_file=_path(environ, "SAGSFLOW_AUDIT_KEY_FILE"),
             anchor_dir=_path(environ, "SAGSFLOW_ANCHOR_DIR"),
+            access_retention_days=_int(environ, "SAGSFLOW_ACCESS_RETENTION_DAYS", 183),
         )
 
     def with_database(self, url: str | None) -> Settings:
@@ -109,3 +113,17 @@ def _optional(environ: Mapping[str, str], name: str) -> str | None:
 def _path(environ: Mapping[str, str], name: str) -> Path | None:
     value = _optional(environ, name)
     return Path(value) if value else None
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = _optional(environ, name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 1:
+        # Settings hold values; the composition root reports bad ones clearly.
+        return -1
+    return number

@@ -20,6 +20,7 @@ from engine.exceptions import (
     DuplicateError,
 )
 from engine.records import (
+    AccessEntry,
     AuditEntry,
     AuditFilter,
     Case,
@@ -46,6 +47,7 @@ class _State:
     calendars: dict[str, JsonDict] = field(default_factory=dict)
     chases: dict[tuple[int, int, str], ChaseRecord] = field(default_factory=dict)
     outbox: dict[int, Notification] = field(default_factory=dict)
+    access: list[AccessEntry] = field(default_factory=list)
     next_id: int = 1
 
 
@@ -186,6 +188,27 @@ class _MemoryTransaction:
     def record_calendar(self, calendar_id: str, spec: JsonDict) -> None:
         self._writing()
         self.s.calendars.setdefault(calendar_id, spec)
+
+    def record_access(self, entry: AccessEntry) -> None:
+        self._writing()
+        self.s.access.append(replace(entry, id=len(self.s.access) + 1))
+
+    def access_entries(
+        self, *, case_number: str | None = None, actor: str | None = None
+    ) -> Iterator[AccessEntry]:
+        for entry in sorted(self.s.access, key=lambda e: (e.at, e.id or 0)):
+            if case_number not in (None, entry.case_number):
+                continue
+            if actor not in (None, entry.actor):
+                continue
+            yield entry
+
+    def purge_access(self, before: datetime) -> int:
+        self._writing()
+        kept = [e for e in self.s.access if e.at >= before]
+        purged = len(self.s.access) - len(kept)
+        self.s.access = kept
+        return purged
 
     def calendar_spec(self, calendar_id: str) -> JsonDict | None:
         return self.s.calendars.get(calendar_id)

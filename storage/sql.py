@@ -20,6 +20,7 @@ from sqlalchemy import (
     Engine,
     RowMapping,
     Table,
+    delete,
     func,
     insert,
     or_,
@@ -38,6 +39,7 @@ from engine.exceptions import (
     StorageError,
 )
 from engine.records import (
+    AccessEntry,
     AuditEntry,
     AuditFilter,
     Case,
@@ -54,6 +56,7 @@ from engine.records import (
 )
 from storage.database import WRITE_OPTION
 from storage.tables import (
+    AccessRow,
     AuditRow,
     CalendarRow,
     CaseRow,
@@ -82,6 +85,7 @@ WORKFLOWS = _table(WorkflowVersionRow)
 CALENDARS = _table(CalendarRow)
 CHASES = _table(ChaseRow)
 OUTBOX = _table(OutboxRow)
+ACCESS = _table(AccessRow)
 
 
 class SqlCaseStore:
@@ -298,6 +302,27 @@ class SqlTransaction:
             .values(id=calendar_id, spec=spec)
             .on_conflict_do_nothing()
         )
+
+    def record_access(self, entry: AccessEntry) -> None:
+        self._writing()
+        self.conn.execute(insert(ACCESS).values(**_columns(entry, ACCESS)))
+
+    def access_entries(
+        self, *, case_number: str | None = None, actor: str | None = None
+    ) -> Iterator[AccessEntry]:
+        stmt = select(ACCESS).order_by(ACCESS.c.at, ACCESS.c.id)
+        if case_number is not None:
+            stmt = stmt.where(ACCESS.c.case_number == case_number)
+        if actor is not None:
+            stmt = stmt.where(ACCESS.c.actor == actor)
+        result = self.conn.execution_options(yield_per=_STREAM_BATCH).execute(stmt)
+        for row in result.mappings():
+            yield _record_of(AccessEntry, row)
+
+    def purge_access(self, before: datetime) -> int:
+        self._writing()
+        result = self.conn.execute(delete(ACCESS).where(ACCESS.c.at < before))
+        return int(result.rowcount)
 
     def calendar_spec(self, calendar_id: str) -> JsonDict | None:
         spec = self.conn.execute(

@@ -208,3 +208,23 @@ class OutboxRow(SQLModel, table=True):
     created_at: dt.datetime
     sent_at: dt.datetime | None = None
     last_error: str | None = None
+
+
+class AccessRow(SQLModel, table=True):
+    """Who read which case or record, and when (kept for its retention period).
+
+    Not part of the audit chain: the data protection authority expects reads of
+    personal data to be logged, and the log to be purged after a set time.
+    """
+
+    __tablename__ = "access_entry"
+    __table_args__ = (
+        Index("ix_access_entry_case_number", "case_number"),
+        Index("ix_access_entry_at", "at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True))
+    at: dt.datetime
+    actor: str = Field(max_length=128)
+    action: str = Field(max_length=32)
+    case_number: str | None = Field(default=None, max_length=32)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from engine.service import CaseEngine
+from engine.testing import FakeClock
 from tests.service.conftest import Run, snapshot
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "founding-case.jsonl"
@@ -167,7 +170,7 @@ def test_the_daily_checkpoint_is_written_by_the_service(
     run: Run, founding: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The anchor job `serve` runs daily writes a checkpoint that verifies."""
-    from service.cli_service import _daily_anchor
+    from service.cli_service import _daily
     from service.context import Context
     from service.settings import Settings
 
@@ -177,9 +180,7 @@ def test_the_daily_checkpoint_is_written_by_the_service(
     import os
 
     settings = Settings.from_env(os.environ).with_database(f"sqlite:///{founding}")
-    write = _daily_anchor(Context(settings=settings))
-    assert write is not None
-    write()
+    _daily(Context(settings=settings))()
     (written,) = anchors.glob("checkpoint-*.json")
     code, out, _ = run("audit", "verify", "--anchor", str(written))
     assert code == 0
@@ -228,3 +229,40 @@ def test_case_explain_from_the_command_line(run: Run, founding: Path) -> None:
     code, _, err = run("case", "explain", "2024-9999999")
     assert code == 1
     assert "no case '2024-9999999'" in err
+
+
+def test_reads_of_a_case_are_logged_and_purged_after_the_retention(
+    run: Run, founding: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("case", "show", NUMBER, "--actor", "rev").code == 0
+    assert run("audit", "log", NUMBER, "--reader", "rev").code == 0
+    assert run("audit", "log").code == 0  # the whole log names no case: not a read
+    code, out, _ = run("audit", "access", NUMBER, "--json")
+    assert code == 0
+    reads = json.loads(out)
+    assert [(r["actor"], r["action"], r["case"]) for r in reads] == [
+        ("rev", "case_show", NUMBER),
+        ("rev", "audit_log", NUMBER),
+    ]
+    code, out, _ = run("case", "show", NUMBER)  # no --actor: the login name
+    assert code == 0
+    last = json.loads(run("audit", "access", "--json").out)[-1]
+    assert last["actor"].startswith("os:")
+    assert json.loads(run("audit", "access", "--actor", "nobody", "--json").out) == []
+    monkeypatch.setenv("SAGSFLOW_ACCESS_RETENTION_DAYS", "1")
+    code, _, err = run("audit", "access", "--purge", "--json")
+    assert (code, err.strip()) == (0, "purged 0 read(s) older than the retention")
+    monkeypatch.setenv("SAGSFLOW_ACCESS_RETENTION_DAYS", "zero")
+    code, _, err = run("audit", "access", "--purge")
+    assert code == 1
+    assert "SAGSFLOW_ACCESS_RETENTION_DAYS" in err
+
+
+def test_purging_drops_only_reads_older_than_the_retention(
+    fast_engine: CaseEngine, clock: FakeClock
+) -> None:
+    fast_engine.record_read(actor="rev", action="case_show", number=NUMBER)
+    clock.advance(timedelta(days=200))
+    fast_engine.record_read(actor="rev", action="audit_log", number=NUMBER)
+    assert fast_engine.purge_reads(retention=timedelta(days=183)) == 1
+    assert [r.action for r in fast_engine.reads()] == ["audit_log"]

@@ -484,3 +484,14 @@ def test_same_event_from_two_processes_happens_once(
         "Inquiry letter",
         "Reply from the administration",
     ]
+
+
+def test_the_migrations_build_exactly_the_models_schema(db: Engine) -> None:
+    """Alembic finds nothing to change: the migrations and the models agree."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from storage.tables import metadata
+
+    with db.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
