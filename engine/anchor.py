@@ -144,22 +144,31 @@ def canonical(body: Mapping[str, Any]) -> bytes:
 
 
 def _ed25519_private(pem: bytes) -> Any:
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-    key = load_pem_private_key(pem, password=None)
+    try:
+        key = load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise CheckpointError("the key file is not a PEM private key") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise CheckpointError("the key file is not an Ed25519 private key")
     return key
 
 
 def _check_ed25519(signer: Signer, payload: bytes, value: str) -> None:
-    from cryptography.exceptions import InvalidSignature
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
     if signer.public_key_pem is not None:
-        public = load_pem_public_key(signer.public_key_pem)
+        try:
+            public = load_pem_public_key(signer.public_key_pem)
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            raise CheckpointError(
+                "the public key file is not a PEM public key"
+            ) from None
     elif signer.private_key_pem is not None:
         public = _ed25519_private(signer.private_key_pem).public_key()
     else:

@@ -8,7 +8,6 @@ from typing import Any
 
 from engine.anchor import Signer, make_checkpoint
 from engine.ports import CaseStore
-from engine.records import AuditFilter
 from engine.verify import ChainHead, Report, verify
 
 
@@ -24,9 +23,7 @@ def verify_store(
             ChainHead(case_id=i, number=n, version=v, head=h)
             for i, n, v, h in tx.chain_heads()
         )
-        return verify(
-            heads, tx.audit_entries(AuditFilter()), anchored=anchored, progress=progress
-        )
+        return verify(heads, tx.verify_entries(), anchored=anchored, progress=progress)
 
 
 def count_entries(store: CaseStore) -> int:

@@ -24,6 +24,7 @@ from engine.records import (
     Document,
     JsonDict,
     Notification,
+    UnreadableEntry,
     User,
 )
 
@@ -107,6 +108,14 @@ class CaseTransaction(Protocol):
 
     def calendar_spec(self, calendar_id: str) -> JsonDict | None:
         """The rules recorded for a calendar id."""
+        ...
+
+    def verify_entries(self) -> Iterator[AuditEntry | UnreadableEntry]:
+        """Every audit entry by case and seq, for verification; streamed.
+
+        A row whose values no longer read (a time that is not a time, JSON that
+        is not JSON) comes as an `UnreadableEntry` instead of stopping the scan.
+        """
         ...
 
     def chain_heads(self) -> Iterator[tuple[int, str, int, str]]:

@@ -201,3 +201,13 @@ class AccessEntry:
     actor: str
     action: str  # case_show | audit_log | audit_export
     case_number: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UnreadableEntry:
+    """An audit row whose stored values no longer read (verification names it)."""
+
+    case_id: int
+    case_number: str
+    seq: int
+    error: str

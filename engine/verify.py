@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from engine.audit_chain import GENESIS, chain_fields, link_hash
-from engine.records import AuditEntry
+from engine.records import AuditEntry, UnreadableEntry
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -38,7 +38,9 @@ class ChainHead:
 class Problem:
     case: str
     seq: int | None  # the first bad entry, when there is one
-    kind: str  # altered | deleted | broken_link | truncated | rechained | removed
+    kind: (
+        str  # altered | deleted | broken_link | moved | truncated | rechained | removed
+    )
     detail: str
 
 
@@ -56,7 +58,7 @@ class Report:
 
 def verify(
     heads: Iterable[ChainHead],
-    entries: Iterable[AuditEntry],
+    entries: Iterable[AuditEntry | UnreadableEntry],
     *,
     anchored: Mapping[str, tuple[int, str]] | None = None,
     progress: Callable[[int], None] | None = None,
@@ -83,15 +85,13 @@ def verify(
             report.anchored_cases += 1
         if problem is not None:
             report.problems.append(problem)
-    orphan = stream.first_orphan()
-    if orphan is not None:
+    for number, seq in stream.orphans().items():
         report.problems.append(
             Problem(
-                case=orphan.case_number,
-                seq=orphan.seq,
+                case=number,
+                seq=seq,
                 kind="removed",
-                detail=f"entries of case {orphan.case_number} remain, but the case "
-                "row is gone",
+                detail=f"entries of case {number} remain, but the case row is gone",
             )
         )
     for number in sorted(set(anchored) - seen_anchored):
@@ -109,7 +109,9 @@ def verify(
 
 
 def _verify_case(
-    head: ChainHead, entries: Iterable[AuditEntry], anchor: tuple[int, str] | None
+    head: ChainHead,
+    entries: Iterable[AuditEntry | UnreadableEntry],
+    anchor: tuple[int, str] | None,
 ) -> tuple[Problem | None, int]:
     expected, prev, count = 1, GENESIS, 0
     problem: Problem | None = None
@@ -121,6 +123,14 @@ def _verify_case(
         count += 1
         if problem is not None:
             continue  # count the rest; the first bad entry is the one to name
+        if isinstance(entry, UnreadableEntry):
+            problem = bad(
+                entry.seq,
+                "altered",
+                f"entry {entry.seq} was altered: a stored value no longer reads "
+                f"({entry.error})",
+            )
+            continue
         if entry.seq != expected:
             problem = bad(
                 expected,
@@ -139,6 +149,13 @@ def _verify_case(
                 entry.seq,
                 "altered",
                 f"entry {entry.seq} was altered: its content no longer gives its hash",
+            )
+        elif entry.case_number != head.number:  # sound entries, wrong case row
+            problem = bad(
+                entry.seq,
+                "moved",
+                f"entry {entry.seq} is case {entry.case_number}'s: records were "
+                "moved between cases",
             )
         elif anchor is not None and entry.seq == anchor[0] and entry.hash != anchor[1]:
             problem = bad(
@@ -173,19 +190,25 @@ def _verify_case(
 class _PeekableEntries:
     """Entries ordered by case id, handed out one case at a time."""
 
-    def __init__(self, entries: Iterator[AuditEntry]) -> None:
+    def __init__(self, entries: Iterator[AuditEntry | UnreadableEntry]) -> None:
         self._it = entries
-        self._next: AuditEntry | None = next(self._it, None)
-        self._orphan: AuditEntry | None = None  # the first entry without a case row
+        self._next: AuditEntry | UnreadableEntry | None = next(self._it, None)
+        # Cases whose rows are gone but whose entries remain: number -> first seq.
+        self._orphans: dict[str, int] = {}
 
-    def take_case(self, case_id: int) -> Iterator[AuditEntry]:
+    def take_case(self, case_id: int) -> Iterator[AuditEntry | UnreadableEntry]:
         while self._next is not None and self._next.case_id < case_id:
-            self._orphan = self._orphan or self._next
-            self._next = next(self._it, None)
+            self._orphan(self._next)
         while self._next is not None and self._next.case_id == case_id:
             yield self._next
             self._next = next(self._it, None)
 
-    def first_orphan(self) -> AuditEntry | None:
-        """An entry whose case row is gone (None when every entry has its case)."""
-        return self._orphan or self._next
+    def _orphan(self, entry: AuditEntry | UnreadableEntry) -> None:
+        self._orphans.setdefault(entry.case_number, entry.seq)
+        self._next = next(self._it, None)
+
+    def orphans(self) -> dict[str, int]:
+        """Every case (number -> first seq) with entries but no case row."""
+        while self._next is not None:
+            self._orphan(self._next)
+        return self._orphans

@@ -30,6 +30,7 @@ from engine.records import (
     JsonDict,
     Notification,
     NotificationStatus,
+    UnreadableEntry,
     User,
     format_case_number,
     parse_case_number,
@@ -212,6 +213,9 @@ class _MemoryTransaction:
 
     def calendar_spec(self, calendar_id: str) -> JsonDict | None:
         return self.s.calendars.get(calendar_id)
+
+    def verify_entries(self) -> Iterator[AuditEntry | UnreadableEntry]:
+        yield from self.audit_entries(AuditFilter())
 
     def chain_heads(self) -> Iterator[tuple[int, str, int, str]]:
         for c in sorted(self.s.cases.values(), key=lambda c: c.id or 0):

@@ -25,6 +25,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -50,6 +51,7 @@ from engine.records import (
     Notification,
     NotificationStatus,
     Party,
+    UnreadableEntry,
     User,
     format_case_number,
     parse_case_number,
@@ -329,6 +331,33 @@ class SqlTransaction:
             select(CALENDARS.c.spec).where(CALENDARS.c.id == calendar_id)
         ).scalar_one_or_none()
         return dict(spec) if spec is not None else None
+
+    def verify_entries(self) -> Iterator[AuditEntry | UnreadableEntry]:
+        after = (0, 0)  # (case_id, seq) of the last row handed out
+        order = (AUDIT.c.case_id, AUDIT.c.seq)
+        while True:
+            stmt = select(AUDIT).where(tuple_(*order) > after).order_by(*order)
+            result = self.conn.execution_options(yield_per=_STREAM_BATCH).execute(stmt)
+            try:
+                for row in result.mappings():
+                    entry = _audit(row)
+                    yield entry
+                    after = (entry.case_id, entry.seq)
+                return
+            except (ValueError, TypeError, KeyError) as exc:  # a value that won't read
+                result.close()
+                bad = self.conn.execute(
+                    select(AUDIT.c.case_id, AUDIT.c.case_number, AUDIT.c.seq)
+                    .where(tuple_(*order) > after)
+                    .order_by(*order)
+                    .limit(1)
+                ).first()
+                if bad is None:
+                    raise
+                yield UnreadableEntry(
+                    case_id=bad[0], case_number=bad[1], seq=bad[2], error=str(exc)
+                )
+                after = (bad[0], bad[2])
 
     def chain_heads(self) -> Iterator[tuple[int, str, int, str]]:
         stmt = select(
