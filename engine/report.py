@@ -1,50 +1,43 @@
 """Management figures over cases: throughput, outcomes, handling time, backlog.
 
-Pure: the caller passes the cases with their history (`CaseView`), the workflow
-definitions and the moment `now`; nothing here reads a store or a clock. Every
-figure is computed from the audit history, read as it stood at `now` (entries
-after `now` are ignored), so a report "as of" a past moment is reproducible.
+Pure: the caller passes the cases with their history, the workflow definitions
+and `now`; nothing here reads a store or a clock. Every figure comes from the
+audit history as it stood at `now` (later entries are ignored), on the
+effective time `at`, so a report as of a past moment is reproducible.
 
 Two populations, on purpose:
 
-- The cohort: cases OPENED in [since, until) (local dates, Europe/Copenhagen),
-  and no later than `now`. Following the cases that came in during a period
-  (rather than mixing whatever happened to close in it) is how handling-time
-  targets are judged, and keeps every other period figure about the same cases.
-  For the cohort, only what happened before `until` (and by `now`) counts:
-  "closed" means in a final state at the end of the period, a chase counts when
-  it was fired in the period, and time in states runs to the end of the period
-  or `now`, whichever is earlier.
-- "Open now": every case given, whatever its opening date, in a non-final
-  state at `now`; "overdue now" are those whose deadline in force (the last
-  entry's `due_after`) is before the local date of `now`. A reminder sets a new
-  deadline, so a case chased in time is not overdue until that one passes.
+- The cohort: cases OPENED in [since, until) (local dates, Copenhagen), no
+  later than `now`. Following the cases that came in during a period is how
+  handling-time targets are judged, and keeps every period figure about the
+  same cases. Only what happened before `until` (and by `now`) counts: "closed"
+  is in a final state at the end of the period, a chase counts if fired in it,
+  time in states runs to the end of the period or `now`, whichever is earlier.
+- "Open now": every case given, in a non-final state at `now`; "overdue now"
+  when the deadline in force (the last entry's `due_after`) is before the local
+  date of `now`. A reminder sets a new deadline, so a case chased in time is
+  not overdue again until that one passes.
 
-Definitions of the figures:
+The figures:
 
-- Handling time: calendar days between the local date of `opened_at` and the
-  local date of the entry that closed the case (the last entry that moved it
-  from a non-final into a final state; later notes on a closed case do not
-  count). A reopened case's time includes the days it lay closed.
-- Median: the usual median (mean of the two middle values for an even count).
-  90th percentile: nearest rank, the ceil(0.9 n)-th smallest value, always an
-  observed value.
-- Closed within 6 and 12 months: handling time <= 183 and <= 365 days, fixed
-  day counts rather than calendar months, so a case's target does not depend
-  on the month it was opened in (6 calendar months are 181 to 184 days), and no
-  date library beyond the standard one is needed. The shares are of the
-  cohort's closed cases (as the ombudsman reports them); the engine cannot tell
-  "investigated" cases apart, so rejected and withdrawn ones count too.
-- Outcome: the case data `outcome` (ombudsman-inquiry) or `decision`
-  (access-to-documents) in force when the case closed, replayed from the
-  history with each event's `resets`; "none" when neither is set.
-- Waiting vs in-house: for each stay in a state, the number of local midnights
-  it spans (the difference of local dates), summed over the cohort; `waiting`
-  states count as waiting on an outside party, other non-final states as
-  in-house, time in a final state as neither. A closed case's two sums add up
-  to its handling time (less any days it lay closed before a reopening).
-- Chases: `chase` entries, split by rung name: a rung named `escalation` is an
-  escalation, every other rung a reminder.
+- Handling time: calendar days from the local date of `opened_at` to that of
+  the closing entry (the last one from a non-final into a final state, so a
+  note on a closed case is none); a reopened case's includes the days it lay
+  closed. Median: the usual one (mean of the middle two for an even count);
+  90th percentile: nearest rank, the ceil(0.9 n)-th smallest, an observed value.
+- Within 6 / 12 months: handling time <= 183 / <= 365 days. Fixed counts, not
+  calendar months (6 of which are 181 to 184 days), so the target does not
+  depend on the month a case was opened in. Shares are of the cohort's closed
+  cases, rejected and withdrawn ones included: the record does not say which
+  cases were "investigated" in the ombudsman's sense.
+- Outcome: `outcome` (ombudsman-inquiry) or `decision` (access-to-documents)
+  as in force at the closing, replayed with each event's `resets`; else "none".
+- Waiting vs in-house: per stay in a state, the local midnights it spans,
+  summed over the cohort: `waiting` states are waiting on an outside party,
+  other non-final states in-house, final states neither. For a closed case the
+  two add up to its handling time, less any days it lay closed.
+- Chases: `chase` entries by rung; a rung named `escalation` is an escalation,
+  any other a reminder.
 """
 
 from __future__ import annotations
@@ -185,12 +178,10 @@ class _Kinds:
             self._cache[key] = self._lookup(*key)
         return self._cache[key]
 
-    def kind(self, entry: AuditEntry, state: str | None) -> StateKind | None:
-        if state is None:
-            return None
+    def kind(self, entry: AuditEntry, state: str) -> StateKind:
         return self.definition(entry).state(state).kind
 
-    def final(self, entry: AuditEntry, state: str | None) -> bool:
+    def final(self, entry: AuditEntry, state: str) -> bool:
         return self.kind(entry, state) is StateKind.FINAL
 
 
@@ -248,7 +239,8 @@ def build_report(
             closing = max(
                 i
                 for i, e in enumerate(entries)
-                if kinds.final(e, e.to_state) and not kinds.final(e, e.from_state)
+                if kinds.final(e, e.to_state)
+                and not (e.from_state and kinds.final(e, e.from_state))
             )
             closed += 1
             outcomes[_outcome(entries[: closing + 1], kinds)] += 1

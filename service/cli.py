@@ -22,6 +22,7 @@ from engine.exceptions import (
 from service import app as composition
 from service.cli_audit import audit
 from service.cli_cases import case
+from service.cli_report import report
 from service.cli_service import outbox, serve, sweep
 from service.cli_workflows import user, workflow
 from service.context import Context, pass_ctx
@@ -78,6 +79,7 @@ cli.add_command(audit)
 cli.add_command(sweep)
 cli.add_command(outbox)
 cli.add_command(serve)
+cli.add_command(report)
 
 
 # -- entry point -----------------------------------------------------------------
