@@ -12,6 +12,7 @@ import contextlib
 import io
 import logging
 import os
+import socket
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -166,3 +167,11 @@ def initialised(run: Run, db_path: Path) -> Path:
         assert (code, err) == (0, ""), err
         assert out == f"added {user_id} ({role})\n"
     return db_path
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port bound but not listening: connections to it are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]

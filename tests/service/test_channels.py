@@ -16,7 +16,6 @@ warning.
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 import json
@@ -50,6 +49,7 @@ from service.channels import (
     message_id,
     verify_signature,
 )
+from tests.service.servers import AnyPortController
 
 CREATED = datetime(2024, 11, 25, 9, 0, tzinfo=UTC)
 SUBJECT = "Påmindelse: svar på henvendelse i sag 2024-0283489 (æøå ÆØÅ)"
@@ -136,19 +136,6 @@ def check_login(
     return AuthResult(success=ok, handled=False)
 
 
-class AnyPortController(Controller):
-    """A `Controller` on a port the OS picks.
-
-    aiosmtpd 1.4 checks that it is up by connecting to the `port` it was given,
-    which fails for port 0 (aio-libs/aiosmtpd#388); learn the bound port first.
-    """
-
-    def _trigger_server(self) -> None:
-        assert isinstance(self.server, asyncio.Server)
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()  # type: ignore[no-untyped-call]
-
-
 StartSmtp = Callable[..., tuple[MailRecorder, int]]
 
 
@@ -174,14 +161,6 @@ def start_smtp() -> Iterator[StartSmtp]:
 @pytest.fixture
 def smtp(start_smtp: StartSmtp) -> tuple[MailRecorder, int]:
     return start_smtp()
-
-
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    """A port bound but not listening: connections to it are refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
 
 
 @pytest.fixture

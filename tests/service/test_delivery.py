@@ -18,7 +18,6 @@ import asyncio
 import email
 import email.policy
 import json
-import socket
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from structlog.testing import capture_logs
 
@@ -51,6 +49,7 @@ from service.channels import (
 from service.settings import Settings
 from storage import SqlCaseStore, create_db_engine
 from tests.service.conftest import Run
+from tests.service.servers import AnyPortController
 
 WORKFLOW = "ombudsman-inquiry"
 AUTHORITY = Party(role="authority", name="Socialforvaltningen", email="sof@kk.example")
@@ -129,15 +128,6 @@ class Mailbox:
         return [str(m.message["Message-ID"]) for m in self.mails]
 
 
-class AnyPortController(Controller):
-    """A `Controller` on a port the OS picks (aio-libs/aiosmtpd#388)."""
-
-    def _trigger_server(self) -> None:
-        assert isinstance(self.server, asyncio.Server)
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()  # type: ignore[no-untyped-call]
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Mailbox, str]]:
     """aiosmtpd on 127.0.0.1: (its mailbox, its `smtp://` URL)."""
@@ -148,14 +138,6 @@ def smtp() -> Iterator[tuple[Mailbox, str]]:
     controller.start()
     yield mailbox, f"smtp://127.0.0.1:{controller.port}"
     controller.stop()
-
-
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    """A port bound but not listening: connections to it are refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
 
 
 @dataclass

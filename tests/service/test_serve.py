@@ -22,7 +22,6 @@ Logs are read as rendered JSON (`configure_logging` into a StringIO), not with
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import email
 import email.policy
@@ -44,7 +43,6 @@ from typing import Any
 
 import pytest
 import structlog
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from structlog.testing import capture_logs
 
@@ -61,6 +59,7 @@ from engine.timeparse import parse_instant
 from service.channels import message_id
 from service.serve import Service, run
 from storage import SqlCaseStore, create_db_engine, upgrade_schema
+from tests.service.servers import AnyPortController
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAGSFLOW = Path(sys.executable).with_name("sagsflow")  # the console script
@@ -247,15 +246,6 @@ class Inbox:
             return self._changed.wait_for(
                 lambda: len(set(self.message_ids)) >= count, timeout
             )
-
-
-class AnyPortController(Controller):
-    """A `Controller` on a port the OS picks (aio-libs/aiosmtpd#388)."""
-
-    def _trigger_server(self) -> None:
-        assert isinstance(self.server, asyncio.Server)
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()  # type: ignore[no-untyped-call]
 
 
 @pytest.fixture
