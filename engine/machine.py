@@ -8,12 +8,16 @@ the only truth: a throwaway token carries it through the trigger.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from transitions import Machine, MachineError
 
 from engine.definition import WorkflowDefinition
 from engine.exceptions import TransitionNotAllowedError
+
+# transitions logs two INFO lines per trigger; ours say the same once, per step.
+logging.getLogger("transitions").setLevel(logging.WARNING)
 
 
 @dataclass(slots=True)

@@ -1,0 +1,37 @@
+"""Smoke test of the benchmarks: `python -m bench all --quick` runs and reports.
+
+No timing is asserted: the numbers depend on the machine.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_quick_bench_prints_tables_and_ratios() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "all", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for heading in ("== machine", "== packages", "== W1 lifecycle", "== W3 memory"):
+        assert heading in out
+    assert "| competitor" in out
+    assert "transitions/s" in out
+    assert "| size" in out
+    assert "peak" in out
+    assert "ratio sagsflow / floor (sqlite3):" in out
+    assert "ratio sagsflow / naive (Machine/case + ORM):" in out
+    assert "ratio peak" in out
