@@ -22,13 +22,12 @@ import json
 import socket
 import ssl
 import subprocess
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +48,7 @@ from service.channels import (
     message_id,
     verify_signature,
 )
-from tests.service.servers import AnyPortController
+from tests.service.servers import AnyPortController, http_server
 
 CREATED = datetime(2024, 11, 25, 9, 0, tzinfo=UTC)
 SUBJECT = "Påmindelse: svar på henvendelse i sag 2024-0283489 (æøå ÆØÅ)"
@@ -226,14 +225,9 @@ def hook() -> Iterator[Hook]:
         def log_message(self, format: str, *args: Any) -> None:
             pass  # keep the test output clean
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    received.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/sag?token=t0p"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield received
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with http_server(Handler) as base:
+        received.url = f"{base}/hooks/sag?token=t0p"
+        yield received
 
 
 # -- SmtpChannel -----------------------------------------------------------------

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ from service.channels import (
 from service.settings import Settings
 from storage import SqlCaseStore, create_db_engine
 from tests.service.conftest import Run
-from tests.service.servers import AnyPortController
+from tests.service.servers import AnyPortController, http_server
 
 WORKFLOW = "ombudsman-inquiry"
 AUTHORITY = Party(role="authority", name="Socialforvaltningen", email="sof@kk.example")
@@ -163,14 +163,9 @@ def hook() -> Iterator[Hook]:
         def log_message(self, format: str, *args: Any) -> None:
             pass  # keep the test output clean
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    received.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/sag?token=t0p"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield received
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with http_server(Handler) as base:
+        received.url = f"{base}/hooks/sag?token=t0p"
+        yield received
 
 
 # -- the case ------------------------------------------------------------------
