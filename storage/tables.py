@@ -228,3 +228,17 @@ class AccessRow(SQLModel, table=True):
     actor: str = Field(max_length=128)
     action: str = Field(max_length=32)
     case_number: str | None = Field(default=None, max_length=32)
+
+
+class SettingRow(SQLModel, table=True):
+    """Facts about the database itself, such as "this is a demo office".
+
+    Written by commands that create a database of a kind (`sagsflow demo`),
+    read by commands that must refuse to touch a database of another kind.
+    """
+
+    __tablename__ = "db_setting"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str
+    set_at: dt.datetime
