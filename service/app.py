@@ -6,6 +6,7 @@ calendar and the database, and hands them to the engine by injection.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import yaml
@@ -87,10 +88,15 @@ def open_store(settings: Settings) -> SqlCaseStore:
 
 def database(settings: Settings, *, create: bool = False) -> Engine:
     """The database engine the settings name (nothing is opened yet)."""
+    if settings.db_pool_size < 1:
+        raise InvalidInputError(
+            "SAGSFLOW_DB_POOL_SIZE must be a whole number of connections >= 1"
+        )
     try:
         return create_db_engine(
             settings.database_url,
             synchronous=settings.sqlite_synchronous,
+            pool_size=settings.db_pool_size,
             create=create,
         )
     except ValueError as exc:
@@ -162,4 +168,13 @@ def build_dispatcher(settings: Settings, engine: CaseEngine) -> Dispatcher:
         )
     except ValueError as exc:
         raise InvalidInputError(f"mail settings: {exc}") from None
-    return Dispatcher(store=engine.store, clock=engine.clock, channels=channels)
+    if settings.outbox_lease_seconds < 1:
+        raise InvalidInputError(
+            "SAGSFLOW_OUTBOX_LEASE_SECONDS must be a whole number of seconds >= 1"
+        )
+    return Dispatcher(
+        store=engine.store,
+        clock=engine.clock,
+        channels=channels,
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+    )

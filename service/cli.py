@@ -22,6 +22,7 @@ from engine.exceptions import (
 from service import app as composition
 from service.cli_audit import audit
 from service.cli_cases import case
+from service.cli_db import grants, migrate_db
 from service.cli_report import report
 from service.cli_service import outbox, serve, sweep
 from service.cli_workflows import user, workflow
@@ -80,6 +81,8 @@ cli.add_command(sweep)
 cli.add_command(outbox)
 cli.add_command(serve)
 cli.add_command(report)
+cli.add_command(migrate_db)
+cli.add_command(grants)
 
 
 # -- entry point -----------------------------------------------------------------

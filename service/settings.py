@@ -43,6 +43,11 @@ class Settings:
         anchor_dir: `SAGSFLOW_ANCHOR_DIR`: `serve` writes a checkpoint there daily.
         access_retention_days: `SAGSFLOW_ACCESS_RETENTION_DAYS`, how long reads of
             personal data stay in the access log (default 183, about 6 months).
+        db_pool_size: `SAGSFLOW_DB_POOL_SIZE`, connections each process keeps
+            open to a server database (PostgreSQL); SQLite needs none.
+        outbox_lease_seconds: `SAGSFLOW_OUTBOX_LEASE_SECONDS`, how long a worker
+            holds the notifications it claimed before another may take them
+            over (default 300: a killed worker's mail waits this long).
         quiet_hours: `SAGSFLOW_QUIET_HOURS`, local hours without sweeps as
             `START-END` (default `2-3`: the hour the clocks change), or `none`.
     """
@@ -66,6 +71,8 @@ class Settings:
     audit_key_file: Path | None = None
     anchor_dir: Path | None = None
     access_retention_days: int = 183
+    db_pool_size: int = 5
+    outbox_lease_seconds: int = 300
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -99,6 +106,8 @@ class Settings:
             audit_key_file=_path(environ, "SAGSFLOW_AUDIT_KEY_FILE"),
             anchor_dir=_path(environ, "SAGSFLOW_ANCHOR_DIR"),
             access_retention_days=_int(environ, "SAGSFLOW_ACCESS_RETENTION_DAYS", 183),
+            db_pool_size=_int(environ, "SAGSFLOW_DB_POOL_SIZE", 5),
+            outbox_lease_seconds=_int(environ, "SAGSFLOW_OUTBOX_LEASE_SECONDS", 300),
         )
 
     def with_database(self, url: str | None) -> Settings:

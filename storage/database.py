@@ -184,6 +184,19 @@ def _use_wal(engine: Engine) -> None:
         raise StorageError(f"cannot switch the database to WAL mode (it is {mode})")
 
 
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision of the database (None when it has none).
+
+    Raises:
+        StorageError: the database cannot be reached.
+    """
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot open the database: {_reason(exc)}") from exc
+
+
 def check_schema(engine: Engine) -> None:
     """Refuse to work on a database without the current schema.
 
@@ -191,11 +204,7 @@ def check_schema(engine: Engine) -> None:
         SchemaError: not initialised, or initialised by another version.
         StorageError: the database cannot be reached.
     """
-    try:
-        with engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
-    except SQLAlchemyError as exc:
-        raise StorageError(f"cannot open the database: {_reason(exc)}") from exc
+    current = current_revision(engine)
     head = head_revision()
     if current is None:
         raise SchemaError(

@@ -386,8 +386,9 @@ class SqlTransaction:
             dialect_insert(CHASES)
             .values(**_columns(chase, CHASES))
             .on_conflict_do_nothing()
+            .returning(CHASES.c.case_id)  # psycopg reports no rowcount here
         )
-        return bool(result.rowcount == 1)
+        return result.first() is not None
 
     def users_with_role(self, role: str) -> Sequence[User]:
         return [u for u in self.list_users() if role in u.roles]
@@ -400,8 +401,9 @@ class SqlTransaction:
             dialect_insert(OUTBOX)
             .values(**_columns(notification, OUTBOX))
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(OUTBOX.c.id)  # psycopg reports no rowcount here
         )
-        return bool(result.rowcount == 1)
+        return result.first() is not None
 
     def claim_notifications(
         self, now: datetime, *, limit: int, lease_until: datetime

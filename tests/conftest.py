@@ -1,8 +1,9 @@
 """Shared fixtures: a fake clock, a store per implementation, an engine, users.
 
-`store` runs every storage-facing test on the in-memory store and on SQLite
-(a fresh file migrated by Alembic, as `sagsflow init` does). PostgreSQL joins
-the parametrisation with the scale-out work.
+`store` runs every storage-facing test on the in-memory store, on SQLite (a
+fresh file migrated by Alembic, as `sagsflow init` does) and on PostgreSQL (a
+fresh database per test, see tests/postgres.py); `database_url` gives the two
+real databases to tests that need a URL.
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ from engine.registry import WorkflowRegistry
 from engine.service import CaseEngine
 from engine.testing import FakeClock
 from storage import InMemoryCaseStore, SqlCaseStore, create_db_engine, upgrade_schema
+from tests.postgres import (
+    create_database,
+    drop_database,
+    migrated_template,
+    require_admin_url,
+)
 from workflows import bundled_paths
+
+POSTGRES = pytest.param("postgres", marks=pytest.mark.external_service)
 
 # A moment after the founding case closed (20 Nov 2024), so back-dated times fit.
 NOW = datetime(2024, 11, 25, 9, 0, tzinfo=UTC)
@@ -53,13 +62,49 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'sagsflow.db'}"
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CaseStore]:
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A PostgreSQL database migrated once per session, copied per test."""
+    admin = require_admin_url()
+    template = migrated_template(admin)
+    assert template.database is not None
+    yield template.database
+    drop_database(admin, template.database)
+
+
+@pytest.fixture
+def postgres_url(postgres_template: str) -> Iterator[str]:
+    """A fresh migrated PostgreSQL database of this test's own."""
+    admin = require_admin_url()
+    url = create_database(admin, template=postgres_template)
+    yield url.render_as_string(hide_password=False)
+    assert url.database is not None
+    drop_database(admin, url.database)
+
+
+def _migrated_url(request: pytest.FixtureRequest, kind: str) -> str:
+    if kind == "postgres":
+        return str(request.getfixturevalue("postgres_url"))
+    tmp_path: Path = request.getfixturevalue("tmp_path")
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = create_db_engine(url)
+    upgrade_schema(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", POSTGRES])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """A migrated database on each real database sagsflow runs on."""
+    return _migrated_url(request, request.param)
+
+
+@pytest.fixture(params=["memory", "sqlite", POSTGRES])
+def store(request: pytest.FixtureRequest) -> Iterator[CaseStore]:
     if request.param == "memory":
         yield InMemoryCaseStore()
         return
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'store.db'}")
-    upgrade_schema(engine)
+    engine = create_db_engine(_migrated_url(request, request.param), create=False)
     yield SqlCaseStore(engine)
     engine.dispose()
 

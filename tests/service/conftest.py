@@ -19,8 +19,12 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 import pytest
+import structlog
 
+from engine.logs import configure_logging
 from service.cli import main
+from tests.service.servers import AnyPortController
+from tests.service.serving import Inbox, JsonLog
 
 USERS = {
     "bra": "advisor",  # the Borgerrådgiver
@@ -175,3 +179,29 @@ def closed_port() -> Iterator[int]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         yield sock.getsockname()[1]
+
+
+# -- the service: its JSON log, an SMTP inbox ------------------------------------
+@pytest.fixture
+def json_log() -> JsonLog:
+    """Render every log line as JSON into memory, at INFO, caching nothing.
+
+    The service conftest restores the root logger afterwards, and the top-level
+    conftest resets structlog; no logger is cached meanwhile, so later tests
+    that use `capture_logs` are not affected.
+    """
+    log = JsonLog()
+    configure_logging(json=True, level="INFO", stream=log.stream)
+    structlog.configure(cache_logger_on_first_use=False)
+    return log
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    controller = AnyPortController(
+        inbox, hostname="127.0.0.1", port=0, ready_timeout=5.0
+    )
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()

@@ -23,384 +23,47 @@ Logs are read as rendered JSON (`configure_logging` into a StringIO), not with
 from __future__ import annotations
 
 import contextlib
-import email
-import email.policy
-import io
 import json
 import os
-import queue
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-import structlog
-from aiosmtpd.smtp import SMTP, Envelope, Session
-from structlog.testing import capture_logs
 
-from engine.calendars import BusinessCalendar
-from engine.chaser import Chaser, ChaseSettings
-from engine.clock import Clock, SystemClock
+from engine.chaser import Chaser
+from engine.clock import SystemClock
 from engine.dispatcher import Dispatcher
-from engine.logs import configure_logging
-from engine.records import Notification
 from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
 from engine.testing import FakeClock
 from engine.timeparse import parse_instant
 from service.channels import message_id
 from service.serve import Service, run
-from storage import SqlCaseStore, create_db_engine, upgrade_schema
-from tests.service.servers import AnyPortController
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SAGSFLOW = Path(sys.executable).with_name("sagsflow")  # the console script
-WORKFLOW = "ombudsman-inquiry"
-FOUNDING = "2024-0283489"  # examples/founding-case.jsonl: the reply was due 6 Nov 2024
-SENDER = "sagsflow@kk.example"
-USERS = {  # id -> (role, e-mail address)
-    "bra": ("advisor", "raadgiver@kk.example"),
-    "jur": ("caseworker", "jurist@kk.example"),
-}
-MAILS_PER_CASE = 2  # reminder_1 notifies the authority and the caseworker (jur)
-SET_UP_AT = parse_instant("2024-10-10T10:00")  # after every inquiry was dispatched
-ANY_DAY = ChaseSettings(working_days_only=False, quiet_hours=(0, 0))
-WAIT_S = 60.0  # the most any single wait may take before the test fails
-LEASE_BATCH = 20  # the dispatcher's batch: at most this many rows leased at once
-
-
-# -- cases ---------------------------------------------------------------------------
-def founding_record() -> dict[str, Any]:
-    line = (REPO_ROOT / "examples" / "founding-case.jsonl").read_text("utf-8")
-    record = json.loads(line.splitlines()[0])
-    assert isinstance(record, dict)
-    assert record["number"] == FOUNDING
-    return record
-
-
-def inquiry_record(i: int) -> dict[str, Any]:
-    """Like the founding case (reply due 6 Nov 2024), to authority number `i`."""
-    return {
-        "workflow": WORKFLOW,
-        "title": f"Henvendelse {i}",
-        "parties": {
-            "authority": {"name": f"Forvaltning {i}", "email": f"forv{i}@kk.example"}
-        },
-        "events": [
-            {
-                "event": "open",
-                "actor": "bra",
-                "at": "2024-10-03T10:00:00+02:00",
-                "data": {"own_initiative": True},
-            },
-            {
-                "event": "send_inquiry",
-                "actor": "jur",
-                "at": "2024-10-09T09:30:00+02:00",
-            },
-            {
-                "event": "mark_dispatched",
-                "actor": "jur",
-                "at": "2024-10-09T15:00:00+02:00",
-            },
-        ],
-    }
-
-
-def case_engine(db_url: str, registry: WorkflowRegistry, clock: Clock) -> CaseEngine:
-    return CaseEngine(
-        store=SqlCaseStore(create_db_engine(db_url, create=False)),  # as serve does
-        registry=registry,
-        clock=clock,
-        calendar=BusinessCalendar(),
-    )
-
-
-def new_database(
-    db_path: Path,
-    records: Sequence[Mapping[str, object]],
-    registry: WorkflowRegistry,
-    *,
-    synchronous: str = "FULL",
-) -> list[str]:
-    """A migrated SQLite file with the users and the imported cases; their numbers."""
-    db = create_db_engine(f"sqlite:///{db_path}", synchronous=synchronous)
-    try:
-        upgrade_schema(db)
-        engine = CaseEngine(
-            store=SqlCaseStore(db),
-            registry=registry,
-            clock=FakeClock(SET_UP_AT),
-            calendar=BusinessCalendar(),
-        )
-        for user_id, (role, address) in USERS.items():
-            engine.add_user(user_id, [role], email=address)
-        with capture_logs():  # keep 2,000 case_imported lines out of the output
-            return [engine.import_case(r).case.number for r in records]
-    finally:
-        db.dispose()
-
-
-def query(db_path: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
-    """Rows of `sql` on the SQLite file, opened read-only."""
-    uri = f"{db_path.resolve().as_uri()}?mode=ro"
-    with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
-        return conn.execute(sql, params).fetchall()
-
-
-def scalar(db_path: Path, sql: str, *params: object) -> int:
-    (value,) = query(db_path, sql, *params)[0]
-    assert isinstance(value, int)
-    return value
-
-
-def chases_per_case(db_path: Path) -> Counter[int]:
-    rows = query(db_path, "SELECT case_id FROM audit_entry WHERE event = 'chase'")
-    return Counter(case_id for (case_id,) in rows)
-
-
-# -- logs --------------------------------------------------------------------------
-class JsonLog:
-    """The JSON lines `configure_logging` renders into a StringIO."""
-
-    def __init__(self) -> None:
-        self.stream = io.StringIO()
-        self._read = 0
-
-    def events(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.stream.getvalue().splitlines()]
-
-    def new(self, *names: str) -> list[dict[str, Any]]:
-        """Events logged since the last call (only those named, if any)."""
-        events = self.events()
-        fresh, self._read = events[self._read :], len(events)
-        return [e for e in fresh if not names or e["event"] in names]
-
-
-@pytest.fixture
-def json_log() -> JsonLog:
-    """Render every log line as JSON into memory, at INFO, caching nothing.
-
-    The service conftest restores the root logger afterwards, and the top-level
-    conftest resets structlog; no logger is cached meanwhile, so later tests
-    that use `capture_logs` are not affected.
-    """
-    log = JsonLog()
-    configure_logging(json=True, level="INFO", stream=log.stream)
-    structlog.configure(cache_logger_on_first_use=False)
-    return log
-
-
-# -- a recording channel ----------------------------------------------------------
-class RecordingChannel:
-    """Keeps what it is given; `done` is set once `expected` have arrived."""
-
-    def __init__(self, expected: int) -> None:
-        self.expected = expected
-        self.sent: list[Notification] = []
-        self.done = threading.Event()
-        self._lock = threading.Lock()
-
-    def send(self, notification: Notification) -> None:
-        with self._lock:
-            self.sent.append(notification)
-            if len(self.sent) >= self.expected:
-                self.done.set()
-
-
-# -- an SMTP server ---------------------------------------------------------------
-class Inbox:
-    """An aiosmtpd handler that keeps the Message-ID of every mail it accepts."""
-
-    def __init__(self) -> None:
-        self.message_ids: list[str] = []
-        self._changed = threading.Condition()
-
-    async def handle_DATA(
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
-        assert isinstance(envelope.original_content, bytes)
-        message = email.message_from_bytes(
-            envelope.original_content, policy=email.policy.default
-        )
-        with self._changed:
-            self.message_ids.append(str(message["Message-ID"]))
-            self._changed.notify_all()
-        return "250 OK queued"
-
-    def received(self) -> list[str]:
-        with self._changed:
-            return list(self.message_ids)
-
-    def wait_for_distinct(self, count: int, timeout: float) -> bool:
-        """Wait until `count` different Message-IDs arrived; False on timeout."""
-        with self._changed:
-            return self._changed.wait_for(
-                lambda: len(set(self.message_ids)) >= count, timeout
-            )
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    controller = AnyPortController(
-        inbox, hostname="127.0.0.1", port=0, ready_timeout=5.0
-    )
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
-
-
-# -- the service as a process -------------------------------------------------------
-def service_environment(db_path: Path, smtp_port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAGSFLOW_")}
-    env.update(
-        PYTHONPATH=str(REPO_ROOT),
-        SAGSFLOW_DATABASE_URL=f"sqlite:///{db_path}",
-        SAGSFLOW_SMTP_URL=f"smtp://127.0.0.1:{smtp_port}",
-        SAGSFLOW_MAIL_FROM=SENDER,
-        SAGSFLOW_LOG_FORMAT="json",
-        SAGSFLOW_LOG_LEVEL="info",
-        SAGSFLOW_SWEEP_CLOSED_DAYS="1",  # the real clock may be on a weekend
-        SAGSFLOW_QUIET_HOURS="none",  # or between 2 and 3 at night
-    )
-    return env
-
-
-class ServiceProcess:
-    """`sagsflow serve`, its stderr read line by line into a queue."""
-
-    def __init__(self, env: Mapping[str, str], cwd: Path, interval: float) -> None:
-        self.proc = subprocess.Popen(
-            [str(SAGSFLOW), "serve", "--interval", str(interval)],
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.stderr: list[str] = []
-        self.stdout = ""
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._readers = [
-            threading.Thread(target=self._read_stderr, daemon=True),
-            threading.Thread(target=self._read_stdout, daemon=True),
-        ]
-        for reader in self._readers:
-            reader.start()
-
-    def _read_stderr(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.stderr.append(line)
-            self._lines.put(line)
-        self._lines.put(None)  # end of file: the process is gone
-
-    def _read_stdout(self) -> None:
-        assert self.proc.stdout is not None
-        self.stdout = self.proc.stdout.read()
-
-    def events(self) -> list[dict[str, Any]]:
-        return [_parse(line) for line in list(self.stderr)]
-
-    def wait_for(
-        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = WAIT_S
-    ) -> dict[str, Any]:
-        """Read log lines until one satisfies `predicate`; fail on timeout or exit."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                line = self._lines.get(timeout=max(deadline - time.monotonic(), 0))
-            except queue.Empty:
-                pytest.fail(f"no such log line within {timeout}s:\n{self.tail()}")
-            if line is None:
-                pytest.fail(f"sagsflow serve exited early:\n{self.tail()}")
-            event = _parse(line)
-            if predicate(event):
-                return event
-
-    def wait_for_count(self, name: str, count: int, timeout: float = WAIT_S) -> None:
-        seen = 0
-
-        def counted(event: dict[str, Any]) -> bool:
-            nonlocal seen
-            seen += event.get("event") == name
-            return seen >= count
-
-        self.wait_for(counted, timeout)
-
-    def kill(self) -> None:
-        """SIGKILL: no handler runs, nothing is flushed or rolled back politely."""
-        self.proc.kill()
-        self.close()
-
-    def terminate(self, timeout: float = WAIT_S) -> int:
-        """SIGTERM and wait for the exit code."""
-        self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(timeout=timeout)
-        self.close()
-        return code
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=WAIT_S)
-        for reader in self._readers:
-            reader.join(timeout=WAIT_S)
-        for pipe in (self.proc.stdout, self.proc.stderr):
-            if pipe is not None:
-                pipe.close()
-
-    def tail(self, lines: int = 30) -> str:
-        return "".join(self.stderr[-lines:])
-
-
-def _parse(line: str) -> dict[str, Any]:
-    try:
-        event = json.loads(line)
-    except ValueError:
-        return {"event": None, "raw": line}  # e.g. a traceback: kept for messages
-    return event if isinstance(event, dict) else {"event": None, "raw": line}
-
-
-@contextlib.contextmanager
-def serving(
-    env: Mapping[str, str], cwd: Path, interval: float = 0.2
-) -> Iterator[ServiceProcess]:
-    """Start `sagsflow serve`; it never outlives the block."""
-    service = ServiceProcess(env, cwd, interval)
-    try:
-        yield service
-    finally:
-        service.close()
-
-
-def cli(env: Mapping[str, str], cwd: Path, *argv: str) -> str:
-    done = subprocess.run(
-        [str(SAGSFLOW), *argv],
-        cwd=cwd,
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        timeout=WAIT_S,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def names(events: Sequence[Mapping[str, Any]]) -> list[str | None]:
-    """The event names; None for a line that is not JSON (e.g. a traceback)."""
-    return [e["event"] for e in events]
+from storage import SqlCaseStore
+from tests.service.serving import (
+    ANY_DAY,
+    FOUNDING,
+    LEASE_BATCH,
+    MAILS_PER_CASE,
+    USERS,
+    WAIT_S,
+    Inbox,
+    JsonLog,
+    RecordingChannel,
+    case_engine,
+    chases_per_case,
+    cli,
+    founding_record,
+    inquiry_record,
+    names,
+    new_database,
+    query,
+    scalar,
+    service_environment,
+    serving,
+)
 
 
 # -- 1. the timer, in-process ------------------------------------------------------

@@ -8,13 +8,7 @@ them and writes "go" to each.
 
 from __future__ import annotations
 
-import json
-import os
-import selectors
 import sqlite3
-import subprocess
-import sys
-import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -24,7 +18,6 @@ from sqlalchemy import Engine
 
 from engine.calendars import BusinessCalendar
 from engine.exceptions import SchemaError, StorageError
-from engine.records import AuditFilter
 from engine.registry import WorkflowRegistry
 from engine.service import CaseEngine
 from engine.testing import FakeClock
@@ -336,154 +329,6 @@ def test_malformed_url_is_storage_error(url: str, message: str) -> None:
     with pytest.raises(StorageError, match=message) as caught:
         create_db_engine(url)
     _assert_one_clean_line(str(caught.value))
-
-
-# -- several processes on one file --------------------------------------------------
-_CHILD = textwrap.dedent(
-    """
-    import json
-    import sys
-    from datetime import datetime
-
-    import structlog
-
-    structlog.configure(logger_factory=structlog.ReturnLoggerFactory())
-
-    from engine.calendars import BusinessCalendar
-    from engine.exceptions import EngineError
-    from engine.registry import WorkflowRegistry
-    from engine.service import CaseEngine
-    from engine.testing import FakeClock
-    from storage import SqlCaseStore, check_schema, create_db_engine
-    from workflows import bundled_paths
-
-    url, number, now, job, worker = sys.argv[1:6]
-    db = create_db_engine(url)
-    check_schema(db)
-    engine = CaseEngine(
-        store=SqlCaseStore(db),
-        registry=WorkflowRegistry.from_paths(bundled_paths()),
-        clock=FakeClock(datetime.fromisoformat(now)),
-        calendar=BusinessCalendar(),
-    )
-    engine.show(number)  # connected and loaded before the start line
-    print("ready", flush=True)
-    sys.stdin.readline()
-    results = []
-    if job == "notes":
-        for i in range(25):
-            engine.fire(
-                number, "note", actor="jur", document=f"Note {i} from worker {worker}"
-            )
-            results.append("fired")
-    else:
-        try:
-            engine.fire(number, job, actor="jur")
-            results.append("fired")
-        except EngineError as exc:
-            results.append(type(exc).__name__)
-    print(json.dumps(results), flush=True)
-    db.dispose()
-    """
-)
-
-
-def _start_together(
-    db_path: Path, number: str, now: str, job: str, workers: int
-) -> list[list[str]]:
-    """Run `workers` children released at once; return each child's results."""
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    url = f"sqlite:///{db_path}"
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-c", _CHILD, url, number, now, job, str(i)],
-            cwd=REPO_ROOT,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(workers)
-    ]
-    try:
-        for child in children:
-            assert _read_line(child, PROCESS_TIMEOUT_S) == "ready\n"
-        for child in children:
-            assert child.stdin is not None
-            child.stdin.write("go\n")
-            child.stdin.flush()
-        outputs = []
-        for child in children:
-            out, err = child.communicate(timeout=PROCESS_TIMEOUT_S)
-            assert child.returncode == 0, err
-            outputs.append(json.loads(out))
-        return outputs
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.kill()
-            child.communicate()
-
-
-def _read_line(child: subprocess.Popen[str], timeout: float) -> str:
-    assert child.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(child.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            pytest.fail(f"child {child.pid} did not report ready in {timeout}s")
-    line = child.stdout.readline()
-    if not line:
-        _, err = child.communicate(timeout=timeout)
-        pytest.fail(f"child {child.pid} exited before the start line:\n{err}")
-    return line
-
-
-@pytest.mark.slow
-def test_no_lost_update_across_processes(
-    case_engine: CaseEngine, db: Engine, db_path: Path, clock: FakeClock
-) -> None:
-    """4 processes x 25 notes on one case: every note gets its own number and seq."""
-    number = case_engine.open_case(WORKFLOW, actor="jur", title="Busy").case.number
-    db.dispose()
-
-    results = _start_together(db_path, number, clock.now().isoformat(), "notes", 4)
-
-    assert results == [["fired"] * 25] * 4
-    view = case_engine.show(number)
-    assert (view.case.version, view.case.documents_count) == (101, 100)
-    assert [e.seq for e in view.history] == list(range(1, 102))
-    assert [d.seq for d in view.documents] == list(range(1, 101))
-    assert [d.number for d in view.documents] == [
-        f"{number}-{i}" for i in range(1, 101)
-    ]
-    assert [d.event_seq for d in view.documents] == list(range(2, 102))
-    for worker in range(4):  # each worker's notes are in its own order
-        titles = [d.title for d in view.documents if d.title.endswith(f" {worker}")]
-        assert titles == [f"Note {i} from worker {worker}" for i in range(25)]
-
-
-@pytest.mark.slow
-def test_same_event_from_two_processes_happens_once(
-    case_engine: CaseEngine, db: Engine, db_path: Path, clock: FakeClock
-) -> None:
-    number = _awaiting_reply(case_engine)
-    db.dispose()
-
-    results = _start_together(
-        db_path, number, clock.now().isoformat(), "receive_reply", 2
-    )
-
-    assert sorted(r for (r,) in results) == ["TransitionNotAllowedError", "fired"]
-    view = case_engine.show(number)
-    assert (view.case.state, view.case.version) == ("assessed", 4)
-    assert [e.seq for e in view.history] == [1, 2, 3, 4]
-    entries = list(case_engine.audit_log(AuditFilter(case_number=number)))
-    assert [e.event for e in entries].count("receive_reply") == 1
-    assert [d.title for d in view.documents] == [
-        "Inquiry letter",
-        "Reply from the administration",
-    ]
 
 
 def test_the_migrations_build_exactly_the_models_schema(db: Engine) -> None:

@@ -1,0 +1,54 @@
+"""The PostgreSQL privileges of the application role.
+
+sagsflow's schema is created by an owner role (whoever runs `sagsflow init`);
+the service and the people's commands should connect as an application role
+that can do their work and nothing more. On the record tables that is SELECT
+and INSERT only: together with the append-only triggers (which stop even the
+owner), UPDATE, DELETE and TRUNCATE of the audit record are refused twice.
+`sagsflow grants` prints these statements; run them as the owner after every
+`sagsflow init` that adds tables (new tables and sequences get no rights).
+"""
+
+from __future__ import annotations
+
+import re
+
+from engine.exceptions import InvalidInputError
+from storage.tables import metadata
+
+# The record: written once, never changed.
+APPEND_ONLY = ("audit_entry", "document")
+# Rows the application itself deletes: the access log's retention purge.
+DELETABLE = ("access_entry",)
+# Read to check the schema version; only `sagsflow init` (the owner) changes it.
+READ_ONLY = ("alembic_version",)
+
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def grant_statements(role: str, *, database: str, schema: str = "public") -> list[str]:
+    """The SQL that gives `role` exactly the rights sagsflow needs.
+
+    Raises:
+        InvalidInputError: a name that is not a plain PostgreSQL identifier.
+    """
+    for what, name in (("role", role), ("database", database), ("schema", schema)):
+        if not _IDENTIFIER.fullmatch(name):
+            raise InvalidInputError(
+                f"{what} name {name!r} must be a plain lower-case identifier "
+                "(letters, digits and _, at most 63)"
+            )
+    tables = sorted(t.name for t in metadata.sorted_tables)
+    writable = [t for t in tables if t not in (*APPEND_ONLY, *DELETABLE)]
+    record = ", ".join(APPEND_ONLY)
+    return [
+        f"GRANT CONNECT ON DATABASE {database} TO {role};",
+        f"GRANT USAGE ON SCHEMA {schema} TO {role};",
+        f"REVOKE ALL ON {record} FROM PUBLIC;",
+        f"REVOKE UPDATE, DELETE, TRUNCATE ON {record} FROM {role};",
+        f"GRANT SELECT, INSERT ON {record} TO {role};",
+        f"GRANT SELECT, INSERT, UPDATE ON {', '.join(writable)} TO {role};",
+        f"GRANT SELECT, INSERT, DELETE ON {', '.join(DELETABLE)} TO {role};",
+        f"GRANT SELECT ON {', '.join(READ_ONLY)} TO {role};",
+        f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role};",
+    ]
