@@ -28,10 +28,17 @@ SKIP_REASON = (
 )
 
 
+# Read once, at import: some test modules clear SAGSFLOW_* from the environment.
+_CONFIGURED = os.environ.get(ENV, "").strip()
+
+
 def admin_url() -> URL | None:
     """The server named by the environment, or None when there is none."""
-    value = os.environ.get(ENV, "").strip()
-    return make_url(value) if value else None
+    return make_url(_CONFIGURED) if _CONFIGURED else None
+
+
+# For tests that need PostgreSQL and costly set-up besides: skip before it.
+needs_postgres = pytest.mark.skipif(not _CONFIGURED, reason=SKIP_REASON)
 
 
 def require_admin_url() -> URL:

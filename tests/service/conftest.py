@@ -22,9 +22,16 @@ import pytest
 import structlog
 
 from engine.logs import configure_logging
+from engine.registry import WorkflowRegistry
 from service.cli import main
 from tests.service.servers import AnyPortController
-from tests.service.serving import Inbox, JsonLog
+from tests.service.serving import (
+    Inbox,
+    JsonLog,
+    founding_record,
+    inquiry_record,
+    new_database,
+)
 
 USERS = {
     "bra": "advisor",  # the Borgerrådgiver
@@ -205,3 +212,22 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
     controller.start()
     yield inbox, controller.port
     controller.stop()
+
+
+# -- an office of 10,000 overdue inquiries and the founding case -------------------
+OFFICE_CASES = 10_000
+
+
+@pytest.fixture(scope="session")
+def office_10k(
+    tmp_path_factory: pytest.TempPathFactory, registry: WorkflowRegistry
+) -> Path:
+    """A SQLite office, built once per session: founding case plus 10,000 inquiries.
+
+    Every inquiry's reply was due 6 Nov 2024 and none came, so each is due its
+    first reminder. Tests copy the file (or its content), never change it.
+    """
+    path = tmp_path_factory.mktemp("office") / "office.db"
+    records = [founding_record(), *(inquiry_record(i) for i in range(OFFICE_CASES))]
+    new_database(path, records, registry, synchronous="NORMAL")  # set-up only
+    return path
