@@ -89,7 +89,8 @@ def migrate_db(ctx: Context, source_url: str, target_url: str, as_json: bool) ->
     if not report.ok:
         first = report.problems[0]
         raise InvalidInputError(
-            f"the copy does not verify: case {first.case}: {first.detail}"
+            f"the copy does not verify: case {first.case}: {first.detail} (every "
+            "table is identical to the source's, so the source's record is the same)"
         )
 
 
@@ -123,7 +124,8 @@ def grants(ctx: Context, role: str, database_name: str | None) -> None:
                 "Name a PostgreSQL database with --db or --database"
             )
         database_name = url.database
+    statements = grant_statements(role, database=database_name)
     click.echo(f"-- sagsflow: rights of the application role {role}")
     click.echo(f"-- CREATE ROLE {role} LOGIN PASSWORD '...';  -- once, if it is new")
-    for statement in grant_statements(role, database=database_name):
+    for statement in statements:
         click.echo(statement)

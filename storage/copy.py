@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from sqlalchemy import Connection, Engine, Table, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -100,9 +102,16 @@ def _compare(src: Connection, target: Engine) -> list[TableCopy]:
 
 
 def _same_database(a: Engine, b: Engine) -> bool:
-    return a.url.render_as_string(hide_password=False) == b.url.render_as_string(
-        hide_password=False
-    )
+    return _identity(a) == _identity(b)
+
+
+def _identity(engine: Engine) -> str:
+    """The file behind a SQLite engine (however opened), else the server URL."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database:
+        path = url.database.removeprefix("file:").split("?")[0]
+        return str(Path(unquote(path)).resolve())
+    return url.set(password=None).render_as_string(hide_password=False)
 
 
 def _prepare_target(target: Engine) -> None:
