@@ -73,8 +73,12 @@ def create_db_engine(
         parsed = parsed.set(
             database=f"file:{quote(path)}?mode=rw", query={"uri": "true"}
         )
-    elif not is_sqlite and pool_size is not None:
-        kwargs.update(pool_size=pool_size, pool_pre_ping=True)
+    elif not is_sqlite:
+        # Named in pg_stat_activity, so an operator can tell sagsflow's sessions.
+        if parsed.get_backend_name() == "postgresql":
+            kwargs.update(connect_args={"application_name": "sagsflow"})
+        if pool_size is not None:
+            kwargs.update(pool_size=pool_size, pool_pre_ping=True)
     try:
         engine = create_engine(parsed, **kwargs)
     except NoSuchModuleError:
