@@ -94,7 +94,7 @@ def _refusal(db: Engine, statement: str) -> str:
 
 def test_json_columns_are_jsonb(db: Engine) -> None:
     with db.connect() as conn:
-        types = dict(
+        types: dict[str, str] = dict(
             conn.execute(
                 text(
                     "SELECT table_name || '.' || column_name, data_type "
