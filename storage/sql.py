@@ -56,6 +56,7 @@ from engine.records import (
     format_case_number,
     parse_case_number,
 )
+from storage import statements as stm
 from storage.database import WRITE_OPTION
 from storage.tables import (
     AccessRow,
@@ -122,13 +123,12 @@ class SqlTransaction:
     # -- case numbers ---------------------------------------------------------
     def next_case_number(self, year: int) -> str:
         self._writing()
-        self._ensure_year(year)
-        last = self.conn.execute(
-            update(SEQUENCES)
-            .where(SEQUENCES.c.year == year)
-            .values(last=SEQUENCES.c.last + 1)
-            .returning(SEQUENCES.c.last)
-        ).scalar_one()
+        last = self.conn.execute(stm.NEXT_CASE_NUMBER, {"which_year": year}).scalar()
+        if last is None:  # the year's first case
+            self._ensure_year(year)
+            last = self.conn.execute(
+                stm.NEXT_CASE_NUMBER, {"which_year": year}
+            ).scalar_one()
         return format_case_number(year, last)
 
     def reserve_case_number(self, number: str) -> None:
@@ -165,10 +165,8 @@ class SqlTransaction:
         return replace(case, id=new_id)
 
     def get_case(self, number: str, *, for_update: bool = False) -> Case:
-        stmt = select(CASES).where(CASES.c.number == number)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self.conn.execute(stmt).mappings().first()
+        stmt = stm.CASE_BY_NUMBER_FOR_UPDATE if for_update else stm.CASE_BY_NUMBER
+        row = self.conn.execute(stmt, {"number": number}).mappings().first()
         if row is None:
             raise CaseNotFoundError(number)
         return _case(row)
@@ -176,41 +174,34 @@ class SqlTransaction:
     def update_case(self, case: Case, *, expected_version: int) -> None:
         self._writing()
         result = self.conn.execute(
-            update(CASES)
-            .where(CASES.c.id == case.id)
-            .where(CASES.c.version == expected_version)
-            .values(**_case_columns(case))
+            stm.UPDATE_CASE,
+            _case_columns(case)
+            | {"where_id": case.id, "where_version": expected_version},
         )
         if result.rowcount != 1:
             actual = self.conn.execute(
-                select(CASES.c.version).where(CASES.c.id == case.id)
+                stm.CASE_VERSION, {"id": case.id}
             ).scalar_one_or_none()
             raise ConcurrentUpdateError(case.number, expected_version, actual)
 
     def append_audit(self, entry: AuditEntry) -> None:
         self._writing()
         try:
-            self.conn.execute(insert(AUDIT).values(**_audit_columns(entry)))
+            self.conn.execute(stm.INSERT_AUDIT, _audit_columns(entry))
         except IntegrityError as exc:
             raise ConcurrentUpdateError(entry.case_number, entry.seq - 1) from exc
 
     def add_document(self, document: Document) -> None:
         self._writing()
-        self.conn.execute(insert(DOCUMENTS).values(**_columns(document, DOCUMENTS)))
+        self.conn.execute(stm.INSERT_DOCUMENT, _columns(document, DOCUMENTS))
 
     def history(self, case_id: int) -> Sequence[AuditEntry]:
-        rows = self.conn.execute(
-            select(AUDIT).where(AUDIT.c.case_id == case_id).order_by(AUDIT.c.seq)
-        ).mappings()
+        rows = self.conn.execute(stm.HISTORY, {"case_id": case_id}).mappings()
         return [_audit(r) for r in rows]
 
     def documents(self, case_id: int) -> Sequence[Document]:
-        rows = self.conn.execute(
-            select(DOCUMENTS)
-            .where(DOCUMENTS.c.case_id == case_id)
-            .order_by(DOCUMENTS.c.seq)
-        ).mappings()
-        return [_document(r) for r in rows]
+        rows = self.conn.execute(stm.DOCUMENTS_OF_CASE, {"case_id": case_id})
+        return [_document(r) for r in rows.mappings()]
 
     def list_cases(self, selection: CaseFilter) -> Sequence[Case]:
         stmt = select(CASES).order_by(CASES.c.id)
@@ -263,11 +254,7 @@ class SqlTransaction:
         )
 
     def get_user(self, user_id: str) -> User | None:
-        row = (
-            self.conn.execute(select(USERS).where(USERS.c.id == user_id))
-            .mappings()
-            .first()
-        )
+        row = self.conn.execute(stm.USER_BY_ID, {"id": user_id}).mappings().first()
         return _user(row) if row is not None else None
 
     def list_users(self) -> Sequence[User]:
