@@ -51,6 +51,7 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
     settings = Settings.from_env(os.environ).with_database(db_url)
     composition.setup_logging(settings)
     ctx.obj = Context(settings=settings)
+    ctx.call_on_close(ctx.obj.close)
 
 
 # -- init ----------------------------------------------------------------------

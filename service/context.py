@@ -11,6 +11,7 @@ from engine.service import CaseEngine
 from engine.timeparse import parse_instant
 from service import app as composition
 from service.settings import Settings
+from storage import SqlCaseStore
 
 
 @dataclass(slots=True)
@@ -23,6 +24,11 @@ class Context:
         if self._engine is None:
             self._engine = composition.build_engine(self.settings)
         return self._engine
+
+    def close(self) -> None:
+        """Close the database connections the command opened (its pool)."""
+        if self._engine is not None and isinstance(self._engine.store, SqlCaseStore):
+            self._engine.store.engine.dispose()
 
 
 pass_ctx = click.make_pass_decorator(Context)
