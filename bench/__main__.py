@@ -1,18 +1,18 @@
-"""`python -m bench [W1|W3|all] [--quick] [--runs N]`: run the benchmarks."""
+"""`python -m bench [W1|W3|W4|all] [--quick] [--runs N]`: run the benchmarks."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
 
-from bench import w1_lifecycle, w3_memory
+from bench import w1_lifecycle, w3_memory, w4_postgres
 from bench.report import header, machine_lines, version_lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "workload", nargs="?", default="all", choices=["W1", "W3", "all"]
+        "workload", nargs="?", default="all", choices=["W1", "W3", "W4", "all"]
     )
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke)")
     parser.add_argument("--runs", type=int, default=3, help="runs per size (>= 3)")
@@ -30,6 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.workload in ("W3", "all"):
         sizes = w3_memory.QUICK_SIZES if args.quick else w3_memory.DEFAULT_SIZES
         w3_memory.run(sizes, args.runs)
+    if args.workload in ("W4", "all"):
+        w4_postgres.run(w4_postgres.sizes(args.quick), args.runs)
     return 0
 
 

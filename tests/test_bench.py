@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres import admin_url
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -21,7 +23,7 @@ def test_quick_bench_prints_tables_and_ratios() -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
         check=False,
     )
     assert result.returncode == 0, result.stderr
@@ -35,3 +37,12 @@ def test_quick_bench_prints_tables_and_ratios() -> None:
     assert "ratio sagsflow / floor (sqlite3):" in out
     assert "ratio sagsflow / naive (Machine/case + ORM):" in out
     assert "ratio peak" in out
+    assert "== W4 PostgreSQL" in out
+    if admin_url() is None:
+        assert "skipped: set SAGSFLOW_BENCH_POSTGRES_URL" in out
+    else:  # with a server, the duplicates column must say 0 for every worker count
+        rows = [
+            line for line in out.splitlines() if line.startswith("| ") and "x |" in line
+        ]
+        assert [row.split("|")[1].strip() for row in rows] == ["1", "2", "4"]
+        assert {row.split("|")[4].strip() for row in rows} == {"0"}
