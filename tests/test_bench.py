@@ -28,8 +28,16 @@ def test_quick_bench_prints_tables_and_ratios() -> None:
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    for heading in ("== machine", "== packages", "== W1 lifecycle", "== W3 memory"):
+    for heading in (
+        "== machine",
+        "== packages",
+        "== W1 lifecycle",
+        "== W2 sweep",
+        "== W3 memory",
+    ):
         assert heading in out
+    assert "W2 find: 20 overdue" in out
+    assert "sagsflow chase: 10x the cases, same overdue:" in out
     assert "| competitor" in out
     assert "transitions/s" in out
     assert "| size" in out
