@@ -16,12 +16,14 @@ from typing import Protocol
 
 from engine.records import (
     AccessEntry,
+    ApiToken,
     AuditEntry,
     AuditFilter,
     Case,
     CaseFilter,
     ChaseRecord,
     Document,
+    IdempotencyRecord,
     JsonDict,
     Notification,
     UnreadableEntry,
@@ -138,6 +140,18 @@ class CaseTransaction(Protocol):
 
     def users_with_role(self, role: str) -> Sequence[User]: ...
 
+    # -- facts about the database itself (db_setting) ------------------------------
+    def get_setting(self, key: str) -> str | None:
+        """The value recorded for `key` (e.g. "kind": "demo"), if any."""
+        ...
+
+    def set_setting(self, key: str, value: str, *, at: datetime) -> None:
+        """Record `key` = `value` as of `at`, replacing an earlier value.
+
+        Keys are at most 64 characters.
+        """
+        ...
+
     # -- the outbox ----------------------------------------------------------------
     def add_notification(self, notification: Notification) -> bool:
         """Queue a message; False when its idempotency key is queued already."""
@@ -173,6 +187,75 @@ class CaseTransaction(Protocol):
     def list_notifications(
         self, *, status: str | None = None, limit: int | None = None
     ) -> Sequence[Notification]: ...
+
+    def notification_counts(self) -> Mapping[str, int]:
+        """How many notifications the outbox holds, by status."""
+        ...
+
+    # -- the HTTP API --------------------------------------------------------------
+    def add_token(self, token: ApiToken) -> None:
+        """Store a new API token (its digest only).
+
+        Raises:
+            DuplicateError: a token with that id exists.
+        """
+        ...
+
+    def get_token(self, token_id: str) -> ApiToken | None: ...
+
+    def list_tokens(self) -> Sequence[ApiToken]:
+        """Every token, revoked and expired ones included, oldest first."""
+        ...
+
+    def revoke_token(self, token_id: str, at: datetime) -> ApiToken | None:
+        """Mark a token revoked at `at` (an earlier revocation is kept).
+
+        Returns the token as stored now, or None when there is no such token.
+        """
+        ...
+
+    def claim_idempotency(
+        self, record: IdempotencyRecord, *, expire_before: datetime
+    ) -> IdempotencyRecord | None:
+        """Claim (user, key) for a request about to run.
+
+        Records created before `expire_before` are past their retention: they
+        are dropped first, and their key is free again. Returns None when the
+        claim is this request's, else the record that holds the key (in flight
+        or answered); under concurrency exactly one claimant gets None.
+        """
+        ...
+
+    def finish_idempotency(
+        self,
+        user_id: str,
+        key: str,
+        *,
+        status: int,
+        body: str,
+        headers: JsonDict,
+        at: datetime,
+    ) -> None:
+        """Store the answer of the request that holds the claim."""
+        ...
+
+    def release_idempotency(self, user_id: str, key: str) -> None:
+        """Drop an unanswered claim (the request failed and fired nothing)."""
+        ...
+
+    def oldest_chase_due(self) -> date | None:
+        """The earliest `chase_due` of any case (an index read), if any."""
+        ...
+
+    def audit_counts(self, after: int) -> tuple[int, Sequence[tuple[str, str, int]]]:
+        """Audit entries added after position `after`, by (workflow, event).
+
+        Returns the position of the newest entry (the `after` of the next call)
+        and the counts. Positions only grow; with `after=0` every entry counts.
+        The SQL store reads from the primary key's index, so a call costs what
+        was added since the last one.
+        """
+        ...
 
 
 class CaseStore(Protocol):

@@ -211,3 +211,39 @@ class UnreadableEntry:
     case_number: str
     seq: int
     error: str
+
+
+# -- the HTTP API ----------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ApiToken:
+    """A bearer token of the HTTP API, bound to one user; only its digest is kept.
+
+    The token itself is shown once, when it is made; `digest` is its SHA-256,
+    so a copy of the database gives no usable token.
+    """
+
+    id: str  # the public part of the token, named in `token list` and `revoke`
+    user_id: str
+    digest: str  # hex SHA-256 of the secret part
+    created_at: datetime
+    expires_at: datetime | None = None  # refused from this instant on
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IdempotencyRecord:
+    """A POST made with an `Idempotency-Key`, and its answer once there is one.
+
+    Keyed by (user, key): the first request claims the key before it does
+    anything, so a second one with the same key finds it (in flight, or done
+    with the answer to replay) and fires nothing.
+    """
+
+    user_id: str
+    key: str
+    fingerprint: str  # hex SHA-256 of the method, the path and the canonical body
+    created_at: datetime
+    status: int | None = None  # None while the first request is in flight
+    body: str | None = None  # the answer's JSON text
+    headers: JsonDict = field(default_factory=dict)
+    completed_at: datetime | None = None

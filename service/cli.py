@@ -20,11 +20,14 @@ from engine.exceptions import (
     StorageError,
 )
 from service import app as composition
+from service.cli_api import api
 from service.cli_audit import audit
 from service.cli_cases import case
 from service.cli_db import grants, migrate_db
+from service.cli_demo import demo
 from service.cli_report import report
 from service.cli_service import outbox, serve, sweep
+from service.cli_tokens import token
 from service.cli_workflows import user, workflow
 from service.context import Context, pass_ctx
 from service.settings import Settings
@@ -82,8 +85,11 @@ cli.add_command(sweep)
 cli.add_command(outbox)
 cli.add_command(serve)
 cli.add_command(report)
+cli.add_command(token)
+cli.add_command(api)
 cli.add_command(migrate_db)
 cli.add_command(grants)
+cli.add_command(demo)
 
 
 # -- entry point -----------------------------------------------------------------

@@ -14,6 +14,7 @@ from engine.exceptions import InvalidInputError
 from engine.records import Notification, NotificationStatus
 from service import app as composition
 from service import render
+from service.cli_api import api_address
 from service.cli_audit import retention, signer_from, write_checkpoint
 from service.context import Context, parse_at, pass_ctx
 from service.serve import Service, connect, run, stop_on_signals
@@ -150,11 +151,32 @@ def outbox_retry(ctx: Context, notification_id: int) -> None:
     metavar="SECONDS",
     help="How often to sweep and deliver.",
 )
+@click.option(
+    "--api/--no-api",
+    "with_api",
+    default=True,
+    show_default=True,
+    help="Serve the HTTP API in this process too.",
+)
+@click.option("--api-host", metavar="HOST", help="The API's address (127.0.0.1).")
+@click.option(
+    "--api-port",
+    type=click.IntRange(0, 65535),
+    metavar="PORT",
+    help="The API's port (8000; 0 picks a free one).",
+)
 @pass_ctx
-def serve(ctx: Context, interval: float) -> None:
-    """Run the chaser and the dispatcher until SIGTERM or Ctrl-C."""
+def serve(
+    ctx: Context,
+    interval: float,
+    with_api: bool,
+    api_host: str | None,
+    api_port: int | None,
+) -> None:
+    """Run the chaser, the dispatcher and the HTTP API until SIGTERM or Ctrl-C."""
     if interval <= 0:
         raise InvalidInputError("--interval must be more than 0 seconds")
+    address = api_address(ctx, api_host, api_port) if with_api else None
     stop = threading.Event()
     with stop_on_signals(stop):  # a SIGTERM while waiting for the database stops
         engine = connect(lambda: ctx.engine, stop=stop)
@@ -166,7 +188,23 @@ def serve(ctx: Context, interval: float) -> None:
         clock=engine.clock,
         daily=_daily(ctx),
     )
-    raise click.exceptions.Exit(run(service, interval=interval, stop=stop))
+    server = None
+    if address is not None:
+        from service.api.app import create_app  # FastAPI only where it is served
+        from service.api.metrics import Metrics
+        from service.api.server import ApiServer
+
+        metrics = Metrics(store=engine.store, clock=engine.clock)
+        service.on_sweep = metrics.observe_sweep
+        app = create_app(
+            engine=engine,
+            settings=ctx.settings,
+            metrics=metrics,
+            scheduler_running=service.timer_running,
+        )
+        server = ApiServer(app, host=address[0], port=address[1])
+    code = run(service, interval=interval, stop=stop, companion=server)
+    raise click.exceptions.Exit(code)
 
 
 def _daily(ctx: Context) -> Callable[[], None]:

@@ -4,18 +4,23 @@ Two jobs on APScheduler's timer (`engine.scheduler`): the sweep and the
 dispatcher. Each pass logs one line. A database that goes away is logged and
 retried with backoff; the service does not exit. SIGTERM or SIGINT stops the
 timer, lets the batch in flight commit or roll back, and exits 0.
+
+A companion (the HTTP API) runs next to the timer, started before it and
+stopped with it; one that cannot start (its port is taken) is logged as
+`api_unavailable` and left out: the chaser, which keeps legal deadlines, runs on.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import FrameType
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 import structlog
 
@@ -23,7 +28,7 @@ from engine.calendars import local_date
 from engine.chaser import Chaser
 from engine.clock import Clock
 from engine.dispatcher import Dispatcher
-from engine.exceptions import SchemaError, StorageError
+from engine.exceptions import EngineError, SchemaError, StorageError
 from engine.scheduler import start_jobs, stop_jobs
 
 log = structlog.get_logger()
@@ -70,20 +75,27 @@ class Service:
         dispatcher: Dispatcher,
         clock: Clock,
         daily: Callable[[], None] | None = None,
+        on_sweep: Callable[[float], None] | None = None,
     ) -> None:
         self.chaser = chaser
         self.dispatcher = dispatcher
         self.clock = clock
         self.daily = daily  # housekeeping (access log, checkpoint), once a day
+        self.on_sweep = on_sweep  # told each sweep's duration in seconds (metrics)
         # One backoff per job: the dispatcher's trouble must not pause the sweep.
         self.backoffs = {
             "sweep": _Backoff(),
             "dispatch": _Backoff(),
-            "anchor": _Backoff(),
+            "daily": _Backoff(),
         }
+        self.timer: Any = None  # the running scheduler (engine.scheduler), if any
         # The two passes take turns: on SQLite they would only queue for its
         # single write lock, and a long catch-up sweep could starve the other.
         self._turn = threading.Lock()
+
+    def timer_running(self) -> bool:
+        """Whether the timer runs (for the API's /health)."""
+        return bool(self.timer is not None and self.timer.running)
 
     def sweep_pass(self) -> None:
         """One sweep; never raises (the timer thread must live on)."""
@@ -100,7 +112,10 @@ class Service:
 
     def _sweep(self) -> None:
         now = self.clock.now()
+        started = time.perf_counter()
         result = self.chaser.sweep(now)
+        if self.on_sweep is not None:
+            self.on_sweep(time.perf_counter() - started)
         lag = (local_date(now) - result.oldest_due).days if result.oldest_due else 0
         log.info(
             "sweep_finished",
@@ -183,9 +198,33 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def run(service: Service, *, interval: float, stop: threading.Event) -> int:
+class Companion(Protocol):
+    """Something served next to the timer (the HTTP API)."""
+
+    def start(self) -> None:
+        """Start serving; raises an EngineError when it cannot."""
+        ...
+
+    def stop(self) -> None:
+        """Stop serving, letting work in flight finish."""
+        ...
+
+
+def run(
+    service: Service,
+    *,
+    interval: float,
+    stop: threading.Event,
+    companion: Companion | None = None,
+) -> int:
     """Run until `stop` is set (by SIGTERM/SIGINT); returns the exit code."""
     with stop_on_signals(stop):
+        if companion is not None:
+            try:
+                companion.start()
+            except EngineError as exc:
+                log.error("api_unavailable", error=str(exc))
+                companion = None
         jobs = {"sweep": service.sweep_pass, "dispatch": service.dispatch_pass}
         if service.daily is not None:
             jobs["daily"] = service.daily_pass
@@ -195,10 +234,14 @@ def run(service: Service, *, interval: float, stop: threading.Event) -> int:
             now=service.clock.now(),
             intervals={"daily": DAILY.total_seconds()},
         )
+        service.timer = scheduler
         log.info("service_started", interval_s=interval)
         try:
             stop.wait()
         finally:
+            if companion is not None:
+                companion.stop()  # no new requests; those in flight finish
             stop_jobs(scheduler)  # waits for the batch in flight
+            service.timer = None
     log.info("service_stopped")
     return 0

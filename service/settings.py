@@ -43,6 +43,12 @@ class Settings:
         anchor_dir: `SAGSFLOW_ANCHOR_DIR`: `serve` writes a checkpoint there daily.
         access_retention_days: `SAGSFLOW_ACCESS_RETENTION_DAYS`, how long reads of
             personal data stay in the access log (default 183, about 6 months).
+        api_host: `SAGSFLOW_API_HOST`, where the HTTP API listens (127.0.0.1).
+        api_port: `SAGSFLOW_API_PORT` (8000; 0 picks a free port).
+        api_max_body_bytes: `SAGSFLOW_API_MAX_BODY_BYTES`, the largest request
+            body the API reads (default 1 MiB).
+        api_idempotency_hours: `SAGSFLOW_API_IDEMPOTENCY_HOURS`, how long the API
+            keeps an `Idempotency-Key` and its answer (default 24).
         db_pool_size: `SAGSFLOW_DB_POOL_SIZE`, connections each process keeps
             open to a server database (PostgreSQL); SQLite needs none.
         outbox_lease_seconds: `SAGSFLOW_OUTBOX_LEASE_SECONDS`, how long a worker
@@ -71,6 +77,10 @@ class Settings:
     audit_key_file: Path | None = None
     anchor_dir: Path | None = None
     access_retention_days: int = 183
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_max_body_bytes: int = 1024 * 1024
+    api_idempotency_hours: int = 24
     db_pool_size: int = 5
     outbox_lease_seconds: int = 300
 
@@ -106,6 +116,12 @@ class Settings:
             audit_key_file=_path(environ, "SAGSFLOW_AUDIT_KEY_FILE"),
             anchor_dir=_path(environ, "SAGSFLOW_ANCHOR_DIR"),
             access_retention_days=_int(environ, "SAGSFLOW_ACCESS_RETENTION_DAYS", 183),
+            api_host=_optional(environ, "SAGSFLOW_API_HOST") or "127.0.0.1",
+            api_port=_port(environ, "SAGSFLOW_API_PORT", 8000),
+            api_max_body_bytes=_int(
+                environ, "SAGSFLOW_API_MAX_BODY_BYTES", 1024 * 1024
+            ),
+            api_idempotency_hours=_int(environ, "SAGSFLOW_API_IDEMPOTENCY_HOURS", 24),
             db_pool_size=_int(environ, "SAGSFLOW_DB_POOL_SIZE", 5),
             outbox_lease_seconds=_int(environ, "SAGSFLOW_OUTBOX_LEASE_SECONDS", 300),
         )
@@ -136,3 +152,12 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         # Settings hold values; the composition root reports bad ones clearly.
         return -1
     return number
+
+
+def _port(environ: Mapping[str, str], name: str, default: int) -> int:
+    """A TCP port, 0 (any free one) included; -1 for anything else."""
+    value = _optional(environ, name)
+    if value is None:
+        return default
+    digits = value.isascii() and value.isdigit()
+    return int(value) if digits and int(value) <= 65535 else -1

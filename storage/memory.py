@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -21,12 +22,14 @@ from engine.exceptions import (
 )
 from engine.records import (
     AccessEntry,
+    ApiToken,
     AuditEntry,
     AuditFilter,
     Case,
     CaseFilter,
     ChaseRecord,
     Document,
+    IdempotencyRecord,
     JsonDict,
     Notification,
     NotificationStatus,
@@ -49,6 +52,11 @@ class _State:
     chases: dict[tuple[int, int, str], ChaseRecord] = field(default_factory=dict)
     outbox: dict[int, Notification] = field(default_factory=dict)
     access: list[AccessEntry] = field(default_factory=list)
+    # the HTTP API's tokens and idempotency keys; (workflow, event) of each entry
+    tokens: dict[str, ApiToken] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
+    audit_order: list[tuple[str, str]] = field(default_factory=list)
+    settings: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     next_id: int = 1
 
 
@@ -117,6 +125,7 @@ class _MemoryTransaction:
         if any(e.seq == entry.seq for e in entries):
             raise ConcurrentUpdateError(entry.case_number, entry.seq - 1)
         entries.append(entry)
+        self.s.audit_order.append((entry.workflow, entry.event))
 
     def add_document(self, document: Document) -> None:
         self._writing()
@@ -242,6 +251,15 @@ class _MemoryTransaction:
     def users_with_role(self, role: str) -> Sequence[User]:
         return [u for u in self.list_users() if role in u.roles]
 
+    # -- facts about the database itself (db_setting) ------------------------------
+    def get_setting(self, key: str) -> str | None:
+        found = self.s.settings.get(key)
+        return found[0] if found is not None else None
+
+    def set_setting(self, key: str, value: str, *, at: datetime) -> None:
+        self._writing()
+        self.s.settings[key] = (value, at)
+
     # -- the outbox -------------------------------------------------------------------
     def add_notification(self, notification: Notification) -> bool:
         self._writing()
@@ -309,3 +327,70 @@ class _MemoryTransaction:
             if status is None or n.status == status
         ]
         return found[:limit] if limit is not None else found
+
+    # -- the HTTP API ------------------------------------------------------------------
+    def notification_counts(self) -> Mapping[str, int]:
+        return dict(Counter(n.status for n in self.s.outbox.values()))
+
+    def add_token(self, token: ApiToken) -> None:
+        self._writing()
+        if token.id in self.s.tokens:
+            raise DuplicateError(f"token {token.id!r} already exists")
+        self.s.tokens[token.id] = token
+
+    def get_token(self, token_id: str) -> ApiToken | None:
+        return self.s.tokens.get(token_id)
+
+    def list_tokens(self) -> Sequence[ApiToken]:
+        return sorted(self.s.tokens.values(), key=lambda t: (t.created_at, t.id))
+
+    def revoke_token(self, token_id: str, at: datetime) -> ApiToken | None:
+        self._writing()
+        token = self.s.tokens.get(token_id)
+        if token is not None and token.revoked_at is None:
+            token = self.s.tokens[token_id] = replace(token, revoked_at=at)
+        return token
+
+    def claim_idempotency(
+        self, record: IdempotencyRecord, *, expire_before: datetime
+    ) -> IdempotencyRecord | None:
+        self._writing()
+        self.s.idempotency = {
+            k: r for k, r in self.s.idempotency.items() if r.created_at >= expire_before
+        }
+        held = self.s.idempotency.setdefault((record.user_id, record.key), record)
+        return None if held is record else held
+
+    def finish_idempotency(
+        self,
+        user_id: str,
+        key: str,
+        *,
+        status: int,
+        body: str,
+        headers: JsonDict,
+        at: datetime,
+    ) -> None:
+        self._writing()
+        held = self.s.idempotency.get((user_id, key))
+        if held is not None:
+            self.s.idempotency[user_id, key] = replace(
+                held, status=status, body=body, headers=dict(headers), completed_at=at
+            )
+
+    def release_idempotency(self, user_id: str, key: str) -> None:
+        self._writing()
+        held = self.s.idempotency.get((user_id, key))
+        if held is not None and held.status is None:
+            del self.s.idempotency[user_id, key]
+
+    def oldest_chase_due(self) -> date | None:
+        return min(
+            (c.chase_due for c in self.s.cases.values() if c.chase_due is not None),
+            default=None,
+        )
+
+    def audit_counts(self, after: int) -> tuple[int, Sequence[tuple[str, str, int]]]:
+        added = Counter(self.s.audit_order[after:])
+        newest = max(after, len(self.s.audit_order))
+        return newest, [(w, e, n) for (w, e), n in sorted(added.items())]

@@ -9,7 +9,7 @@ Rows are mapped to and from `engine.records` here, so no SQLModel object leaves
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields, replace
 from datetime import date, datetime
@@ -41,12 +41,14 @@ from engine.exceptions import (
 )
 from engine.records import (
     AccessEntry,
+    ApiToken,
     AuditEntry,
     AuditFilter,
     Case,
     CaseFilter,
     ChaseRecord,
     Document,
+    IdempotencyRecord,
     JsonDict,
     Notification,
     NotificationStatus,
@@ -56,6 +58,7 @@ from engine.records import (
     format_case_number,
     parse_case_number,
 )
+from storage import sql_tokens
 from storage import statements as stm
 from storage.database import WRITE_OPTION
 from storage.tables import (
@@ -67,6 +70,7 @@ from storage.tables import (
     ChaseRow,
     DocumentRow,
     OutboxRow,
+    SettingRow,
     UserRow,
     WorkflowVersionRow,
 )
@@ -89,6 +93,7 @@ CALENDARS = _table(CalendarRow)
 CHASES = _table(ChaseRow)
 OUTBOX = _table(OutboxRow)
 ACCESS = _table(AccessRow)
+SETTINGS = _table(SettingRow)
 
 
 class SqlCaseStore:
@@ -380,6 +385,24 @@ class SqlTransaction:
     def users_with_role(self, role: str) -> Sequence[User]:
         return [u for u in self.list_users() if role in u.roles]
 
+    # -- facts about the database itself (db_setting) ------------------------------
+    def get_setting(self, key: str) -> str | None:
+        value = self.conn.execute(
+            select(SETTINGS.c.value).where(SETTINGS.c.key == key)
+        ).scalar_one_or_none()
+        return str(value) if value is not None else None
+
+    def set_setting(self, key: str, value: str, *, at: datetime) -> None:
+        self._writing()
+        dialect_insert = pg_insert if self.postgres else sqlite_insert
+        self.conn.execute(
+            dialect_insert(SETTINGS)
+            .values(key=key, value=value, set_at=at)
+            .on_conflict_do_update(
+                index_elements=["key"], set_={"value": value, "set_at": at}
+            )
+        )
+
     # -- the outbox -------------------------------------------------------------------
     def add_notification(self, notification: Notification) -> bool:
         self._writing()
@@ -465,6 +488,57 @@ class SqlTransaction:
         if limit is not None:
             stmt = stmt.limit(limit)
         return [_notification(r) for r in self.conn.execute(stmt).mappings()]
+
+    # -- the HTTP API (storage/sql_tokens.py) ----------------------------------
+    def notification_counts(self) -> Mapping[str, int]:
+        return sql_tokens.notification_counts(self.conn)
+
+    def add_token(self, token: ApiToken) -> None:
+        self._writing()
+        sql_tokens.add_token(self.conn, token)
+
+    def get_token(self, token_id: str) -> ApiToken | None:
+        return sql_tokens.get_token(self.conn, token_id)
+
+    def list_tokens(self) -> Sequence[ApiToken]:
+        return sql_tokens.list_tokens(self.conn)
+
+    def revoke_token(self, token_id: str, at: datetime) -> ApiToken | None:
+        self._writing()
+        return sql_tokens.revoke_token(self.conn, token_id, at)
+
+    def claim_idempotency(
+        self, record: IdempotencyRecord, *, expire_before: datetime
+    ) -> IdempotencyRecord | None:
+        self._writing()
+        return sql_tokens.claim_idempotency(
+            self.conn, record, expire_before=expire_before
+        )
+
+    def finish_idempotency(
+        self,
+        user_id: str,
+        key: str,
+        *,
+        status: int,
+        body: str,
+        headers: JsonDict,
+        at: datetime,
+    ) -> None:
+        self._writing()
+        sql_tokens.finish_idempotency(
+            self.conn, user_id, key, status=status, body=body, headers=headers, at=at
+        )
+
+    def release_idempotency(self, user_id: str, key: str) -> None:
+        self._writing()
+        sql_tokens.release_idempotency(self.conn, user_id, key)
+
+    def oldest_chase_due(self) -> date | None:
+        return sql_tokens.oldest_chase_due(self.conn)
+
+    def audit_counts(self, after: int) -> tuple[int, Sequence[tuple[str, str, int]]]:
+        return sql_tokens.audit_counts(self.conn, after)
 
 
 # -- mapping ------------------------------------------------------------------

@@ -242,3 +242,37 @@ class SettingRow(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: str
     set_at: dt.datetime
+
+
+class ApiTokenRow(SQLModel, table=True):
+    """A bearer token of the HTTP API: its SHA-256 digest, never the token."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (Index("ix_api_token_user_id", "user_id"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(max_length=128, foreign_key="app_user.id")
+    digest: str = Field(max_length=64)
+    created_at: dt.datetime
+    expires_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+
+
+class IdempotencyRow(SQLModel, table=True):
+    """A POST's `Idempotency-Key` per user, claimed first, answered after.
+
+    The primary key makes a second request with the same key find the first
+    one's row instead of firing again; rows are dropped after their retention.
+    """
+
+    __tablename__ = "api_idempotency"
+    __table_args__ = (Index("ix_api_idempotency_created_at", "created_at"),)
+
+    user_id: str = Field(primary_key=True, max_length=128)
+    key: str = Field(primary_key=True, max_length=255)
+    fingerprint: str = Field(max_length=64)
+    created_at: dt.datetime
+    status: int | None = None
+    body: str | None = None
+    headers: dict[str, Any] = Field(sa_type=_json())
+    completed_at: dt.datetime | None = None

@@ -224,6 +224,7 @@ def service_environment(db_path: Path, smtp_port: int) -> dict[str, str]:
         SAGSFLOW_LOG_LEVEL="info",
         SAGSFLOW_SWEEP_CLOSED_DAYS="1",  # the real clock may be on a weekend
         SAGSFLOW_QUIET_HOURS="none",  # or between 2 and 3 at night
+        SAGSFLOW_API_PORT="0",  # each service's API on a free port of its own
     )
     return env
 

@@ -1,0 +1,90 @@
+"""`create_app`: the FastAPI application over a `CaseEngine`.
+
+The composition root of the HTTP surface: routers, the problem handlers, the
+middleware (outermost first: request log, last resort, token gate, body
+limit), and the OpenAPI document at `/openapi.json` with interactive docs at
+`/docs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from importlib.metadata import version
+
+from fastapi import Depends, FastAPI
+
+from engine.exceptions import InvalidInputError
+from engine.service import CaseEngine
+from service.api import openapi, problems
+from service.api.metrics import Metrics
+from service.api.middleware import AuthGate, BodyLimit, LastResort, RequestLog
+from service.api.routes import ROUTERS
+from service.api.routes.shared import known_query_only
+from service.api.state import ApiState
+from service.settings import Settings
+
+DESCRIPTION = """\
+Declared workflows for public case handling, over HTTP.
+
+Every request except `/health` carries `Authorization: Bearer <token>`
+(`sagsflow token create USER`) and acts as that user. Errors are RFC 9457
+problem details (`application/problem+json`). POSTs accept an
+`Idempotency-Key`. The JSON is that of the command line's `--json`.
+"""
+
+
+def create_app(
+    *,
+    engine: CaseEngine,
+    settings: Settings,
+    metrics: Metrics | None = None,
+    scheduler_running: Callable[[], bool] | None = None,
+) -> FastAPI:
+    """The API over `engine`.
+
+    Args:
+        engine: the case engine; its clock is the API's clock.
+        settings: body limit and idempotency retention are read from here.
+        metrics: what `/metrics` reports (one is made when not given).
+        scheduler_running: whether this process's chaser timer runs, for
+            `/health`; None when the process runs no chaser.
+
+    Raises:
+        InvalidInputError: a setting out of range.
+    """
+    if settings.api_max_body_bytes < 1:
+        raise InvalidInputError(
+            "SAGSFLOW_API_MAX_BODY_BYTES must be a whole number of bytes >= 1"
+        )
+    if settings.api_idempotency_hours < 1:
+        raise InvalidInputError(
+            "SAGSFLOW_API_IDEMPOTENCY_HOURS must be a whole number of hours >= 1"
+        )
+    app = FastAPI(
+        title="sagsflow",
+        version=version("sagsflow"),
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        dependencies=[Depends(known_query_only)],
+    )
+    state = ApiState(
+        engine=engine,
+        settings=settings,
+        metrics=metrics or Metrics(store=engine.store, clock=engine.clock),
+        idempotency_retention=timedelta(hours=settings.api_idempotency_hours),
+        scheduler_running=scheduler_running,
+    )
+    app.state.sagsflow = state
+    problems.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    # add_middleware wraps what is there: the last one added is the outermost.
+    app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
+    app.add_middleware(AuthGate, state=state)
+    app.add_middleware(LastResort)
+    app.add_middleware(RequestLog)
+    openapi.install(app, engine.registry)
+    return app

@@ -1,0 +1,16 @@
+"""The API's resources, one router a module."""
+
+from __future__ import annotations
+
+from service.api.routes import audit, cases, outbox, reports, system, workflows
+
+ROUTERS = (
+    system.router,
+    workflows.router,
+    cases.router,
+    audit.router,
+    reports.router,
+    outbox.router,
+)
+
+__all__ = ["ROUTERS"]

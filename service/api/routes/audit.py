@@ -1,0 +1,182 @@
+"""`/audit`: the record (log, verification, a case's dossier) and the access log.
+
+The log and dossiers: caseworkers, advisors and auditors. Verifying the whole
+record and the access log (who read what, a record about staff): advisors and
+auditors. Reading one case's record is itself logged, as the CLI logs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, Query
+from starlette.responses import Response
+
+from engine.audit_review import verify_store
+from engine.definition import ROLES
+from engine.dossier import build_dossier
+from engine.exceptions import InvalidInputError
+from engine.records import AuditFilter, User
+from service import render
+from service.api.auth import OVERSEERS, RECORD_READERS, require
+from service.api.routes.shared import json_response, page, parse_time, problems
+from service.api.schemas import AccessOut, AuditRowOut, DossierOut, VerifyOut
+from service.api.state import ApiState, api_state
+from service.cli_audit import _latest_checkpoint as latest_checkpoint
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+State = Annotated[ApiState, Depends(api_state)]
+Reader = Annotated[User, Depends(require(*RECORD_READERS))]
+Overseer = Annotated[User, Depends(require(*OVERSEERS))]
+Text = Annotated[str | None, Query(max_length=128)]
+MAX_ROWS = 10_000
+T = TypeVar("T")
+
+
+@contextmanager
+def _closing(stream: Iterator[T]) -> Iterator[Iterator[T]]:
+    """Close a generator read part-way, so its read transaction ends now."""
+    try:
+        yield stream
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+
+
+@router.get(
+    "/log",
+    response_model=None,
+    responses={200: {"model": list[AuditRowOut]}, **problems(400, 403, 404, 422)},
+)
+def audit_log(
+    state: State,
+    user: Reader,
+    case: Text = None,
+    actor: Text = None,
+    since: Text = None,
+    until: Text = None,
+    event: Text = None,
+    entry_state: Annotated[str | None, Query(alias="state", max_length=128)] = None,
+    workflow: Text = None,
+    role: Text = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = 1000,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> Response:
+    """Audit entries in order of case and step (`audit log --format json`)."""
+    engine = state.engine
+    selection = AuditFilter(
+        case_number=case,
+        actor=actor,
+        since=parse_time(since, "since"),
+        until=parse_time(until, "until"),
+        event=event,
+        state=entry_state,
+        workflow=workflow,
+        role=role,
+    )
+    if selection.since and selection.until and selection.since >= selection.until:
+        raise InvalidInputError("since must be before until")
+    if role is not None and role not in ROLES:
+        raise InvalidInputError(f"no role {role!r}; roles: {', '.join(ROLES)}")
+    if workflow is not None:
+        engine.registry.get(workflow)
+    with _closing(engine.audit_log(selection)) as entries:
+        rows = list(render.audit_rows(page(entries, limit=limit, offset=offset)))
+    if case is not None:
+        engine.record_read(actor=user.id, action="audit_log", number=case)
+    return json_response(rows)
+
+
+@router.get(
+    "/verify",
+    response_model=None,
+    responses={200: {"model": VerifyOut}, **problems(403)},
+)
+def audit_verify(state: State, _: Overseer) -> Response:
+    """Check every case's hash chain (`audit verify --json`); reads the whole record."""
+    report = verify_store(state.engine.store)
+    return json_response(
+        {
+            "ok": report.ok,
+            "cases": report.cases,
+            "entries": report.entries,
+            "anchored_cases": report.anchored_cases,
+            "problems": [
+                {"case": p.case, "seq": p.seq, "kind": p.kind, "detail": p.detail}
+                for p in report.problems
+            ],
+        }
+    )
+
+
+@router.get(
+    "/access",
+    response_model=None,
+    responses={200: {"model": list[AccessOut]}, **problems(400, 403)},
+)
+def audit_access(
+    state: State,
+    _: Overseer,
+    case: Text = None,
+    actor: Text = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = 1000,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> Response:
+    """Who read which case or record, and when (`audit access --json`)."""
+    with _closing(state.engine.reads(number=case, actor=actor)) as reads:
+        rows = [
+            {
+                "at": render.iso(r.at),
+                "actor": r.actor,
+                "action": r.action,
+                "case": r.case_number,
+            }
+            for r in page(reads, limit=limit, offset=offset)
+        ]
+    return json_response(rows)
+
+
+@router.get(
+    "/cases/{number}/dossier",
+    response_model=None,
+    responses={200: {"model": DossierOut}, **problems(403, 404)},
+)
+def dossier(number: str, state: State, user: Reader) -> Response:
+    """The case's self-contained dossier, as `audit export` writes it.
+
+    Check it offline with `sagsflow audit verify --dossier FILE`. The latest
+    checkpoint in `SAGSFLOW_ANCHOR_DIR` that covers the case is included.
+    """
+    engine = state.engine
+    view = engine.show(number)
+    engine.record_read(actor=user.id, action="audit_export", number=number)
+    case = view.case
+    with engine.store.transaction(write=False) as tx:
+        text = tx.workflow_text(case.workflow, case.workflow_version) or ""
+        calendar = tx.calendar_spec(case.calendar) if case.calendar else None
+    now = engine.clock.now()
+    shown: dict[str, Any] = render.case_json(view, now=now, calendar=engine.calendar)
+    body = build_dossier(
+        case={
+            **{
+                k: v
+                for k, v in shown.items()
+                if k not in ("documents", "history", "overdue", "working_days_overdue")
+            },
+            "audit_head": case.audit_head,
+        },
+        documents=[
+            render.document_json(d) | {"event_seq": d.event_seq} for d in view.documents
+        ],
+        history=list(view.history),
+        workflow_text=text,
+        calendar={"id": case.calendar, "spec": calendar},
+        checkpoint=latest_checkpoint(state.settings.anchor_dir, number),
+        exported_at=now,
+        exported_by=user.id,
+    )
+    return json_response(body)

@@ -1,0 +1,75 @@
+"""`/workflows`: the declarations cases can be opened on (any office role)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from starlette.responses import PlainTextResponse, Response
+
+from engine.definition import WorkflowDefinition
+from engine.diagram import to_dot, to_mermaid
+from service import render
+from service.api.auth import AnyUser
+from service.api.routes.shared import json_response, problems
+from service.api.schemas import WorkflowOut, WorkflowSummary
+from service.api.state import ApiState, api_state
+
+router = APIRouter(prefix="/workflows", tags=["workflows"])
+
+State = Annotated[ApiState, Depends(api_state)]
+
+
+def summary_json(d: WorkflowDefinition) -> dict[str, Any]:
+    """One workflow as `sagsflow workflow list --json` prints it."""
+    return {
+        "name": d.name,
+        "version": d.version,
+        "title": d.title,
+        "source": d.source,
+        "states": [s.name for s in d.states],
+        "events": list(d.events),
+    }
+
+
+@router.get(
+    "",
+    response_model=None,
+    responses={200: {"model": list[WorkflowSummary]}, **problems()},
+)
+def list_workflows(state: State, _: AnyUser) -> Response:
+    """The newest version of every workflow (`sagsflow workflow list --json`)."""
+    return json_response([summary_json(d) for d in state.engine.registry.latest()])
+
+
+@router.get(
+    "/{name}",
+    response_model=None,
+    responses={200: {"model": WorkflowOut}, **problems(404)},
+)
+def show_workflow(name: str, state: State, _: AnyUser) -> Response:
+    """States, deadlines, chase ladders, events, roles and data fields."""
+    return json_response(render.workflow_json(state.engine.registry.get(name)))
+
+
+@router.get(
+    "/{name}/diagram",
+    response_class=PlainTextResponse,
+    responses={
+        200: {
+            "description": "Mermaid or Graphviz source",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+        **problems(400, 404),
+    },
+)
+def diagram(
+    name: str,
+    state: State,
+    _: AnyUser,
+    format: Annotated[Literal["mermaid", "dot"], Query()] = "mermaid",
+) -> PlainTextResponse:
+    """A diagram of the workflow, deadlines and chase ladders included."""
+    definition = state.engine.registry.get(name)
+    text = to_mermaid(definition) if format == "mermaid" else to_dot(definition)
+    return PlainTextResponse(text)

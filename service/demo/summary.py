@@ -1,0 +1,114 @@
+"""What a demo office holds: cases by workflow, state and outcome; overdue now.
+
+Pure: counted from the cases as stored (`Case` values) and the workflow
+definitions (which states are final); the caller says what "today" is.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from engine.definition import StateKind
+from engine.records import Case
+from engine.registry import WorkflowRegistry
+
+OUTCOME_FIELDS = ("outcome", "decision")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Summary:
+    today: date
+    total: int
+    open_by_state: Mapping[str, Mapping[str, int]]  # workflow -> state -> cases
+    closed_by_outcome: Mapping[str, Mapping[str, int]]  # workflow -> outcome -> cases
+    overdue: int  # open, and the local date of today is after the deadline
+
+    def count(self, workflow: str) -> int:
+        return sum(self.open_by_state.get(workflow, {}).values()) + sum(
+            self.closed_by_outcome.get(workflow, {}).values()
+        )
+
+    @property
+    def open(self) -> int:
+        return sum(n for states in self.open_by_state.values() for n in states.values())
+
+    def workflows(self) -> list[str]:
+        return sorted(set(self.open_by_state) | set(self.closed_by_outcome))
+
+
+def summarise(
+    cases: Iterable[Case], *, registry: WorkflowRegistry, today: date
+) -> Summary:
+    """Count `cases` as of `today` (the local date)."""
+    final: dict[tuple[str, int, str], bool] = {}
+    open_by: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    closed_by: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    total = overdue = 0
+    for case in cases:
+        total += 1
+        key = (case.workflow, case.workflow_version, case.state)
+        if key not in final:
+            definition = registry.get(case.workflow, case.workflow_version)
+            final[key] = definition.state(case.state).kind is StateKind.FINAL
+        if final[key]:
+            outcome = next(
+                (str(case.data[f]) for f in OUTCOME_FIELDS if case.data.get(f)), "none"
+            )
+            closed_by[case.workflow][outcome] += 1
+            continue
+        open_by[case.workflow][case.state] += 1
+        overdue += case.due is not None and case.due < today
+    return Summary(
+        today=today,
+        total=total,
+        open_by_state={w: dict(c.most_common()) for w, c in sorted(open_by.items())},
+        closed_by_outcome={
+            w: dict(c.most_common()) for w, c in sorted(closed_by.items())
+        },
+        overdue=overdue,
+    )
+
+
+def combine(summaries: Sequence[Summary]) -> Summary:
+    """The summary of several parts of one office (as of the same day)."""
+    open_by: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    closed_by: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for part in summaries:
+        for workflow, states in part.open_by_state.items():
+            open_by[workflow].update(states)
+        for workflow, outcomes in part.closed_by_outcome.items():
+            closed_by[workflow].update(outcomes)
+    return Summary(
+        today=summaries[0].today,
+        total=sum(s.total for s in summaries),
+        open_by_state={w: dict(c.most_common()) for w, c in sorted(open_by.items())},
+        closed_by_outcome={
+            w: dict(c.most_common()) for w, c in sorted(closed_by.items())
+        },
+        overdue=sum(s.overdue for s in summaries),
+    )
+
+
+def describe(summary: Summary) -> list[str]:
+    """The summary as text lines, one block a workflow."""
+    lines: list[str] = []
+    width = max((len(w) for w in summary.workflows()), default=0)
+    for workflow in summary.workflows():
+        states = summary.open_by_state.get(workflow, {})
+        outcomes = summary.closed_by_outcome.get(workflow, {})
+        pad = " " * (width + 2)
+        lines.append(f"  {workflow:<{width}}  {summary.count(workflow)} cases")
+        lines.append(f"  {pad}open   {sum(states.values()):>5}  {_listing(states)}")
+        lines.append(f"  {pad}closed {sum(outcomes.values()):>5}  {_listing(outcomes)}")
+    lines.append(
+        f"  overdue now ({summary.today.isoformat()}): {summary.overdue} of "
+        f"{summary.open} open cases"
+    )
+    return lines
+
+
+def _listing(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{name} {n}" for name, n in counts.items())
