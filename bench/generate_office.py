@@ -37,8 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary file")
     args = parser.parse_args(argv)
     configure_logging(json=False, level="WARNING")
-    folder = Path(tempfile.mkdtemp(prefix="sagsflow-office-"))
-    url = args.db or f"sqlite:///{folder / 'office.db'}"
+    folder: Path | None = None
+    url = args.db
+    if url is None:
+        folder = Path(tempfile.mkdtemp(prefix="sagsflow-office-"))
+        url = f"sqlite:///{folder / 'office.db'}"
     days = 0
 
     def progress(_day: date) -> None:
@@ -81,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
             print(f"  {table:12} {rows:>12,} rows")
     db.dispose()
+    if folder is None:
+        return 0
     path = folder / "office.db"
     if path.exists():
         print(f"  file {path.stat().st_size / 2**20:,.0f} MiB")
