@@ -280,14 +280,22 @@ def _serve(
             sweep_closed_days=True,
             quiet_hours="none",
         )
+        from service.api import tokens  # the API's parts only where it is served
+
+        context = Context(settings=serving)
+        _, token = tokens.issue(context.engine, ADVISOR)
+        api = f"http://{serving.api_host}:{serving.api_port}"
         click.echo("")
         click.echo(
             f"Running the office in {where}: a sweep and a delivery every "
             f"{interval:g} s; mail goes to a local sink on {HOST}:{sink.port} "
             "and is shown here. Ctrl-C stops."
         )
-        # -- HTTP API and review pages: not wired here yet (issue #9). The lead
-        # -- wires them: start the API with `serve`, print its URL and a login
-        # -- token for the user. Until then the demo serves with --no-api.
-        click_ctx.obj = Context(settings=serving)
-        click_ctx.invoke(serve, interval=interval, with_api=False)
+        click.echo(
+            f"The HTTP API is on {api} (documents at {api}/docs); a token that "
+            f"acts as {ADVISOR}, the advisor:"
+        )
+        click.echo(f"  {token}")
+        click.echo(f'  curl -H "Authorization: Bearer {token}" {api}/cases')
+        click_ctx.obj = context
+        click_ctx.invoke(serve, interval=interval, with_api=True)

@@ -15,10 +15,13 @@ import json
 import os
 import queue
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -271,6 +274,7 @@ def test_serve_runs_the_office_and_prints_each_mail_it_sends(tmp_path: Path) -> 
     db = tmp_path / "demo.db"
     errors = tmp_path / "stderr.txt"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAGSFLOW_")}
+    env["SAGSFLOW_API_PORT"] = str(_free_port())
     lines: queue.Queue[str | None] = queue.Queue()
     seen: list[str] = []
     with (
@@ -301,6 +305,7 @@ def test_serve_runs_the_office_and_prints_each_mail_it_sends(tmp_path: Path) -> 
                 line = lines.get(timeout=WAIT_S)
                 assert line is not None, "\n".join(seen) + errors.read_text("utf-8")
                 seen.append(line)
+            _the_printed_token_opens_the_api(seen, env["SAGSFLOW_API_PORT"])
             process.send_signal(signal.SIGTERM)
             code = process.wait(timeout=WAIT_S)
         finally:
@@ -324,6 +329,34 @@ def test_serve_runs_the_office_and_prints_each_mail_it_sends(tmp_path: Path) -> 
         assert len(when) == 8  # HH:MM:SS
         assert to.endswith("@example.org")
         assert (to, subject) in sent_to
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert isinstance(port, int)
+    return port
+
+
+def _the_printed_token_opens_the_api(seen: list[str], port: str) -> None:
+    """The token the demo printed reads the office's cases as the advisor."""
+    (curl,) = [line for line in seen if line.startswith("  curl ")]
+    token = curl.split("Bearer ", 1)[1].split('"', 1)[0]
+    assert f"http://127.0.0.1:{port}/cases" in curl
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/cases?limit=5",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=WAIT_S) as answer:
+        assert answer.status == 200
+        body = json.loads(answer.read())
+    assert body
+    refused = urllib.request.Request(f"http://127.0.0.1:{port}/cases")
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(refused, timeout=WAIT_S)
+    caught.value.close()
+    assert caught.value.code == 401
 
 
 @pytest.mark.external_service
