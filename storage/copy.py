@@ -28,6 +28,7 @@ from storage.database import (
     WRITE_OPTION,
     check_schema,
     current_revision,
+    error_reason,
     upgrade_schema,
 )
 from storage.tables import metadata
@@ -73,7 +74,7 @@ def copy_database(
                     _advance_sequences(dst, tables)
         except SQLAlchemyError as exc:
             raise StorageError(
-                f"the copy failed and was undone: {_reason(exc)}"
+                f"the copy failed and was undone: {error_reason(exc)}"
             ) from exc
         return _compare(src, target)
 
@@ -97,7 +98,9 @@ def _compare(src: Connection, target: Engine) -> list[TableCopy]:
                     )
                 copies.append(TableCopy(table.name, after[0], after[1]))
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot compare the databases: {_reason(exc)}") from exc
+        raise StorageError(
+            f"cannot compare the databases: {error_reason(exc)}"
+        ) from exc
     return copies
 
 
@@ -129,7 +132,7 @@ def _prepare_target(target: Engine) -> None:
                         f"{table.name}): sagsflow copies only into an empty one"
                     )
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot read the target: {_reason(exc)}") from exc
+        raise StorageError(f"cannot read the target: {error_reason(exc)}") from exc
 
 
 @contextmanager
@@ -141,7 +144,9 @@ def _reading(engine: Engine) -> Iterator[Connection]:
     try:
         conn = engine.connect().execution_options(**options)
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot open {_where(engine)}: {_reason(exc)}") from exc
+        raise StorageError(
+            f"cannot open {_where(engine)}: {error_reason(exc)}"
+        ) from exc
     try:
         conn.begin()
         yield conn
@@ -210,8 +215,3 @@ def _plain(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"cannot compare a {type(value).__name__}")
-
-
-def _reason(exc: SQLAlchemyError) -> str:
-    orig = getattr(exc, "orig", None)
-    return str(orig if orig is not None else exc).strip().splitlines()[0]

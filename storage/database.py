@@ -164,7 +164,7 @@ def upgrade_schema(engine: Engine) -> tuple[str | None, str]:
         with engine.begin() as conn:
             command.upgrade(_alembic_config(conn), "head")
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot create the schema: {_reason(exc)}") from exc
+        raise StorageError(f"cannot create the schema: {error_reason(exc)}") from exc
     return before, head_revision()
 
 
@@ -198,7 +198,7 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot open the database: {_reason(exc)}") from exc
+        raise StorageError(f"cannot open the database: {error_reason(exc)}") from exc
 
 
 def check_schema(engine: Engine) -> None:
@@ -221,6 +221,7 @@ def check_schema(engine: Engine) -> None:
         )
 
 
-def _reason(exc: SQLAlchemyError) -> str:
+def error_reason(exc: SQLAlchemyError) -> str:
+    """The first line of the driver's own message (what the user is shown)."""
     orig = getattr(exc, "orig", None)
     return str(orig if orig is not None else exc).strip().splitlines()[0]

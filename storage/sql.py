@@ -60,7 +60,7 @@ from engine.records import (
 )
 from storage import sql_tokens
 from storage import statements as stm
-from storage.database import WRITE_OPTION
+from storage.database import WRITE_OPTION, error_reason
 from storage.tables import (
     AccessRow,
     AuditRow,
@@ -112,7 +112,7 @@ class SqlCaseStore:
         except EngineError:
             raise
         except SQLAlchemyError as exc:
-            raise StorageError(f"database error: {_reason(exc)}") from exc
+            raise StorageError(f"database error: {error_reason(exc)}") from exc
 
 
 class SqlTransaction:
@@ -588,8 +588,3 @@ def _notification(row: RowMapping) -> Notification:
 
 def _user(row: RowMapping) -> User:
     return _record_of(User, row, roles=tuple(row["roles"]))
-
-
-def _reason(exc: SQLAlchemyError) -> str:
-    orig = getattr(exc, "orig", None)
-    return str(orig if orig is not None else exc).strip().splitlines()[0]

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DatabaseError, SQLAlchemyError
 from engine.exceptions import StorageError
 from service.demo.office import DEMO, KIND
 from storage import create_db_engine
-from storage.database import sqlite_path
+from storage.database import error_reason, sqlite_path
 
 SETTING_TABLE = "db_setting"
 _APPEND_ONLY_FUNCTIONS = (
@@ -59,9 +59,9 @@ def look(url: str) -> Found:
     except DatabaseError as exc:
         if path is not None and "not a database" in str(exc.orig):
             return Found(kind="other", reason="it is not a SQLite database")
-        raise StorageError(f"cannot open the database: {_reason(exc)}") from exc
+        raise StorageError(f"cannot open the database: {error_reason(exc)}") from exc
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot open the database: {_reason(exc)}") from exc
+        raise StorageError(f"cannot open the database: {error_reason(exc)}") from exc
     finally:
         db.dispose()
     facts = {str(k): str(v) for k, v in rows}
@@ -100,15 +100,12 @@ def wipe(url: str) -> None:
             for name in functions:
                 conn.execute(text(f'DROP FUNCTION IF EXISTS "{name}"() CASCADE'))
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot replace the demo office: {_reason(exc)}") from exc
+        raise StorageError(
+            f"cannot replace the demo office: {error_reason(exc)}"
+        ) from exc
     finally:
         db.dispose()
 
 
 def _empty_file(path: Path) -> bool:
     return path.is_file() and path.stat().st_size == 0
-
-
-def _reason(exc: SQLAlchemyError) -> str:
-    orig = getattr(exc, "orig", None)
-    return str(orig if orig is not None else exc).strip().splitlines()[0]
