@@ -26,6 +26,7 @@ from engine.records import (
     IdempotencyRecord,
     JsonDict,
     Notification,
+    OverdueCase,
     UnreadableEntry,
     User,
 )
@@ -69,6 +70,20 @@ class CaseTransaction(Protocol):
     def documents(self, case_id: int) -> Sequence[Document]: ...
 
     def list_cases(self, selection: CaseFilter) -> Sequence[Case]: ...
+
+    def count_cases(self, selection: CaseFilter) -> int:
+        """How many cases `list_cases` selects, leaving out its limit and offset."""
+        ...
+
+    def state_counts(
+        self, *, due_before: date | None = None
+    ) -> Sequence[tuple[str, str, int]]:
+        """(workflow, state, cases) for every state that holds a case.
+
+        With `due_before`, only the cases due before that date (overdue) count.
+        An aggregate over the (workflow, state) or the deadline index.
+        """
+        ...
 
     def audit_entries(self, selection: AuditFilter) -> Iterator[AuditEntry]:
         """Matching entries in order of case, then seq; streamed."""
@@ -132,6 +147,20 @@ class CaseTransaction(Protocol):
         cases, not of all cases; on PostgreSQL rows another worker holds are
         skipped (FOR UPDATE SKIP LOCKED).
         """
+        ...
+
+    def overdue_cases(
+        self, before: date, *, limit: int, offset: int = 0
+    ) -> Sequence[OverdueCase]:
+        """Cases whose `chase_due` lies before `before`, oldest first; not locked.
+
+        The few columns a listing shows, read through the index on `chase_due`
+        (the cost follows the overdue cases, not all cases).
+        """
+        ...
+
+    def count_overdue(self, before: date) -> int:
+        """How many cases `overdue_cases` would list without a limit."""
         ...
 
     def record_chase(self, chase: ChaseRecord) -> bool:

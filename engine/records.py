@@ -128,6 +128,7 @@ class CaseFilter:
     due_before: date | None = None  # due strictly before this date (overdue)
     limit: int | None = None
     offset: int = 0
+    by_due: bool = False  # the oldest deadline first (then by id); else by id
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -142,6 +143,38 @@ class AuditFilter:
     state: str | None = None  # entries that led into (or stayed in) this state
     workflow: str | None = None
     role: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OverdueCase:
+    """A case the chaser will act on: past its `chase_due`, with no more read."""
+
+    id: int
+    number: str
+    workflow: str
+    workflow_version: int
+    state: str
+    title: str
+    due: date | None
+    chase_due: date
+    chase_position: int  # rungs fired in this stay; the next is this index
+
+
+def overdue_of(case: Case) -> OverdueCase:
+    """The listing's view of a case the chaser will act on."""
+    assert case.id is not None
+    assert case.chase_due is not None
+    return OverdueCase(
+        id=case.id,
+        number=case.number,
+        workflow=case.workflow,
+        workflow_version=case.workflow_version,
+        state=case.state,
+        title=case.title,
+        due=case.due,
+        chase_due=case.chase_due,
+        chase_position=case.chase_position,
+    )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

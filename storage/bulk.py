@@ -60,9 +60,11 @@ from engine.records import (
     JsonDict,
     Notification,
     NotificationStatus,
+    OverdueCase,
     UnreadableEntry,
     User,
     format_case_number,
+    overdue_of,
     parse_case_number,
 )
 from storage.database import WRITE_OPTION
@@ -773,6 +775,15 @@ class BulkTransaction:
                 if len(found) == limit:
                     return found
         return found
+
+    def overdue_cases(
+        self, before: date, *, limit: int, offset: int = 0
+    ) -> Sequence[OverdueCase]:
+        due = self.chase_candidates(before, limit=offset + limit)[offset:]
+        return [overdue_of(c) for c in due]
+
+    def count_overdue(self, before: date) -> int:
+        return sum(len(ids) for day, ids in self.b.chase_index.items() if day < before)
 
     def record_chase(self, chase: ChaseRecord) -> bool:
         self._writing()

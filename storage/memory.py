@@ -33,9 +33,11 @@ from engine.records import (
     JsonDict,
     Notification,
     NotificationStatus,
+    OverdueCase,
     UnreadableEntry,
     User,
     format_case_number,
+    overdue_of,
     parse_case_number,
 )
 
@@ -138,18 +140,35 @@ class _MemoryTransaction:
         return sorted(self.s.documents.get(case_id, []), key=lambda d: d.seq)
 
     def list_cases(self, selection: CaseFilter) -> Sequence[Case]:
-        found = [
+        found = sorted(self._selected(selection), key=lambda c: c.id or 0)
+        if selection.by_due:  # a stable sort: by id within a day
+            found.sort(key=lambda c: c.due or date.max)
+        end = None if selection.limit is None else selection.offset + selection.limit
+        return found[selection.offset : end]
+
+    def count_cases(self, selection: CaseFilter) -> int:
+        return sum(1 for _ in self._selected(selection))
+
+    def state_counts(
+        self, *, due_before: date | None = None
+    ) -> Sequence[tuple[str, str, int]]:
+        counted = Counter(
+            (c.workflow, c.state)
+            for c in self._selected(CaseFilter(due_before=due_before))
+        )
+        return [(w, s, n) for (w, s), n in sorted(counted.items())]
+
+    def _selected(self, selection: CaseFilter) -> Iterator[Case]:
+        return (
             c
-            for c in sorted(self.s.cases.values(), key=lambda c: c.id or 0)
+            for c in self.s.cases.values()
             if (selection.workflow is None or c.workflow == selection.workflow)
             and (selection.state is None or c.state == selection.state)
             and (
                 selection.due_before is None
                 or (c.due is not None and c.due < selection.due_before)
             )
-        ]
-        end = None if selection.limit is None else selection.offset + selection.limit
-        return found[selection.offset : end]
+        )
 
     def audit_entries(self, selection: AuditFilter) -> Iterator[AuditEntry]:
         for case in sorted(self.s.cases.values(), key=lambda c: c.id or 0):
@@ -239,6 +258,15 @@ class _MemoryTransaction:
         ]
         due.sort(key=lambda c: (c.chase_due or before, c.id or 0))
         return due[:limit]
+
+    def overdue_cases(
+        self, before: date, *, limit: int, offset: int = 0
+    ) -> Sequence[OverdueCase]:
+        due = self.chase_candidates(before, limit=offset + limit)[offset:]
+        return [overdue_of(c) for c in due]
+
+    def count_overdue(self, before: date) -> int:
+        return len(self.chase_candidates(before, limit=len(self.s.cases)))
 
     def record_chase(self, chase: ChaseRecord) -> bool:
         self._writing()

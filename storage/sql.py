@@ -19,6 +19,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     RowMapping,
+    Select,
     Table,
     delete,
     func,
@@ -52,6 +53,7 @@ from engine.records import (
     JsonDict,
     Notification,
     NotificationStatus,
+    OverdueCase,
     Party,
     UnreadableEntry,
     User,
@@ -120,6 +122,8 @@ class SqlTransaction:
         self.conn = conn
         self.writable = writable
         self.postgres = conn.dialect.name == "postgresql"
+        self.dialect = "postgresql" if self.postgres else "sqlite"
+        self._users: Sequence[User] | None = None  # read once per transaction
 
     def _writing(self) -> None:
         if not self.writable:
@@ -209,18 +213,28 @@ class SqlTransaction:
         return [_document(r) for r in rows.mappings()]
 
     def list_cases(self, selection: CaseFilter) -> Sequence[Case]:
-        stmt = select(CASES).order_by(CASES.c.id)
-        if selection.workflow is not None:
-            stmt = stmt.where(CASES.c.workflow == selection.workflow)
-        if selection.state is not None:
-            stmt = stmt.where(CASES.c.state == selection.state)
-        if selection.due_before is not None:
-            stmt = stmt.where(CASES.c.due < selection.due_before)
+        order = (CASES.c.due, CASES.c.id) if selection.by_due else (CASES.c.id,)
+        stmt = _case_filter(select(CASES), selection).order_by(*order)
         if selection.offset:
             stmt = stmt.offset(selection.offset)
         if selection.limit is not None:
             stmt = stmt.limit(selection.limit)
         return [_case(r) for r in self.conn.execute(stmt).mappings()]
+
+    def count_cases(self, selection: CaseFilter) -> int:
+        stmt = _case_filter(select(func.count()).select_from(CASES), selection)
+        return int(self.conn.execute(stmt).scalar_one())
+
+    def state_counts(
+        self, *, due_before: date | None = None
+    ) -> Sequence[tuple[str, str, int]]:
+        stmt = select(CASES.c.workflow, CASES.c.state, func.count()).group_by(
+            CASES.c.workflow, CASES.c.state
+        )
+        if due_before is not None:
+            stmt = stmt.where(CASES.c.due < due_before)
+        rows = self.conn.execute(stmt.order_by(CASES.c.workflow, CASES.c.state))
+        return [(str(w), str(s), int(n)) for w, s, n in rows]
 
     def audit_entries(self, selection: AuditFilter) -> Iterator[AuditEntry]:
         stmt = select(AUDIT).order_by(AUDIT.c.case_id, AUDIT.c.seq)
@@ -249,6 +263,7 @@ class SqlTransaction:
         self._writing()
         if self.get_user(user.id) is not None:
             raise DuplicateError(f"user {user.id!r} already exists")
+        self._users = None
         self.conn.execute(
             insert(USERS).values(
                 id=user.id,
@@ -263,8 +278,10 @@ class SqlTransaction:
         return _user(row) if row is not None else None
 
     def list_users(self) -> Sequence[User]:
-        rows = self.conn.execute(select(USERS).order_by(USERS.c.id)).mappings()
-        return [_user(r) for r in rows]
+        if self._users is None:
+            rows = self.conn.execute(stm.ALL_USERS).mappings()
+            self._users = tuple(_user(r) for r in rows)
+        return list(self._users)
 
     def record_workflow(self, name: str, version: int, digest: str, text: str) -> str:
         self._writing()
@@ -371,14 +388,23 @@ class SqlTransaction:
             stmt = stmt.with_for_update(skip_locked=True)
         return [_case(r) for r in self.conn.execute(stmt).mappings()]
 
+    def overdue_cases(
+        self, before: date, *, limit: int, offset: int = 0
+    ) -> Sequence[OverdueCase]:
+        rows = self.conn.execute(
+            stm.OVERDUE, {"before": before, "limit": limit, "offset": offset}
+        )
+        return [OverdueCase(**r) for r in rows.mappings()]
+
+    def count_overdue(self, before: date) -> int:
+        return int(
+            self.conn.execute(stm.COUNT_OVERDUE, {"before": before}).scalar_one()
+        )
+
     def record_chase(self, chase: ChaseRecord) -> bool:
         self._writing()
-        dialect_insert = pg_insert if self.postgres else sqlite_insert
         result = self.conn.execute(
-            dialect_insert(CHASES)
-            .values(**_columns(chase, CHASES))
-            .on_conflict_do_nothing()
-            .returning(CHASES.c.case_id)  # psycopg reports no rowcount here
+            stm.INSERT_CHASE[self.dialect], _columns(chase, CHASES)
         )
         return result.first() is not None
 
@@ -406,12 +432,8 @@ class SqlTransaction:
     # -- the outbox -------------------------------------------------------------------
     def add_notification(self, notification: Notification) -> bool:
         self._writing()
-        dialect_insert = pg_insert if self.postgres else sqlite_insert
         result = self.conn.execute(
-            dialect_insert(OUTBOX)
-            .values(**_columns(notification, OUTBOX))
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(OUTBOX.c.id)  # psycopg reports no rowcount here
+            stm.INSERT_NOTIFICATION[self.dialect], _columns(notification, OUTBOX)
         )
         return result.first() is not None
 
@@ -539,6 +561,17 @@ class SqlTransaction:
 
     def audit_counts(self, after: int) -> tuple[int, Sequence[tuple[str, str, int]]]:
         return sql_tokens.audit_counts(self.conn, after)
+
+
+def _case_filter(stmt: Select[Any], selection: CaseFilter) -> Select[Any]:
+    """`stmt` narrowed to the cases `selection` names (not paged, not ordered)."""
+    if selection.workflow is not None:
+        stmt = stmt.where(CASES.c.workflow == selection.workflow)
+    if selection.state is not None:
+        stmt = stmt.where(CASES.c.state == selection.state)
+    if selection.due_before is not None:
+        stmt = stmt.where(CASES.c.due < selection.due_before)
+    return stmt
 
 
 # -- mapping ------------------------------------------------------------------

@@ -10,9 +10,19 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from storage.tables import AuditRow, CaseRow, CaseSequenceRow, DocumentRow, UserRow
+from storage.tables import (
+    AuditRow,
+    CaseRow,
+    CaseSequenceRow,
+    ChaseRow,
+    DocumentRow,
+    OutboxRow,
+    UserRow,
+)
 
 
 def _table(model: type) -> Table:
@@ -24,6 +34,8 @@ AUDIT = _table(AuditRow)
 DOCUMENTS = _table(DocumentRow)
 USERS = _table(UserRow)
 SEQUENCES = _table(CaseSequenceRow)
+CHASES = _table(ChaseRow)
+OUTBOX = _table(OutboxRow)
 
 # Takes the year's row lock, so numbers stay gap-free across processes.
 NEXT_CASE_NUMBER = (
@@ -54,6 +66,46 @@ DOCUMENTS_OF_CASE = (
     .order_by(DOCUMENTS.c.seq)
 )
 USER_BY_ID = select(USERS).where(USERS.c.id == bindparam("id"))
+ALL_USERS = select(USERS).order_by(USERS.c.id)
+
+_OVERDUE_WHERE = CASES.c.chase_due < bindparam("before")
+OVERDUE = (
+    select(
+        CASES.c.id,
+        CASES.c.number,
+        CASES.c.workflow,
+        CASES.c.workflow_version,
+        CASES.c.state,
+        CASES.c.title,
+        CASES.c.due,
+        CASES.c.chase_due,
+        CASES.c.chase_position,
+    )
+    .where(_OVERDUE_WHERE)
+    .order_by(CASES.c.chase_due, CASES.c.id)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+COUNT_OVERDUE = select(func.count()).select_from(CASES).where(_OVERDUE_WHERE)
+
+# Insert-if-absent, one per dialect; RETURNING because psycopg reports no
+# rowcount after ON CONFLICT DO NOTHING. Keyed by "postgresql" / "sqlite".
+INSERT_CHASE = {
+    "postgresql": pg_insert(CHASES)
+    .on_conflict_do_nothing()
+    .returning(CHASES.c.case_id),
+    "sqlite": sqlite_insert(CHASES)
+    .on_conflict_do_nothing()
+    .returning(CHASES.c.case_id),
+}
+INSERT_NOTIFICATION = {
+    "postgresql": pg_insert(OUTBOX)
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(OUTBOX.c.id),
+    "sqlite": sqlite_insert(OUTBOX)
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(OUTBOX.c.id),
+}
 
 
 def without_id(columns: dict[str, Any]) -> dict[str, Any]:

@@ -157,6 +157,7 @@ def test_the_same_steps_write_the_same_rows_as_the_sql_store(
     upgrade_schema(plain)
     bulk_db = create_db_engine(url, create=False)
     bulk = BulkCaseStore(bulk_db, batch_rows=3)
+    overdue = []
     for store in (SqlCaseStore(plain), bulk):
         clock = FakeClock(T0)
         engine = _engine(store, registry, clock)
@@ -190,7 +191,14 @@ def test_the_same_steps_write_the_same_rows_as_the_sql_store(
                 claimed_attempts=claimed.attempts,
                 status=NotificationStatus.FAILED,
             )
+        with cast(CaseStore, store).transaction(write=False) as tx:
+            later_day = T0.date() + timedelta(days=365)
+            overdue.append(
+                (tx.overdue_cases(later_day, limit=5), tx.count_overdue(later_day))
+            )
     bulk.finish()
+    assert overdue[0] == overdue[1]
+    assert [c.number for c in overdue[0][0]] == [number]
     plain.dispose()
     bulk_db.dispose()
     assert snapshot(url) == snapshot(other)

@@ -24,6 +24,7 @@ from engine.records import (
     Notification,
     Party,
     User,
+    overdue_of,
 )
 
 T0 = datetime(2024, 10, 3, 8, 0, tzinfo=UTC)
@@ -640,6 +641,30 @@ def test_chase_candidates_are_the_overdue_ones_oldest_first(store: CaseStore) ->
         found = tx.chase_candidates(date(2024, 11, 9), limit=10)
         assert [c.number for c in found] == ["2024-0000002", "2024-0000001"]
         assert len(tx.chase_candidates(date(2024, 11, 9), limit=1)) == 1
+
+
+def test_overdue_cases_list_the_candidates_lightly_with_paging(
+    store: CaseStore,
+) -> None:
+    dues = (date(2024, 11, 8), date(2024, 11, 6), None, date(2024, 11, 9))
+    with store.transaction() as tx:
+        for i, due in enumerate(dues, 1):
+            tx.add_case(_case(f"2024-000000{i}", chase_due=due, chase_position=1))
+    with store.transaction(write=False) as tx:
+        before = date(2024, 11, 9)
+        listed = tx.overdue_cases(before, limit=10)
+        assert [(c.number, c.chase_due, c.chase_position) for c in listed] == [
+            ("2024-0000002", date(2024, 11, 6), 1),
+            ("2024-0000001", date(2024, 11, 8), 1),
+        ]
+        assert listed == [overdue_of(c) for c in tx.chase_candidates(before, limit=9)]
+        assert [c.number for c in tx.overdue_cases(before, limit=1, offset=1)] == [
+            "2024-0000001"
+        ]
+        assert tx.overdue_cases(before, limit=5, offset=2) == []
+        assert tx.count_overdue(before) == 2
+        assert tx.count_overdue(date(2024, 11, 10)) == 3
+        assert tx.count_overdue(date(2024, 11, 6)) == 0
 
 
 def test_a_rung_is_recorded_once_per_stay(store: CaseStore) -> None:
