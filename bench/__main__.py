@@ -1,4 +1,10 @@
-"""`python -m bench [W1|W2|W3|W4|all] [--quick] [--runs N]`: run the benchmarks."""
+"""`python -m bench [W1|W2|W3|W4|all] [--quick] [--runs N] [--sizes N,N]`.
+
+Runs the benchmarks and prints their tables. `--sizes` replaces the chosen
+workload's sizes (cases for W1 and W3, the office for W2, the cases for W4),
+so one size can be run on its own; the defaults are the issue's sizes, and a
+full `all` takes hours (the naive competitors are slow by nature).
+"""
 
 from __future__ import annotations
 
@@ -16,26 +22,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke)")
     parser.add_argument("--runs", type=int, default=3, help="runs per size (>= 3)")
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=None,
+        help="comma-separated sizes replacing the workload's own, e.g. 100000",
+    )
     args = parser.parse_args(argv)
     if args.runs < 3:
         parser.error("--runs must be at least 3 (median and min-max)")
+    if args.sizes is not None and args.workload == "all":
+        parser.error("--sizes needs one workload (W1, W2, W3 or W4)")
+    overdue = w2_sweep.settings(args.quick)[1]
+    if args.workload == "W2" and args.sizes and min(args.sizes) < overdue:
+        parser.error(f"W2 offices hold {overdue:,} overdue cases: sizes >= {overdue:,}")
     print(header("machine"))
     print("\n".join(machine_lines()))
     print(header("packages"))
     print("\n".join(version_lines()))
-    print(f"\nsettings: workload={args.workload} quick={args.quick} runs={args.runs}")
+    print(
+        f"\nsettings: workload={args.workload} quick={args.quick} runs={args.runs}"
+        + (f" sizes={','.join(map(str, args.sizes))}" if args.sizes else "")
+    )
+    chosen = args.sizes
+    sizes: Sequence[int]
     if args.workload in ("W1", "all"):
         sizes = w1_lifecycle.QUICK_SIZES if args.quick else w1_lifecycle.DEFAULT_SIZES
-        w1_lifecycle.run(sizes, args.runs)
+        w1_lifecycle.run(chosen or sizes, args.runs)
     if args.workload in ("W2", "all"):
-        office_sizes, overdue = w2_sweep.settings(args.quick)
-        w2_sweep.run(office_sizes, overdue, args.runs)
+        office_sizes = w2_sweep.settings(args.quick)[0]
+        w2_sweep.run(chosen or office_sizes, overdue, args.runs)
     if args.workload in ("W3", "all"):
         sizes = w3_memory.QUICK_SIZES if args.quick else w3_memory.DEFAULT_SIZES
-        w3_memory.run(sizes, args.runs)
+        w3_memory.run(chosen or sizes, args.runs)
     if args.workload in ("W4", "all"):
-        w4_postgres.run(w4_postgres.sizes(args.quick), args.runs)
+        for cases in chosen or (w4_postgres.sizes(args.quick),):
+            w4_postgres.run(cases, args.runs)
     return 0
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not whole numbers: {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError("sizes must be whole numbers >= 1")
+    return sizes
 
 
 if __name__ == "__main__":

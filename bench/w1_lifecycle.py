@@ -68,7 +68,7 @@ STEPS_PER_CASE = 1 + len(STEPS)
 # State after each step, for the floor (which has no engine to ask).
 STATES = ("opened", "inquiry_sent", "awaiting_reply", "assessed", "closed")
 
-DEFAULT_SIZES = (1_000, 10_000)
+DEFAULT_SIZES = (1_000, 10_000, 100_000)
 QUICK_SIZES = (50,)
 SYNC_MODES = ("FULL", "NORMAL")
 

@@ -374,8 +374,8 @@ def _report(
             for name, _ in competitors[1:]:
                 theirs = statistics.median(results[total, phase, name])
                 print(f"N={total:,}: sagsflow / {name}: {theirs / ours:.2f}x speed")
-    small, large = sizes[0], sizes[-1]
-    for phase in ("find", "chase"):
+    small, large = min(sizes), max(sizes)
+    for phase in ("find", "chase") if large > small else ():
         growth = statistics.median(
             results[large, phase, "sagsflow"]
         ) / statistics.median(results[small, phase, "sagsflow"])
