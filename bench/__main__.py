@@ -15,8 +15,8 @@ from bench import w1_lifecycle, w2_sweep, w3_memory, w4_postgres
 from bench.report import header, machine_lines, version_lines
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+def main(argv: Sequence[str] | None = None, *, prog: str = "python -m bench") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument(
         "workload", nargs="?", default="all", choices=["W1", "W2", "W3", "W4", "all"]
     )

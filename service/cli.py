@@ -22,6 +22,7 @@ from engine.exceptions import (
 from service import app as composition
 from service.cli_api import api
 from service.cli_audit import audit
+from service.cli_bench import bench
 from service.cli_cases import case
 from service.cli_db import grants, migrate_db
 from service.cli_demo import demo
@@ -81,6 +82,7 @@ cli.add_command(workflow)
 cli.add_command(user)
 cli.add_command(case)
 cli.add_command(audit)
+cli.add_command(bench)
 cli.add_command(sweep)
 cli.add_command(outbox)
 cli.add_command(serve)

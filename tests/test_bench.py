@@ -54,3 +54,36 @@ def test_quick_bench_prints_tables_and_ratios() -> None:
         ]
         assert [row.split("|")[1].strip() for row in rows] == ["1", "2", "4"]
         assert {row.split("|")[4].strip() for row in rows} == {"0"}
+
+
+@pytest.mark.slow
+def test_sagsflow_bench_is_python_m_bench_and_refuses_bad_arguments() -> None:
+    sagsflow = Path(sys.executable).with_name("sagsflow")
+
+    def bench(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(sagsflow), "bench", *args],
+            cwd=ROOT.parent,  # anywhere: the bench package is installed
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+
+    ran = bench("W1", "--quick", "--sizes", "5")
+    assert ran.returncode == 0, ran.stderr
+    assert "== W1 lifecycle" in ran.stdout
+    assert "sizes=5" in ran.stdout
+    assert "== W2 sweep" not in ran.stdout
+    for args, message in (
+        (("W9",), "invalid choice: 'W9'"),
+        (("W1", "--runs", "2"), "--runs must be at least 3"),
+        (("all", "--sizes", "5"), "--sizes needs one workload"),
+        (("W1", "--sizes", "0"), "sizes must be whole numbers >= 1"),
+        (("W2", "--quick", "--sizes", "10"), "W2 offices hold 20 overdue cases"),
+    ):
+        refused = bench(*args)
+        assert refused.returncode == 2, args
+        assert refused.stderr.splitlines()[-1].startswith("sagsflow bench: error: ")
+        assert message in refused.stderr
+        assert "Traceback" not in refused.stderr
