@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from engine.definition import StateKind, WorkflowDefinition
 
-FORMATS = ("mermaid", "dot")
 
-
-def _state_note(d: WorkflowDefinition, name: str) -> list[str]:
+def state_note(d: WorkflowDefinition, name: str) -> list[str]:
+    """The deadline and chase ladder of state `name`, a line each."""
     state = d.state(name)
     lines = []
     if state.deadline is not None:
@@ -47,7 +46,7 @@ def to_mermaid(d: WorkflowDefinition) -> str:
     for state in d.states:
         if state.kind is StateKind.FINAL:
             lines.append(f"    {state.name} --> [*]")
-        note = _state_note(d, state.name)
+        note = state_note(d, state.name)
         if note:
             lines.append(f"    note right of {state.name}")
             lines.extend(f"        {n}" for n in note)
@@ -70,7 +69,7 @@ def to_dot(d: WorkflowDefinition) -> str:
         f"  __start -> {q(d.initial)} [label={q('open')}];",
     ]
     for state in d.states:
-        note = _state_note(d, state.name)
+        note = state_note(d, state.name)
         label = "\\n".join([state.name, *note]).replace('"', '\\"')
         shape = ", peripheries=2" if state.kind is StateKind.FINAL else ""
         style = ', style="rounded,dashed"' if state.kind is StateKind.WAITING else ""

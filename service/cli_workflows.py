@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from engine.diagram import to_dot, to_mermaid
+from engine.diagram_svg import to_svg
 from engine.exceptions import (
     DefinitionError,
     InvalidInputError,
@@ -95,17 +96,27 @@ def workflow_validate(path: Path) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["mermaid", "dot"]),
+    type=click.Choice(["mermaid", "dot", "svg"]),
     default="mermaid",
     show_default=True,
+    help="Mermaid or Graphviz source, or an SVG image drawn by sagsflow itself.",
+)
+@click.option(
+    "--current",
+    metavar="STATE",
+    help="Highlight this state (with --format svg).",
 )
 @pass_ctx
-def workflow_diagram(ctx: Context, name: str, fmt: str) -> None:
-    """Print a Mermaid or Graphviz diagram, deadlines and chase ladders included."""
+def workflow_diagram(ctx: Context, name: str, fmt: str, current: str | None) -> None:
+    """Print a diagram, deadlines and chase ladders included."""
+    if current is not None and fmt != "svg":
+        raise click.UsageError("--current needs --format svg")
     definition = composition.load_registry(ctx.settings).get(name)
-    click.echo(
-        to_mermaid(definition) if fmt == "mermaid" else to_dot(definition), nl=False
-    )
+    if fmt == "svg":
+        text = to_svg(definition, current=current)
+    else:
+        text = to_mermaid(definition) if fmt == "mermaid" else to_dot(definition)
+    click.echo(text, nl=False)
 
 
 # -- users -------------------------------------------------------------------------

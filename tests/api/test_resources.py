@@ -88,8 +88,24 @@ class TestWorkflows:
         assert mermaid.text.startswith("stateDiagram")
         dot = api.get("/workflows/ombudsman-inquiry/diagram?format=dot", "rev")
         assert dot.text.startswith('digraph "ombudsman-inquiry"')
-        bad = api.get("/workflows/ombudsman-inquiry/diagram?format=svg", "rev")
+        bad = api.get("/workflows/ombudsman-inquiry/diagram?format=png", "rev")
         assert_problem(bad, 400, "malformed-request")
+
+    def test_svg_diagram(self, api: Api) -> None:
+        path = "/workflows/ombudsman-inquiry/diagram?format=svg"
+        svg = api.get(f"{path}&current=assessed", "rev")
+        assert svg.status_code == 200, svg.text
+        assert svg.headers["content-type"] == "image/svg+xml"
+        assert svg.text.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+        assert 'aria-current="true" data-state="assessed"' in svg.text
+        assert "aria-current" not in api.get(path, "rev").text
+        unknown = api.get(f"{path}&current=nosuch", "rev")
+        assert (
+            "'nosuch' is not a state"
+            in assert_problem(unknown, 400, "bad-request")["detail"]
+        )
+        not_svg = api.get(f"{path.replace('svg', 'dot')}&current=opened", "rev")
+        assert_problem(not_svg, 400, "bad-request")
 
     def test_an_unknown_workflow_is_404(self, api: Api) -> None:
         body = assert_problem(

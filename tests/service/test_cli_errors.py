@@ -83,6 +83,7 @@ def cases(cases_template: Path, db_path: Path) -> Path:
 CLOSE = ("case", "fire", ASSESSED, "close")
 SEND = ("case", "fire", OPENED, "send_inquiry")
 OPEN = ("case", "open", "ombudsman-inquiry")
+DIAGRAM = ("workflow", "diagram", "ombudsman-inquiry")
 NOTE = ("case", "fire", OPENED, "note")
 CLOSE_OK = (*CLOSE, "--actor", "bra", "--data", "outcome=no_further_action")
 DATA_TWICE = ("--data", "own_initiative=no", "--data", "own_initiative=yes")
@@ -537,6 +538,18 @@ BAD_INPUTS = [
         USAGE,
         ("'--format'", "'png'"),
         id="diagram-unknown-format",
+    ),
+    pytest.param(
+        (*DIAGRAM, "--current", "opened"),
+        USAGE,
+        ("--current needs --format svg",),
+        id="diagram-current-without-svg",
+    ),
+    pytest.param(
+        (*DIAGRAM, "--format", "svg", "--current", "x"),
+        REFUSED,
+        ("'x' is not a state of ombudsman-inquiry@1",),
+        id="diagram-unknown-current-state",
     ),
     pytest.param(
         ("audit", "log", "--format", "xml"),

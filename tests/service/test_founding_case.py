@@ -567,6 +567,17 @@ def test_workflow_diagram_mermaid(run: Run) -> None:
     assert "reply_by" in diagram
 
 
+def test_workflow_diagram_svg(run: Run) -> None:
+    argv = ("workflow", "diagram", "ombudsman-inquiry", "--format", "svg")
+    diagram = ok(run, *argv, "--current", "awaiting_reply")
+    assert diagram.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    assert diagram.rstrip().endswith("</svg>")
+    for state in STATES:
+        assert f'data-state="{state}"' in diagram
+    assert 'aria-current="true" data-state="awaiting_reply"' in diagram
+    assert "aria-current" not in ok(run, *argv)
+
+
 def test_workflow_diagram_dot(run: Run) -> None:
     diagram = ok(run, "workflow", "diagram", "ombudsman-inquiry", "--format", "dot")
     assert diagram.startswith('digraph "ombudsman-inquiry" {')

@@ -9,6 +9,8 @@ from starlette.responses import PlainTextResponse, Response
 
 from engine.definition import WorkflowDefinition
 from engine.diagram import to_dot, to_mermaid
+from engine.diagram_svg import to_svg
+from engine.exceptions import InvalidInputError
 from service import render
 from service.api.auth import AnyUser
 from service.api.routes.shared import json_response, problems
@@ -18,6 +20,7 @@ from service.api.state import ApiState, api_state
 router = APIRouter(prefix="/workflows", tags=["workflows"])
 
 State = Annotated[ApiState, Depends(api_state)]
+SVG = "image/svg+xml"
 
 
 def summary_json(d: WorkflowDefinition) -> dict[str, Any]:
@@ -57,8 +60,11 @@ def show_workflow(name: str, state: State, _: AnyUser) -> Response:
     response_class=PlainTextResponse,
     responses={
         200: {
-            "description": "Mermaid or Graphviz source",
-            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "Mermaid or Graphviz source, or an SVG image",
+            "content": {
+                "text/plain": {"schema": {"type": "string"}},
+                "image/svg+xml": {"schema": {"type": "string"}},
+            },
         },
         **problems(400, 404),
     },
@@ -67,9 +73,20 @@ def diagram(
     name: str,
     state: State,
     _: AnyUser,
-    format: Annotated[Literal["mermaid", "dot"], Query()] = "mermaid",
-) -> PlainTextResponse:
-    """A diagram of the workflow, deadlines and chase ladders included."""
+    format: Annotated[Literal["mermaid", "dot", "svg"], Query()] = "mermaid",
+    current: Annotated[
+        str | None, Query(description="State to highlight (svg)")
+    ] = None,
+) -> Response:
+    """A diagram of the workflow, deadlines and chase ladders included.
+
+    Mermaid or Graphviz source, or an SVG image with the state `current`
+    highlighted.
+    """
     definition = state.engine.registry.get(name)
+    if format == "svg":
+        return Response(to_svg(definition, current=current), media_type=SVG)
+    if current is not None:
+        raise InvalidInputError("'current' needs format=svg")
     text = to_mermaid(definition) if format == "mermaid" else to_dot(definition)
     return PlainTextResponse(text)
