@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from engine.calendars import BusinessCalendar, local_date
-from engine.definition import CHASE_EVENT, State, WorkflowDefinition
+from engine.definition import CHASE_EVENT, Rung, State, WorkflowDefinition
 from engine.eventdata import field_date
 from engine.records import AuditEntry, Case
 
@@ -109,19 +109,34 @@ def _next(
     today: date,
 ) -> list[str]:
     lines = []
-    rungs = state.ladder.rungs if state.ladder else ()
-    if case.due is not None and case.chase_position < len(rungs):
-        rung = rungs[case.chase_position]
-        when = max(calendar.add_working_days(case.due, 1), today)
+    coming = next_chase(state, case, calendar, today)
+    if coming is not None:
+        number, rung, when = coming
         then = f"; the next deadline is {rung.next} from then" if rung.next else ""
         lines.append(
-            f"Next, unless the case moves on: chase rung {case.chase_position + 1} "
+            f"Next, unless the case moves on: chase rung {number} "
             f"'{rung.name}' notifies {', '.join(rung.notify)} on the first sweep on "
             f"or after {when}{then}."
         )
-    elif rungs:
+    elif state.ladder and state.ladder.rungs:
         lines.append("Every rung of this state's chase ladder has fired.")
     allowed = definition.allowed_events(case.state)
     if allowed:
         lines.append(f"Events allowed now: {', '.join(allowed)}.")
     return lines
+
+
+def next_chase(
+    state: State, case: Case, calendar: BusinessCalendar, today: date
+) -> tuple[int, Rung, date] | None:
+    """The rung the chaser fires next on `case`, if any is left.
+
+    Returns its number on the ladder (from 1), the rung, and the first day a
+    sweep fires it: the working day after the deadline, or today if that
+    has passed.
+    """
+    rungs = state.ladder.rungs if state.ladder else ()
+    if case.due is None or case.chase_position >= len(rungs):
+        return None
+    when = max(calendar.add_working_days(case.due, 1), today)
+    return case.chase_position + 1, rungs[case.chase_position], when

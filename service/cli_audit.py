@@ -19,7 +19,7 @@ from engine.anchor import (
 )
 from engine.audit_review import checkpoint, count_entries, verify_store
 from engine.definition import ROLES
-from engine.dossier import build_dossier, verify_dossier
+from engine.dossier import verify_dossier
 from engine.exceptions import (
     InvalidInputError,
 )
@@ -273,31 +273,9 @@ def audit_export(
     engine = ctx.engine
     view = engine.show(number)
     engine.record_read(actor=reader(actor), action="audit_export", number=number)
-    case = view.case
-    with engine.store.transaction(write=False) as tx:
-        text = tx.workflow_text(case.workflow, case.workflow_version) or ""
-        calendar = tx.calendar_spec(case.calendar) if case.calendar else None
     covering = _latest_checkpoint(anchor or ctx.settings.anchor_dir, number)
-    body = build_dossier(
-        case={
-            **{
-                k: v
-                for k, v in render.case_json(
-                    view, now=engine.clock.now(), calendar=engine.calendar
-                ).items()
-                if k not in ("documents", "history", "overdue", "working_days_overdue")
-            },
-            "audit_head": case.audit_head,
-        },
-        documents=[
-            render.document_json(d) | {"event_seq": d.event_seq} for d in view.documents
-        ],
-        history=list(view.history),
-        workflow_text=text,
-        calendar={"id": case.calendar, "spec": calendar},
-        checkpoint=covering,
-        exported_at=engine.clock.now(),
-        exported_by=actor or "",
+    body = render.dossier_json(
+        engine, view, checkpoint=covering, exported_by=actor or ""
     )
     try:
         with out.open("x", encoding="utf-8") as handle:

@@ -297,5 +297,6 @@ def _serve(
         )
         click.echo(f"  {token}")
         click.echo(f'  curl -H "Authorization: Bearer {token}" {api}/cases')
+        click.echo(f"The review pages: {api}/ui/login (log in with the token above).")
         click_ctx.obj = context
         click_ctx.invoke(serve, interval=interval, with_api=True)

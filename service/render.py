@@ -11,14 +11,15 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
 from engine.calendars import COPENHAGEN, BusinessCalendar, is_overdue, local_date
 from engine.definition import WorkflowDefinition
+from engine.dossier import build_dossier
 from engine.records import AuditEntry, Case, Document, User
-from engine.service import CaseView
+from engine.service import CaseEngine, CaseView
 
 AUDIT_COLUMNS = (
     "case",
@@ -35,6 +36,9 @@ AUDIT_COLUMNS = (
     "document",
     "data",
 )
+
+
+RECORDED_APART = timedelta(minutes=1)
 
 
 def iso(value: datetime | date | None) -> str | None:
@@ -111,6 +115,43 @@ def case_json(
     }
 
 
+def dossier_json(
+    engine: CaseEngine,
+    view: CaseView,
+    *,
+    checkpoint: dict[str, Any] | None,
+    exported_by: str,
+) -> dict[str, Any]:
+    """The case's self-contained dossier (`audit export`, the API, the pages).
+
+    Args:
+        checkpoint: the latest checkpoint that covers the case, if any.
+        exported_by: who asked for it (recorded in the dossier).
+    """
+    case = view.case
+    with engine.store.transaction(write=False) as tx:
+        text = tx.workflow_text(case.workflow, case.workflow_version) or ""
+        calendar = tx.calendar_spec(case.calendar) if case.calendar else None
+    now = engine.clock.now()
+    shown = case_json(view, now=now, calendar=engine.calendar)
+    left_out = ("documents", "history", "overdue", "working_days_overdue")
+    return build_dossier(
+        case={
+            **{k: v for k, v in shown.items() if k not in left_out},
+            "audit_head": case.audit_head,
+        },
+        documents=[
+            document_json(d) | {"event_seq": d.event_seq} for d in view.documents
+        ],
+        history=list(view.history),
+        workflow_text=text,
+        calendar={"id": case.calendar, "spec": calendar},
+        checkpoint=checkpoint,
+        exported_at=now,
+        exported_by=exported_by,
+    )
+
+
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, default=_default)
 
@@ -178,9 +219,15 @@ def case_text(view: CaseView, *, now: datetime, calendar: BusinessCalendar) -> s
     return "\n".join(lines)
 
 
+def recorded_apart(at: datetime, recorded_at: datetime) -> bool:
+    """Whether a step was recorded at another time than it takes effect from
+    (back-dated, or imported): a minute or more apart."""
+    return abs(recorded_at - at) >= RECORDED_APART
+
+
 def _history_row(e: AuditEntry) -> tuple[str, ...]:
     recorded = local(e.recorded_at)
-    if abs((e.recorded_at - e.at).total_seconds()) < 60:
+    if not recorded_apart(e.at, e.recorded_at):
         recorded = "same"
     if e.from_state == e.to_state:
         move = f"{e.to_state} (stays)"
@@ -225,7 +272,16 @@ def audit_rows(entries: Iterable[AuditEntry]) -> Iterable[dict[str, Any]]:
         yield {k: row[k] for k in AUDIT_COLUMNS}
 
 
-def audit_csv_lines(entries: Iterable[AuditEntry]) -> Iterable[str]:
+def audit_csv_lines(
+    entries: Iterable[AuditEntry], *, spreadsheet_safe: bool = False
+) -> Iterable[str]:
+    """The entries as CSV: a header row, then one row an entry.
+
+    Args:
+        spreadsheet_safe: put `'` before a cell that a spreadsheet would read
+            as a formula (one starting with = + - @, a tab or a carriage
+            return), so opening the file runs nothing (CSV injection).
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(AUDIT_COLUMNS)
@@ -237,8 +293,22 @@ def audit_csv_lines(entries: Iterable[AuditEntry]) -> Iterable[str]:
             json.dumps(v, ensure_ascii=False, sort_keys=True) if k == "data" else v
             for k, v in row.items()
         ]
-        writer.writerow(["" if v is None else v for v in values])
+        cells = ["" if v is None else v for v in values]
+        if spreadsheet_safe:
+            cells = [inert_cell(c) for c in cells]
+        writer.writerow(cells)
         yield buffer.getvalue()
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not run: text that would start a formula
+    gets a leading `'` (OWASP's advice); other values are left as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def audit_table_line(e: AuditEntry) -> str:

@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI
 
 from engine.exceptions import InvalidInputError
 from engine.service import CaseEngine
+from service import pages
 from service.api import openapi, problems
 from service.api.metrics import Metrics
 from service.api.middleware import AuthGate, BodyLimit, LastResort, RequestLog
@@ -87,4 +88,5 @@ def create_app(
     app.add_middleware(LastResort)
     app.add_middleware(RequestLog)
     openapi.install(app, engine.registry)
+    pages.install(app, state)  # the review pages under /ui
     return app

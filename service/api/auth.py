@@ -40,6 +40,17 @@ _bearer = HTTPBearer(
 PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
 """What answers without a token: probes, and the API's own documentation."""
 
+PAGES_PREFIX = "/ui"
+"""The review pages (service.pages): they check their own session cookie, and
+`/` sends a browser there. A cookie never authenticates an API request."""
+
+
+def needs_token(path: str) -> bool:
+    """Whether a request to `path` must carry a bearer token (the gate's rule)."""
+    if path in PUBLIC_PATHS or path in ("/", PAGES_PREFIX):
+        return False
+    return not path.startswith(PAGES_PREFIX + "/")
+
 
 def _unauthenticated(
     detail: str, reason: str, token_id: str | None = None

@@ -148,9 +148,13 @@ class Metrics:
         self.registry.register(_RecordCollector(store, clock))
         self._sweeps = _SweepCollector()
         self.registry.register(self._sweeps)
+        self._clock = clock
+        self.last_sweep: tuple[datetime, float] | None = None
+        """When this process's last sweep ended, and its seconds (the pages)."""
 
     def observe_sweep(self, seconds: float) -> None:
         self._sweeps.observe(seconds)
+        self.last_sweep = (self._clock.now(), seconds)
 
     def render(self) -> bytes:
         """The text exposition format.

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.exceptions import EngineError
-from service.api.auth import PUBLIC_PATHS, authenticate
+from service.api.auth import authenticate, needs_token
 from service.api.problems import ApiProblem, engine_problem, problem_response, render
 from service.api.state import ApiState
 
@@ -73,7 +73,7 @@ class RequestLog:
 
 
 class AuthGate:
-    """401 unless the request carries a valid token (public paths excepted).
+    """401 unless the request carries a valid token (public paths, pages excepted).
 
     The user found is kept in the request's state for `current_user`.
     """
@@ -83,7 +83,7 @@ class AuthGate:
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") in PUBLIC_PATHS:
+        if scope["type"] != "http" or not needs_token(str(scope.get("path", ""))):
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)

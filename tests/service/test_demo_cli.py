@@ -357,6 +357,13 @@ def _the_printed_token_opens_the_api(seen: list[str], port: str) -> None:
         urllib.request.urlopen(refused, timeout=WAIT_S)
     caught.value.close()
     assert caught.value.code == 401
+    (pages,) = [line for line in seen if line.startswith("The review pages: ")]
+    assert f"http://127.0.0.1:{port}/ui/login " in pages
+    with urllib.request.urlopen(
+        f"http://127.0.0.1:{port}/ui/login", timeout=WAIT_S
+    ) as answer:
+        assert answer.status == 200
+        assert b'id="token"' in answer.read()
 
 
 @pytest.mark.external_service

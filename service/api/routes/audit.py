@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from engine.audit_review import verify_store
 from engine.definition import ROLES
-from engine.dossier import build_dossier
 from engine.exceptions import InvalidInputError
 from engine.records import AuditFilter, User
 from service import render
@@ -154,29 +153,10 @@ def dossier(number: str, state: State, user: Reader) -> Response:
     engine = state.engine
     view = engine.show(number)
     engine.record_read(actor=user.id, action="audit_export", number=number)
-    case = view.case
-    with engine.store.transaction(write=False) as tx:
-        text = tx.workflow_text(case.workflow, case.workflow_version) or ""
-        calendar = tx.calendar_spec(case.calendar) if case.calendar else None
-    now = engine.clock.now()
-    shown: dict[str, Any] = render.case_json(view, now=now, calendar=engine.calendar)
-    body = build_dossier(
-        case={
-            **{
-                k: v
-                for k, v in shown.items()
-                if k not in ("documents", "history", "overdue", "working_days_overdue")
-            },
-            "audit_head": case.audit_head,
-        },
-        documents=[
-            render.document_json(d) | {"event_seq": d.event_seq} for d in view.documents
-        ],
-        history=list(view.history),
-        workflow_text=text,
-        calendar={"id": case.calendar, "spec": calendar},
+    body = render.dossier_json(
+        engine,
+        view,
         checkpoint=latest_checkpoint(state.settings.anchor_dir, number),
-        exported_at=now,
         exported_by=user.id,
     )
     return json_response(body)

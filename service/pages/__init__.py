@@ -1,0 +1,54 @@
+"""The review pages: the overdue dashboard, a case's timeline, the audit search.
+
+Server-rendered HTML (Jinja2, plain forms, no script) for the people who review
+the office's work: the head of office, auditors, the data protection officer,
+caseworkers. They live under `/ui` in the API's own application (so `sagsflow
+api`, `serve` and `demo --serve` all serve them), in an application of their
+own mounted there: their errors are pages, not problem+json, and the API's
+documentation does not list them.
+
+    /ui/login, /ui/logout        a token in, a session cookie out (auth.py)
+    /ui/                         counts; overdue cases, chaser, outbox failures
+    /ui/cases/{number}           summary, deadline and why, diagram, timeline
+    /ui/cases/{number}/dossier   the API's dossier, as a file
+    /ui/audit, /ui/audit.csv     search the record; all of a search as CSV
+    /ui/audit/verify             check every hash chain
+    /ui/static/style.css         the one stylesheet
+
+The roles are the API's: see `service.pages.auth`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.responses import RedirectResponse
+from starlette.staticfiles import StaticFiles
+
+from service.api.auth import PAGES_PREFIX
+from service.api.state import ApiState
+from service.pages import errors
+from service.pages.routes import ROUTERS
+
+STATIC = Path(__file__).parent / "static"
+
+
+def install(app: FastAPI, state: ApiState) -> None:
+    """Serve the pages under `/ui` of `app`, and send `/` there."""
+    pages = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    pages.state.sagsflow = state
+    errors.install(pages)
+    for router in ROUTERS:
+        pages.include_router(router)
+    pages.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    def to_pages() -> RedirectResponse:
+        return RedirectResponse(PAGES_PREFIX + "/", status_code=303)
+
+    app.add_api_route("/", to_pages, include_in_schema=False)
+    app.add_api_route(PAGES_PREFIX, to_pages, include_in_schema=False)
+    app.mount(PAGES_PREFIX, pages)
+
+
+__all__ = ["install"]

@@ -1,0 +1,206 @@
+"""Who is looking: the pages' session cookie, the roles a page needs, and CSRF.
+
+Logging in exchanges an API token (`sagsflow token create USER`) for the
+cookie `sagsflow_session` (HttpOnly, SameSite=Strict, Path=/ui, Secure over
+HTTPS, no lifetime: it ends with the browser session). The cookie holds the
+token itself, and every page request authenticates it again exactly as the API
+authenticates a bearer token (`service.api.tokens.authenticate`): a revoked or
+expired token stops working at once, in every process and on every machine
+that serves the pages, and the server keeps no session state that a restart
+would lose or several machines would have to share. The API never reads the
+cookie; it stays Bearer-only (`service.api.middleware.AuthGate`).
+
+The role groups are the API's (`service.api.auth`), so a page shows what the
+same user's token may read over HTTP.
+
+Hazard: a POST carries the cookie, so every POST checks `check_origin` (the
+SameSite=Strict cookie already keeps other sites' forms out; the Origin and
+Sec-Fetch-Site headers are the second lock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlsplit
+
+import structlog
+from fastapi import Depends, Request
+from starlette.responses import Response
+
+from engine.records import User
+from service.api import tokens
+from service.api.auth import OVERSEERS, PAGES_PREFIX, RECORD_READERS
+from service.api.state import api_state
+
+log = structlog.get_logger()
+
+COOKIE = "sagsflow_session"
+MAX_TOKEN_CHARS = 256  # a token is about 60; anything much longer is not one
+HOME = PAGES_PREFIX + "/"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Viewer:
+    """The logged-in user a page is rendered for."""
+
+    user: User
+
+    @property
+    def id(self) -> str:
+        return self.user.id
+
+    def holds(self, roles: Sequence[str]) -> bool:
+        return bool(set(self.user.roles) & set(roles))
+
+    @property
+    def reads_record(self) -> bool:
+        """Cases, the audit log, the overdue list and the outbox (RECORD_READERS)."""
+        return self.holds(RECORD_READERS)
+
+    @property
+    def oversees(self) -> bool:
+        """Verification of the whole record (OVERSEERS)."""
+        return self.holds(OVERSEERS)
+
+
+class LoginRequiredError(Exception):
+    """No valid session: the browser is sent to the login page."""
+
+    def __init__(self, *, clear: bool) -> None:
+        super().__init__("login required")
+        self.clear = clear  # the cookie holds a token that no longer works
+
+
+class ForbiddenError(Exception):
+    """A logged-in user without a role the page needs (403, no page data)."""
+
+    def __init__(self, viewer: Viewer, allowed: Sequence[str]) -> None:
+        super().__init__(f"user {viewer.id!r} may not see this")
+        self.viewer = viewer
+        self.allowed = tuple(allowed)
+
+
+class CrossSiteError(Exception):
+    """A POST that another site's page sent (403)."""
+
+
+def current_viewer(request: Request) -> Viewer:
+    """The session cookie's user, authenticated now (a dependency).
+
+    Raises:
+        LoginRequiredError: no cookie, or a token that does not authenticate.
+        StorageError: the database is away (a 503 page).
+    """
+    token = request.cookies.get(COOKIE)
+    if not token:
+        raise LoginRequiredError(clear=False)
+    found = (
+        tokens.authenticate(api_state(request).engine, token)
+        if len(token) <= MAX_TOKEN_CHARS
+        else tokens.Refusal(reason="malformed")
+    )
+    if isinstance(found, tokens.Refusal):
+        log.warning(
+            "page_unauthenticated",
+            path=request.url.path,
+            reason=found.reason,
+            token_id=found.token_id,  # the public id only
+        )
+        raise LoginRequiredError(clear=True)
+    viewer = Viewer(user=found)
+    request.state.user = found.id  # for the request log line
+    request.state.viewer = viewer  # for error pages
+    return viewer
+
+
+def require(*roles: str) -> Callable[..., Viewer]:
+    """A dependency: the logged-in user, who must hold one of `roles`."""
+
+    def allowed(
+        request: Request, viewer: Annotated[Viewer, Depends(current_viewer)]
+    ) -> Viewer:
+        if not viewer.holds(roles):
+            log.warning("page_forbidden", path=request.url.path, user=viewer.id)
+            raise ForbiddenError(viewer, roles)
+        return viewer
+
+    return allowed
+
+
+AnyViewer = Annotated[Viewer, Depends(current_viewer)]
+Reader = Annotated[Viewer, Depends(require(*RECORD_READERS))]
+Overseer = Annotated[Viewer, Depends(require(*OVERSEERS))]
+
+
+def check_origin(request: Request) -> None:
+    """Refuse a POST sent from another site (a dependency of every POST).
+
+    A browser names the page's origin in `Origin` on a POST, and modern ones
+    say in `Sec-Fetch-Site` whether it came from this site; when a header is
+    there it must agree. Without them (curl, old browsers) the SameSite=Strict
+    cookie is the guard.
+
+    Raises:
+        CrossSiteError: the request came from another origin.
+    """
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        raise CrossSiteError(f"Sec-Fetch-Site: {site}")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    parts = urlsplit(origin)
+    # Behind a proxy the browser's host may arrive as X-Forwarded-Host; a page
+    # of another site cannot set that header on a form it posts here.
+    hosts = {
+        h.strip().lower()
+        for name in ("host", "x-forwarded-host")
+        for h in request.headers.get(name, "").split(",")
+        if h.strip()
+    }
+    if origin == "null" or parts.netloc.lower() not in hosts:
+        raise CrossSiteError(f"Origin {origin!r} is not this site")
+    if parts.scheme not in ("http", "https"):
+        raise CrossSiteError(f"Origin {origin!r} is not a web page")
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after logging in: a path of the pages on this site, else home.
+
+    Refuses everything that could leave the site: a scheme or host
+    (`https://evil`, `//evil`), backslashes (which browsers read as slashes),
+    control characters, and paths outside the pages.
+    """
+    if not target or len(target) > 2000:
+        return HOME
+    if any(ord(c) < 0x21 or c == "\\" or ord(c) == 0x7F for c in target):
+        return HOME
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith(HOME):
+        return HOME
+    if "/../" in parts.path or parts.path.endswith("/.."):
+        return HOME
+    return target
+
+
+def set_session(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        COOKIE,
+        token,
+        path=PAGES_PREFIX,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+def clear_session(request: Request, response: Response) -> None:
+    response.delete_cookie(
+        COOKIE,
+        path=PAGES_PREFIX,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )

@@ -1,0 +1,9 @@
+"""The pages, one router a module (all under `/ui`)."""
+
+from __future__ import annotations
+
+from service.pages.routes import audit, cases, dashboard, login, verify
+
+ROUTERS = (login.router, dashboard.router, cases.router, audit.router, verify.router)
+
+__all__ = ["ROUTERS"]
