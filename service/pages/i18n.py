@@ -33,7 +33,16 @@ class Strings:
         self._table = STRINGS[lang]
 
     def __call__(self, key: str, **values: object) -> str:
-        return self._table[key].format(**values)
+        """The words for `key` filled in; "singular|plural" chosen by the count.
+
+        The count is the value `n` (or `days`): 1 takes the part before the bar.
+        """
+        text = self._table[key]
+        if "|" in text:
+            one, other = text.split("|", 1)
+            count = values.get("n", values.get("days"))
+            text = one if count == 1 else other
+        return text.format(**values)
 
     def maybe(self, key: str, default: str) -> str:
         """The words for `key` if there are any (for data such as directions)."""

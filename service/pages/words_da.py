@@ -86,7 +86,9 @@ WORDS: dict[str, str] = {
     "chaser.timer.stopped": "stoppet",
     "chaser.timer.off": "kører ikke her (sagsflow api uden rykkerkørsel)",
     "chaser.oldest": "Ældste rykker der venter",
-    "chaser.oldest_due": "frist {day}; venter {days} dag(e)",
+    "chaser.oldest_due": (
+        "frist {day}; venter {days} dag|frist {day}; venter {days} dage"
+    ),
     "chaser.nothing_waits": "Ingen sag venter på en rykker.",
     "chaser.hint": "Kørsler registreres kun af den proces, der kører dem "
     "(sagsflow serve). Ventetiden læses fra databasen.",
@@ -137,8 +139,10 @@ WORDS: dict[str, str] = {
     "case.entries": "Poster i registret",
     "case.parties": "Parter",
     "deadline.heading": "Frist",
-    "deadline.overdue_by": "over fristen med {n} arbejdsdag(e)",
-    "deadline.left": "{n} arbejdsdag(e) tilbage",
+    "deadline.overdue_by": (
+        "over fristen med {n} arbejdsdag|over fristen med {n} arbejdsdage"
+    ),
+    "deadline.left": "{n} arbejdsdag tilbage|{n} arbejdsdage tilbage",
     "deadline.end_of_day": "Fristen løber til udgangen af dagen, dansk tid.",
     "deadline.none": "Sagen har ingen frist i sin nuværende tilstand.",
     "deadline.next_rung": "Næste rykkertrin: {name} (trin {n} af {of}) ved første "
@@ -164,7 +168,10 @@ WORDS: dict[str, str] = {
     "timeline.document": "dokument {number}",
     "timeline.rung": "rykkertrin {name} (nr. {n})",
     "timeline.notified": "underrettet: {targets}",
-    "timeline.missed": "Fristen {day} var overskredet med {n} arbejdsdag(e).",
+    "timeline.missed": (
+        "Fristen {day} var overskredet med {n} arbejdsdag."
+        "|Fristen {day} var overskredet med {n} arbejdsdage."
+    ),
     "timeline.new_deadline": "Ny frist: {day}.",
     "timeline.journalised_by": "journaliseret ved post #{seq}",
     "timeline.deadline": "Frist {day} udløber",

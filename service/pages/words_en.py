@@ -83,7 +83,9 @@ WORDS: dict[str, str] = {
     "chaser.timer.stopped": "stopped",
     "chaser.timer.off": "not run here (sagsflow api without the chaser)",
     "chaser.oldest": "Oldest chase waiting",
-    "chaser.oldest_due": "deadline {day}; waiting {days} day(s)",
+    "chaser.oldest_due": (
+        "deadline {day}; waiting {days} day|deadline {day}; waiting {days} days"
+    ),
     "chaser.nothing_waits": "No case waits to be chased.",
     "chaser.hint": "Passes are recorded only by the process that runs them "
     "(sagsflow serve). The wait is read from the database.",
@@ -132,8 +134,8 @@ WORDS: dict[str, str] = {
     "case.entries": "Entries on record",
     "case.parties": "Parties",
     "deadline.heading": "Deadline",
-    "deadline.overdue_by": "overdue by {n} working day(s)",
-    "deadline.left": "{n} working day(s) left",
+    "deadline.overdue_by": "overdue by {n} working day|overdue by {n} working days",
+    "deadline.left": "{n} working day left|{n} working days left",
     "deadline.end_of_day": "The deadline runs to the end of its day, Copenhagen time.",
     "deadline.none": "The case has no deadline in its present state.",
     "deadline.next_rung": "Next chase rung: {name} (rung {n} of {of}) on the "
@@ -158,7 +160,10 @@ WORDS: dict[str, str] = {
     "timeline.document": "document {number}",
     "timeline.rung": "chase rung {name} (no. {n})",
     "timeline.notified": "notified: {targets}",
-    "timeline.missed": "The deadline {day} was missed by {n} working day(s).",
+    "timeline.missed": (
+        "The deadline {day} was missed by {n} working day."
+        "|The deadline {day} was missed by {n} working days."
+    ),
     "timeline.new_deadline": "New deadline: {day}.",
     "timeline.journalised_by": "journalised by entry #{seq}",
     "timeline.deadline": "Deadline {day} runs out",

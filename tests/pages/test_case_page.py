@@ -48,7 +48,7 @@ def test_the_deadline_section_gives_case_explain_s_reasoning(
         "section", id="deadline"
     )
     assert "2024-11-06" in section.find(id="deadline-status").text
-    assert "13 arbejdsdag(e)" in section.find(id="deadline-status").text
+    assert "13 arbejdsdage" in section.find(id="deadline-status").text
     assert "reminder_1" in section.find(id="next-rung").text
     view = api_engine.show(founding)
     with api_engine.store.transaction(write=False) as tx:

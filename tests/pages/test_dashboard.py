@@ -106,7 +106,7 @@ def test_the_chaser_says_no_pass_was_recorded_until_one_is(
     chaser = parse(client.get("/ui/").text).find("section", id="chaser")
     assert "Ingen kørsel registreret" in chaser.find(id="chaser-last-pass").text
     assert "kører ikke her" in chaser.find(id="chaser-timer").text
-    assert chaser.find(id="chaser-oldest").text == "frist 2024-11-06; venter 19 dag(e)"
+    assert chaser.find(id="chaser-oldest").text == "frist 2024-11-06; venter 19 dage"
     app.state.sagsflow.metrics.observe_sweep(0.25)
     chaser = parse(client.get("/ui/").text).find("section", id="chaser")
     last = chaser.find(id="chaser-last-pass")

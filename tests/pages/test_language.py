@@ -88,3 +88,32 @@ def test_every_word_a_template_names_is_there() -> None:
 def test_numbers_are_grouped_as_each_language_writes_them() -> None:
     assert i18n.Strings("da").number(10000) == "10.000"
     assert i18n.Strings("en").number(10000) == "10,000"
+
+
+@pytest.mark.parametrize(
+    ("lang", "n", "expected"),
+    [
+        ("da", 1, "over fristen med 1 arbejdsdag"),
+        ("da", 2, "over fristen med 2 arbejdsdage"),
+        ("da", 0, "over fristen med 0 arbejdsdage"),
+        ("en", 1, "overdue by 1 working day"),
+        ("en", 500, "overdue by 500 working days"),
+    ],
+)
+def test_counted_words_take_singular_or_plural(
+    lang: str, n: int, expected: str
+) -> None:
+    assert i18n.Strings(lang)("deadline.overdue_by", n=n) == expected
+
+
+def test_no_word_shows_a_bar_or_a_parenthesised_plural() -> None:
+    for lang in i18n.LANGUAGES:
+        strings = i18n.Strings(lang)
+        for key in i18n.STRINGS[lang]:
+            text = i18n.STRINGS[lang][key]
+            assert "(e)" not in text, key
+            assert "(s)" not in text, key
+            if "|" in text:
+                for count in (1, 2):
+                    shown = strings(key, n=count, days=count, day="2024-11-06")
+                    assert "|" not in shown, key
