@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 import structlog
@@ -78,6 +78,32 @@ class SweepResult:
     oldest_due: date | None = None  # the oldest missed deadline it saw
 
 
+@dataclass(kw_only=True, slots=True)
+class _Appended:
+    """What a batch of chases appends, written together when the batch ends.
+
+    One executemany per table instead of a statement per row. Nothing in the
+    batch reads these rows back: a case's next rung (a case far behind gets
+    several in one pass) reads the case's documents and history only for the
+    letters' inquiry (the last outgoing document before the state was entered)
+    and recipients (the people who acted; the system is none of them).
+    """
+
+    documents: list[Document] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+    entries: list[AuditEntry] = field(default_factory=list)
+
+    def write(self, tx: CaseTransaction) -> None:
+        tx.add_documents(self.documents)
+        added = tx.add_notifications(self.notifications)
+        if added != len(self.notifications):  # keys queued before: never twice
+            log.warning(
+                "notifications_already_queued",
+                count=len(self.notifications) - added,
+            )
+        tx.append_audits(self.entries)
+
+
 class Chaser:
     """Sweeps overdue cases; safe to run from several processes at once."""
 
@@ -128,10 +154,12 @@ class Chaser:
             with self.engine.store.transaction() as tx:
                 self.engine.record_rules(tx, None)
                 batch = tx.chase_candidates(today, limit=self.settings.batch)
+                appended = _Appended()
                 for case in batch:
                     if case.chase_due is not None:
                         oldest = min(oldest or case.chase_due, case.chase_due)
-                    chased.extend(self._chase(tx, case, now, recorded, today))
+                    chased.extend(self._chase(tx, case, now, recorded, today, appended))
+                appended.write(tx)
             self.engine.mark_recorded(None)
             examined += len(batch)
             if len(batch) < self.settings.batch:
@@ -146,6 +174,7 @@ class Chaser:
         at: datetime,
         recorded: datetime,
         today: date,
+        appended: _Appended,
     ) -> list[Chased]:
         definition = self.engine.definition_for(
             tx, case.workflow, case.workflow_version
@@ -160,7 +189,7 @@ class Chaser:
             and current.chase_position < len(rungs)
         ):
             current, done = self._fire_rung(
-                tx, definition, state, current, at, recorded, today
+                tx, definition, state, current, at, recorded, today, appended
             )
             fired.extend(done)
         if current.chase_due is not None and current.chase_position >= len(rungs):
@@ -178,6 +207,7 @@ class Chaser:
         at: datetime,
         recorded: datetime,
         today: date,
+        appended: _Appended,
     ) -> tuple[Case, list[Chased]]:
         assert state.ladder is not None
         assert case.due is not None
@@ -243,7 +273,7 @@ class Chaser:
             )
             if recipient.is_party and recipient.name not in journalised:
                 doc_seq += 1
-                tx.add_document(
+                appended.documents.append(
                     Document(
                         case_id=case.id,
                         seq=doc_seq,
@@ -256,26 +286,31 @@ class Chaser:
                     )
                 )
                 journalised.append(recipient.name)
-            count += self._queue(
-                tx, case, rung.name, target, recipient, subject, body, recorded, context
+            appended.notifications.append(
+                self._notification(
+                    case, rung.name, target, recipient, subject, body, recorded, context
+                )
             )
+            count += 1
         webhook = definition.webhook or self.settings.webhook_url
         if webhook:
-            count += self._queue(
-                tx,
-                case,
-                rung.name,
-                "webhook",
-                Recipient(
-                    channel="webhook",
-                    address=webhook,
-                    name="webhook",
-                    is_party=False,
-                ),
-                f"{case.number}: {rung.name}",
-                "",
-                recorded,
-                context,
+            count += 1
+            appended.notifications.append(
+                self._notification(
+                    case,
+                    rung.name,
+                    "webhook",
+                    Recipient(
+                        channel="webhook",
+                        address=webhook,
+                        name="webhook",
+                        is_party=False,
+                    ),
+                    f"{case.number}: {rung.name}",
+                    "",
+                    recorded,
+                    context,
+                )
             )
         after = replace(
             after,
@@ -321,7 +356,7 @@ class Chaser:
         )
         after = replace(after, audit_head=entry.hash)
         tx.update_case(after, expected_version=case.version)
-        tx.append_audit(entry)
+        appended.entries.append(entry)
         log.info(
             "case_chased",
             case=case.number,
@@ -341,9 +376,8 @@ class Chaser:
         )
         return after, [chased]
 
-    def _queue(
+    def _notification(
         self,
-        tx: CaseTransaction,
         case: Case,
         rung: str,
         target: str,
@@ -352,7 +386,7 @@ class Chaser:
         body: str,
         now: datetime,
         context: dict[str, object],
-    ) -> int:
+    ) -> Notification:
         assert case.id is not None
         raw = (
             f"{case.number}/{case.state_entry_seq}/{rung}/{target}/{recipient.address}"
@@ -361,22 +395,19 @@ class Chaser:
         payload = {
             k: (v.isoformat() if isinstance(v, date) else v) for k, v in context.items()
         }
-        added = tx.add_notification(
-            Notification(
-                idempotency_key=key,
-                case_id=case.id,
-                case_number=case.number,
-                channel=recipient.channel,
-                recipient=recipient.address,
-                kind="letter" if recipient.is_party else "notice",
-                subject=subject,
-                body=body,
-                payload=payload,
-                available_at=now,
-                created_at=now,
-            )
+        return Notification(
+            idempotency_key=key,
+            case_id=case.id,
+            case_number=case.number,
+            channel=recipient.channel,
+            recipient=recipient.address,
+            kind="letter" if recipient.is_party else "notice",
+            subject=subject,
+            body=body,
+            payload=payload,
+            available_at=now,
+            created_at=now,
         )
-        return int(added)
 
 
 def _letter_context(

@@ -65,6 +65,14 @@ class CaseTransaction(Protocol):
 
     def add_document(self, document: Document) -> None: ...
 
+    def append_audits(self, entries: Sequence[AuditEntry]) -> None:
+        """`append_audit` for each entry, in order, written together."""
+        ...
+
+    def add_documents(self, documents: Sequence[Document]) -> None:
+        """`add_document` for each document, in order, written together."""
+        ...
+
     def history(self, case_id: int) -> Sequence[AuditEntry]: ...
 
     def documents(self, case_id: int) -> Sequence[Document]: ...
@@ -184,6 +192,10 @@ class CaseTransaction(Protocol):
     # -- the outbox ----------------------------------------------------------------
     def add_notification(self, notification: Notification) -> bool:
         """Queue a message; False when its idempotency key is queued already."""
+        ...
+
+    def add_notifications(self, notifications: Sequence[Notification]) -> int:
+        """`add_notification` for each, written together; how many were new."""
         ...
 
     def claim_notifications(

@@ -623,6 +623,14 @@ class BulkTransaction:
         self.b.append(documents, document)
         self.b.append(self.b.new_documents, (row_id, document))
 
+    def append_audits(self, entries: Sequence[AuditEntry]) -> None:
+        for entry in entries:
+            self.append_audit(entry)
+
+    def add_documents(self, documents: Sequence[Document]) -> None:
+        for document in documents:
+            self.add_document(document)
+
     def history(self, case_id: int) -> Sequence[AuditEntry]:
         return tuple(self.b.record_of(case_id)[0])
 
@@ -797,6 +805,9 @@ class BulkTransaction:
         return True
 
     # -- the outbox -------------------------------------------------------------------
+    def add_notifications(self, notifications: Sequence[Notification]) -> int:
+        return sum(self.add_notification(n) for n in notifications)
+
     def add_notification(self, notification: Notification) -> bool:
         self._writing()
         b = self.b

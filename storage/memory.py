@@ -133,6 +133,14 @@ class _MemoryTransaction:
         self._writing()
         self.s.documents.setdefault(document.case_id, []).append(document)
 
+    def append_audits(self, entries: Sequence[AuditEntry]) -> None:
+        for entry in entries:
+            self.append_audit(entry)
+
+    def add_documents(self, documents: Sequence[Document]) -> None:
+        for document in documents:
+            self.add_document(document)
+
     def history(self, case_id: int) -> Sequence[AuditEntry]:
         return sorted(self.s.audit.get(case_id, []), key=lambda e: e.seq)
 
@@ -300,6 +308,9 @@ class _MemoryTransaction:
         self.s.next_id += 1
         self.s.outbox[stored.id or 0] = stored
         return True
+
+    def add_notifications(self, notifications: Sequence[Notification]) -> int:
+        return sum(self.add_notification(n) for n in notifications)
 
     def claim_notifications(
         self, now: datetime, *, limit: int, lease_until: datetime

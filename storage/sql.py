@@ -204,6 +204,24 @@ class SqlTransaction:
         self._writing()
         self.conn.execute(stm.INSERT_DOCUMENT, _columns(document, DOCUMENTS))
 
+    def append_audits(self, entries: Sequence[AuditEntry]) -> None:
+        if not entries:
+            return
+        self._writing()
+        try:  # one executemany: the driver's batch, not a statement per row
+            self.conn.execute(stm.INSERT_AUDIT, [_audit_columns(e) for e in entries])
+        except IntegrityError as exc:
+            first = entries[0]
+            raise ConcurrentUpdateError(first.case_number, first.seq - 1) from exc
+
+    def add_documents(self, documents: Sequence[Document]) -> None:
+        if not documents:
+            return
+        self._writing()
+        self.conn.execute(
+            stm.INSERT_DOCUMENT, [_columns(d, DOCUMENTS) for d in documents]
+        )
+
     def history(self, case_id: int) -> Sequence[AuditEntry]:
         rows = self.conn.execute(stm.HISTORY, {"case_id": case_id}).mappings()
         return [_audit(r) for r in rows]
@@ -436,6 +454,18 @@ class SqlTransaction:
             stm.INSERT_NOTIFICATION[self.dialect], _columns(notification, OUTBOX)
         )
         return result.first() is not None
+
+    def add_notifications(self, notifications: Sequence[Notification]) -> int:
+        if not notifications:
+            return 0
+        self._writing()
+        # RETURNING in an executemany ("insertmanyvalues") yields a row for each
+        # message inserted, none for a key that was queued already.
+        result = self.conn.execute(
+            stm.INSERT_NOTIFICATION[self.dialect],
+            [_columns(n, OUTBOX) for n in notifications],
+        )
+        return len(result.all())
 
     def claim_notifications(
         self, now: datetime, *, limit: int, lease_until: datetime

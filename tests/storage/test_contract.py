@@ -236,6 +236,39 @@ def test_second_audit_entry_with_the_same_seq_is_a_concurrent_update(
     assert _all_audit(store) == [first]
 
 
+def test_entries_and_documents_written_together_read_back_alike(
+    store: CaseStore,
+) -> None:
+    one, two = _add(store, _case()), _add(store, _case("2024-0000002"))
+    entries = [_entry(one, 1), _entry(two, 1, actor="jur2"), _entry(one, 2)]
+    documents = [_document(one, 1), _document(two, 1), _document(one, 2)]
+    with store.transaction() as tx:
+        tx.append_audits(entries)
+        tx.add_documents(documents)
+        tx.append_audits([])
+        tx.add_documents([])
+    with store.transaction(write=False) as tx:
+        assert tx.history(one.id or 0) == [entries[0], entries[2]]
+        assert tx.history(two.id or 0) == [entries[1]]
+        assert tx.documents(one.id or 0) == [documents[0], documents[2]]
+        assert tx.documents(two.id or 0) == [documents[1]]
+
+
+def test_entries_written_together_with_a_taken_seq_write_none(
+    store: CaseStore,
+) -> None:
+    case = _add(store, _case())
+    first = _entry(case, 1)
+    _append_audit(store, first)
+    taken = [_entry(case, 2), _entry(case, 1, actor="jur2")]
+    with (
+        pytest.raises(ConcurrentUpdateError, match=case.number),
+        store.transaction() as tx,
+    ):
+        tx.append_audits(taken)
+    assert _all_audit(store) == [first]
+
+
 def _append_audit(store: CaseStore, *entries: AuditEntry) -> None:
     with store.transaction() as tx:
         for entry in entries:
@@ -682,6 +715,24 @@ def test_a_rung_is_recorded_once_per_stay(store: CaseStore) -> None:
         assert tx.record_chase(chase)
         assert not tx.record_chase(replace(chase, audit_seq=5))
         assert tx.record_chase(replace(chase, entry_seq=7))  # a later stay
+
+
+def test_notifications_queued_together_count_only_the_new_keys(
+    store: CaseStore,
+) -> None:
+    with store.transaction() as tx:
+        case = tx.add_case(_case())
+        assert tx.add_notification(_note(case, "k1"))
+        assert tx.add_notifications([]) == 0
+        added = tx.add_notifications(
+            [_note(case, "k1", subject="again"), _note(case, "k2"), _note(case, "k3")]
+        )
+        assert added == 2
+        assert tx.add_notifications([_note(case, "k4"), _note(case, "k4")]) == 1
+    with store.transaction() as tx:
+        claimed = tx.claim_notifications(T0, limit=10, lease_until=T0)
+        assert [n.idempotency_key for n in claimed] == ["k1", "k2", "k3", "k4"]
+        assert claimed[0].subject == "Rykker"  # the first k1 stands
 
 
 def test_notifications_are_queued_once_claimed_and_finished(store: CaseStore) -> None:
