@@ -29,7 +29,9 @@ from engine.logs import (
     redact_text,
 )
 
-STDLIB_LOGGER = "apscheduler.scheduler"  # sqlalchemy sets its own level on import
+# A library logger nothing in sagsflow configures (sqlalchemy sets its own level on
+# import; the scheduler quiets "apscheduler" once a service has run in-process).
+STDLIB_LOGGER = "some_library.module"
 
 
 @pytest.fixture(autouse=True)
