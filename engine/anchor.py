@@ -138,6 +138,24 @@ def checkpoint_files(path: Path) -> list[Path]:
     return [path]
 
 
+def latest_checkpoint(folder: Path | None, number: str) -> dict[str, Any] | None:
+    """The newest checkpoint in `folder` that lists case `number` (unchecked here).
+
+    A file that cannot be read or is not JSON is passed over: the dossier that
+    includes the checkpoint is verified as a whole later.
+    """
+    if folder is None or not folder.exists():
+        return None
+    for path in reversed(checkpoint_files(folder)):
+        try:
+            body = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if any(h[0] == number for h in body.get("heads", [])):
+            return dict(body)
+    return None
+
+
 def canonical(body: Mapping[str, Any]) -> bytes:
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return text.encode("utf-8")

@@ -15,6 +15,7 @@ from engine.anchor import (
     Signer,
     anchored_heads,
     checkpoint_files,
+    latest_checkpoint,
     read_checkpoint,
 )
 from engine.audit_review import checkpoint, count_entries, verify_store
@@ -273,7 +274,7 @@ def audit_export(
     engine = ctx.engine
     view = engine.show(number)
     engine.record_read(actor=reader(actor), action="audit_export", number=number)
-    covering = _latest_checkpoint(anchor or ctx.settings.anchor_dir, number)
+    covering = latest_checkpoint(anchor or ctx.settings.anchor_dir, number)
     body = render.dossier_json(
         engine, view, checkpoint=covering, exported_by=actor or ""
     )
@@ -286,20 +287,6 @@ def audit_export(
         raise InvalidInputError(f"cannot write {out}: {exc.strerror}") from None
     checked = " and a checkpoint" if covering else " (no checkpoint covers it yet)"
     click.echo(f"dossier {out}: case {number}, {len(view.history)} entries{checked}")
-
-
-def _latest_checkpoint(folder: Path | None, number: str) -> dict[str, Any] | None:
-    """The newest checkpoint in `folder` that lists the case (unchecked here)."""
-    if folder is None or not folder.exists():
-        return None
-    for path in reversed(checkpoint_files(folder)):
-        try:
-            body = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if any(h[0] == number for h in body.get("heads", [])):
-            return dict(body)
-    return None
 
 
 def _verify_dossier_file(

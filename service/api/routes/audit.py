@@ -14,6 +14,7 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
+from engine.anchor import latest_checkpoint
 from engine.audit_review import verify_store
 from engine.definition import ROLES
 from engine.exceptions import InvalidInputError
@@ -23,7 +24,6 @@ from service.api.auth import OVERSEERS, RECORD_READERS, require
 from service.api.routes.shared import json_response, page, parse_time, problems
 from service.api.schemas import AccessOut, AuditRowOut, DossierOut, VerifyOut
 from service.api.state import ApiState, api_state
-from service.cli_audit import _latest_checkpoint as latest_checkpoint
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 

@@ -15,13 +15,13 @@ from datetime import date
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
+from engine.anchor import latest_checkpoint
 from engine.calendars import BusinessCalendar, is_overdue, local_date
 from engine.definition import WorkflowDefinition
 from engine.diagram_svg import to_svg
 from engine.explain import explain
 from service import render as shapes
 from service.api.state import api_state
-from service.cli_audit import _latest_checkpoint as latest_checkpoint
 from service.pages import i18n, params, timeline
 from service.pages.auth import Reader
 from service.pages.errors import PageError
