@@ -161,6 +161,29 @@ class BodyLimit:
         return False
 
 
+async def crash_of(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send
+) -> tuple[Exception | None, bool]:
+    """Run `app`: (the exception it raised, if any; had a response begun?).
+
+    The last resorts (the API's here, the pages' in `service.pages.errors`)
+    share this; a response that had begun can only be cut short.
+    """
+    responded = False
+
+    async def tracking(message: Message) -> None:
+        nonlocal responded
+        if message["type"] == "http.response.start":
+            responded = True
+        await send(message)
+
+    try:
+        await app(scope, receive, tracking)
+    except Exception as exc:
+        return exc, responded
+    return None, responded
+
+
 class LastResort:
     """An unexpected exception: log it, answer 500 without internals, go on."""
 
@@ -171,22 +194,16 @@ class LastResort:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        responded = False
-
-        async def tracking(message: Message) -> None:
-            nonlocal responded
-            if message["type"] == "http.response.start":
-                responded = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking)
-        except Exception:
-            log.exception(
-                "api_request_crashed", method=scope.get("method"), path=scope["path"]
-            )
-            if responded:  # too late for a problem: the connection just ends
-                return
+        crash, responded = await crash_of(self.app, scope, receive, send)
+        if crash is None:
+            return
+        log.error(
+            "api_request_crashed",
+            method=scope.get("method"),
+            path=scope["path"],
+            exc_info=crash,
+        )
+        if not responded:  # else too late for a problem: the connection just ends
             scope.setdefault("state", {})["problem"] = "internal-error"
             response = problem_response(
                 500,

@@ -24,7 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.exceptions import (
     CaseNotFoundError,
@@ -33,6 +33,7 @@ from engine.exceptions import (
     SchemaError,
     StorageError,
 )
+from service.api.middleware import crash_of
 from service.pages import i18n, templating
 from service.pages.auth import (
     CrossSiteError,
@@ -168,23 +169,15 @@ class LastResortPage:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        responded = False
-
-        async def tracking(message: Message) -> None:
-            nonlocal responded
-            if message["type"] == "http.response.start":
-                responded = True
-            await send(message)
-
+        crash, responded = await crash_of(self.app, scope, receive, send)
+        if crash is None:
+            return
+        log.error("page_request_crashed", path=scope.get("path"), exc_info=crash)
+        if responded:  # too late for a page: the connection just ends
+            return
+        response: Any
         try:
-            await self.app(scope, receive, tracking)
-        except Exception:
-            log.exception("page_request_crashed", path=scope.get("path"))
-            if responded:  # too late for a page: the connection just ends
-                return
-            response: Any
-            try:
-                response = error_page(Request(scope), 500, "error.unexpected")
-            except Exception:  # the error page itself failed
-                response = PlainTextResponse("500 internal error", status_code=500)
-            await response(scope, receive, send)
+            response = error_page(Request(scope), 500, "error.unexpected")
+        except Exception:  # the error page itself failed
+            response = PlainTextResponse("500 internal error", status_code=500)
+        await response(scope, receive, send)
