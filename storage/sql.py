@@ -18,7 +18,6 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import (
     Connection,
     Engine,
-    RowMapping,
     Select,
     Table,
     delete,
@@ -63,6 +62,7 @@ from engine.records import (
 from storage import sql_tokens
 from storage import statements as stm
 from storage.database import WRITE_OPTION, error_reason
+from storage.driver import Driver
 from storage.tables import (
     AccessRow,
     AuditRow,
@@ -124,6 +124,7 @@ class SqlTransaction:
         self.postgres = conn.dialect.name == "postgresql"
         self.dialect = "postgresql" if self.postgres else "sqlite"
         self._users: Sequence[User] | None = None  # read once per transaction
+        self.driver = Driver(conn)  # the hot path's statements (storage/driver.py)
 
     def _writing(self) -> None:
         if not self.writable:
@@ -132,13 +133,11 @@ class SqlTransaction:
     # -- case numbers ---------------------------------------------------------
     def next_case_number(self, year: int) -> str:
         self._writing()
-        last = self.conn.execute(stm.NEXT_CASE_NUMBER, {"which_year": year}).scalar()
-        if last is None:  # the year's first case
+        rows = self.driver.rows(stm.NEXT_CASE_NUMBER, {"which_year": year})
+        if not rows:  # the year's first case
             self._ensure_year(year)
-            last = self.conn.execute(
-                stm.NEXT_CASE_NUMBER, {"which_year": year}
-            ).scalar_one()
-        return format_case_number(year, last)
+            rows = self.driver.rows(stm.NEXT_CASE_NUMBER, {"which_year": year})
+        return format_case_number(year, rows[0]["last"])
 
     def reserve_case_number(self, number: str) -> None:
         self._writing()
@@ -166,28 +165,30 @@ class SqlTransaction:
     def add_case(self, case: Case) -> Case:
         self._writing()
         try:  # no savepoint needed: a refusal rolls the whole transaction back
-            new_id = self.conn.execute(
-                insert(CASES).values(**_case_columns(case)).returning(CASES.c.id)
-            ).scalar_one()
+            (row,) = self.driver.rows(
+                stm.INSERT_CASE, _case_columns(case), stm.CASE_KEYS
+            )
+            new_id = row["id"]
         except IntegrityError as exc:
             raise DuplicateError(f"case {case.number} already exists") from exc
         return replace(case, id=new_id)
 
     def get_case(self, number: str, *, for_update: bool = False) -> Case:
         stmt = stm.CASE_BY_NUMBER_FOR_UPDATE if for_update else stm.CASE_BY_NUMBER
-        row = self.conn.execute(stmt, {"number": number}).mappings().first()
-        if row is None:
+        rows = self.driver.rows(stmt, {"number": number})
+        if not rows:
             raise CaseNotFoundError(number)
-        return _case(row)
+        return _case(rows[0])
 
     def update_case(self, case: Case, *, expected_version: int) -> None:
         self._writing()
-        result = self.conn.execute(
+        changed = self.driver.count(
             stm.UPDATE_CASE,
             _case_columns(case)
             | {"where_id": case.id, "where_version": expected_version},
+            stm.UPDATE_CASE_KEYS,
         )
-        if result.rowcount != 1:
+        if changed != 1:
             actual = self.conn.execute(
                 stm.CASE_VERSION, {"id": case.id}
             ).scalar_one_or_none()
@@ -196,20 +197,24 @@ class SqlTransaction:
     def append_audit(self, entry: AuditEntry) -> None:
         self._writing()
         try:
-            self.conn.execute(stm.INSERT_AUDIT, _audit_columns(entry))
+            self.driver.count(stm.INSERT_AUDIT, _audit_columns(entry), stm.AUDIT_KEYS)
         except IntegrityError as exc:
             raise ConcurrentUpdateError(entry.case_number, entry.seq - 1) from exc
 
     def add_document(self, document: Document) -> None:
         self._writing()
-        self.conn.execute(stm.INSERT_DOCUMENT, _columns(document, DOCUMENTS))
+        self.driver.count(
+            stm.INSERT_DOCUMENT, _columns(document, DOCUMENTS), stm.DOCUMENT_KEYS
+        )
 
     def append_audits(self, entries: Sequence[AuditEntry]) -> None:
         if not entries:
             return
         self._writing()
         try:  # one executemany: the driver's batch, not a statement per row
-            self.conn.execute(stm.INSERT_AUDIT, [_audit_columns(e) for e in entries])
+            self.driver.many(
+                stm.INSERT_AUDIT, [_audit_columns(e) for e in entries], stm.AUDIT_KEYS
+            )
         except IntegrityError as exc:
             first = entries[0]
             raise ConcurrentUpdateError(first.case_number, first.seq - 1) from exc
@@ -218,17 +223,19 @@ class SqlTransaction:
         if not documents:
             return
         self._writing()
-        self.conn.execute(
-            stm.INSERT_DOCUMENT, [_columns(d, DOCUMENTS) for d in documents]
+        self.driver.many(
+            stm.INSERT_DOCUMENT,
+            [_columns(d, DOCUMENTS) for d in documents],
+            stm.DOCUMENT_KEYS,
         )
 
     def history(self, case_id: int) -> Sequence[AuditEntry]:
-        rows = self.conn.execute(stm.HISTORY, {"case_id": case_id}).mappings()
+        rows = self.driver.rows(stm.HISTORY, {"case_id": case_id})
         return [_audit(r) for r in rows]
 
     def documents(self, case_id: int) -> Sequence[Document]:
-        rows = self.conn.execute(stm.DOCUMENTS_OF_CASE, {"case_id": case_id})
-        return [_document(r) for r in rows.mappings()]
+        rows = self.driver.rows(stm.DOCUMENTS_OF_CASE, {"case_id": case_id})
+        return [_document(r) for r in rows]
 
     def list_cases(self, selection: CaseFilter) -> Sequence[Case]:
         order = (CASES.c.due, CASES.c.id) if selection.by_due else (CASES.c.id,)
@@ -292,8 +299,8 @@ class SqlTransaction:
         )
 
     def get_user(self, user_id: str) -> User | None:
-        row = self.conn.execute(stm.USER_BY_ID, {"id": user_id}).mappings().first()
-        return _user(row) if row is not None else None
+        rows = self.driver.rows(stm.USER_BY_ID, {"id": user_id})
+        return _user(rows[0]) if rows else None
 
     def list_users(self) -> Sequence[User]:
         if self._users is None:
@@ -611,7 +618,7 @@ def _columns(record: object, table: Table) -> dict[str, Any]:
     return {c.name: getattr(record, c.name) for c in table.columns if c.name != "id"}
 
 
-def _record_of(cls: type[T], row: RowMapping, **extra: Any) -> T:
+def _record_of(cls: type[T], row: Mapping[Any, Any], **extra: Any) -> T:
     names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
     return cls(**{n: row[n] for n in names if n not in extra}, **extra)
 
@@ -625,7 +632,7 @@ def _case_columns(case: Case) -> dict[str, Any]:
     }
 
 
-def _case(row: RowMapping) -> Case:
+def _case(row: Mapping[Any, Any]) -> Case:
     parties = tuple(
         Party(role=p["role"], name=p["name"], email=p.get("email"))
         for p in row["parties"]
@@ -637,17 +644,17 @@ def _audit_columns(entry: AuditEntry) -> dict[str, Any]:
     return _columns(entry, AUDIT) | {"data": dict(entry.data)}
 
 
-def _audit(row: RowMapping) -> AuditEntry:
+def _audit(row: Mapping[Any, Any]) -> AuditEntry:
     return _record_of(AuditEntry, row, data=dict(row["data"]))
 
 
-def _document(row: RowMapping) -> Document:
+def _document(row: Mapping[Any, Any]) -> Document:
     return _record_of(Document, row)
 
 
-def _notification(row: RowMapping) -> Notification:
+def _notification(row: Mapping[Any, Any]) -> Notification:
     return _record_of(Notification, row, payload=dict(row["payload"]))
 
 
-def _user(row: RowMapping) -> User:
+def _user(row: Mapping[Any, Any]) -> User:
     return _record_of(User, row, roles=tuple(row["roles"]))

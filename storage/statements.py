@@ -45,6 +45,13 @@ NEXT_CASE_NUMBER = (
     .returning(SEQUENCES.c.last)
 )
 
+# The columns a whole-row write names (all but the key the database assigns).
+CASE_KEYS = tuple(c.name for c in CASES.columns if c.name != "id")
+AUDIT_KEYS = tuple(c.name for c in AUDIT.columns if c.name != "id")
+DOCUMENT_KEYS = tuple(c.name for c in DOCUMENTS.columns if c.name != "id")
+UPDATE_CASE_KEYS = (*CASE_KEYS, "where_id", "where_version")
+
+INSERT_CASE = insert(CASES).returning(CASES.c.id)
 CASE_BY_NUMBER = select(CASES).where(CASES.c.number == bindparam("number"))
 CASE_BY_NUMBER_FOR_UPDATE = CASE_BY_NUMBER.with_for_update()
 # The SET list comes from the parameters' keys; the WHERE has names of its own

@@ -1,0 +1,195 @@
+"""The hot path's statements, run on the driver's own cursor.
+
+`Connection.execute` costs SQLAlchemy about 70 µs of Python a statement (cache
+lookup, parameter processing, result set-up, events), several times what
+SQLite itself needs to update a row (bench W1's profile). A transition runs
+five or six statements, so on the hot path that overhead was most of the time.
+
+Here SQLAlchemy still does what it is good at, once per statement and dialect:
+it compiles the SQL and supplies the bind and result processors of each
+column's type, so values convert exactly as they do through Core (the UTC
+datetimes, JSON, dates). Each call then only converts the values and runs the
+compiled SQL on the DBAPI cursor, inside the transaction the `Connection`
+began. A driver error is re-raised wrapped as SQLAlchemy's own
+(`IntegrityError`, `OperationalError`, ...), so callers handle one kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.selectable import Select
+
+Statement = Select[Any] | UpdateBase
+Processor = Callable[[Any], Any] | None
+
+
+class Prepared:
+    """One statement compiled for one dialect, with its value converters."""
+
+    __slots__ = (
+        "_convert",
+        "_names",
+        "_own",
+        "_pick",
+        "_process",
+        "names",
+        "positional",
+        "results",
+        "sql",
+    )
+
+    def __init__(
+        self, stmt: Statement, dialect: Dialect, keys: Sequence[str] | None = None
+    ) -> None:
+        compiled = stmt.compile(
+            dialect=dialect, column_keys=list(keys) if keys is not None else None
+        )
+        self.sql = compiled.string
+        self.positional = bool(compiled.positional)
+        order = compiled.positiontup if self.positional else list(compiled.binds)
+        assert order is not None
+        binds = [compiled.binds[name] for name in order]
+        self._names = tuple(order)
+        self._pick = itemgetter(*order) if order else (lambda _values: ())
+        # The values the statement carries itself (the 1 in `last + 1`).
+        self._own = {
+            name: b.effective_value
+            for name, b in zip(order, binds, strict=True)
+            if not b.required
+        }
+        processors = [_bind_processor(b, dialect) for b in binds]
+        self._process = [(i, p) for i, p in enumerate(processors) if p is not None]
+        returned = list(stmt.exported_columns)
+        self.names = tuple(str(c.key) for c in returned)
+        self.results: tuple[Processor, ...] = tuple(
+            c.type.dialect_impl(dialect).result_processor(dialect, None)
+            for c in returned
+        )
+
+    def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        """`values` converted for the driver, in the order the SQL names them.
+
+        Raises:
+            KeyError: a parameter the statement needs is missing.
+        """
+        if self._own:
+            values = {**self._own, **values}
+        picked = self._pick(values)
+        converted = list(picked) if len(self._names) != 1 else [picked]
+        for i, process in self._process:
+            converted[i] = process(converted[i])
+        if self.positional:
+            return converted
+        return dict(zip(self._names, converted, strict=True))
+
+    def row(self, raw: Sequence[Any]) -> dict[str, Any]:
+        """A returned row as {column: value}, each value converted back."""
+        return {
+            name: value if process is None else process(value)
+            for name, process, value in zip(self.names, self.results, raw, strict=True)
+        }
+
+
+def _bind_processor(bind: BindParameter[Any], dialect: Dialect) -> Processor:
+    return bind.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+_CACHE: dict[tuple[int, str, str, tuple[str, ...] | None], Prepared] = {}
+
+
+def prepared(
+    stmt: Statement, dialect: Dialect, keys: Sequence[str] | None = None
+) -> Prepared:
+    """`stmt` compiled for `dialect`, once per process (statements are module-level)."""
+    cache_key = (
+        id(stmt),
+        dialect.name,
+        dialect.driver,
+        tuple(keys) if keys is not None else None,
+    )
+    found = _CACHE.get(cache_key)
+    if found is None:
+        found = _CACHE[cache_key] = Prepared(stmt, dialect, keys)
+    return found
+
+
+class Driver:
+    """Runs prepared statements on one `Connection`'s DBAPI connection."""
+
+    __slots__ = ("_error", "conn", "dialect")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect
+        self._error: type[Exception] = conn.dialect.loaded_dbapi.Error
+
+    def rows(
+        self,
+        stmt: Statement,
+        values: Mapping[str, Any],
+        keys: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Run `stmt` once with `values`; its returned rows, converted."""
+        prep = prepared(stmt, self.dialect, keys)
+        cursor = self._run(prep, prep.parameters(values))
+        try:
+            if not prep.names:
+                return []
+            return [prep.row(raw) for raw in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def count(
+        self,
+        stmt: Statement,
+        values: Mapping[str, Any],
+        keys: Sequence[str] | None = None,
+    ) -> int:
+        """Run `stmt` once with `values`; the number of rows it changed."""
+        prep = prepared(stmt, self.dialect, keys)
+        cursor = self._run(prep, prep.parameters(values))
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def many(
+        self,
+        stmt: Statement,
+        values: Iterable[Mapping[str, Any]],
+        keys: Sequence[str] | None = None,
+    ) -> None:
+        """Run `stmt` for every set of values, as one executemany."""
+        prep = prepared(stmt, self.dialect, keys)
+        batch = [prep.parameters(v) for v in values]
+        if not batch:
+            return
+        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(prep.sql, batch)
+        except self._error as exc:
+            raise self._wrapped(prep, batch, exc) from exc
+        finally:
+            cursor.close()
+
+    def _run(self, prep: Prepared, params: Any) -> Any:
+        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(prep.sql, params)
+        except self._error as exc:
+            cursor.close()
+            raise self._wrapped(prep, params, exc) from exc
+        return cursor
+
+    def _wrapped(self, prep: Prepared, params: Any, exc: Exception) -> BaseException:
+        return DBAPIError.instance(
+            prep.sql, params, exc, self._error, dialect=self.dialect
+        )

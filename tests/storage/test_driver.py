@@ -1,0 +1,173 @@
+"""The hot path's driver statements (storage/driver.py) against SQLAlchemy Core.
+
+The driver runs SQL that SQLAlchemy compiled, with SQLAlchemy's own value
+converters, on the DBAPI cursor. What it stores must be exactly what Core
+stores (other queries compare those values), and what goes wrong must reach
+the caller as SQLAlchemy's errors, so the store's handling still applies.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
+
+import storage.database
+from engine.exceptions import StorageError
+from engine.records import AuditEntry, format_case_number
+from storage import SqlCaseStore, create_db_engine
+from storage import statements as stm
+from storage.driver import Driver
+
+AT = datetime(2024, 10, 9, 7, 30, 0, 123456, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(database_url, create=False)
+    yield engine
+    engine.dispose()
+
+
+def _case_values(number: str) -> dict[str, Any]:
+    return {
+        "number": number,
+        "workflow": "ombudsman-inquiry",
+        "workflow_version": 1,
+        "title": "Klage over sagsbehandlingstid",
+        "state": "opened",
+        "version": 1,
+        "parties": [{"role": "citizen", "name": "Åse Ørsted", "email": None}],
+        "data": {"outcome": "æøå", "n": 3, "nested": {"ok": True}},
+        "due": date(2024, 11, 6),
+        "calendar": "dk",
+        "chase_position": 0,
+        "chase_due": date(2024, 11, 7),
+        "state_entry_seq": 1,
+        "state_entered_at": AT,
+        "opened_at": AT,
+        "last_event_at": AT,
+        "updated_at": AT,
+        "documents_count": 0,
+        "audit_head": "a" * 64,
+    }
+
+
+def test_a_row_the_driver_writes_is_the_row_core_writes(db: Engine) -> None:
+    """Column for column, compared as the database returns them untranslated."""
+    with db.begin() as conn:
+        (by_driver,) = Driver(conn).rows(
+            stm.INSERT_CASE, _case_values("2024-00001"), stm.CASE_KEYS
+        )
+        core_key = conn.execute(
+            insert(stm.CASES).values(**_case_values("2024-00002"))
+        ).inserted_primary_key
+        assert core_key is not None
+    columns = [c for c in stm.CASES.columns if c.name not in ("id", "number")]
+    with db.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        names = ", ".join(c.name for c in columns)
+        stored = []
+        for case_id in (by_driver["id"], core_key[0]):
+            where = "id = ?" if db.dialect.name == "sqlite" else "id = %s"
+            cursor.execute(f"SELECT {names} FROM wf_case WHERE {where}", (case_id,))
+            stored.append(cursor.fetchone())
+        cursor.close()
+    assert stored[0] == stored[1]
+
+
+def test_rows_read_by_the_driver_equal_rows_read_by_core(db: Engine) -> None:
+    with db.begin() as conn:
+        conn.execute(insert(stm.CASES).values(**_case_values("2024-00001")))
+        (by_driver,) = Driver(conn).rows(stm.CASE_BY_NUMBER, {"number": "2024-00001"})
+        by_core = conn.execute(stm.CASE_BY_NUMBER, {"number": "2024-00001"})
+        assert by_driver == dict(by_core.mappings().one())
+    assert by_driver["state_entered_at"] == AT  # aware, to the microsecond
+    assert by_driver["data"] == _case_values("x")["data"]
+
+
+def test_a_broken_constraint_is_sqlalchemys_integrity_error(db: Engine) -> None:
+    """So the store turns it into DuplicateError / ConcurrentUpdateError."""
+    with db.begin() as conn:
+        driver = Driver(conn)
+        (case,) = driver.rows(stm.INSERT_CASE, _case_values("2024-1"), stm.CASE_KEYS)
+        entry = {
+            "case_id": case["id"],
+            "case_number": "2024-1",
+            "seq": 1,
+            "event": "open",
+            "from_state": None,
+            "to_state": "opened",
+            "actor": "bra",
+            "role": "advisor",
+            "at": AT,
+            "recorded_at": AT,
+            "data": {},
+            "due_before": None,
+            "due_after": None,
+            "calendar": None,
+            "workflow": "ombudsman-inquiry",
+            "workflow_version": 1,
+            "document": None,
+            "prev_hash": "0" * 64,
+            "hash": "b" * 64,
+        }
+        assert set(entry) == set(stm.AUDIT_KEYS)
+        assert set(AuditEntry.__dataclass_fields__) >= set(stm.AUDIT_KEYS)
+        driver.count(stm.INSERT_AUDIT, entry, stm.AUDIT_KEYS)
+        with pytest.raises(IntegrityError) as caught:
+            driver.many(stm.INSERT_AUDIT, [entry], stm.AUDIT_KEYS)
+        assert isinstance(caught.value.orig, db.dialect.loaded_dbapi.Error)
+        conn.rollback()
+
+
+def test_a_missing_parameter_is_named(db: Engine) -> None:
+    with db.begin() as conn, pytest.raises(KeyError, match="'number'"):
+        Driver(conn).rows(stm.CASE_BY_NUMBER, {"numbr": "2024-00001"})
+
+
+def test_statements_the_sql_carries_keep_their_own_values(db: Engine) -> None:
+    """`last + 1` in the case-number statement is a bound 1 nobody passes."""
+    store = SqlCaseStore(db)
+    with store.transaction() as tx:
+        numbers = [tx.next_case_number(2024) for _ in range(3)]
+    assert numbers == [format_case_number(2024, n) for n in (1, 2, 3)]
+    with db.connect() as conn:
+        last = conn.execute(select(stm.SEQUENCES.c.last)).scalar_one()
+    assert last == 3
+
+
+def test_a_locked_sqlite_file_is_a_storage_error_not_a_driver_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The BEGIN IMMEDIATE runs on the driver's connection: its error is wrapped."""
+    from storage import upgrade_schema
+
+    path = tmp_path / "locked.db"
+    engine = create_db_engine(f"sqlite:///{path}")
+    upgrade_schema(engine)
+    engine.dispose()
+    monkeypatch.setattr(storage.database, "DEFAULT_BUSY_TIMEOUT_MS", 1)
+    engine = create_db_engine(f"sqlite:///{path}", create=False)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with (
+            pytest.raises(StorageError, match="database is locked"),
+            SqlCaseStore(engine).transaction() as tx,
+        ):
+            tx.next_case_number(2024)
+        holder.execute("ROLLBACK")
+        with SqlCaseStore(engine).transaction() as tx:  # the pool is still usable
+            assert tx.next_case_number(2024) == format_case_number(2024, 1)
+    finally:
+        holder.close()
+        engine.dispose()
