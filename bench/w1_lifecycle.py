@@ -7,9 +7,10 @@ fresh SQLite file in WAL mode, at `synchronous=FULL` (sagsflow's default) and
 
 * sagsflow: the real `CaseEngine` over `SqlCaseStore` (schema by Alembic).
 * floor: the plain `sqlite3` module doing the same writes on the same schema
-  (update the case row, insert the audit row; the opening also bumps the case
-  sequence and inserts the case row), statements reused from sqlite3's cache,
-  one `BEGIN IMMEDIATE ... COMMIT` per step, the same pragmas.
+  (update the case row, insert the audit row, and insert the document row on
+  the three steps whose letter the workflow journals; the opening also bumps
+  the case sequence and inserts the case row), statements reused from
+  sqlite3's cache, one `BEGIN IMMEDIATE ... COMMIT` per step, the same pragmas.
 * naive: what the transitions README leads a developer to: a `Machine`
   subclass per case object (`model=self` style, auto transitions on), built
   when a request loads the case, plus a SQLModel ORM session commit per step.
@@ -67,6 +68,14 @@ STEPS: tuple[tuple[str, str, datetime, dict[str, object]], ...] = (
 STEPS_PER_CASE = 1 + len(STEPS)
 # State after each step, for the floor (which has no engine to ask).
 STATES = ("opened", "inquiry_sent", "awaiting_reply", "assessed", "closed")
+# The letter the bundled workflow journals with each step after the opening
+# (title, direction), for the floor: the same document rows sagsflow writes.
+LETTERS: tuple[tuple[str, str] | None, ...] = (
+    ("Inquiry letter", "outgoing"),
+    None,
+    ("Reply from the administration", "incoming"),
+    ("Closing letter", "outgoing"),
+)
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 QUICK_SIZES = (50,)
@@ -130,18 +139,27 @@ _INSERT_CASE = (
 _UPDATE_CASE = (
     "UPDATE wf_case SET state = ?, version = ?, data = ?, due = ?, calendar = ?,"
     " chase_position = 0, chase_due = ?, state_entry_seq = ?, state_entered_at = ?,"
-    " last_event_at = ?, updated_at = ?, audit_head = ? WHERE id = ? AND version = ?"
+    " last_event_at = ?, updated_at = ?, documents_count = ?, audit_head = ?"
+    " WHERE id = ? AND version = ?"
+)
+_INSERT_DOCUMENT = (
+    "INSERT INTO document (case_id, seq, number, title, direction, date,"
+    " recorded_at, event_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_AUDIT = (
     "INSERT INTO audit_entry (case_id, case_number, seq, event, from_state,"
     " to_state, actor, role, at, recorded_at, data, due_before, due_after,"
     " calendar, workflow, workflow_version, document, prev_hash, hash)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, 1, NULL, ?, ?)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, 1, ?, ?, ?)"
 )
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    return (
+        moment.astimezone(UTC)
+        .replace(tzinfo=None)
+        .isoformat(sep=" ", timespec="microseconds")
+    )
 
 
 def _hash(prev: str, payload: str) -> str:
@@ -163,8 +181,16 @@ def run_floor(workdir: Path, n: int, synchronous: str) -> float:
     year = OPENED_AT.year
     opened = _iso(OPENED_AT)
     steps = [
-        (name, actor, "advisor" if actor == "bra" else "caseworker", _iso(at), data)
-        for name, actor, at, data in STEPS
+        (
+            name,
+            actor,
+            "advisor" if actor == "bra" else "caseworker",
+            _iso(at),
+            at.date().isoformat(),
+            data,
+            letter,
+        )
+        for (name, actor, at, data), letter in zip(STEPS, LETTERS, strict=True)
     ]
     try:
         start = time.perf_counter()
@@ -172,7 +198,7 @@ def run_floor(workdir: Path, n: int, synchronous: str) -> float:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(_OPEN_SEQ, (year,))
             (last,) = conn.execute(_NEXT_SEQ, (year,)).fetchone()
-            number = f"{year}-{last:05d}"
+            number = f"{year}-{last:07d}"
             head = _hash("", number)
             case_id = conn.execute(
                 _INSERT_CASE,
@@ -203,15 +229,27 @@ def run_floor(workdir: Path, n: int, synchronous: str) -> float:
                     now,
                     "{}",
                     WORKFLOW,
+                    None,
                     "0" * 64,
                     head,
                 ),
             )
             conn.execute("COMMIT")
-            for seq, (name, actor, role, at, data) in enumerate(steps, start=2):
+            documents = 0
+            for seq, (name, actor, role, at, day, data, letter) in enumerate(
+                steps, start=2
+            ):
                 payload = json.dumps(data)
                 prev, head = head, _hash(head, payload)
                 conn.execute("BEGIN IMMEDIATE")
+                document = None
+                if letter is not None:
+                    documents += 1
+                    document = f"{number}-{documents}"
+                    conn.execute(
+                        _INSERT_DOCUMENT,
+                        (case_id, documents, document, *letter, day, now, seq),
+                    )
                 conn.execute(
                     _UPDATE_CASE,
                     (
@@ -225,6 +263,7 @@ def run_floor(workdir: Path, n: int, synchronous: str) -> float:
                         at,
                         at,
                         now,
+                        documents,
                         head,
                         case_id,
                         seq - 1,
@@ -245,6 +284,7 @@ def run_floor(workdir: Path, n: int, synchronous: str) -> float:
                         now,
                         payload,
                         WORKFLOW,
+                        document,
                         prev,
                         head,
                     ),

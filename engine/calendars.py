@@ -195,6 +195,9 @@ class _Year:
     not_expiry: frozenset[date]  # days a deadline may not end on
 
 
+_REMEMBERED = 4096  # add_working_days answers kept (a few years of start days)
+
+
 class BusinessCalendar:
     """Working days and deadline expiry for one office; safe to share across threads.
 
@@ -202,7 +205,7 @@ class BusinessCalendar:
         spec: The office's rules; the Danish default when None.
     """
 
-    __slots__ = ("_id", "_spec", "_years")
+    __slots__ = ("_added", "_id", "_spec", "_years")
 
     def __init__(self, spec: CalendarSpec | None = None) -> None:
         if spec is None:
@@ -218,6 +221,9 @@ class BusinessCalendar:
         digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
         self._id = f"{spec.name}:{digest}"
         self._years: dict[int, _Year] = {}
+        # add_working_days answers, remembered: the rules never change, and a
+        # deadline was counted day by day on every transition (bench W1).
+        self._added: dict[tuple[date, int], date] = {}
 
     @property
     def spec(self) -> CalendarSpec:
@@ -292,10 +298,17 @@ class BusinessCalendar:
         """Return the n-th working day after `start` (not counted), rolled forward."""
         _check_date(start, "start")
         _check_count(n)
+        known = self._added.get((start, n))
+        if known is not None:
+            return known
         day = start
         for _ in range(n):
             day = self._scan(day, self.is_working_day)
-        return self.roll_forward(day)
+        day = self.roll_forward(day)
+        if len(self._added) >= _REMEMBERED:
+            self._added.clear()
+        self._added[start, n] = day
+        return day
 
     def add_calendar_days(self, start: date, n: int) -> date:
         """Return `start` plus `n` days (n >= 1), rolled forward to an expiry day."""

@@ -480,15 +480,14 @@ class CaseEngine:
         )
         merged = {k: v for k, v in case.data.items() if k not in transition.resets}
         merged.update(step.data)
-        after = replace(
-            case,
-            state=dest,
-            version=case.version + 1,
-            data=merged,
-            updated_at=now,
-            last_event_at=step.at,
-            documents_count=case.documents_count + (step.document is not None),
-        )
+        changes: dict[str, object] = {
+            "state": dest,
+            "version": case.version + 1,
+            "data": merged,
+            "updated_at": now,
+            "last_event_at": step.at,
+            "documents_count": case.documents_count + (step.document is not None),
+        }
         if not transition.internal:
             due = due_for_state(
                 definition.state(dest).deadline,
@@ -496,15 +495,15 @@ class CaseEngine:
                 data=merged,
                 calendar=self.calendar,
             )
-            after = replace(
-                after,
-                due=due,
-                calendar=self.calendar.id if due else None,
-                chase_position=0,
-                chase_due=chase_due(definition.state(dest), due, 0),
-                state_entry_seq=after.version,
-                state_entered_at=step.at,
-            )
+            changes |= {
+                "due": due,
+                "calendar": self.calendar.id if due else None,
+                "chase_position": 0,
+                "chase_due": chase_due(definition.state(dest), due, 0),
+                "state_entry_seq": case.version + 1,
+                "state_entered_at": step.at,
+            }
+        after = replace(case, **changes)  # type: ignore[arg-type]
         return self._record(
             tx,
             case,

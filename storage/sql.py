@@ -614,12 +614,25 @@ def _case_filter(stmt: Select[Any], selection: CaseFilter) -> Select[Any]:
 # -- mapping ------------------------------------------------------------------
 # The records' fields are named like their columns; only a case's parties need
 # translating (a tuple of Party <-> a JSON list).
+# Both name lists are read once per table and record type: on the hot path
+# walking `table.columns` and `fields()` per row was a measurable cost.
+_COLUMN_NAMES: dict[Table, tuple[str, ...]] = {}
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _columns(record: object, table: Table) -> dict[str, Any]:
-    return {c.name: getattr(record, c.name) for c in table.columns if c.name != "id"}
+    names = _COLUMN_NAMES.get(table)
+    if names is None:
+        names = _COLUMN_NAMES[table] = tuple(
+            c.name for c in table.columns if c.name != "id"
+        )
+    return {name: getattr(record, name) for name in names}
 
 
 def _record_of(cls: type[T], row: Mapping[Any, Any], **extra: Any) -> T:
-    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
     return cls(**{n: row[n] for n in names if n not in extra}, **extra)
 
 

@@ -555,6 +555,30 @@ def test_add_working_days_lands_on_the_nth_working_day(start: date, n: int) -> N
 
 
 @settings(deadline=None)
+@given(start=dates, n=counts)
+def test_a_remembered_answer_is_the_answer_a_fresh_calendar_counts(
+    start: date, n: int
+) -> None:
+    """add_working_days keeps its answers; asking again changes nothing."""
+    first = DEFAULT.add_working_days(start, n)
+    assert DEFAULT.add_working_days(start, n) == first
+    assert BusinessCalendar().add_working_days(start, n) == first
+    with pytest.raises(ValueError, match="expected an int >= 1"):
+        DEFAULT.add_working_days(start, 0)  # still checked when remembered
+
+
+def test_remembered_answers_stay_bounded() -> None:
+    calendar = BusinessCalendar()
+    days = [D("2030-01-01") + timedelta(days=i) for i in range(5000)]
+    answers = [calendar.add_working_days(day, 3) for day in days]
+    assert len(calendar._added) <= calendars._REMEMBERED
+    fresh = BusinessCalendar()
+    for day, answer in list(zip(days, answers, strict=True))[::250]:
+        assert calendar.add_working_days(day, 3) == answer
+        assert fresh.add_working_days(day, 3) == answer
+
+
+@settings(deadline=None)
 @given(day=dates)
 def test_roll_forward_is_idempotent_and_never_earlier(day: date) -> None:
     for calendar in (DEFAULT, WORKS_XMAS_EVE, CLOSED_MAY_1):
