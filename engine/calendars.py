@@ -205,7 +205,7 @@ class BusinessCalendar:
         spec: The office's rules; the Danish default when None.
     """
 
-    __slots__ = ("_added", "_id", "_spec", "_years")
+    __slots__ = ("_added", "_between", "_id", "_spec", "_years")
 
     def __init__(self, spec: CalendarSpec | None = None) -> None:
         if spec is None:
@@ -224,6 +224,7 @@ class BusinessCalendar:
         # add_working_days answers, remembered: the rules never change, and a
         # deadline was counted day by day on every transition (bench W1).
         self._added: dict[tuple[date, int], date] = {}
+        self._between: dict[tuple[date, date], int] = {}  # likewise, the counts
 
     @property
     def spec(self) -> CalendarSpec:
@@ -323,7 +324,14 @@ class BusinessCalendar:
 
     def working_days_between(self, start: date, end: date) -> int:
         """Return the number of working days in (start, end]; 0 if end <= start."""
-        return sum(1 for day in _days_after(start, end) if self.is_working_day(day))
+        known = self._between.get((start, end))
+        if known is not None:
+            return known
+        count = sum(1 for day in _days_after(start, end) if self.is_working_day(day))
+        if len(self._between) >= _REMEMBERED:
+            self._between.clear()
+        self._between[start, end] = count
+        return count
 
     def closed_days_between(self, start: date, end: date) -> list[tuple[date, str]]:
         """Return the non-working days in (start, end] with their reasons."""

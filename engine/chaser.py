@@ -150,6 +150,7 @@ class Chaser:
         examined = 0
         chased: list[Chased] = []
         oldest: date | None = None
+        letters = self.letters.pinned()
         while True:
             with self.engine.store.transaction() as tx:
                 self.engine.record_rules(tx, None)
@@ -158,7 +159,9 @@ class Chaser:
                 for case in batch:
                     if case.chase_due is not None:
                         oldest = min(oldest or case.chase_due, case.chase_due)
-                    chased.extend(self._chase(tx, case, now, recorded, today, appended))
+                    chased.extend(
+                        self._chase(tx, case, now, recorded, today, appended, letters)
+                    )
                 appended.write(tx)
             self.engine.mark_recorded(None)
             examined += len(batch)
@@ -175,6 +178,7 @@ class Chaser:
         recorded: datetime,
         today: date,
         appended: _Appended,
+        letters: Letters,
     ) -> list[Chased]:
         definition = self.engine.definition_for(
             tx, case.workflow, case.workflow_version
@@ -189,7 +193,7 @@ class Chaser:
             and current.chase_position < len(rungs)
         ):
             current, done = self._fire_rung(
-                tx, definition, state, current, at, recorded, today, appended
+                tx, definition, state, current, at, recorded, today, appended, letters
             )
             fired.extend(done)
         if current.chase_due is not None and current.chase_position >= len(rungs):
@@ -208,6 +212,7 @@ class Chaser:
         recorded: datetime,
         today: date,
         appended: _Appended,
+        letters: Letters,
     ) -> tuple[Case, list[Chased]]:
         assert state.ladder is not None
         assert case.due is not None
@@ -265,7 +270,7 @@ class Chaser:
         doc_seq = case.documents_count
         for target, recipient in targets:
             subject, body = render_letter(
-                self.letters,
+                letters,
                 workflow=definition.name,
                 names=[f"{rung.name}.{target}", rung.name, "notice"],
                 language=self.settings.language,

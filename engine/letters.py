@@ -19,6 +19,9 @@ log = structlog.get_logger()
 class PlainLetters:
     """A short, neutral letter built from the context alone."""
 
+    def pinned(self) -> PlainLetters:
+        return self
+
     def render(
         self,
         *,

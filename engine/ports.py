@@ -322,6 +322,14 @@ class Channel(Protocol):
 class Letters(Protocol):
     """Writes the letters and notices the chaser sends."""
 
+    def pinned(self) -> Letters:
+        """The letters one sweep uses from its start to its end.
+
+        An implementation may read its templates once for the pass; one without
+        such a cost returns itself.
+        """
+        ...
+
     def render(
         self,
         *,

@@ -90,6 +90,19 @@ class Prepared:
             return converted
         return dict(zip(self._names, converted, strict=True))
 
+    def converted(self, raws: list[Any]) -> list[tuple[Any, ...]]:
+        """Returned rows as tuples in the statement's column order, converted."""
+        process = [(i, p) for i, p in enumerate(self.results) if p is not None]
+        if not process:
+            return [tuple(raw) for raw in raws]
+        out = []
+        for raw in raws:
+            values = list(raw)
+            for i, p in process:
+                values[i] = p(values[i])
+            out.append(tuple(values))
+        return out
+
     def row(self, raw: Sequence[Any]) -> dict[str, Any]:
         """A returned row as {column: value}, each value converted back."""
         return {
@@ -144,6 +157,20 @@ class Driver:
             if not prep.names:
                 return []
             return [prep.row(raw) for raw in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def tuples(
+        self, stmt: Statement, values: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """Run `stmt` once with `values`; its rows as converted tuples.
+
+        For long listings: no dict per row, the columns in the statement's order.
+        """
+        prep = prepared(stmt, self.dialect)
+        cursor = self._run(prep, prep.parameters(values))
+        try:
+            return prep.converted(cursor.fetchall())
         finally:
             cursor.close()
 

@@ -416,10 +416,33 @@ class SqlTransaction:
     def overdue_cases(
         self, before: date, *, limit: int, offset: int = 0
     ) -> Sequence[OverdueCase]:
-        rows = self.conn.execute(
+        rows = self.driver.tuples(
             stm.OVERDUE, {"before": before, "limit": limit, "offset": offset}
         )
-        return [OverdueCase(**r) for r in rows.mappings()]
+        return [
+            OverdueCase(
+                id=id_,
+                number=number,
+                workflow=workflow,
+                workflow_version=version,
+                state=state,
+                title=title,
+                due=due,
+                chase_due=chase_due,
+                chase_position=position,
+            )
+            for (
+                id_,
+                number,
+                workflow,
+                version,
+                state,
+                title,
+                due,
+                chase_due,
+                position,
+            ) in rows
+        ]
 
     def count_overdue(self, before: date) -> int:
         return int(
@@ -428,10 +451,11 @@ class SqlTransaction:
 
     def record_chase(self, chase: ChaseRecord) -> bool:
         self._writing()
-        result = self.conn.execute(
-            stm.INSERT_CHASE[self.dialect], _columns(chase, CHASES)
+        # RETURNING yields the row only when it was inserted, not on a conflict.
+        inserted = self.driver.rows(
+            stm.INSERT_CHASE[self.dialect], _columns(chase, CHASES), stm.CHASE_KEYS
         )
-        return result.first() is not None
+        return bool(inserted)
 
     def users_with_role(self, role: str) -> Sequence[User]:
         return [u for u in self.list_users() if role in u.roles]

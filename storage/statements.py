@@ -49,6 +49,7 @@ NEXT_CASE_NUMBER = (
 CASE_KEYS = tuple(c.name for c in CASES.columns if c.name != "id")
 AUDIT_KEYS = tuple(c.name for c in AUDIT.columns if c.name != "id")
 DOCUMENT_KEYS = tuple(c.name for c in DOCUMENTS.columns if c.name != "id")
+CHASE_KEYS = tuple(c.name for c in CHASES.columns if c.name != "id")
 UPDATE_CASE_KEYS = (*CASE_KEYS, "where_id", "where_version")
 
 INSERT_CASE = insert(CASES).returning(CASES.c.id)
@@ -76,6 +77,7 @@ USER_BY_ID = select(USERS).where(USERS.c.id == bindparam("id"))
 ALL_USERS = select(USERS).order_by(USERS.c.id)
 
 _OVERDUE_WHERE = CASES.c.chase_due < bindparam("before")
+# OverdueCase's fields, in this order: the store unpacks each row's tuple.
 OVERDUE = (
     select(
         CASES.c.id,

@@ -559,10 +559,13 @@ def test_add_working_days_lands_on_the_nth_working_day(start: date, n: int) -> N
 def test_a_remembered_answer_is_the_answer_a_fresh_calendar_counts(
     start: date, n: int
 ) -> None:
-    """add_working_days keeps its answers; asking again changes nothing."""
+    """add_working_days and working_days_between keep their answers."""
     first = DEFAULT.add_working_days(start, n)
     assert DEFAULT.add_working_days(start, n) == first
     assert BusinessCalendar().add_working_days(start, n) == first
+    counted = DEFAULT.working_days_between(start, first)
+    assert DEFAULT.working_days_between(start, first) == counted == n
+    assert BusinessCalendar().working_days_between(start, first) == n
     with pytest.raises(ValueError, match="expected an int >= 1"):
         DEFAULT.add_working_days(start, 0)  # still checked when remembered
 

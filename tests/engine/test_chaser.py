@@ -281,6 +281,9 @@ def test_a_rung_already_recorded_is_not_chased_again(
 class _BrokenLetters:
     """An office template with a mistake in it."""
 
+    def pinned(self) -> _BrokenLetters:
+        return self
+
     def render(self, **_: object) -> tuple[str, str]:
         raise ValueError("reminder_1.da.txt: 'frist' is undefined")
 
@@ -293,6 +296,36 @@ def test_a_broken_template_does_not_stop_the_chase(
     assert sweep_at(chaser, clock, "2024-11-07T09:00") == ["reminder_1"]
     letter = engine.show(number).documents[-1]
     assert letter.title == f"Rykker: sag {number}"  # the plain wording
+
+
+class _PassLetters:
+    """Letters that say which pin of them wrote each letter."""
+
+    def __init__(self, pins: list[_PassLetters], name: str = "unpinned") -> None:
+        self.pins = pins
+        self.name = name
+
+    def pinned(self) -> _PassLetters:
+        pin = _PassLetters(self.pins, f"pass {len(self.pins) + 1}")
+        self.pins.append(pin)
+        return pin
+
+    def render(self, **_: object) -> tuple[str, str]:
+        return f"Rykker ({self.name})", "Body.\n"
+
+
+def test_each_sweep_writes_its_letters_with_one_pin_of_the_letters(
+    engine: CaseEngine, clock: FakeClock
+) -> None:
+    founding_case(engine, clock)
+    pins: list[_PassLetters] = []
+    chaser = Chaser(engine=engine, letters=_PassLetters(pins))
+    assert sweep_at(chaser, clock, "2024-11-07T09:00") == ["reminder_1"]
+    assert sweep_at(chaser, clock, "2024-11-26T09:00") == ["reminder_2"]
+    with engine.store.transaction(write=False) as tx:
+        subjects = {n.subject for n in tx.list_notifications() if n.subject}
+    assert subjects == {"Rykker (pass 1)", "Rykker (pass 2)"}
+    assert len(pins) == 2
 
 
 def test_a_workflow_webhook_gets_every_chase(

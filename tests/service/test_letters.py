@@ -542,6 +542,32 @@ def test_an_edited_template_is_read_again(folder: Path) -> None:
     assert _subject(letters, "r1") == "after"
 
 
+def test_pinned_letters_keep_what_they_read_until_the_next_pin(folder: Path) -> None:
+    """A sweep renders with one pin: an edit applies from the next pass on."""
+    path = _write(folder, "wf/r1.da.txt", _letter("before"))
+    letters = JinjaLetters(folders=[folder])
+    pinned = letters.pinned()
+    assert _subject(pinned, "r1") == "before"
+    path.write_text(_letter("after"), encoding="utf-8")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    _write(folder, "_common/r1.da.txt", _letter("common"))
+    assert _subject(pinned, "r1") == "before"  # neither re-read nor looked up again
+    assert _subject(letters, "r1") == "after"
+    assert _subject(letters.pinned(), "r1") == "after"
+    assert pinned.folders == letters.folders
+
+
+def test_pinned_letters_refuse_what_the_unpinned_refuse(folder: Path) -> None:
+    _write(folder, "wf/r1.da.txt", _letter("S", "{{ frist }}\n"))
+    pinned = JinjaLetters(folders=[folder]).pinned()
+    for _ in range(2):  # the second time from the pinned lookup
+        with pytest.raises(ValueError, match=r"r1\.da\.txt, line 3"):
+            pinned.render(workflow="wf", names=["r1"], language="da", context=FOUNDING)
+        with pytest.raises(LookupError):
+            pinned.render(workflow="wf", names=["r9"], language="da", context=FOUNDING)
+
+
 # -- date filters ---------------------------------------------------------------------
 
 MONTHS = [
