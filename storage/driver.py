@@ -35,15 +35,16 @@ class Prepared:
     """One statement compiled for one dialect, with its value converters."""
 
     __slots__ = (
-        "_convert",
         "_names",
         "_own",
         "_pick",
         "_process",
+        "_process_results",
         "names",
         "positional",
         "results",
         "sql",
+        "stmt",
     )
 
     def __init__(
@@ -52,6 +53,7 @@ class Prepared:
         compiled = stmt.compile(
             dialect=dialect, column_keys=list(keys) if keys is not None else None
         )
+        self.stmt = stmt
         self.sql = compiled.string
         self.positional = bool(compiled.positional)
         order = compiled.positiontup if self.positional else list(compiled.binds)
@@ -73,6 +75,9 @@ class Prepared:
             c.type.dialect_impl(dialect).result_processor(dialect, None)
             for c in returned
         )
+        self._process_results = [
+            (i, p) for i, p in enumerate(self.results) if p is not None
+        ]
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         """`values` converted for the driver, in the order the SQL names them.
@@ -92,7 +97,7 @@ class Prepared:
 
     def converted(self, raws: list[Any]) -> list[tuple[Any, ...]]:
         """Returned rows as tuples in the statement's column order, converted."""
-        process = [(i, p) for i, p in enumerate(self.results) if p is not None]
+        process = self._process_results
         if not process:
             return [tuple(raw) for raw in raws]
         out = []
@@ -121,7 +126,11 @@ _CACHE: dict[tuple[int, str, str, tuple[str, ...] | None], Prepared] = {}
 def prepared(
     stmt: Statement, dialect: Dialect, keys: Sequence[str] | None = None
 ) -> Prepared:
-    """`stmt` compiled for `dialect`, once per process (statements are module-level)."""
+    """`stmt` compiled for `dialect`, once per process.
+
+    The hot path's statements are module-level and live as long as the process;
+    the cache keeps each one it compiled, so its id cannot be reused by another.
+    """
     cache_key = (
         id(stmt),
         dialect.name,
@@ -131,6 +140,7 @@ def prepared(
     found = _CACHE.get(cache_key)
     if found is None:
         found = _CACHE[cache_key] = Prepared(stmt, dialect, keys)
+    assert found.stmt is stmt
     return found
 
 
@@ -217,6 +227,22 @@ class Driver:
         return cursor
 
     def _wrapped(self, prep: Prepared, params: Any, exc: Exception) -> BaseException:
+        """SQLAlchemy's error for `exc`; a lost connection leaves the pool.
+
+        As `Connection.execute` would: a connection the server dropped is
+        invalidated, so the pool hands out a fresh one next time.
+        """
+        dbapi_error: Any = exc  # the driver's own Error class, typed loosely
+        lost = self.dialect.is_disconnect(
+            dbapi_error, self.conn.connection.dbapi_connection, None
+        )
+        if lost:
+            self.conn.invalidate(exc)
         return DBAPIError.instance(
-            prep.sql, params, exc, self._error, dialect=self.dialect
+            prep.sql,
+            params,
+            exc,
+            self._error,
+            dialect=self.dialect,
+            connection_invalidated=lost,
         )

@@ -171,3 +171,35 @@ def test_a_locked_sqlite_file_is_a_storage_error_not_a_driver_error(
     finally:
         holder.close()
         engine.dispose()
+
+
+def _write_after_the_server_ends_the_session(
+    store: SqlCaseStore, admin: Engine
+) -> None:
+    with store.transaction() as tx:
+        pid = tx.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+            conn.commit()
+        tx.next_case_number(2024)
+
+
+def test_a_connection_the_server_drops_leaves_the_pool(postgres_url: str) -> None:
+    """As through `Connection.execute`: the error is a StorageError, the pool heals.
+
+    The server ends the session between two statements of one transaction
+    (an administrator's pg_terminate_backend, a restart, a failover). The
+    engine has no pre-ping, so only the invalidation keeps the dead
+    connection out of the pool.
+    """
+    engine = create_db_engine(postgres_url, create=False)
+    store = SqlCaseStore(engine)
+    admin = create_db_engine(postgres_url, create=False)
+    try:
+        with pytest.raises(StorageError, match="terminating connection"):
+            _write_after_the_server_ends_the_session(store, admin)
+        with store.transaction() as tx:  # a fresh connection, not the dead one
+            assert tx.next_case_number(2024) == format_case_number(2024, 1)
+    finally:
+        admin.dispose()
+        engine.dispose()
