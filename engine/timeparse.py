@@ -22,9 +22,9 @@ def parse_instant(text: str, *, what: str = "time") -> datetime:
     value = text.strip()
     try:
         if len(value) == 10:
-            local = datetime.combine(date.fromisoformat(value), time(0), COPENHAGEN)
-            return local.astimezone(UTC)
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = datetime.combine(date.fromisoformat(value), time(0), COPENHAGEN)
+        else:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidTimeError(
             f"{what} {text!r} does not parse; use ISO 8601, e.g. 2024-10-09 "
@@ -32,7 +32,13 @@ def parse_instant(text: str, *, what: str = "time") -> datetime:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=COPENHAGEN)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 pushed past the calendar by the offset
+        raise InvalidTimeError(
+            f"{what} {text!r} is out of range: in UTC it falls outside the years "
+            "1 to 9999"
+        ) from None
 
 
 def parse_date(text: str, *, what: str = "date") -> date:

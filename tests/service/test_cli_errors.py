@@ -354,6 +354,18 @@ BAD_INPUTS = [
         id="open-at-day-32",
     ),
     pytest.param(
+        (*SEND, "--actor", "jur", "--at", "0001-01-01"),
+        REFUSED,
+        ("--at '0001-01-01' is out of range",),
+        id="at-year-1",
+    ),
+    pytest.param(
+        (*SEND, "--actor", "jur", "--at", "9999-12-31T23:00:00-05:00"),
+        REFUSED,
+        ("--at '9999-12-31T23:00:00-05:00' is out of range",),
+        id="at-past-year-9999-in-utc",
+    ),
+    pytest.param(
         (*SEND, "--actor", "jur", "--at", "2099-01-01T10:00:00+01:00"),
         REFUSED,
         ("lies in the future",),
