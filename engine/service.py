@@ -55,6 +55,9 @@ from engine.steps import Step, check_parties, check_step, refuse_cpr
 from engine.view import CaseView as CaseView  # re-exported: callers import it here
 
 log = structlog.get_logger()
+# The stdlib logger structlog's records go through (engine.logs): its level
+# says whether a DEBUG line would be written at all.
+_STDLIB_LOG = logging.getLogger(__name__)
 
 _USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
@@ -704,7 +707,7 @@ class CaseEngine:
         own SQL (bench W1), and said nothing the record does not. When DEBUG is
         off the line is not even built (that alone was 2-3 % of a transition).
         """
-        if not log.isEnabledFor(logging.DEBUG):
+        if not _STDLIB_LOG.isEnabledFor(logging.DEBUG):
             return
         log.debug(
             name,

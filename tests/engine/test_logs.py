@@ -28,6 +28,7 @@ from engine.logs import (
     redact_cpr,
     redact_text,
 )
+from engine.service import CaseEngine
 
 # A library logger nothing in sagsflow configures (sqlalchemy sets its own level on
 # import; the scheduler quiets "apscheduler" once a service has run in-process).
@@ -424,3 +425,17 @@ def test_unrenderable_record_is_dropped_without_leaking(
     assert "logging error" in err
     assert "RuntimeError" in err
     assert "010190" not in err
+
+
+@pytest.mark.parametrize(("level", "written"), [("DEBUG", True), ("INFO", False)])
+def test_a_change_is_logged_at_debug_and_only_then(
+    fast_engine: CaseEngine, level: str, written: bool
+) -> None:
+    """The engine skips building the line when DEBUG is off (bench W1)."""
+    stream = io.StringIO()
+    configure_logging(json=True, level=level, stream=stream)
+    view = fast_engine.open_case("ombudsman-inquiry", actor="bra", title="Klage")
+    fast_engine.fire(view.case.number, "send_inquiry", actor="jur")
+    events = [r["event"] for r in json_lines(stream.getvalue())]
+    expected = ["case_opened", "transition_applied"] if written else []
+    assert events == expected
