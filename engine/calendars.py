@@ -195,7 +195,7 @@ class _Year:
     not_expiry: frozenset[date]  # days a deadline may not end on
 
 
-_REMEMBERED = 4096  # add_working_days answers kept (a few years of start days)
+_REMEMBERED = 4096  # answers kept per kind (a few years of start days)
 
 
 class BusinessCalendar:
@@ -221,10 +221,10 @@ class BusinessCalendar:
         digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
         self._id = f"{spec.name}:{digest}"
         self._years: dict[int, _Year] = {}
-        # add_working_days answers, remembered: the rules never change, and a
-        # deadline was counted day by day on every transition (bench W1).
+        # Answers remembered: the rules never change, and a deadline (or the
+        # days a reply is late) was counted day by day every time (bench W1, W2).
         self._added: dict[tuple[date, int], date] = {}
-        self._between: dict[tuple[date, date], int] = {}  # likewise, the counts
+        self._between: dict[tuple[date, date], int] = {}
 
     @property
     def spec(self) -> CalendarSpec:
