@@ -77,6 +77,14 @@ class CaseTransaction(Protocol):
 
     def documents(self, case_id: int) -> Sequence[Document]: ...
 
+    def histories(self, case_ids: Sequence[int]) -> Mapping[int, Sequence[AuditEntry]]:
+        """`history` of each case in `case_ids`, read together; every id is a key."""
+        ...
+
+    def documents_of(self, case_ids: Sequence[int]) -> Mapping[int, Sequence[Document]]:
+        """`documents` of each case in `case_ids`, read together; every id is a key."""
+        ...
+
     def list_cases(self, selection: CaseFilter) -> Sequence[Case]: ...
 
     def count_cases(self, selection: CaseFilter) -> int:

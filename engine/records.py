@@ -129,6 +129,7 @@ class CaseFilter:
     limit: int | None = None
     offset: int = 0
     by_due: bool = False  # the oldest deadline first (then by id); else by id
+    after_id: int | None = None  # only cases with a larger id (paging by id)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

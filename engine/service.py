@@ -53,6 +53,7 @@ from engine.records import (
 from engine.registry import WorkflowRegistry
 from engine.steps import Step, check_parties, check_step, refuse_cpr
 from engine.view import CaseView as CaseView  # re-exported: callers import it here
+from engine.view import read_views
 
 log = structlog.get_logger()
 # The stdlib logger structlog's records go through (engine.logs): its level
@@ -305,7 +306,15 @@ class CaseEngine:
     def list_views(self, selection: CaseFilter) -> list[CaseView]:
         """Like `list_cases`, with each case's history and documents."""
         with self.store.transaction(write=False) as tx:
-            return [self._view(tx, c) for c in tx.list_cases(selection)]
+            return list(read_views(tx, selection))
+
+    def views(self, selection: CaseFilter) -> Iterator[CaseView]:
+        """`list_views` streamed: one read transaction, a page in memory at a time.
+
+        The transaction stays open until the iterator is exhausted or closed.
+        """
+        with self.store.transaction(write=False) as tx:
+            yield from read_views(tx, selection)
 
     def audit_log(self, selection: AuditFilter) -> Iterator[AuditEntry]:
         """Stream matching audit entries.

@@ -215,16 +215,14 @@ def case_list(
         offset=offset,
         due_before=local_date(moment) if overdue else None,
     )
-    if as_json:
-        views = engine.list_views(selection)
-        click.echo(
-            render.dumps(
-                [
-                    render.case_json(v, now=moment, calendar=engine.calendar)
-                    for v in views
-                ]
-            )
+    if as_json:  # streamed: every case of a large office would not fit in memory
+        views = engine.views(selection)
+        cases = (
+            render.case_json(v, now=moment, calendar=engine.calendar) for v in views
         )
+        for piece in render.dumps_array(cases):
+            click.echo(piece, nl=False)
+        click.echo()
         return
     click.echo(render.cases_text(engine.list_cases(selection), now=moment))
 

@@ -32,6 +32,7 @@ from engine.report import (
 )
 from engine.service import CaseEngine
 from engine.timeparse import parse_date
+from engine.view import read_views
 from service import render
 from service.context import Context, parse_at, pass_ctx
 
@@ -84,15 +85,25 @@ def report(
     first, end = _period(since, until, local_date(moment))
     if workflow_name is not None:
         engine.registry.get(workflow_name)  # WorkflowNotFoundError names the known
-    views = engine.list_views(CaseFilter(workflow=workflow_name))
+    selection = CaseFilter(workflow=workflow_name)
     lookup = _definitions(engine)
-    figures = build_report(
-        views, definitions=lookup, now=moment, since=first, until=end
-    )
+    # One read transaction, so the chart's pass sees the record the figures saw;
+    # each pass streams the cases a page at a time.
+    with engine.store.transaction(write=False) as tx:
+        figures = build_report(
+            read_views(tx, selection),
+            definitions=lookup,
+            now=moment,
+            since=first,
+            until=end,
+        )
+        if chart is not None:
+            last = min(end, local_date(moment) + timedelta(days=1))
+            step = max(1, math.ceil((last - first).days / MAX_SERIES_POINTS))
+            series = overdue_series(
+                read_views(tx, selection), lookup, first, last, step
+            )
     if chart is not None:
-        last = min(end, local_date(moment) + timedelta(days=1))
-        step = max(1, math.ceil((last - first).days / MAX_SERIES_POINTS))
-        series = overdue_series(views, lookup, first, last, step)
         write_chart(chart, figures, series)
     if as_json:
         click.echo(render.dumps({"workflow": workflow_name, **figures.to_mapping()}))

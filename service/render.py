@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+import textwrap
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -154,6 +155,16 @@ def dossier_json(
 
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, default=_default)
+
+
+def dumps_array(values: Iterable[Any]) -> Iterator[str]:
+    """`dumps(list(values))` in pieces, one value at a time, for a long listing."""
+    opened = False
+    for value in values:
+        yield ",\n" if opened else "[\n"
+        opened = True
+        yield textwrap.indent(dumps(value), "  ")
+    yield "\n]" if opened else "[]"
 
 
 def _default(value: Any) -> Any:

@@ -32,7 +32,7 @@ Hazards:
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -636,6 +636,12 @@ class BulkTransaction:
 
     def documents(self, case_id: int) -> Sequence[Document]:
         return tuple(self.b.record_of(case_id)[1])
+
+    def histories(self, case_ids: Sequence[int]) -> Mapping[int, Sequence[AuditEntry]]:
+        return {i: self.history(i) for i in case_ids}
+
+    def documents_of(self, case_ids: Sequence[int]) -> Mapping[int, Sequence[Document]]:
+        return {i: self.documents(i) for i in case_ids}
 
     # -- what only the database answers ---------------------------------------------
     def __getattr__(self, name: str) -> Any:

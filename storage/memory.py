@@ -147,6 +147,12 @@ class _MemoryTransaction:
     def documents(self, case_id: int) -> Sequence[Document]:
         return sorted(self.s.documents.get(case_id, []), key=lambda d: d.seq)
 
+    def histories(self, case_ids: Sequence[int]) -> Mapping[int, Sequence[AuditEntry]]:
+        return {i: self.history(i) for i in case_ids}
+
+    def documents_of(self, case_ids: Sequence[int]) -> Mapping[int, Sequence[Document]]:
+        return {i: self.documents(i) for i in case_ids}
+
     def list_cases(self, selection: CaseFilter) -> Sequence[Case]:
         found = sorted(self._selected(selection), key=lambda c: c.id or 0)
         if selection.by_due:  # a stable sort: by id within a day
@@ -176,6 +182,7 @@ class _MemoryTransaction:
                 selection.due_before is None
                 or (c.due is not None and c.due < selection.due_before)
             )
+            and (selection.after_id is None or (c.id or 0) > selection.after_id)
         )
 
     def audit_entries(self, selection: AuditFilter) -> Iterator[AuditEntry]:

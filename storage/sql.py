@@ -78,6 +78,7 @@ from storage.tables import (
 )
 
 _STREAM_BATCH = 1000
+IN_LIST_SIZE = 500  # ids per IN list: far below SQLite's limit of bound values
 T = TypeVar("T")
 
 
@@ -236,6 +237,22 @@ class SqlTransaction:
     def documents(self, case_id: int) -> Sequence[Document]:
         rows = self.driver.rows(stm.DOCUMENTS_OF_CASE, {"case_id": case_id})
         return [_document(r) for r in rows]
+
+    def histories(self, case_ids: Sequence[int]) -> Mapping[int, Sequence[AuditEntry]]:
+        found: dict[int, list[AuditEntry]] = {i: [] for i in case_ids}
+        for chunk in _chunks(list(found)):
+            rows = self.conn.execute(stm.HISTORIES, {"ids": chunk}).mappings()
+            for row in rows:
+                found[row["case_id"]].append(_audit(row))
+        return found
+
+    def documents_of(self, case_ids: Sequence[int]) -> Mapping[int, Sequence[Document]]:
+        found: dict[int, list[Document]] = {i: [] for i in case_ids}
+        for chunk in _chunks(list(found)):
+            rows = self.conn.execute(stm.DOCUMENTS_OF_CASES, {"ids": chunk}).mappings()
+            for row in rows:
+                found[row["case_id"]].append(_document(row))
+        return found
 
     def list_cases(self, selection: CaseFilter) -> Sequence[Case]:
         order = (CASES.c.due, CASES.c.id) if selection.by_due else (CASES.c.id,)
@@ -632,7 +649,15 @@ def _case_filter(stmt: Select[Any], selection: CaseFilter) -> Select[Any]:
         stmt = stmt.where(CASES.c.state == selection.state)
     if selection.due_before is not None:
         stmt = stmt.where(CASES.c.due < selection.due_before)
+    if selection.after_id is not None:
+        stmt = stmt.where(CASES.c.id > selection.after_id)
     return stmt
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    """`ids` in slices small enough for one IN list on every backend."""
+    for start in range(0, len(ids), IN_LIST_SIZE):
+        yield ids[start : start + IN_LIST_SIZE]
 
 
 # -- mapping ------------------------------------------------------------------

@@ -73,6 +73,18 @@ DOCUMENTS_OF_CASE = (
     .where(DOCUMENTS.c.case_id == bindparam("case_id"))
     .order_by(DOCUMENTS.c.seq)
 )
+# Records of many cases at once (a listing's page, a report's batch), in order
+# of case and seq; `ids` expands to one IN list.
+HISTORIES = (
+    select(AUDIT)
+    .where(AUDIT.c.case_id.in_(bindparam("ids", expanding=True)))
+    .order_by(AUDIT.c.case_id, AUDIT.c.seq)
+)
+DOCUMENTS_OF_CASES = (
+    select(DOCUMENTS)
+    .where(DOCUMENTS.c.case_id.in_(bindparam("ids", expanding=True)))
+    .order_by(DOCUMENTS.c.case_id, DOCUMENTS.c.seq)
+)
 USER_BY_ID = select(USERS).where(USERS.c.id == bindparam("id"))
 ALL_USERS = select(USERS).order_by(USERS.c.id)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from engine.records import CaseFilter
 from engine.service import CaseEngine
-from engine.view import CaseView
+from engine.view import CaseView, read_views
 
 WORKFLOW = "ombudsman-inquiry"
 
@@ -35,3 +36,52 @@ def test_a_view_needs_its_record_or_a_loader(engine: CaseEngine) -> None:
     case = engine.open_case(WORKFLOW, actor="bra", title="Inquiry").case
     with pytest.raises(ValueError, match="needs its record"):
         CaseView(case=case)
+
+
+# -- many cases with their records, read a page at a time ----------------------------
+SELECTIONS = [
+    pytest.param(CaseFilter(), id="all"),
+    pytest.param(CaseFilter(limit=4), id="limit"),
+    pytest.param(CaseFilter(limit=5, offset=2), id="limit-offset"),
+    pytest.param(CaseFilter(offset=6), id="offset"),
+    pytest.param(CaseFilter(state="inquiry_sent"), id="state"),
+    pytest.param(CaseFilter(state="inquiry_sent", limit=2, offset=1), id="state-page"),
+    pytest.param(CaseFilter(by_due=True), id="by-due"),
+    pytest.param(CaseFilter(by_due=True, limit=3, offset=1), id="by-due-page"),
+    pytest.param(CaseFilter(limit=0), id="limit-zero"),
+]
+
+
+@pytest.mark.parametrize("selection", SELECTIONS)
+@pytest.mark.parametrize("page", [1, 2, 3, 500])
+def test_views_read_by_page_are_the_cases_with_each_one_s_own_record(
+    engine: CaseEngine, selection: CaseFilter, page: int
+) -> None:
+    for n in range(9):
+        number = engine.open_case(WORKFLOW, actor="bra", title=f"Case {n}").case.number
+        if n % 3:
+            engine.fire(number, "send_inquiry", actor="jur")
+        if n % 3 == 2:
+            engine.fire(number, "note", actor="jur", document=f"Note {n}")
+
+    with engine.store.transaction(write=False) as tx:
+        expected = [
+            CaseView(
+                case=c, history=tx.history(c.id or 0), documents=tx.documents(c.id or 0)
+            )
+            for c in tx.list_cases(selection)
+        ]
+        found = list(read_views(tx, selection, page=page))
+
+    assert found == expected
+    assert [v.case.number for v in found] == [v.case.number for v in expected]
+    assert engine.list_views(selection) == expected
+    assert list(engine.views(selection)) == expected
+
+
+def test_views_refuse_an_empty_page(engine: CaseEngine) -> None:
+    with (
+        engine.store.transaction(write=False) as tx,
+        pytest.raises(ValueError, match="page must be at least 1"),
+    ):
+        next(read_views(tx, CaseFilter(), page=0))

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from service import render
 from service.render import AUDIT_COLUMNS
 from tests.service.conftest import (
     USERS,
@@ -394,6 +395,24 @@ def test_case_list_overdue_judges_by_the_local_date(
         assert (cases[0]["overdue"], cases[0]["working_days_overdue"]) == (True, 1)
     everything = ok_json(run, "case", "list", "--now", now, "--json")
     assert [c["overdue"] for c in everything] == [listed]
+
+
+def test_case_list_json_is_streamed_in_the_same_form_as_one_dump(
+    run: Run, founding: str
+) -> None:
+    for day in ("2024-11-21", "2024-11-22"):
+        ok(
+            run,
+            *("case", "open", "access-to-documents", "--actor", "ind"),
+            *("--title", "Aktindsigt", "--at", f"{day}T09:00:00+01:00"),
+        )
+    out = ok(run, "case", "list", "--json")
+    cases = json.loads(out)
+    assert [c["number"] for c in cases] == [founding, "2024-0000002", "2024-0000003"]
+    assert out == render.dumps(cases) + "\n"
+    assert [len(c["history"]) for c in cases] == [5, 1, 1]
+    nothing = ok(run, "case", "list", "--state", "received", "--offset", "5", "--json")
+    assert nothing == "[]\n"
 
 
 def test_case_list_overdue_leaves_out_closed_cases(run: Run, founding: str) -> None:

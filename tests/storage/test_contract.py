@@ -222,6 +222,39 @@ def test_history_and_documents_are_ordered_by_seq(store: CaseStore) -> None:
         assert tx.documents(999) == []
 
 
+def test_records_of_many_cases_read_together_match_each_case_s_own(
+    store: CaseStore,
+) -> None:
+    first, second, empty = (_add(store, _case(f"2024-000000{n}")) for n in (1, 2, 3))
+    with store.transaction() as tx:
+        for case, seqs in ((first, (2, 1, 3)), (second, (1, 2))):
+            for seq in seqs:
+                tx.append_audit(_entry(case, seq))
+                tx.add_document(_document(case, seq))
+    ids = [second.id or 0, 999, first.id or 0, empty.id or 0]
+    with store.transaction(write=False) as tx:
+        histories, documents = tx.histories(ids), tx.documents_of(ids)
+        assert set(histories) == set(documents) == set(ids)
+        for case_id in ids:
+            assert list(histories[case_id]) == list(tx.history(case_id))
+            assert list(documents[case_id]) == list(tx.documents(case_id))
+        assert [e.seq for e in histories[first.id or 0]] == [1, 2, 3]
+        assert list(histories[999]) == []
+        assert list(documents[empty.id or 0]) == []
+        assert tx.histories([]) == {}
+        assert tx.documents_of([]) == {}
+
+
+def test_records_of_more_cases_than_one_in_list_holds(store: CaseStore) -> None:
+    with store.transaction() as tx:
+        cases = [tx.add_case(_case(f"2024-{n:07d}")) for n in range(1, 1202)]
+        tx.append_audits([_entry(c, 1, data={"n": i}) for i, c in enumerate(cases)])
+    ids = [c.id or 0 for c in cases]
+    with store.transaction(write=False) as tx:
+        histories = tx.histories(ids)
+    assert [histories[i][0].data["n"] for i in ids] == list(range(len(cases)))
+
+
 def test_second_audit_entry_with_the_same_seq_is_a_concurrent_update(
     store: CaseStore,
 ) -> None:
@@ -431,6 +464,14 @@ def four_cases(store: CaseStore) -> CaseStore:
             [4],
             id="page-of-a-filter",
         ),
+        pytest.param(CaseFilter(after_id=2), [3, 4], id="after-id"),
+        pytest.param(CaseFilter(after_id=1, limit=2), [2, 3], id="after-id-limit"),
+        pytest.param(
+            CaseFilter(after_id=2, workflow="ombudsman-inquiry"),
+            [4],
+            id="after-id-and-workflow",
+        ),
+        pytest.param(CaseFilter(after_id=4), [], id="after-the-last-id"),
     ],
 )
 def test_list_cases_filters(

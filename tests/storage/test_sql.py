@@ -11,16 +11,19 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from engine.calendars import BusinessCalendar
 from engine.exceptions import SchemaError, StorageError
+from engine.records import AuditEntry, Case, CaseFilter
 from engine.registry import WorkflowRegistry
 from engine.service import CaseEngine
 from engine.testing import FakeClock
+from engine.view import read_views
 from storage import SqlCaseStore, check_schema, create_db_engine, upgrade_schema
 from storage.database import DEFAULT_BUSY_TIMEOUT_MS, head_revision
 
@@ -340,3 +343,63 @@ def test_the_migrations_build_exactly_the_models_schema(db: Engine) -> None:
 
     with db.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_cases_with_their_records_are_read_by_page_not_one_case_at_a_time(
+    db: Engine,
+) -> None:
+    """`case list --json`, the API's listing and the report: 3 reads a page of 500."""
+    store = SqlCaseStore(db)
+    with store.transaction() as tx:
+        for n in range(1, 1201):
+            case = tx.add_case(_listed_case(n))
+            tx.append_audit(_listed_entry(case))
+    selects: list[str] = []
+
+    def trace(dbapi_conn: sqlite3.Connection, *_: object) -> None:
+        dbapi_conn.set_trace_callback(selects.append)
+
+    event.listen(db, "checkout", trace)
+    try:
+        with store.transaction(write=False) as tx:
+            views = list(read_views(tx, CaseFilter()))
+    finally:
+        event.remove(db, "checkout", trace)
+    reads = [s for s in selects if s.lstrip().upper().startswith("SELECT")]
+    assert [v.case.number for v in views] == [f"2024-{n:07d}" for n in range(1, 1201)]
+    assert [len(v.history) for v in views] == [1] * 1200
+    assert len(reads) == 3 * 3  # pages of 500, 500 and 200: cases, entries, documents
+
+
+def _listed_case(n: int) -> Case:
+    moment = datetime(2024, 10, 3, 8, 0, tzinfo=UTC)
+    return Case(
+        number=f"2024-{n:07d}",
+        workflow=WORKFLOW,
+        workflow_version=1,
+        title=f"Case {n}",
+        state="opened",
+        version=1,
+        state_entered_at=moment,
+        opened_at=moment,
+        last_event_at=moment,
+        updated_at=moment,
+    )
+
+
+def _listed_entry(case: Case) -> AuditEntry:
+    assert case.id is not None
+    return AuditEntry(
+        case_id=case.id,
+        case_number=case.number,
+        seq=1,
+        event="open",
+        from_state=None,
+        to_state="opened",
+        actor="bra",
+        role="advisor",
+        at=case.opened_at,
+        recorded_at=case.opened_at,
+        workflow=case.workflow,
+        workflow_version=case.workflow_version,
+    )

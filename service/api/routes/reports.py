@@ -60,8 +60,11 @@ def report(
     first, end = _period(since, until, local_date(moment))
     if workflow is not None:
         engine.registry.get(workflow)
-    views = engine.list_views(CaseFilter(workflow=workflow))
     figures = build_report(
-        views, definitions=definitions(engine), now=moment, since=first, until=end
+        engine.views(CaseFilter(workflow=workflow)),
+        definitions=definitions(engine),
+        now=moment,
+        since=first,
+        until=end,
     )
     return json_response({"workflow": workflow, **figures.to_mapping()})

@@ -1,0 +1,28 @@
+"""A listing streamed in pieces reads exactly as the same list dumped at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from service import render
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@given(st.lists(JSON, max_size=5))
+def test_a_streamed_array_is_the_array_dumped_at_once(values: list[Any]) -> None:
+    assert "".join(render.dumps_array(iter(values))) == render.dumps(values)
+
+
+def test_an_empty_stream_is_an_empty_array() -> None:
+    assert "".join(render.dumps_array(iter(()))) == "[]" == render.dumps([])
