@@ -20,6 +20,9 @@ Hazards:
       are personal data and truncated, so a CPR can be split and escape.
     * A record the handler cannot render is dropped with a one-line notice; the
       stdlib default would print the raw, unredacted event dict to stderr.
+    * An API token pasted anywhere into a logged string (a title, an error
+      message) keeps its public id and loses its secret. A token cut short or
+      split across values is missed; the header and a `token` key never log.
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ CPR_PATTERN: re.Pattern[str] = re.compile(
 CPR_REPLACEMENT = "[CPR-REDACTED]"
 SENSITIVE_REPLACEMENT = "[REDACTED]"
 
+TOKEN_PATTERN: re.Pattern[str] = re.compile(r"(sgf_[0-9a-f]{12}_)[A-Za-z0-9_-]+")
+"""An API token's text (service.api.tokens: `sgf_<id>_<secret>`); the id is public."""
+_TOKEN_MARK = "sgf_"  # a plain substring test first: most strings hold no token
+
 SENSITIVE_KEYS: frozenset[str] = frozenset(
     {"cpr", "cpr_nr", "cprnr", "personnummer", "ssn", "national_id"}  # identifiers
     | {"token", "password", "authorization"}  # credentials
@@ -65,6 +72,13 @@ def redact_text(text: str) -> str:
     return CPR_PATTERN.sub(CPR_REPLACEMENT, text)
 
 
+def _redact_string(text: str) -> str:
+    """`redact_text`, and an API token's secret replaced (its public id kept)."""
+    if _TOKEN_MARK in text:
+        text = TOKEN_PATTERN.sub(rf"\1{SENSITIVE_REPLACEMENT}", text)
+    return redact_text(text)
+
+
 def _is_sensitive(key: object) -> bool:
     if not isinstance(key, str):
         return False
@@ -80,7 +94,7 @@ def _scrub(value: object, depth: int) -> object:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
-        return redact_text(value)
+        return _redact_string(value)
     if isinstance(value, int):
         return CPR_REPLACEMENT if _int_is_cpr(value) else value
     if depth < _MAX_DEPTH:
@@ -96,7 +110,9 @@ def _scrub(value: object, depth: int) -> object:
         text = repr(value)
     except Exception:  # the renderer will fail on it too, and drop the record
         return value
-    return redact_text(text) if contains_cpr(text) else value
+    if contains_cpr(text) or (_TOKEN_MARK in text and TOKEN_PATTERN.search(text)):
+        return _redact_string(text)
+    return value
 
 
 def _scrub_mapping(

@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import secrets
+import string
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any, NamedTuple
@@ -33,6 +35,7 @@ from engine.service import CaseEngine
 # A library logger nothing in sagsflow configures (sqlalchemy sets its own level on
 # import; the scheduler quiets "apscheduler" once a service has run in-process).
 STDLIB_LOGGER = "some_library.module"
+TOKEN_ALPHABET = string.ascii_letters + string.digits + "-_"  # token_urlsafe's
 
 
 @pytest.fixture(autouse=True)
@@ -140,6 +143,37 @@ def test_cpr_never_reaches_output(
     assert CPR_REPLACEMENT in output
     if as_json:
         assert json_lines(output)
+
+
+tokens = st.builds(
+    lambda token_id, secret: (f"sgf_{token_id}_", secret),
+    st.text(alphabet="0123456789abcdef", min_size=12, max_size=12),
+    st.text(alphabet=TOKEN_ALPHABET, min_size=16, max_size=43),
+)
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "console"])
+@pytest.mark.parametrize("placement", sorted(PLACEMENTS))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(token=tokens, before=st.sampled_from(["", "Bearer ", "token=", "x:"]))
+def test_an_api_token_s_secret_never_reaches_output(
+    as_json: bool, placement: str, token: tuple[str, str], before: str
+) -> None:
+    public, secret = token
+    text = f"{before}{public}{secret} pasted"
+    output = render(lambda log: PLACEMENTS[placement](log, text), as_json=as_json)
+    assert secret not in output.replace(public, "")  # the id may repeat its digits
+    assert f"_{SENSITIVE_REPLACEMENT} pasted" in output  # (an id may look like a CPR)
+
+
+def test_a_real_token_loses_its_secret_and_keeps_its_id() -> None:
+    text = f"sgf_0123456789ab_{secrets.token_urlsafe(32)}"
+    result = redact_cpr(None, "info", {"event": "e", "v": f"title {text}"})["v"]
+    assert result == f"title sgf_0123456789ab_{SENSITIVE_REPLACEMENT}"
+    assert redact_cpr(None, "info", {"event": "e", "v": ("sgf_", 1)})["v"] == (
+        "sgf_",
+        1,
+    )
 
 
 @given(cpr=cprs, before=prose, after=prose)
