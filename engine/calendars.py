@@ -65,6 +65,34 @@ def _public_holidays(year: int) -> Mapping[date, str]:
     return MappingProxyType({day: str(name) for day, name in found.items()})
 
 
+# The same reasons in Danish, for `danish_reason` (public holidays: the library's).
+_DANISH: Mapping[str, str] = MappingProxyType(
+    {
+        "Saturday": "Lørdag",
+        "Sunday": "Søndag",
+        "Constitution Day": "Grundlovsdag",
+        "Christmas Eve": "Juleaftensdag",
+        "New Year's Eve": "Nytårsaftensdag",
+        _OFFICE_REASON: "Kontorets lukkedag",
+    }
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _danish_holidays(year: int) -> Mapping[date, str]:
+    found = holidays.country_holidays(
+        "DK", years=year, categories=("public",), language="da"
+    )
+    return MappingProxyType({day: str(name) for day, name in found.items()})
+
+
+def danish_reason(day: date, reason: str) -> str:
+    """`reason` (as `closed_reason` gave it for `day`) in Danish; else as given."""
+    if _public_holidays(day.year).get(day) == reason:
+        return _danish_holidays(day.year).get(day, reason)
+    return _DANISH.get(reason, reason)
+
+
 def _unconditional_reason(day: date) -> str | None:
     """Why `day` is closed whatever the office says: public holiday, then weekend."""
     name = _public_holidays(day.year).get(day)

@@ -16,12 +16,13 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Mapping
 from itertools import pairwise
 from typing import NamedTuple
 
-from engine.definition import State, StateKind, WorkflowDefinition
-from engine.diagram import state_note
+from engine.definition import Duration, State, StateKind, WorkflowDefinition
 from engine.diagram_layout import Box, EdgeSpec, Layout, NodeSpec, Point, layered
+from engine.diagram_words import WORDS
 from engine.exceptions import InvalidInputError
 
 FONT = "Helvetica, Arial, sans-serif"
@@ -65,7 +66,11 @@ def text_width(text: str, size: float, *, bold: bool = False) -> float:
 
 
 def to_svg(
-    d: WorkflowDefinition, *, current: str | None = None, title: str | None = None
+    d: WorkflowDefinition,
+    *,
+    current: str | None = None,
+    title: str | None = None,
+    language: str = "en",
 ) -> str:
     """The diagram of `d` as an SVG document, the state `current` highlighted.
 
@@ -74,15 +79,20 @@ def to_svg(
         current: the state to mark as the case's current one, if any.
         title: the accessible name and visible heading; by default
             "{name} version {version}: {title}".
+        language: of the legend and the description, "en" or "da".
 
     Raises:
-        InvalidInputError: (a `ValueError`) if `current` is not a state of `d`.
+        InvalidInputError: (a `ValueError`) if `current` is not a state of `d`,
+            or `language` is not known.
     """
     names = [s.name for s in d.states]
     if current is not None and current not in names:
         raise InvalidInputError(
             f"{current!r} is not a state of {d.key} (states: {', '.join(names)})"
         )
+    if language not in WORDS:
+        raise InvalidInputError(f"language must be one of {', '.join(WORDS)}")
+    words = WORDS[language]
     heading = f"{d.name} version {d.version}: {d.title}" if title is None else title
     prefix = re.sub(r"[^A-Za-z0-9_-]", "-", f"sagsflow-{d.name}-{d.version}")
     prefix += f"-{current}" if current else ""
@@ -98,7 +108,10 @@ def to_svg(
     index = {name: i for i, name in enumerate(names)} | {"": len(names)}
     top = MARGIN + HEADING * 1.3 + 14
     layout = layered(
-        [*(_node_spec(s, loops[s.name]) for s in d.states), NodeSpec(w=14, h=14)],
+        [
+            *(_node_spec(s, loops[s.name], words) for s in d.states),
+            NodeSpec(w=14, h=14),
+        ],
         [
             EdgeSpec(source=index[e.source], target=index[e.target], size=_label(e))
             for e in links
@@ -107,8 +120,8 @@ def to_svg(
         origin=(MARGIN, top),
     )
     internal = [t.event for t in d.transitions if t.internal]
-    captions = [f"Events that keep the state: {', '.join(internal)}"] * bool(internal)
-    captions.append(_legend(d, current))
+    captions = [words["internal"].format(events=", ".join(internal))] * bool(internal)
+    captions.append(_legend(d, current, words))
     width = 2 * MARGIN + max(
         layout.width,
         text_width(heading, HEADING, bold=True),
@@ -122,13 +135,13 @@ def to_svg(
         f' aria-describedby="{prefix}-desc" font-family="{FONT}"'
         ' style="max-width:100%;height:auto">',
         f'<title id="{prefix}-title">{_x(heading)}</title>',
-        f'<desc id="{prefix}-desc">{_x(_describe(d, edges, current))}</desc>',
+        f'<desc id="{prefix}-desc">{_x(_describe(d, edges, current, words))}</desc>',
         f'<defs><marker id="{prefix}-arrow" viewBox="0 0 10 10" refX="10" refY="5"'
         ' markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse"'
         f' orient="auto"><path d="M0,1L10,5L0,9z" fill="{LINE}"/></marker></defs>',
         f'<rect width="100%" height="100%" fill="{PAPER}"/>',
         _text(MARGIN, MARGIN + HEADING / 2, heading, HEADING, INK, bold=True),
-        *_drawing(d, layout, links, loops, current, f"url(#{prefix}-arrow)"),
+        *_drawing(d, layout, links, loops, current, f"url(#{prefix}-arrow)", words),
     ]
     y = top + layout.height + 14
     for k, caption in enumerate(captions):
@@ -146,10 +159,11 @@ def _drawing(
     loops: dict[str, list[_Edge]],
     current: str | None,
     arrow: str,
+    words: Mapping[str, str],
 ) -> list[str]:
     """The edges, the start marker and the states (over the edges' ends)."""
     out = [
-        _edge_group(e, _path(route.points), route.label, arrow)
+        _edge_group(e, _path(route.points), route.label, arrow, words)
         for e, route in zip(links, layout.routes, strict=True)
     ]
     start = layout.nodes[-1]
@@ -157,27 +171,71 @@ def _drawing(
     for state, box in zip(d.states, layout.nodes, strict=False):
         for k, e in enumerate(loops[state.name]):
             path, label = _loop(box, k, len(loops[state.name]), _label(e))
-            out.append(_edge_group(e, path, label, arrow))
-        out.append(_state_group(d, state, box, current=state.name == current))
+            out.append(_edge_group(e, path, label, arrow, words))
+        out.append(_state_group(state, box, words, current=state.name == current))
     return out
 
 
-def _node_lines(state: State) -> list[str]:
+def _node_lines(state: State, words: Mapping[str, str]) -> list[str]:
     """The short note under a state's name; the tooltip has the whole of it."""
     lines = []
     deadline = state.deadline
     if deadline is not None:
-        within = str(deadline.within) if deadline.within else ""
-        either = f"{deadline.until} or {within}" if deadline.until and within else ""
-        lines.append(f"due: {either or deadline.until or within}")
+        within = _duration(deadline.within, words)
+        either = (
+            words["either"].format(until=deadline.until, within=within)
+            if deadline.until and within
+            else ""
+        )
+        lines.append(words["due"].format(what=either or deadline.until or within))
     if state.ladder is not None:
         n = len(state.ladder.rungs)
-        lines.append(f"chase ladder: {n} rung{'s' if n != 1 else ''}")
+        lines.append(words["ladder.one" if n == 1 else "ladder"].format(n=n))
     return lines
 
 
-def _node_spec(state: State, loops: list[_Edge]) -> NodeSpec:
-    lines = _node_lines(state)
+def _state_note(state: State, words: Mapping[str, str]) -> list[str]:
+    """The deadline and chase ladder of `state`, a line each (the tooltip's)."""
+    lines = []
+    deadline = state.deadline
+    if deadline is not None:
+        base = _duration(deadline.within, words)
+        if deadline.within:
+            after = deadline.counted_from or words["entering"]
+            base = words["after"].format(within=base, start=after)
+        if deadline.until:
+            base = (
+                words["if_given"].format(until=deadline.until, otherwise=base)
+                if base
+                else deadline.until
+            )
+        lines.append(words["deadline"].format(what=base))
+    if state.ladder is not None:
+        for i, rung in enumerate(state.ladder.rungs, start=1):
+            then = _duration(rung.next, words)
+            lines.append(
+                words["chase"].format(
+                    i=i,
+                    name=rung.name,
+                    notify=", ".join(rung.notify),
+                    then=words["then"].format(next=then) if then else "",
+                )
+            )
+    return lines
+
+
+def _duration(value: Duration | None, words: Mapping[str, str]) -> str:
+    """A declared duration in the diagram's language ("" for none)."""
+    if value is None:
+        return ""
+    unit = words[
+        f"unit.{value.unit.name.lower()}" + (".one" if value.amount == 1 else "")
+    ]
+    return f"{value.amount} {unit}"
+
+
+def _node_spec(state: State, loops: list[_Edge], words: Mapping[str, str]) -> NodeSpec:
+    lines = _node_lines(state, words)
     w = max(
         [text_width(state.name, NAME, bold=True)]
         + [text_width(line, NOTE) for line in lines]
@@ -236,10 +294,12 @@ def _path(points: tuple[Point, ...]) -> str:
     return "".join(parts)
 
 
-def _edge_group(e: _Edge, path: str, label: Box, arrow: str) -> str:
+def _edge_group(
+    e: _Edge, path: str, label: Box, arrow: str, words: Mapping[str, str]
+) -> str:
     source = f' data-source="{_x(e.source)}"' if e.source else ""
     kind = "edge" if e.source else "edge start"
-    roles, new = e.roles.replace("/", ", "), "a new case"
+    roles, new = e.roles.replace("/", ", "), words["new_case"]
     lines = [
         f'<g class="{kind}" data-event="{_x(e.event)}"{source}'
         f' data-target="{_x(e.target)}">',
@@ -263,16 +323,20 @@ def _edge_group(e: _Edge, path: str, label: Box, arrow: str) -> str:
 
 
 def _state_group(
-    d: WorkflowDefinition, state: State, box: Box, *, current: bool
+    state: State, box: Box, words: Mapping[str, str], *, current: bool
 ) -> str:
-    kind = "" if state.kind is StateKind.NORMAL else f" ({state.kind.value})"
+    kind = (
+        ""
+        if state.kind is StateKind.NORMAL
+        else f" ({words['kind.' + state.kind.value]})"
+    )
     about = f"{state.name}{kind}" + (f": {state.description}" * bool(state.description))
     stroke = f'stroke="{CURRENT_LINE if current else LINE}"'
     dash = ' stroke-dasharray="6 4"' * (state.kind is StateKind.WAITING)
     mark = ' class="state current" aria-current="true"' if current else ' class="state"'
     out = [
         f'<g{mark} data-state="{_x(state.name)}">',
-        f"<title>{_x(chr(10).join([about, *state_note(d, state.name)]))}</title>",
+        f"<title>{_x(chr(10).join([about, *_state_note(state, words)]))}</title>",
         f'<rect x="{_n(box.x)}" y="{_n(box.y)}" width="{_n(box.w)}"'
         f' height="{_n(box.h)}" rx="9" fill="{CURRENT_FILL if current else PAPER}"'
         f' {stroke} stroke-width="{3.5 if current else 1.5}"{dash}/>',
@@ -283,7 +347,7 @@ def _state_group(
             f' height="{_n(box.h - 8)}" rx="6" fill="none" {stroke}'
             ' stroke-width="1.2"/>'
         )
-    lines = _node_lines(state)
+    lines = _node_lines(state, words)
     y = box.cy - (NAME * 1.25 + len(lines) * NOTE * 1.35) / 2
     ink, muted = (PAPER, PAPER) if current else (INK, MUTED)
     out.append(
@@ -296,29 +360,43 @@ def _state_group(
     return "\n".join(out)
 
 
-def _legend(d: WorkflowDefinition, current: str | None) -> str:
+def _legend(
+    d: WorkflowDefinition, current: str | None, words: Mapping[str, str]
+) -> str:
     parts = []
     if any(s.kind is StateKind.WAITING for s in d.states):
-        parts.append("dashed border: waiting on someone outside the office")
-    parts.append("double border: final state")
+        parts.append(words["waiting"])
+    parts.append(words["final"])
     if current is not None:
-        parts.append(f"filled, thick border: the case's current state ({current})")
+        parts.append(words["current"].format(state=current))
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
 
 
-def _describe(d: WorkflowDefinition, edges: list[_Edge], current: str | None) -> str:
+def _describe(
+    d: WorkflowDefinition,
+    edges: list[_Edge],
+    current: str | None,
+    words: Mapping[str, str],
+) -> str:
     now = (
-        f"The case is in the state {current}."
+        words["now"].format(state=current)
         if current is not None
-        else "No state is marked as the current one."
+        else words["no_current"]
     )
     states = ", ".join(
-        s.name if s.kind is StateKind.NORMAL else f"{s.name} ({s.kind.value})"
+        s.name
+        if s.kind is StateKind.NORMAL
+        else f"{s.name} ({words['kind.' + s.kind.value]})"
         for s in d.states
     )
-    steps = "; ".join(f"{e.event} from {e.source} to {e.target}" for e in edges)
-    return f"{now} States: {states}. Transitions: {steps or 'none'}."
+    steps = "; ".join(
+        words["step"].format(event=e.event, source=e.source, target=e.target)
+        for e in edges
+    )
+    return words["describe"].format(
+        now=now, states=states, steps=steps or words["none"]
+    )
 
 
 def _text(

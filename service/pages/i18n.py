@@ -2,9 +2,10 @@
 
 `?lang=da` or `?lang=en` on any page chooses the language and remembers it in
 the cookie `sagsflow_lang`; without either, the office's `SAGSFLOW_LANGUAGE`.
-Only the pages' own words are translated: state names, events, roles and the
-engine's messages (`case explain`, `audit verify`) are data, and stay as the
-record and the command line have them.
+The pages' own words are translated, and so are the case page's reasoning
+(`engine.explain` says it in either language) and its diagram's legend and
+description; state names, events, roles and workflow descriptions are the
+workflow's own, and `audit verify`'s findings stay as the command line has them.
 """
 
 from __future__ import annotations

@@ -148,8 +148,8 @@ WORDS: dict[str, str] = {
     "deadline.next_rung": "Næste rykkertrin: {name} (trin {n} af {of}) ved første "
     "kørsel fra {day}, medmindre sagen går videre.",
     "deadline.reasoning": "Sådan er fristen sat",
-    "deadline.in_english": "Forklaringen er den samme som kommandoen "
-    "sagsflow case explain giver, og er på engelsk.",
+    "deadline.explain_command": "Den samme forklaring giver kommandoen "
+    "sagsflow case explain (på engelsk).",
     "deadline.status.met": "overholdt",
     "deadline.status.replaced": "afløst før udløb",
     "deadline.status.missed": "overskredet",

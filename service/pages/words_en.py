@@ -141,7 +141,8 @@ WORDS: dict[str, str] = {
     "deadline.next_rung": "Next chase rung: {name} (rung {n} of {of}) on the "
     "first sweep from {day}, unless the case moves on.",
     "deadline.reasoning": "How the deadline was set",
-    "deadline.in_english": "",
+    "deadline.explain_command": "The command sagsflow case explain gives the "
+    "same explanation.",
     "deadline.status.met": "met",
     "deadline.status.replaced": "replaced before it ran out",
     "deadline.status.missed": "missed",

@@ -214,6 +214,41 @@ def test_accessible_name_and_description() -> None:
     assert named.findtext(f"{NS}title") == "Sag 2024-0000001"
 
 
+def test_in_danish_every_word_of_the_diagram_s_own_is_danish() -> None:
+    d = BUNDLED["ombudsman_inquiry"]
+    danish = to_svg(d, current="awaiting_reply", language="da")
+    english = to_svg(d, current="awaiting_reply")
+    root = parse(danish)
+    desc = root.findtext(f"{NS}desc") or ""
+    assert desc.startswith("Sagen er i tilstanden awaiting_reply. Tilstande: ")
+    assert "awaiting_reply (venter)" in desc
+    assert "send_inquiry fra opened til inquiry_sent" in desc
+    assert "Hændelser der ikke skifter tilstand: note</text>" in danish
+    assert "Stiplet kant: venter på nogen uden for kontoret" in danish
+    assert "sagens nuværende tilstand (awaiting_reply)." in danish
+    assert (
+        "frist: reply_by hvis givet, ellers 20 arbejdsdage efter at sagen kom" in danish
+    )
+    assert ">frist: reply_by eller 20 arbejdsdage</text>" in danish
+    assert ">rykkerstige: 3 trin</text>" in danish
+    assert "rykker 1: reminder_1 → authority, caseworker, derefter 10 arbejdsdage" in (
+        danish
+    )
+    assert "opened (start)" in danish
+    assert "open: en ny sag → opened" in danish
+    # Events and descriptions are the workflow's own words (extend_deadline).
+    for word in ("border", "\ndeadline:", "chase", "working day", "(initial)"):
+        assert word not in danish
+    drawn = [g.attrib for g in groups(root, "state")]  # the same states, marked alike
+    assert drawn == [g.attrib for g in groups(parse(english), "state")]
+    assert_geometry(root)
+
+
+def test_an_unknown_diagram_language_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="language must be one of en, da"):
+        to_svg(BUNDLED["ombudsman_inquiry"], language="de")
+
+
 def test_kinds_are_drawn_apart() -> None:
     root = parse(to_svg(BUNDLED["ombudsman_inquiry"], current="assessed"))
     rects = {g.get("data-state"): g.findall(f"{NS}rect") for g in groups(root, "state")}

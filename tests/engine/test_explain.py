@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import pytest
+
+from engine.calendars import BusinessCalendar
 from engine.chaser import Chaser
 from engine.explain import explain
+from engine.explain_words import day_reason
 from engine.registry import WorkflowRegistry
 from engine.service import CaseEngine
 from engine.testing import FakeClock
@@ -11,12 +17,19 @@ from engine.timeparse import parse_instant
 from tests.engine.test_chaser import founding_case
 
 
-def _explain(engine: CaseEngine, number: str, when: str) -> str:
+def _explain(
+    engine: CaseEngine, number: str, when: str, *, language: str = "en"
+) -> str:
     view = engine.show(number)
     registry: WorkflowRegistry = engine.registry
     definition = registry.get(view.case.workflow, view.case.workflow_version)
     lines = explain(
-        definition, view.case, view.history, engine.calendar, parse_instant(when)
+        definition,
+        view.case,
+        view.history,
+        engine.calendar,
+        parse_instant(when),
+        language=language,
     )
     return "\n".join(lines)
 
@@ -76,3 +89,60 @@ def test_a_closed_case_has_no_deadline(
     text = _explain(fast_engine, number, "2024-11-21T09:00")
     assert "It has no deadline in this state." in text
     assert "Events allowed now: reopen, note." in text
+
+
+def test_in_danish_the_same_reasons_are_said_with_danish_days_and_units(
+    fast_engine: CaseEngine, clock: FakeClock
+) -> None:
+    number = founding_case(fast_engine, clock)
+    text = _explain(fast_engine, number, "2024-10-20T10:00", language="da")
+    assert (
+        "Sag " + number + " (ombudsman-inquiry, version 1) er i 'awaiting_reply'"
+        in text
+    )
+    assert "Den kom i 'awaiting_reply' den 2024-10-09 ved 'mark_dispatched'" in text
+    assert (
+        "Fristen er 2024-11-06: 20 arbejdsdage efter at sagen kom i tilstanden "
+        "(2024-10-09), den dag ikke medregnet." in text
+    )
+    assert "2024-10-26 (Lørdag), 2024-10-27 (Søndag)" in text
+    assert "Pr. 2024-10-20 er der 13 arbejdsdag(e) tilbage." in text
+    assert "rykkertrin 1 'reminder_1' underretter authority, caseworker" in text
+    assert (
+        "den 2024-11-07 eller senere; den næste frist er 10 arbejdsdage derfra" in text
+    )
+    assert (
+        "Hændelser tilladt nu: extend_deadline, receive_reply, withdraw, note." in text
+    )
+    assert len(text.splitlines()) == len(
+        _explain(fast_engine, number, "2024-10-20T10:00").splitlines()
+    )
+
+
+def test_in_danish_holidays_have_their_danish_names() -> None:
+    calendar = BusinessCalendar()
+    skipped = calendar.closed_days_between(date(2024, 12, 20), date(2025, 1, 2))
+    said = [day_reason(d, why, "da") for d, why in skipped]
+    assert said == [
+        "Lørdag",
+        "Søndag",
+        "Juleaftensdag",
+        "Juledag",
+        "Anden juledag",
+        "Lørdag",
+        "Søndag",
+        "Nytårsaftensdag",
+        "Nytårsdag",
+    ]
+    assert [day_reason(d, why, "en") for d, why in skipped][2:4] == [
+        "Christmas Eve",
+        "Christmas Day",
+    ]
+
+
+def test_an_unknown_language_is_refused(
+    fast_engine: CaseEngine, clock: FakeClock
+) -> None:
+    number = founding_case(fast_engine, clock)
+    with pytest.raises(ValueError, match="language must be one of en, da"):
+        _explain(fast_engine, number, "2024-10-20T10:00", language="de")

@@ -41,14 +41,24 @@ def test_the_summary_shows_the_case_as_the_api_does(
     assert "socialforvaltningen@example.org" in party.text
 
 
-def test_the_deadline_section_gives_case_explain_s_reasoning(
-    pages: Pages, founding: str, api_engine: CaseEngine
+@pytest.mark.parametrize(
+    ("query", "language", "words"),
+    [
+        ("", "da", ["Fristen er 2024-11-06: 20 arbejdsdage efter", "(Lørdag)"]),
+        ("?lang=en", "en", ["Its deadline is 2024-11-06: 20 working days", "(Sat"]),
+    ],
+)
+def test_the_deadline_section_gives_case_explain_s_reasoning_in_the_page_s_language(
+    pages: Pages,
+    founding: str,
+    api_engine: CaseEngine,
+    query: str,
+    language: str,
+    words: list[str],
 ) -> None:
-    section = parse(pages.as_user("jur").get(f"/ui/cases/{founding}").text).find(
-        "section", id="deadline"
-    )
+    page = pages.as_user("jur").get(f"/ui/cases/{founding}{query}").text
+    section = parse(page).find("section", id="deadline")
     assert "2024-11-06" in section.find(id="deadline-status").text
-    assert "13 arbejdsdage" in section.find(id="deadline-status").text
     assert "reminder_1" in section.find(id="next-rung").text
     view = api_engine.show(founding)
     with api_engine.store.transaction(write=False) as tx:
@@ -59,9 +69,11 @@ def test_the_deadline_section_gives_case_explain_s_reasoning(
         view.history,
         api_engine.calendar,
         api_engine.clock.now(),
+        language=language,
     )
     shown = [li.text for li in section.find("ol", id="explain").find_all("li")]
     assert shown == [" ".join(line.split()) for line in expected]
+    assert all(any(w in line for line in shown) for w in words)
 
 
 def test_the_diagram_is_the_case_s_workflow_with_its_state_marked(
@@ -74,6 +86,10 @@ def test_the_diagram_is_the_case_s_workflow_with_its_state_marked(
     (current,) = svg.find_all(class_="current")
     assert current.attrs["data-state"] == "awaiting_reply"
     assert "awaiting_reply" in section.find("figcaption").text
+    assert svg.find("desc").text.startswith("Sagen er i tilstanden awaiting_reply.")
+    english = parse(pages.as_user("bra").get(f"/ui/cases/{founding}?lang=en").text)
+    desc = english.find("section", id="diagram").find("svg").find("desc")
+    assert desc.text.startswith("The case is in the state awaiting_reply.")
 
 
 def test_the_timeline_holds_entries_documents_deadlines_and_reminders_in_order(

@@ -69,8 +69,15 @@ def case_page(number: str, request: Request, viewer: Reader) -> Response:
                 definition.state(case.state), case, engine.calendar, today
             ),
         },
-        explanation=explain(definition, case, view.history, engine.calendar, now),
-        svg=diagram(definition, case.state),
+        explanation=explain(
+            definition,
+            case,
+            view.history,
+            engine.calendar,
+            now,
+            language=strings.lang,
+        ),
+        svg=diagram(definition, case.state, strings.lang),
         timeline=timeline.build(
             view.history, view.documents, calendar=engine.calendar, today=today
         ),
@@ -103,9 +110,9 @@ def dossier(number: str, request: Request, viewer: Reader) -> Response:
     )
 
 
-def diagram(definition: WorkflowDefinition, current: str) -> str:
+def diagram(definition: WorkflowDefinition, current: str, language: str) -> str:
     """The workflow as inline SVG, the case's state marked `current`."""
-    return to_svg(definition, current=current)
+    return to_svg(definition, current=current, language=language)
 
 
 def _working_days(

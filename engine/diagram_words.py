@@ -1,0 +1,74 @@
+"""The words of a workflow diagram (`engine.diagram_svg`) in English and Danish.
+
+State names, events and roles are the workflow's own and stay as declared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+EN: Mapping[str, str] = {
+    "internal": "Events that keep the state: {events}",
+    "waiting": "dashed border: waiting on someone outside the office",
+    "final": "double border: final state",
+    "current": "filled, thick border: the case's current state ({state})",
+    "now": "The case is in the state {state}.",
+    "no_current": "No state is marked as the current one.",
+    "step": "{event} from {source} to {target}",
+    "describe": "{now} States: {states}. Transitions: {steps}.",
+    "none": "none",
+    "kind.initial": "initial",
+    "kind.waiting": "waiting",
+    "kind.final": "final",
+    "new_case": "a new case",
+    "due": "due: {what}",
+    "either": "{until} or {within}",
+    "ladder": "chase ladder: {n} rungs",
+    "ladder.one": "chase ladder: {n} rung",
+    "deadline": "deadline: {what}",
+    "after": "{within} after {start}",
+    "entering": "entering the state",
+    "if_given": "{until} if given, else {otherwise}",
+    "chase": "chase {i}: {name} → {notify}{then}",
+    "then": ", then {next}",
+    "unit.working_days": "working days",
+    "unit.working_days.one": "working day",
+    "unit.calendar_days": "calendar days",
+    "unit.calendar_days.one": "calendar day",
+    "unit.weeks": "weeks",
+    "unit.weeks.one": "week",
+}
+
+DA: Mapping[str, str] = {
+    "internal": "Hændelser der ikke skifter tilstand: {events}",
+    "waiting": "stiplet kant: venter på nogen uden for kontoret",
+    "final": "dobbelt kant: sluttilstand",
+    "current": "udfyldt, tyk kant: sagens nuværende tilstand ({state})",
+    "now": "Sagen er i tilstanden {state}.",
+    "no_current": "Ingen tilstand er markeret som den nuværende.",
+    "step": "{event} fra {source} til {target}",
+    "describe": "{now} Tilstande: {states}. Overgange: {steps}.",
+    "none": "ingen",
+    "kind.initial": "start",
+    "kind.waiting": "venter",
+    "kind.final": "slut",
+    "new_case": "en ny sag",
+    "due": "frist: {what}",
+    "either": "{until} eller {within}",
+    "ladder": "rykkerstige: {n} trin",
+    "ladder.one": "rykkerstige: {n} trin",
+    "deadline": "frist: {what}",
+    "after": "{within} efter {start}",
+    "entering": "at sagen kom i tilstanden",
+    "if_given": "{until} hvis givet, ellers {otherwise}",
+    "chase": "rykker {i}: {name} → {notify}{then}",
+    "then": ", derefter {next}",
+    "unit.working_days": "arbejdsdage",
+    "unit.working_days.one": "arbejdsdag",
+    "unit.calendar_days": "kalenderdage",
+    "unit.calendar_days.one": "kalenderdag",
+    "unit.weeks": "uger",
+    "unit.weeks.one": "uge",
+}
+
+WORDS: Mapping[str, Mapping[str, str]] = {"en": EN, "da": DA}
