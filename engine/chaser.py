@@ -73,9 +73,11 @@ class Chased:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SweepResult:
     examined: int
-    chased: tuple[Chased, ...]
+    chased: tuple[Chased, ...]  # every rung fired, if the sweep was to keep them
     skipped: str | None = None  # why the sweep did not run, if it did not
     oldest_due: date | None = None  # the oldest missed deadline it saw
+    fired: int = 0  # rungs fired (kept or not)
+    notifications: int = 0  # notifications queued by them
 
 
 @dataclass(kw_only=True, slots=True)
@@ -129,12 +131,17 @@ class Chaser:
             return f"not a working day ({reason})"
         return None
 
-    def sweep(self, now: datetime | None = None, *, force: bool = False) -> SweepResult:
+    def sweep(
+        self, now: datetime | None = None, *, force: bool = False, keep: bool = True
+    ) -> SweepResult:
         """One pass over every overdue case.
 
         Args:
             now: the moment to judge (the engine's clock by default).
             force: run even on a closed day or in the quiet hours.
+            keep: hold every rung fired in the result (the command line lists
+                them). The service wants the counts alone: without keeping,
+                a pass over a backlog of any size holds one batch at a time.
         """
         recorded = self.engine.clock.now()
         if now is not None and now > recorded:
@@ -147,7 +154,7 @@ class Chaser:
         if skipped is not None:
             return SweepResult(examined=0, chased=(), skipped=skipped)
         today = local_date(now)
-        examined = 0
+        examined = fired = notifications = 0
         chased: list[Chased] = []
         oldest: date | None = None
         letters = self.letters.pinned()
@@ -156,18 +163,29 @@ class Chaser:
                 self.engine.record_rules(tx, None)
                 batch = tx.chase_candidates(today, limit=self.settings.batch)
                 appended = _Appended()
+                done: list[Chased] = []
                 for case in batch:
                     if case.chase_due is not None:
                         oldest = min(oldest or case.chase_due, case.chase_due)
-                    chased.extend(
+                    done.extend(
                         self._chase(tx, case, now, recorded, today, appended, letters)
                     )
                 appended.write(tx)
             self.engine.mark_recorded(None)
             examined += len(batch)
+            fired += len(done)
+            notifications += sum(c.notifications for c in done)
+            if keep:
+                chased.extend(done)
             if len(batch) < self.settings.batch:
                 break
-        return SweepResult(examined=examined, chased=tuple(chased), oldest_due=oldest)
+        return SweepResult(
+            examined=examined,
+            chased=tuple(chased),
+            oldest_due=oldest,
+            fired=fired,
+            notifications=notifications,
+        )
 
     # -- one case ------------------------------------------------------------------
     def _chase(

@@ -113,15 +113,15 @@ class Service:
     def _sweep(self) -> None:
         now = self.clock.now()
         started = time.perf_counter()
-        result = self.chaser.sweep(now)
+        result = self.chaser.sweep(now, keep=False)  # the counts are logged
         if self.on_sweep is not None:
             self.on_sweep(time.perf_counter() - started)
         lag = (local_date(now) - result.oldest_due).days if result.oldest_due else 0
         log.info(
             "sweep_finished",
             examined=result.examined,
-            chased=len(result.chased),
-            notifications=sum(c.notifications for c in result.chased),
+            chased=result.fired,
+            notifications=result.notifications,
             skipped=result.skipped,
             oldest_chase_lag_days=lag,
         )

@@ -342,3 +342,29 @@ def test_a_workflow_webhook_gets_every_chase(
         ("https://dms.example.org/h", number)
     ]
     assert hooks[0].payload["rung"] == "reminder_1"
+
+
+def test_a_sweep_that_does_not_keep_its_chases_counts_them_alike(
+    engine: CaseEngine, clock: FakeClock
+) -> None:
+    """Five overdue cases over batches of two: the service keeps the counts alone."""
+    numbers = [founding_case(engine, clock) for _ in range(5)]
+    clock.set(at("2024-12-02T09:00"))
+    chaser = Chaser(engine=engine, settings=ChaseSettings(batch=2))
+    counted = chaser.sweep(keep=False)
+    assert counted.chased == ()
+    assert (counted.examined, counted.fired) == (5, 5)
+    assert counted.notifications > 0
+    assert [chases(engine, n) for n in numbers] == [["reminder_1"]] * 5
+
+
+def test_a_kept_sweep_holds_each_chase_and_the_same_counts(
+    engine: CaseEngine, clock: FakeClock
+) -> None:
+    for _ in range(5):
+        founding_case(engine, clock)
+    clock.set(at("2024-12-02T09:00"))
+    kept = Chaser(engine=engine, settings=ChaseSettings(batch=2)).sweep()
+    assert (kept.examined, kept.fired, len(kept.chased)) == (5, 5, 5)
+    assert kept.notifications == sum(c.notifications for c in kept.chased)
+    assert kept.notifications > 0
