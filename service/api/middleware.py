@@ -6,7 +6,8 @@ never the query string or body; the log pipeline scrubs CPR numbers from the
 rest); `LastResort` turns an unexpected exception into a 500 problem that
 names nothing internal, and logs it; `AuthGate` answers 401 to a request
 without a valid token before anything else is read; `BodyLimit` refuses a
-body over the limit with a 413 problem before the app reads it.
+body over the limit with a 413 problem before the app reads it (under the
+pages' prefix, by raising as the body is read, so the pages' 413 page answers).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.exceptions import EngineError
-from service.api.auth import authenticate, needs_token
+from service.api.auth import PAGES_PREFIX, authenticate, needs_token
 from service.api.problems import ApiProblem, engine_problem, problem_response, render
 from service.api.state import ApiState
 
@@ -121,7 +122,12 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > self.limit:
+        if (
+            declared.isascii()
+            and declared.isdigit()
+            and int(declared) > self.limit
+            and not _is_page(scope)  # the pages answer with a page, as when streamed
+        ):
             close = not await self._drain(receive, 0)
             scope.setdefault("state", {})["problem"] = "body-too-large"
             response = problem_response(
@@ -159,6 +165,11 @@ class BodyLimit:
             if not message.get("more_body", False):
                 return True
         return False
+
+
+def _is_page(scope: Scope) -> bool:
+    path = str(scope.get("path", ""))
+    return path == PAGES_PREFIX or path.startswith(PAGES_PREFIX + "/")
 
 
 async def crash_of(

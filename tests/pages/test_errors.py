@@ -125,3 +125,24 @@ def test_every_page_has_a_skip_link_landmarks_and_labels(
             assert all(
                 th.attrs.get("scope") for th in table.find("thead").find_all("th")
             )
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["declared", "streamed"])
+def test_a_body_over_the_limit_is_a_413_page(pages: Pages, streamed: bool) -> None:
+    body = b"token=" + b"x" * (2 * 1024 * 1024)
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(body), 256 * 1024):
+            yield body[start : start + 256 * 1024]
+
+    response = pages.anonymous().post(
+        "/ui/login",
+        content=chunks() if streamed else body,
+        headers={
+            "content-type": "application/x-www-form-urlencoded",
+            "origin": "http://testserver",
+        },
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("text/html")
+    assert _error(response.text)[0] == "For stor forespørgsel"
