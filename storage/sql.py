@@ -107,9 +107,18 @@ class SqlCaseStore:
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[SqlTransaction]:
+        """A transaction; a read one reads one snapshot of the database throughout.
+
+        SQLite's read transaction has one by nature; on PostgreSQL a read runs
+        REPEATABLE READ (it cannot fail as a writer can), so a case read with its
+        record, or a report's pages, never mix states before and after a commit.
+        """
         try:
             with self.engine.connect() as conn:
-                conn.execution_options(**{WRITE_OPTION: write})
+                options: dict[str, object] = {WRITE_OPTION: write}
+                if not write and conn.dialect.name == "postgresql":
+                    options["isolation_level"] = "REPEATABLE READ"
+                conn.execution_options(**options)
                 with conn.begin():
                     yield SqlTransaction(conn, writable=write)
         except EngineError:
