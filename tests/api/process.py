@@ -4,34 +4,24 @@
 role and makes each a token with `sagsflow token create` (once per module:
 tests get copies); `live_api` starts `sagsflow api --port 0` on a copy and
 waits (bounded) for its `api_started` log line, which names the port. The
-process's JSON log lines (stderr) are read by a thread into a queue; waits are
-on that queue or on the process, each with a timeout; nothing sleeps.
+process is waited on through its log lines (tests/processes.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import queue
-import signal
 import subprocess
-import sys
-import threading
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx2
-import pytest
 
+from tests.processes import SAGSFLOW, WAIT_S, SagsflowProcess
 from tests.service.conftest import copy_database
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SAGSFLOW = Path(sys.executable).with_name("sagsflow")  # the console script
-WAIT_S = 60.0
 ROLES = {"bra": "advisor", "jur": "caseworker", "ind": "intake", "rev": "auditor"}
 
 
@@ -61,88 +51,11 @@ def cli(env: Mapping[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
     return done
 
 
-def parse(line: str) -> dict[str, Any]:
-    try:
-        event = json.loads(line)
-    except ValueError:
-        return {"event": None, "raw": line}
-    return event if isinstance(event, dict) else {"event": None, "raw": line}
-
-
-class Process:
-    """A `sagsflow` process, its stderr read line by line into a queue."""
+class Process(SagsflowProcess):
+    """A `sagsflow` process (`api`, `serve`) on the environment given."""
 
     def __init__(self, env: Mapping[str, str], argv: Sequence[str]) -> None:
-        self.proc = subprocess.Popen(
-            [str(SAGSFLOW), *argv],
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.stderr: list[str] = []
-        self.stdout = ""
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._readers = [
-            threading.Thread(target=self._read_stderr, daemon=True),
-            threading.Thread(target=self._read_stdout, daemon=True),
-        ]
-        for reader in self._readers:
-            reader.start()
-
-    def _read_stderr(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.stderr.append(line)
-            self._lines.put(line)
-        self._lines.put(None)
-
-    def _read_stdout(self) -> None:
-        assert self.proc.stdout is not None
-        self.stdout = self.proc.stdout.read()
-
-    def events(self) -> list[dict[str, Any]]:
-        return [parse(line) for line in list(self.stderr)]
-
-    def wait_for(
-        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = WAIT_S
-    ) -> dict[str, Any]:
-        """Read log lines until one satisfies `predicate`; fail on timeout or exit."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                line = self._lines.get(timeout=max(deadline - time.monotonic(), 0))
-            except queue.Empty:
-                pytest.fail(f"no such log line within {timeout}s:\n{self.tail()}")
-            if line is None:
-                pytest.fail(f"the process exited early:\n{self.tail()}")
-            event = parse(line)
-            if predicate(event):
-                return event
-
-    def wait_for_event(self, name: str) -> dict[str, Any]:
-        return self.wait_for(lambda e: e.get("event") == name)
-
-    def terminate(self, timeout: float = WAIT_S) -> int:
-        """SIGTERM, then the exit code."""
-        self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(timeout=timeout)
-        self.close()
-        return code
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=WAIT_S)
-        for reader in self._readers:
-            reader.join(timeout=WAIT_S)
-        for pipe in (self.proc.stdout, self.proc.stderr):
-            if pipe is not None:
-                pipe.close()
-
-    def tail(self, lines: int = 30) -> str:
-        return "".join(self.stderr[-lines:])
+        super().__init__(env, argv)
 
 
 @dataclass

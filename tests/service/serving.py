@@ -13,19 +13,14 @@ import email.policy
 import io
 import json
 import os
-import queue
-import signal
 import sqlite3
 import subprocess
-import sys
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from structlog.testing import capture_logs
 
@@ -38,9 +33,9 @@ from engine.service import CaseEngine
 from engine.testing import FakeClock
 from engine.timeparse import parse_instant
 from storage import SqlCaseStore, create_db_engine, upgrade_schema
+from tests.processes import SAGSFLOW, WAIT_S, SagsflowProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SAGSFLOW = Path(sys.executable).with_name("sagsflow")  # the console script
 WORKFLOW = "ombudsman-inquiry"
 FOUNDING = "2024-0283489"  # examples/founding-case.jsonl: the reply was due 6 Nov 2024
 SENDER = "sagsflow@kk.example"
@@ -51,7 +46,6 @@ USERS = {  # id -> (role, e-mail address)
 MAILS_PER_CASE = 2  # reminder_1 notifies the authority and the caseworker (jur)
 SET_UP_AT = parse_instant("2024-10-10T10:00")  # after every inquiry was dispatched
 ANY_DAY = ChaseSettings(working_days_only=False, quiet_hours=(0, 0))
-WAIT_S = 60.0  # the most any single wait may take before the test fails
 LEASE_BATCH = 20  # the dispatcher's batch: at most this many rows leased at once
 
 
@@ -229,101 +223,11 @@ def service_environment(db_path: Path, smtp_port: int) -> dict[str, str]:
     return env
 
 
-class ServiceProcess:
-    """`sagsflow serve`, its stderr read line by line into a queue."""
+class ServiceProcess(SagsflowProcess):
+    """`sagsflow serve --interval SECONDS` in `cwd`."""
 
     def __init__(self, env: Mapping[str, str], cwd: Path, interval: float) -> None:
-        self.proc = subprocess.Popen(
-            [str(SAGSFLOW), "serve", "--interval", str(interval)],
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.stderr: list[str] = []
-        self.stdout = ""
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._readers = [
-            threading.Thread(target=self._read_stderr, daemon=True),
-            threading.Thread(target=self._read_stdout, daemon=True),
-        ]
-        for reader in self._readers:
-            reader.start()
-
-    def _read_stderr(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.stderr.append(line)
-            self._lines.put(line)
-        self._lines.put(None)  # end of file: the process is gone
-
-    def _read_stdout(self) -> None:
-        assert self.proc.stdout is not None
-        self.stdout = self.proc.stdout.read()
-
-    def events(self) -> list[dict[str, Any]]:
-        return [_parse(line) for line in list(self.stderr)]
-
-    def wait_for(
-        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = WAIT_S
-    ) -> dict[str, Any]:
-        """Read log lines until one satisfies `predicate`; fail on timeout or exit."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                line = self._lines.get(timeout=max(deadline - time.monotonic(), 0))
-            except queue.Empty:
-                pytest.fail(f"no such log line within {timeout}s:\n{self.tail()}")
-            if line is None:
-                pytest.fail(f"sagsflow serve exited early:\n{self.tail()}")
-            event = _parse(line)
-            if predicate(event):
-                return event
-
-    def wait_for_count(self, name: str, count: int, timeout: float = WAIT_S) -> None:
-        seen = 0
-
-        def counted(event: dict[str, Any]) -> bool:
-            nonlocal seen
-            seen += event.get("event") == name
-            return seen >= count
-
-        self.wait_for(counted, timeout)
-
-    def kill(self) -> None:
-        """SIGKILL: no handler runs, nothing is flushed or rolled back politely."""
-        self.proc.kill()
-        self.close()
-
-    def terminate(self, timeout: float = WAIT_S) -> int:
-        """SIGTERM and wait for the exit code."""
-        self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(timeout=timeout)
-        self.close()
-        return code
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=WAIT_S)
-        for reader in self._readers:
-            reader.join(timeout=WAIT_S)
-        for pipe in (self.proc.stdout, self.proc.stderr):
-            if pipe is not None:
-                pipe.close()
-
-    def tail(self, lines: int = 30) -> str:
-        return "".join(self.stderr[-lines:])
-
-
-def _parse(line: str) -> dict[str, Any]:
-    try:
-        event = json.loads(line)
-    except ValueError:
-        return {"event": None, "raw": line}  # e.g. a traceback: kept for messages
-    return event if isinstance(event, dict) else {"event": None, "raw": line}
+        super().__init__(env, ("serve", "--interval", str(interval)), cwd=cwd)
 
 
 @contextlib.contextmanager

@@ -42,13 +42,13 @@ from engine.timeparse import parse_instant
 from service.channels import message_id
 from service.serve import Service, run
 from storage import SqlCaseStore
+from tests.processes import WAIT_S
 from tests.service.serving import (
     ANY_DAY,
     FOUNDING,
     LEASE_BATCH,
     MAILS_PER_CASE,
     USERS,
-    WAIT_S,
     Inbox,
     JsonLog,
     RecordingChannel,
