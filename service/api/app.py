@@ -3,7 +3,7 @@
 The composition root of the HTTP surface: routers, the problem handlers, the
 middleware (outermost first: request log, last resort, token gate, body
 limit), and the OpenAPI document at `/openapi.json` with interactive docs at
-`/docs`.
+`/docs` (Swagger UI from fastapi-offline's copy, at /docs-assets: no CDN).
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from datetime import timedelta
 from importlib.metadata import version
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from engine.exceptions import InvalidInputError
 from engine.service import CaseEngine
 from service import pages
 from service.api import openapi, problems
+from service.api.auth import DOCS_ASSETS
 from service.api.metrics import Metrics
 from service.api.middleware import AuthGate, BodyLimit, LastResort, RequestLog
 from service.api.routes import ROUTERS
@@ -62,13 +64,17 @@ def create_app(
         raise InvalidInputError(
             "SAGSFLOW_API_IDEMPOTENCY_HOURS must be a whole number of hours >= 1"
         )
-    app = FastAPI(
+    # /docs from the package's own copy of Swagger UI: FastAPI's default loads it
+    # from a CDN, which a closed office network cannot reach, and which would
+    # tell a third party who reads the API documentation, and when.
+    app = FastAPIOffline(
         title="sagsflow",
         version=version("sagsflow"),
         description=DESCRIPTION,
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        static_url=DOCS_ASSETS,
         dependencies=[Depends(known_query_only)],
     )
     state = ApiState(

@@ -40,6 +40,9 @@ _bearer = HTTPBearer(
 PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
 """What answers without a token: probes, and the API's own documentation."""
 
+DOCS_ASSETS = "/docs-assets"
+"""Swagger UI's script, stylesheet and icon for /docs (served, like /docs, to all)."""
+
 PAGES_PREFIX = "/ui"
 """The review pages (service.pages): they check their own session cookie, and
 `/` sends a browser there. A cookie never authenticates an API request."""
@@ -48,6 +51,8 @@ PAGES_PREFIX = "/ui"
 def needs_token(path: str) -> bool:
     """Whether a request to `path` must carry a bearer token (the gate's rule)."""
     if path in PUBLIC_PATHS or path in ("/", PAGES_PREFIX):
+        return False
+    if path.startswith(DOCS_ASSETS + "/"):
         return False
     return not path.startswith(PAGES_PREFIX + "/")
 

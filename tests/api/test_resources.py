@@ -7,6 +7,7 @@ asked by every role, and the roles it refuses get 403.
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -371,3 +372,17 @@ class TestHttpErrors:
         assert document["openapi"].startswith("3.")
         assert "Problem" in document["components"]["schemas"]
         assert api.get("/docs").status_code == 200
+
+    def test_docs_load_swagger_ui_from_the_server_itself(self, api: Api) -> None:
+        page = api.get("/docs").text
+        sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+        assert sources, page
+        assert all(s.startswith("/docs-assets/") for s in sources), sources
+        assert "cdn" not in page.lower()
+        kinds = {"swagger-ui-bundle.js": "javascript", "swagger-ui.css": "text/css"}
+        for name, kind in kinds.items():
+            asset = api.get(f"/docs-assets/{name}")  # no token, as /docs
+            assert asset.status_code == 200
+            assert kind in asset.headers["content-type"]
+            assert len(asset.content) > 100_000
+        assert_problem(api.get("/docs-assets/nothing.js"), 404, "no-such-resource")
