@@ -40,9 +40,9 @@ from engine.records import (
     NotificationStatus,
     parse_case_number,
 )
-from storage.bulk import (
+from storage.bulk import BulkCaseStore
+from storage.bulk_rows import (
     ID_TABLES,
-    BulkCaseStore,
     RowBatch,
     Rows,
     advance_id_sequences,
