@@ -233,7 +233,7 @@ class AccessEntry:
     id: int | None = None
     at: datetime
     actor: str
-    action: str  # case_show | audit_log | audit_export
+    action: str  # case_show | case_list | case_documents | audit_log | audit_export
     case_number: str | None = None
 
 

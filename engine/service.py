@@ -52,8 +52,8 @@ from engine.records import (
 )
 from engine.registry import WorkflowRegistry
 from engine.steps import Step, check_parties, check_step, refuse_cpr
+from engine.view import VIEW_PAGE, read_views
 from engine.view import CaseView as CaseView  # re-exported: callers import it here
-from engine.view import read_views
 
 log = structlog.get_logger()
 # The stdlib logger structlog's records go through (engine.logs): its level
@@ -283,6 +283,17 @@ class CaseEngine:
                 )
             )
 
+    def record_reads(self, *, actor: str, action: str, numbers: Sequence[str]) -> None:
+        """`record_read` for each case in `numbers`, in one transaction."""
+        if not numbers:
+            return
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            for number in numbers:
+                tx.record_access(
+                    AccessEntry(at=now, actor=actor, action=action, case_number=number)
+                )
+
     def reads(
         self, *, number: str | None = None, actor: str | None = None
     ) -> Iterator[AccessEntry]:
@@ -303,18 +314,42 @@ class CaseEngine:
         with self.store.transaction(write=False) as tx:
             return tx.list_cases(selection)
 
-    def list_views(self, selection: CaseFilter) -> list[CaseView]:
-        """Like `list_cases`, with each case's history and documents."""
-        with self.store.transaction(write=False) as tx:
-            return list(read_views(tx, selection))
+    def list_views(
+        self, selection: CaseFilter, *, reader: str | None = None
+    ) -> list[CaseView]:
+        """Like `list_cases`, with each case's history and documents.
 
-    def views(self, selection: CaseFilter) -> Iterator[CaseView]:
-        """`list_views` streamed: one read transaction, a page in memory at a time.
-
-        The transaction stays open until the iterator is exhausted or closed.
+        With `reader`, each case's read is logged (`case_list`) before it is
+        handed out: a listing with the record shows the parties, as
+        `case show` does. Without, the caller reads for a figure, not a person.
         """
         with self.store.transaction(write=False) as tx:
-            yield from read_views(tx, selection)
+            views = list(read_views(tx, selection))
+        self._logged(views, reader)
+        return views
+
+    def views(
+        self, selection: CaseFilter, *, reader: str | None = None
+    ) -> Iterator[CaseView]:
+        """`list_views` streamed: one read transaction, a page in memory at a time.
+
+        With `reader`, each page's reads are logged before the page is handed
+        out. The transaction stays open until the iterator is exhausted or closed.
+        """
+        with self.store.transaction(write=False) as tx:
+            page: list[CaseView] = []
+            for view in read_views(tx, selection):
+                page.append(view)
+                if len(page) == VIEW_PAGE:
+                    yield from self._logged(page, reader)
+                    page = []
+            yield from self._logged(page, reader)
+
+    def _logged(self, views: list[CaseView], reader: str | None) -> list[CaseView]:
+        if reader is not None:
+            numbers = [v.case.number for v in views]
+            self.record_reads(actor=reader, action="case_list", numbers=numbers)
+        return views
 
     def audit_log(self, selection: AuditFilter) -> Iterator[AuditEntry]:
         """Stream matching audit entries.

@@ -335,6 +335,17 @@ class TestRead:
         assert_problem(api.get("/cases/2024-9999999", "rev"), 404, "case-not-found")
         assert list(api_engine.reads()) == []
 
+    def test_each_case_a_list_hands_out_is_logged_as_read_by_the_caller(
+        self, api: Api, api_engine: CaseEngine
+    ) -> None:
+        numbers = [open_inquiry(api) for _ in range(4)]
+        listed = api.ok("GET", "/cases", "ind", params={"limit": 2, "offset": 1})
+        assert [c["number"] for c in listed] == numbers[1:3]
+        reads = [(r.actor, r.action, r.case_number) for r in api_engine.reads()]
+        assert reads == [("ind", "case_list", n) for n in numbers[1:3]]
+        assert api.ok("GET", "/cases", "rev", params={"state": "closed"}) == []
+        assert len(list(api_engine.reads())) == 2
+
     def test_list_filters_and_pages(self, api: Api) -> None:
         numbers = [open_inquiry(api, dispatched=i % 2 == 0) for i in range(5)]
         listed = api.ok("GET", "/cases", "ind")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine import service
 from engine.records import CaseFilter
 from engine.service import CaseEngine
 from engine.view import CaseView, read_views
@@ -85,3 +86,21 @@ def test_views_refuse_an_empty_page(engine: CaseEngine) -> None:
         pytest.raises(ValueError, match="page must be at least 1"),
     ):
         next(read_views(tx, CaseFilter(), page=0))
+
+
+def test_a_listing_for_a_reader_logs_each_page_before_handing_it_out(
+    engine: CaseEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "VIEW_PAGE", 2)
+    numbers = [
+        engine.open_case(WORKFLOW, actor="bra", title=f"Case {n}").case.number
+        for n in range(5)
+    ]
+    views = engine.views(CaseFilter(), reader="rev")
+    assert next(views).case.number == numbers[0]
+    assert [r.case_number for r in engine.reads()] == numbers[:2]
+    assert [v.case.number for v in views] == numbers[1:]
+    reads = [(r.actor, r.action, r.case_number) for r in engine.reads()]
+    assert reads == [("rev", "case_list", n) for n in numbers]
+    assert [v.case.number for v in engine.views(CaseFilter())] == numbers
+    assert len(list(engine.reads())) == 5  # without a reader, nothing is logged

@@ -415,6 +415,19 @@ def test_case_list_json_is_streamed_in_the_same_form_as_one_dump(
     assert nothing == "[]\n"
 
 
+def test_case_list_json_logs_each_case_read_and_the_text_list_none(
+    run: Run, founding: str
+) -> None:
+    before = ok_json(run, "audit", "access", "--json")
+    ok(run, "case", "list")  # numbers, states and titles: no parties, no record
+    assert ok_json(run, "audit", "access", "--json") == before
+    ok(run, "case", "list", "--json", "--actor", "rev")
+    logged = ok_json(run, "audit", "access", "--json")[len(before) :]
+    assert [(e["actor"], e["action"], e["case"]) for e in logged] == [
+        ("rev", "case_list", founding)
+    ]
+
+
 def test_case_list_overdue_leaves_out_closed_cases(run: Run, founding: str) -> None:
     cases = ok_json(
         run, "case", "list", "--overdue", "--now", "2024-12-31T12:00:00+01:00", "--json"

@@ -90,7 +90,7 @@ def _case_json(engine: CaseEngine, view: CaseView) -> dict[str, object]:
 def list_cases(
     request: Request,
     state: State,
-    _: AnyUser,
+    user: AnyUser,
     workflow: Annotated[str | None, Query(max_length=64)] = None,
     case_state: Annotated[str | None, Query(alias="state", max_length=64)] = None,
     overdue: bool = False,
@@ -100,6 +100,7 @@ def list_cases(
 ) -> Response:
     """Cases, oldest first, each with its record (`case list --json`).
 
+    Each listed case's read is logged (`case_list`), as a single case's is.
     `overdue` keeps the cases past their deadline as of `now` (default: now).
     A full page carries a `Link: <...>; rel="next"` header.
     """
@@ -116,7 +117,8 @@ def list_cases(
             limit=limit,
             offset=offset,
             due_before=local_date(moment) if overdue else None,
-        )
+        ),
+        reader=user.id,  # each case's read is logged, as GET /cases/{number}'s
     )
     body = [render.case_json(v, now=moment, calendar=engine.calendar) for v in views]
     if len(views) < limit or offset + limit > MAX_OFFSET:
