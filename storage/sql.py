@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import fields, replace
+from dataclasses import replace
 from datetime import date, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
@@ -23,7 +23,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    or_,
     select,
     tuple_,
     update,
@@ -51,18 +50,26 @@ from engine.records import (
     IdempotencyRecord,
     JsonDict,
     Notification,
-    NotificationStatus,
     OverdueCase,
-    Party,
     UnreadableEntry,
     User,
     format_case_number,
     parse_case_number,
 )
-from storage import sql_tokens
+from storage import sql_outbox, sql_tokens
 from storage import statements as stm
 from storage.database import WRITE_OPTION, error_reason
 from storage.driver import Driver
+from storage.mapping import (
+    audit_columns,
+    audit_of,
+    case_columns,
+    case_of,
+    columns_of,
+    document_of,
+    record_of,
+    user_of,
+)
 from storage.tables import (
     AccessRow,
     AuditRow,
@@ -79,7 +86,6 @@ from storage.tables import (
 
 _STREAM_BATCH = 1000
 IN_LIST_SIZE = 500  # ids per IN list: far below SQLite's limit of bound values
-T = TypeVar("T")
 
 
 def _table(model: type) -> Table:
@@ -176,7 +182,7 @@ class SqlTransaction:
         self._writing()
         try:  # no savepoint needed: a refusal rolls the whole transaction back
             (row,) = self.driver.rows(
-                stm.INSERT_CASE, _case_columns(case), stm.CASE_KEYS
+                stm.INSERT_CASE, case_columns(case), stm.CASE_KEYS
             )
             new_id = row["id"]
         except IntegrityError as exc:
@@ -188,13 +194,13 @@ class SqlTransaction:
         rows = self.driver.rows(stmt, {"number": number})
         if not rows:
             raise CaseNotFoundError(number)
-        return _case(rows[0])
+        return case_of(rows[0])
 
     def update_case(self, case: Case, *, expected_version: int) -> None:
         self._writing()
         changed = self.driver.count(
             stm.UPDATE_CASE,
-            _case_columns(case)
+            case_columns(case)
             | {"where_id": case.id, "where_version": expected_version},
             stm.UPDATE_CASE_KEYS,
         )
@@ -207,14 +213,14 @@ class SqlTransaction:
     def append_audit(self, entry: AuditEntry) -> None:
         self._writing()
         try:
-            self.driver.count(stm.INSERT_AUDIT, _audit_columns(entry), stm.AUDIT_KEYS)
+            self.driver.count(stm.INSERT_AUDIT, audit_columns(entry), stm.AUDIT_KEYS)
         except IntegrityError as exc:
             raise ConcurrentUpdateError(entry.case_number, entry.seq - 1) from exc
 
     def add_document(self, document: Document) -> None:
         self._writing()
         self.driver.count(
-            stm.INSERT_DOCUMENT, _columns(document, DOCUMENTS), stm.DOCUMENT_KEYS
+            stm.INSERT_DOCUMENT, columns_of(document, DOCUMENTS), stm.DOCUMENT_KEYS
         )
 
     def append_audits(self, entries: Sequence[AuditEntry]) -> None:
@@ -223,7 +229,7 @@ class SqlTransaction:
         self._writing()
         try:  # one executemany: the driver's batch, not a statement per row
             self.driver.many(
-                stm.INSERT_AUDIT, [_audit_columns(e) for e in entries], stm.AUDIT_KEYS
+                stm.INSERT_AUDIT, [audit_columns(e) for e in entries], stm.AUDIT_KEYS
             )
         except IntegrityError as exc:
             first = entries[0]
@@ -235,24 +241,24 @@ class SqlTransaction:
         self._writing()
         self.driver.many(
             stm.INSERT_DOCUMENT,
-            [_columns(d, DOCUMENTS) for d in documents],
+            [columns_of(d, DOCUMENTS) for d in documents],
             stm.DOCUMENT_KEYS,
         )
 
     def history(self, case_id: int) -> Sequence[AuditEntry]:
         rows = self.driver.rows(stm.HISTORY, {"case_id": case_id})
-        return [_audit(r) for r in rows]
+        return [audit_of(r) for r in rows]
 
     def documents(self, case_id: int) -> Sequence[Document]:
         rows = self.driver.rows(stm.DOCUMENTS_OF_CASE, {"case_id": case_id})
-        return [_document(r) for r in rows]
+        return [document_of(r) for r in rows]
 
     def histories(self, case_ids: Sequence[int]) -> Mapping[int, Sequence[AuditEntry]]:
         found: dict[int, list[AuditEntry]] = {i: [] for i in case_ids}
         for chunk in _chunks(list(found)):
             rows = self.conn.execute(stm.HISTORIES, {"ids": chunk}).mappings()
             for row in rows:
-                found[row["case_id"]].append(_audit(row))
+                found[row["case_id"]].append(audit_of(row))
         return found
 
     def documents_of(self, case_ids: Sequence[int]) -> Mapping[int, Sequence[Document]]:
@@ -260,7 +266,7 @@ class SqlTransaction:
         for chunk in _chunks(list(found)):
             rows = self.conn.execute(stm.DOCUMENTS_OF_CASES, {"ids": chunk}).mappings()
             for row in rows:
-                found[row["case_id"]].append(_document(row))
+                found[row["case_id"]].append(document_of(row))
         return found
 
     def list_cases(self, selection: CaseFilter) -> Sequence[Case]:
@@ -270,7 +276,7 @@ class SqlTransaction:
             stmt = stmt.offset(selection.offset)
         if selection.limit is not None:
             stmt = stmt.limit(selection.limit)
-        return [_case(r) for r in self.conn.execute(stmt).mappings()]
+        return [case_of(r) for r in self.conn.execute(stmt).mappings()]
 
     def count_cases(self, selection: CaseFilter) -> int:
         stmt = _case_filter(select(func.count()).select_from(CASES), selection)
@@ -307,7 +313,7 @@ class SqlTransaction:
                 stmt = stmt.where(column == wanted)
         result = self.conn.execution_options(yield_per=_STREAM_BATCH).execute(stmt)
         for row in result.mappings():
-            yield _audit(row)
+            yield audit_of(row)
 
     # -- users, workflows, calendars --------------------------------------------
     def add_user(self, user: User) -> None:
@@ -326,12 +332,12 @@ class SqlTransaction:
 
     def get_user(self, user_id: str) -> User | None:
         rows = self.driver.rows(stm.USER_BY_ID, {"id": user_id})
-        return _user(rows[0]) if rows else None
+        return user_of(rows[0]) if rows else None
 
     def list_users(self) -> Sequence[User]:
         if self._users is None:
             rows = self.conn.execute(stm.ALL_USERS).mappings()
-            self._users = tuple(_user(r) for r in rows)
+            self._users = tuple(user_of(r) for r in rows)
         return list(self._users)
 
     def record_workflow(self, name: str, version: int, digest: str, text: str) -> str:
@@ -367,7 +373,7 @@ class SqlTransaction:
 
     def record_access(self, entry: AccessEntry) -> None:
         self._writing()
-        self.conn.execute(insert(ACCESS).values(**_columns(entry, ACCESS)))
+        self.conn.execute(insert(ACCESS).values(**columns_of(entry, ACCESS)))
 
     def access_entries(
         self, *, case_number: str | None = None, actor: str | None = None
@@ -379,7 +385,7 @@ class SqlTransaction:
             stmt = stmt.where(ACCESS.c.actor == actor)
         result = self.conn.execution_options(yield_per=_STREAM_BATCH).execute(stmt)
         for row in result.mappings():
-            yield _record_of(AccessEntry, row)
+            yield record_of(AccessEntry, row)
 
     def purge_access(self, before: datetime) -> int:
         self._writing()
@@ -400,7 +406,7 @@ class SqlTransaction:
             result = self.conn.execution_options(yield_per=_STREAM_BATCH).execute(stmt)
             try:
                 for row in result.mappings():
-                    entry = _audit(row)
+                    entry = audit_of(row)
                     yield entry
                     after = (entry.case_id, entry.seq)
                 return
@@ -437,7 +443,7 @@ class SqlTransaction:
         )
         if self.postgres:  # SQLite serialises writers with BEGIN IMMEDIATE instead
             stmt = stmt.with_for_update(skip_locked=True)
-        return [_case(r) for r in self.conn.execute(stmt).mappings()]
+        return [case_of(r) for r in self.conn.execute(stmt).mappings()]
 
     def overdue_cases(
         self, before: date, *, limit: int, offset: int = 0
@@ -479,7 +485,7 @@ class SqlTransaction:
         self._writing()
         # RETURNING yields the row only when it was inserted, not on a conflict.
         inserted = self.driver.rows(
-            stm.INSERT_CHASE[self.dialect], _columns(chase, CHASES), stm.CHASE_KEYS
+            stm.INSERT_CHASE[self.dialect], columns_of(chase, CHASES), stm.CHASE_KEYS
         )
         return bool(inserted)
 
@@ -508,7 +514,7 @@ class SqlTransaction:
     def add_notification(self, notification: Notification) -> bool:
         self._writing()
         result = self.conn.execute(
-            stm.INSERT_NOTIFICATION[self.dialect], _columns(notification, OUTBOX)
+            stm.INSERT_NOTIFICATION[self.dialect], columns_of(notification, OUTBOX)
         )
         return result.first() is not None
 
@@ -520,7 +526,7 @@ class SqlTransaction:
         # message inserted, none for a key that was queued already.
         result = self.conn.execute(
             stm.INSERT_NOTIFICATION[self.dialect],
-            [_columns(n, OUTBOX) for n in notifications],
+            [columns_of(n, OUTBOX) for n in notifications],
         )
         return len(result.all())
 
@@ -528,29 +534,9 @@ class SqlTransaction:
         self, now: datetime, *, limit: int, lease_until: datetime
     ) -> Sequence[Notification]:
         self._writing()
-        due = (
-            select(OUTBOX.c.id)
-            .where(OUTBOX.c.status == NotificationStatus.PENDING)
-            .where(OUTBOX.c.available_at <= now)
-            .where(or_(OUTBOX.c.locked_until.is_(None), OUTBOX.c.locked_until < now))
-            .order_by(OUTBOX.c.id)
-            .limit(limit)
+        return sql_outbox.claim(
+            self.conn, now, limit=limit, lease_until=lease_until, postgres=self.postgres
         )
-        if self.postgres:
-            due = due.with_for_update(skip_locked=True)
-        ids = list(self.conn.execute(due).scalars())
-        if not ids:
-            return []
-        # The claim marks the rows in the same transaction that selected them.
-        self.conn.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id.in_(ids))
-            .values(locked_until=lease_until, attempts=OUTBOX.c.attempts + 1)
-        )
-        rows = self.conn.execute(
-            select(OUTBOX).where(OUTBOX.c.id.in_(ids)).order_by(OUTBOX.c.id)
-        ).mappings()
-        return [_notification(r) for r in rows]
 
     def finish_notification(
         self,
@@ -563,40 +549,23 @@ class SqlTransaction:
         available_at: datetime | None = None,
     ) -> bool:
         self._writing()
-        values: dict[str, Any] = {
-            "status": status,
-            "locked_until": None,
-            "sent_at": sent_at,
-            "last_error": error,
-        }
-        if available_at is not None:
-            values["available_at"] = available_at
-        result = self.conn.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id == notification_id)
-            .where(OUTBOX.c.status != NotificationStatus.SENT)
-            .where(OUTBOX.c.attempts == claimed_attempts)
-            .values(**values)
+        return sql_outbox.finish(
+            self.conn,
+            notification_id,
+            claimed_attempts=claimed_attempts,
+            status=status,
+            sent_at=sent_at,
+            error=error,
+            available_at=available_at,
         )
-        return bool(result.rowcount == 1)
 
     def get_notification(self, notification_id: int) -> Notification | None:
-        row = (
-            self.conn.execute(select(OUTBOX).where(OUTBOX.c.id == notification_id))
-            .mappings()
-            .first()
-        )
-        return _notification(row) if row is not None else None
+        return sql_outbox.get(self.conn, notification_id)
 
     def list_notifications(
         self, *, status: str | None = None, limit: int | None = None
     ) -> Sequence[Notification]:
-        stmt = select(OUTBOX).order_by(OUTBOX.c.id)
-        if status is not None:
-            stmt = stmt.where(OUTBOX.c.status == status)
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        return [_notification(r) for r in self.conn.execute(stmt).mappings()]
+        return sql_outbox.listed(self.conn, status=status, limit=limit)
 
     # -- the HTTP API (storage/sql_tokens.py) ----------------------------------
     def notification_counts(self) -> Mapping[str, int]:
@@ -667,65 +636,3 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
     """`ids` in slices small enough for one IN list on every backend."""
     for start in range(0, len(ids), IN_LIST_SIZE):
         yield ids[start : start + IN_LIST_SIZE]
-
-
-# -- mapping ------------------------------------------------------------------
-# The records' fields are named like their columns; only a case's parties need
-# translating (a tuple of Party <-> a JSON list).
-# Both name lists are read once per table and record type: on the hot path
-# walking `table.columns` and `fields()` per row was a measurable cost.
-_COLUMN_NAMES: dict[Table, tuple[str, ...]] = {}
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def _columns(record: object, table: Table) -> dict[str, Any]:
-    names = _COLUMN_NAMES.get(table)
-    if names is None:
-        names = _COLUMN_NAMES[table] = tuple(
-            c.name for c in table.columns if c.name != "id"
-        )
-    return {name: getattr(record, name) for name in names}
-
-
-def _record_of(cls: type[T], row: Mapping[Any, Any], **extra: Any) -> T:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
-    return cls(**{n: row[n] for n in names if n not in extra}, **extra)
-
-
-def _case_columns(case: Case) -> dict[str, Any]:
-    return _columns(case, CASES) | {
-        "parties": [
-            {"role": p.role, "name": p.name, "email": p.email} for p in case.parties
-        ],
-        "data": dict(case.data),
-    }
-
-
-def _case(row: Mapping[Any, Any]) -> Case:
-    parties = tuple(
-        Party(role=p["role"], name=p["name"], email=p.get("email"))
-        for p in row["parties"]
-    )
-    return _record_of(Case, row, parties=parties, data=dict(row["data"]))
-
-
-def _audit_columns(entry: AuditEntry) -> dict[str, Any]:
-    return _columns(entry, AUDIT) | {"data": dict(entry.data)}
-
-
-def _audit(row: Mapping[Any, Any]) -> AuditEntry:
-    return _record_of(AuditEntry, row, data=dict(row["data"]))
-
-
-def _document(row: Mapping[Any, Any]) -> Document:
-    return _record_of(Document, row)
-
-
-def _notification(row: Mapping[Any, Any]) -> Notification:
-    return _record_of(Notification, row, payload=dict(row["payload"]))
-
-
-def _user(row: Mapping[Any, Any]) -> User:
-    return _record_of(User, row, roles=tuple(row["roles"]))
