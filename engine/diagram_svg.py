@@ -24,6 +24,7 @@ from engine.definition import Duration, State, StateKind, WorkflowDefinition
 from engine.diagram_layout import Box, EdgeSpec, Layout, NodeSpec, Point, layered
 from engine.diagram_words import WORDS
 from engine.exceptions import InvalidInputError
+from engine.explain_words import duration_in
 
 FONT = "Helvetica, Arial, sans-serif"
 INK, MUTED, LINE, PAPER = "#1f2933", "#52606d", "#3e4c59", "#ffffff"
@@ -226,12 +227,7 @@ def _state_note(state: State, words: Mapping[str, str]) -> list[str]:
 
 def _duration(value: Duration | None, words: Mapping[str, str]) -> str:
     """A declared duration in the diagram's language ("" for none)."""
-    if value is None:
-        return ""
-    unit = words[
-        f"unit.{value.unit.name.lower()}" + (".one" if value.amount == 1 else "")
-    ]
-    return f"{value.amount} {unit}"
+    return "" if value is None else duration_in(value, words["language"])
 
 
 def _node_spec(state: State, loops: list[_Edge], words: Mapping[str, str]) -> NodeSpec:

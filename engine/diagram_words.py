@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 EN: Mapping[str, str] = {
+    "language": "en",  # durations are said by engine.explain_words
     "internal": "Events that keep the state: {events}",
     "waiting": "dashed border: waiting on someone outside the office",
     "final": "double border: final state",
@@ -31,15 +32,10 @@ EN: Mapping[str, str] = {
     "if_given": "{until} if given, else {otherwise}",
     "chase": "chase {i}: {name} → {notify}{then}",
     "then": ", then {next}",
-    "unit.working_days": "working days",
-    "unit.working_days.one": "working day",
-    "unit.calendar_days": "calendar days",
-    "unit.calendar_days.one": "calendar day",
-    "unit.weeks": "weeks",
-    "unit.weeks.one": "week",
 }
 
 DA: Mapping[str, str] = {
+    "language": "da",
     "internal": "Hændelser der ikke skifter tilstand: {events}",
     "waiting": "stiplet kant: venter på nogen uden for kontoret",
     "final": "dobbelt kant: sluttilstand",
@@ -63,12 +59,6 @@ DA: Mapping[str, str] = {
     "if_given": "{until} hvis givet, ellers {otherwise}",
     "chase": "rykker {i}: {name} → {notify}{then}",
     "then": ", derefter {next}",
-    "unit.working_days": "arbejdsdage",
-    "unit.working_days.one": "arbejdsdag",
-    "unit.calendar_days": "kalenderdage",
-    "unit.calendar_days.one": "kalenderdag",
-    "unit.weeks": "uger",
-    "unit.weeks.one": "uge",
 }
 
 WORDS: Mapping[str, Mapping[str, str]] = {"en": EN, "da": DA}

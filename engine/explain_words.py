@@ -106,10 +106,15 @@ class Words:
         """A declared duration ('20 working days'); '?' where none is declared."""
         if not isinstance(value, Duration):
             return "?"
-        if self.language != "da":
-            return str(value)
-        one, more = _DA_UNITS[value.unit]
-        return f"{value.amount} {one if value.amount == 1 else more}"
+        return duration_in(value, self.language)
+
+
+def duration_in(value: Duration, language: str) -> str:
+    """A declared duration in `language`: '20 working days', '20 arbejdsdage'."""
+    if language != "da":
+        return str(value)
+    one, more = _DA_UNITS[value.unit]
+    return f"{value.amount} {one if value.amount == 1 else more}"
 
 
 def words(language: str) -> Words:
