@@ -7,20 +7,46 @@ a model and knows nothing of deadlines or chase ladders.)
 
 from __future__ import annotations
 
-from engine.definition import StateKind, WorkflowDefinition
+from collections.abc import Mapping
+
+from engine.definition import Duration, State, StateKind, WorkflowDefinition
+from engine.diagram_words import EN
+from engine.explain_words import duration_in
 
 
-def state_note(d: WorkflowDefinition, name: str) -> list[str]:
-    """The deadline and chase ladder of state `name`, a line each."""
-    state = d.state(name)
+def state_note(state: State, words: Mapping[str, str] = EN) -> list[str]:
+    """The deadline and chase ladder of `state`, a line each, in `words`."""
     lines = []
-    if state.deadline is not None:
-        lines.append(f"deadline: {state.deadline.describe()}")
+    deadline = state.deadline
+    if deadline is not None:
+        base = duration(deadline.within, words)
+        if deadline.within:
+            after = deadline.counted_from or words["entering"]
+            base = words["after"].format(within=base, start=after)
+        if deadline.until:
+            base = (
+                words["if_given"].format(until=deadline.until, otherwise=base)
+                if base
+                else deadline.until
+            )
+        lines.append(words["deadline"].format(what=base))
     if state.ladder is not None:
         for i, rung in enumerate(state.ladder.rungs, start=1):
-            after = f", then {rung.next}" if rung.next else ""
-            lines.append(f"chase {i}: {rung.name} → {', '.join(rung.notify)}{after}")
+            then = duration(rung.next, words)
+            lines.append(
+                words["chase"].format(
+                    i=i,
+                    name=rung.name,
+                    notify=", ".join(rung.notify),
+                    then=words["then"].format(next=then) if then else "",
+                )
+            )
     return lines
+
+
+def duration(value: Duration | None, words: Mapping[str, str]) -> str:
+    """A declared duration in the diagram's language ("" for none)."""
+    return "" if value is None else duration_in(value, words["language"])
 
 
 def _edges(d: WorkflowDefinition) -> list[tuple[str, str, str]]:
@@ -46,7 +72,7 @@ def to_mermaid(d: WorkflowDefinition) -> str:
     for state in d.states:
         if state.kind is StateKind.FINAL:
             lines.append(f"    {state.name} --> [*]")
-        note = state_note(d, state.name)
+        note = state_note(state)
         if note:
             lines.append(f"    note right of {state.name}")
             lines.extend(f"        {n}" for n in note)
@@ -69,7 +95,7 @@ def to_dot(d: WorkflowDefinition) -> str:
         f"  __start -> {q(d.initial)} [label={q('open')}];",
     ]
     for state in d.states:
-        note = state_note(d, state.name)
+        note = state_note(state)
         label = "\\n".join([state.name, *note]).replace('"', '\\"')
         shape = ", peripheries=2" if state.kind is StateKind.FINAL else ""
         style = ', style="rounded,dashed"' if state.kind is StateKind.WAITING else ""

@@ -20,11 +20,11 @@ from collections.abc import Mapping
 from itertools import pairwise
 from typing import NamedTuple
 
-from engine.definition import Duration, State, StateKind, WorkflowDefinition
+from engine.definition import State, StateKind, WorkflowDefinition
+from engine.diagram import duration, state_note
 from engine.diagram_layout import Box, EdgeSpec, Layout, NodeSpec, Point, layered
 from engine.diagram_words import WORDS
 from engine.exceptions import InvalidInputError
-from engine.explain_words import duration_in
 
 FONT = "Helvetica, Arial, sans-serif"
 INK, MUTED, LINE, PAPER = "#1f2933", "#52606d", "#3e4c59", "#ffffff"
@@ -182,7 +182,7 @@ def _node_lines(state: State, words: Mapping[str, str]) -> list[str]:
     lines = []
     deadline = state.deadline
     if deadline is not None:
-        within = _duration(deadline.within, words)
+        within = duration(deadline.within, words)
         either = (
             words["either"].format(until=deadline.until, within=within)
             if deadline.until and within
@@ -193,41 +193,6 @@ def _node_lines(state: State, words: Mapping[str, str]) -> list[str]:
         n = len(state.ladder.rungs)
         lines.append(words["ladder.one" if n == 1 else "ladder"].format(n=n))
     return lines
-
-
-def _state_note(state: State, words: Mapping[str, str]) -> list[str]:
-    """The deadline and chase ladder of `state`, a line each (the tooltip's)."""
-    lines = []
-    deadline = state.deadline
-    if deadline is not None:
-        base = _duration(deadline.within, words)
-        if deadline.within:
-            after = deadline.counted_from or words["entering"]
-            base = words["after"].format(within=base, start=after)
-        if deadline.until:
-            base = (
-                words["if_given"].format(until=deadline.until, otherwise=base)
-                if base
-                else deadline.until
-            )
-        lines.append(words["deadline"].format(what=base))
-    if state.ladder is not None:
-        for i, rung in enumerate(state.ladder.rungs, start=1):
-            then = _duration(rung.next, words)
-            lines.append(
-                words["chase"].format(
-                    i=i,
-                    name=rung.name,
-                    notify=", ".join(rung.notify),
-                    then=words["then"].format(next=then) if then else "",
-                )
-            )
-    return lines
-
-
-def _duration(value: Duration | None, words: Mapping[str, str]) -> str:
-    """A declared duration in the diagram's language ("" for none)."""
-    return "" if value is None else duration_in(value, words["language"])
 
 
 def _node_spec(state: State, loops: list[_Edge], words: Mapping[str, str]) -> NodeSpec:
@@ -332,7 +297,7 @@ def _state_group(
     mark = ' class="state current" aria-current="true"' if current else ' class="state"'
     out = [
         f'<g{mark} data-state="{_x(state.name)}">',
-        f"<title>{_x(chr(10).join([about, *_state_note(state, words)]))}</title>",
+        f"<title>{_x(chr(10).join([about, *state_note(state, words)]))}</title>",
         f'<rect x="{_n(box.x)}" y="{_n(box.y)}" width="{_n(box.w)}"'
         f' height="{_n(box.h)}" rx="9" fill="{CURRENT_FILL if current else PAPER}"'
         f' {stroke} stroke-width="{3.5 if current else 1.5}"{dash}/>',
