@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import textwrap
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from enum import Enum
@@ -163,7 +162,9 @@ def dumps_array(values: Iterable[Any]) -> Iterator[str]:
     for value in values:
         yield ",\n" if opened else "[\n"
         opened = True
-        yield textwrap.indent(dumps(value), "  ")
+        # Only "\n" ends a line of JSON (textwrap.indent would also split a
+        # string at U+0085 or U+2028, which ensure_ascii=False leaves raw).
+        yield "  " + dumps(value).replace("\n", "\n  ")
     yield "\n]" if opened else "[]"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,6 +22,12 @@ JSON = st.recursive(
 
 @given(st.lists(JSON, max_size=5))
 def test_a_streamed_array_is_the_array_dumped_at_once(values: list[Any]) -> None:
+    assert "".join(render.dumps_array(iter(values))) == render.dumps(values)
+
+
+@pytest.mark.parametrize("text", ["\x85", "a\u2028b", "\u2029", "\x1c\x1d\x1e", "\r"])
+def test_a_string_holding_a_unicode_line_break_is_left_whole(text: str) -> None:
+    values = [{"title": text}, text]
     assert "".join(render.dumps_array(iter(values))) == render.dumps(values)
 
 
