@@ -60,6 +60,13 @@ SENSITIVE_KEYS: frozenset[str] = frozenset(
 
 _META_KEYS = frozenset({"_record", "_from_structlog"})  # ProcessorFormatter's own
 _MAX_DEPTH = 32  # deeper containers are checked through their repr
+# One search finds whether a string needs either scrub: most strings need none.
+_SUSPECT: re.Pattern[str] = re.compile(f"{CPR_PATTERN.pattern}|{_TOKEN_MARK}")
+_SMALLEST_SUSPECT_INT = 10**8  # 9 digits: a CPR whose day lost its leading zero
+# Keys recur (the same few names on every line): each one's scrubbed form, or
+# None for a sensitive key, remembered up to a bound.
+_KEYS: dict[str, str | None] = {}
+_KEYS_KEPT = 4096
 
 
 def contains_cpr(text: str) -> bool:
@@ -74,6 +81,8 @@ def redact_text(text: str) -> str:
 
 def _redact_string(text: str) -> str:
     """`redact_text`, and an API token's secret replaced (its public id kept)."""
+    if _SUSPECT.search(text) is None:
+        return text
     if _TOKEN_MARK in text:
         text = TOKEN_PATTERN.sub(rf"\1{SENSITIVE_REPLACEMENT}", text)
     return redact_text(text)
@@ -96,6 +105,8 @@ def _scrub(value: object, depth: int) -> object:
     if isinstance(value, str):
         return _redact_string(value)
     if isinstance(value, int):
+        if -_SMALLEST_SUSPECT_INT < value < _SMALLEST_SUSPECT_INT:
+            return value
         return CPR_REPLACEMENT if _int_is_cpr(value) else value
     if depth < _MAX_DEPTH:
         if isinstance(value, dict):
@@ -122,11 +133,25 @@ def _scrub_mapping(
     for key, value in mapping.items():
         if key in keep:
             clean[key] = value
+        elif type(key) is str:
+            scrubbed = _KEYS[key] if key in _KEYS else _str_key(key)
+            if scrubbed is None:
+                clean[key] = SENSITIVE_REPLACEMENT
+            else:
+                clean[scrubbed] = _scrub(value, depth)
         elif _is_sensitive(key):
             clean[key] = SENSITIVE_REPLACEMENT
         else:
             clean[_scrub(key, depth)] = _scrub(value, depth)
     return clean
+
+
+def _str_key(key: str) -> str | None:
+    """A key's scrubbed form, None if its value must be replaced; remembered."""
+    scrubbed = None if _is_sensitive(key) else _redact_string(key)
+    if len(_KEYS) < _KEYS_KEPT:
+        _KEYS[key] = scrubbed
+    return scrubbed
 
 
 def redact_cpr(

@@ -110,6 +110,9 @@ class SqlCaseStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Users as committed: a user is never changed or removed once added, so
+        # one read serves the store's life (every transition reads its actor).
+        self.known_users: dict[str, User] = {}
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[SqlTransaction]:
@@ -126,7 +129,9 @@ class SqlCaseStore:
                     options["isolation_level"] = "REPEATABLE READ"
                 conn.execution_options(**options)
                 with conn.begin():
-                    yield SqlTransaction(conn, writable=write)
+                    yield SqlTransaction(
+                        conn, writable=write, known_users=self.known_users
+                    )
         except EngineError:
             raise
         except SQLAlchemyError as exc:
@@ -134,9 +139,17 @@ class SqlCaseStore:
 
 
 class SqlTransaction:
-    def __init__(self, conn: Connection, *, writable: bool) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        writable: bool,
+        known_users: dict[str, User] | None = None,
+    ) -> None:
         self.conn = conn
         self.writable = writable
+        self._known_users = {} if known_users is None else known_users
+        self._added_users = False  # a user this transaction added may roll back
         self.postgres = conn.dialect.name == "postgresql"
         self.dialect = "postgresql" if self.postgres else "sqlite"
         self._users: Sequence[User] | None = None  # read once per transaction
@@ -321,6 +334,7 @@ class SqlTransaction:
         if self.get_user(user.id) is not None:
             raise DuplicateError(f"user {user.id!r} already exists")
         self._users = None
+        self._added_users = True
         self.conn.execute(
             insert(USERS).values(
                 id=user.id,
@@ -331,8 +345,16 @@ class SqlTransaction:
         )
 
     def get_user(self, user_id: str) -> User | None:
+        known = self._known_users.get(user_id)
+        if known is not None:
+            return known
         rows = self.driver.rows(stm.USER_BY_ID, {"id": user_id})
-        return user_of(rows[0]) if rows else None
+        if not rows:
+            return None  # not remembered: another process may add them
+        user = user_of(rows[0])
+        if not self._added_users:  # committed, so it stays as read
+            self._known_users[user_id] = user
+        return user
 
     def list_users(self) -> Sequence[User]:
         if self._users is None:
@@ -513,22 +535,25 @@ class SqlTransaction:
     # -- the outbox -------------------------------------------------------------------
     def add_notification(self, notification: Notification) -> bool:
         self._writing()
-        result = self.conn.execute(
-            stm.INSERT_NOTIFICATION[self.dialect], columns_of(notification, OUTBOX)
+        return (
+            self.driver.count(
+                stm.INSERT_NOTIFICATION[self.dialect],
+                columns_of(notification, OUTBOX),
+                stm.OUTBOX_KEYS,
+            )
+            == 1
         )
-        return result.first() is not None
 
     def add_notifications(self, notifications: Sequence[Notification]) -> int:
         if not notifications:
             return 0
         self._writing()
-        # RETURNING in an executemany ("insertmanyvalues") yields a row for each
-        # message inserted, none for a key that was queued already.
-        result = self.conn.execute(
+        # One executemany; both drivers sum the rows it changed.
+        return self.driver.many(
             stm.INSERT_NOTIFICATION[self.dialect],
             [columns_of(n, OUTBOX) for n in notifications],
+            stm.OUTBOX_KEYS,
         )
-        return len(result.all())
 
     def claim_notifications(
         self, now: datetime, *, limit: int, lease_until: datetime

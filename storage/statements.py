@@ -50,6 +50,7 @@ CASE_KEYS = tuple(c.name for c in CASES.columns if c.name != "id")
 AUDIT_KEYS = tuple(c.name for c in AUDIT.columns if c.name != "id")
 DOCUMENT_KEYS = tuple(c.name for c in DOCUMENTS.columns if c.name != "id")
 CHASE_KEYS = tuple(c.name for c in CHASES.columns if c.name != "id")
+OUTBOX_KEYS = tuple(c.name for c in OUTBOX.columns if c.name != "id")
 UPDATE_CASE_KEYS = (*CASE_KEYS, "where_id", "where_version")
 
 INSERT_CASE = insert(CASES).returning(CASES.c.id)
@@ -119,13 +120,14 @@ INSERT_CHASE = {
     .on_conflict_do_nothing()
     .returning(CHASES.c.case_id),
 }
+# A key queued before inserts nothing: the rows changed count what was queued.
 INSERT_NOTIFICATION = {
-    "postgresql": pg_insert(OUTBOX)
-    .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    .returning(OUTBOX.c.id),
-    "sqlite": sqlite_insert(OUTBOX)
-    .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    .returning(OUTBOX.c.id),
+    "postgresql": pg_insert(OUTBOX).on_conflict_do_nothing(
+        index_elements=["idempotency_key"]
+    ),
+    "sqlite": sqlite_insert(OUTBOX).on_conflict_do_nothing(
+        index_elements=["idempotency_key"]
+    ),
 }
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -181,6 +182,37 @@ def _check_the_record(
         assert resent == 0
 
 
+def _start_together(
+    stack: ExitStack, db: Engine, env: dict[str, str], tmp_path: Path
+) -> list[ServiceProcess]:
+    """Start the workers, their first claims held until all of them wait at it.
+
+    A worker slow to start on a busy machine would otherwise find the others
+    had chased every case already (CI saw it). The test holds the case table
+    in EXCLUSIVE mode, which lets plain reads through but not a claim's
+    FOR UPDATE, until PostgreSQL shows all four claims waiting on the lock;
+    then each gets a batch of its own. The wait polls pg_stat_activity.
+    """
+    with db.connect() as gate:
+        gate.execute(text("LOCK TABLE wf_case IN EXCLUSIVE MODE"))
+        workers = [stack.enter_context(serving(env, tmp_path)) for _ in range(WORKERS)]
+        deadline = time.monotonic() + WAIT_S
+        while _waiting_claims(db) < WORKERS:
+            assert time.monotonic() < deadline, "the workers never reached a sweep"
+            for worker in workers:
+                assert worker.proc.poll() is None, worker.events()
+        gate.rollback()  # the lock goes with the transaction
+    return workers
+
+
+def _waiting_claims(db: Engine) -> int:
+    return _count(
+        db,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE SKIP LOCKED%'",
+    )
+
+
 def _wait_until_finished(worker: ServiceProcess, db: Engine) -> None:
     worker.wait_for(
         lambda e: e["event"] == "dispatch_finished" and _finished(db), WAIT_S
@@ -199,7 +231,7 @@ def test_four_workers_and_a_person_chase_each_case_once(
     inbox, port = smtp
     env = _environment(url, port, tmp_path)
     with ExitStack() as stack:
-        workers = [stack.enter_context(serving(env, tmp_path)) for _ in range(WORKERS)]
+        workers = _start_together(stack, db, env, tmp_path)
         workers[0].wait_for_count("case_chased", 1, WAIT_S)  # sweeping has begun
         attempts = _attempts(_human(url, env))
         _wait_until_finished(workers[0], db)
@@ -219,7 +251,7 @@ def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(
     inbox, port = smtp
     env = _environment(url, port, tmp_path)
     with ExitStack() as stack:
-        workers = [stack.enter_context(serving(env, tmp_path)) for _ in range(WORKERS)]
+        workers = _start_together(stack, db, env, tmp_path)
         human = _human(url, env)
         victim = workers[1]
         victim.wait_for_count("case_chased", KILL_AFTER_CHASES, WAIT_S)

@@ -183,6 +183,7 @@ def test_update_case_with_a_stale_version_writes_nothing(store: CaseStore) -> No
 def _add_user_then_update(store: CaseStore, case: Case) -> None:
     with store.transaction() as tx:
         tx.add_user(User(id="kim", roles=("caseworker",), created_at=T0))
+        assert tx.get_user("kim") is not None  # read before the rollback
         tx.update_case(case, expected_version=1)
 
 
@@ -339,6 +340,7 @@ def _write_everything_then_fail(store: CaseStore) -> None:
         kept = tx.get_case("2024-0000001", for_update=True)
         tx.update_case(replace(kept, version=2, state="closed"), expected_version=1)
         tx.add_user(User(id="kim", roles=("caseworker",), created_at=T0))
+        assert tx.get_user("kim") is not None  # read before the rollback
         tx.record_workflow("w", 1, "digest", "text")
         tx.record_calendar("dk-default:abc", {"name": "dk-default"})
         raise Boom

@@ -10,20 +10,25 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, insert, select
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.exc import IntegrityError
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 import storage.database
 from engine.exceptions import StorageError
 from engine.records import AuditEntry, format_case_number
 from storage import SqlCaseStore, create_db_engine
 from storage import statements as stm
-from storage.driver import Driver
+from storage.driver import Driver, sqlite_utc_text, sqlite_utc_value
 
 AT = datetime(2024, 10, 9, 7, 30, 0, 123456, tzinfo=UTC)
 
@@ -92,6 +97,42 @@ def test_rows_read_by_the_driver_equal_rows_read_by_core(db: Engine) -> None:
         assert by_driver == dict(by_core.mappings().one())
     assert by_driver["state_entered_at"] == AT  # aware, to the microsecond
     assert by_driver["data"] == _case_values("x")["data"]
+
+
+_ZONES = st.sampled_from(
+    [UTC, ZoneInfo("Europe/Copenhagen"), ZoneInfo("America/St_Johns"),
+     timezone(timedelta(hours=14)), timezone(-timedelta(hours=12, minutes=30))]
+)  # fmt: skip
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(2, 1, 1),  # noqa: DTZ001 (naive bounds, zoned values)
+        max_value=datetime(9998, 12, 31),  # noqa: DTZ001
+        timezones=_ZONES,
+        allow_imaginary=False,  # a time skipped by summer time is no instant
+    )
+)
+def test_the_sqlite_instant_converters_agree_with_sqlalchemys(moment: datetime) -> None:
+    """The driver's one-step converters store and read what UTCDateTime does."""
+    sqlite = sqlite_dialect()
+    column = UTCDateTime().dialect_impl(sqlite)  # as Core runs it
+    store = column.bind_processor(sqlite)
+    load = column.result_processor(sqlite, None)
+    assert store is not None
+    assert load is not None
+    text = sqlite_utc_text(moment)
+    assert text == store(moment)
+    # compared in UTC: Python never equates a repeated local time across zones
+    assert sqlite_utc_value(text) == load(text) == moment.astimezone(UTC)
+    assert sqlite_utc_value(text).tzinfo is UTC  # type: ignore[union-attr]
+    assert sqlite_utc_text(None) is None
+    assert sqlite_utc_value(None) is None
+
+
+def test_the_sqlite_instant_converter_refuses_a_naive_time() -> None:
+    with pytest.raises(ValueError, match="timezone"):
+        sqlite_utc_text(datetime(2024, 10, 9, 9, 30))  # noqa: DTZ001 (the point)
 
 
 def test_a_broken_constraint_is_sqlalchemys_integrity_error(db: Engine) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, event
 
 from engine.calendars import BusinessCalendar
 from engine.exceptions import SchemaError, StorageError
-from engine.records import AuditEntry, Case, CaseFilter
+from engine.records import AuditEntry, Case, CaseFilter, User
 from engine.registry import WorkflowRegistry
 from engine.service import CaseEngine
 from engine.testing import FakeClock
@@ -369,6 +369,36 @@ def test_cases_with_their_records_are_read_by_page_not_one_case_at_a_time(
     assert [v.case.number for v in views] == [f"2024-{n:07d}" for n in range(1, 1201)]
     assert [len(v.history) for v in views] == [1] * 1200
     assert len(reads) == 3 * 3  # pages of 500, 500 and 200: cases, entries, documents
+
+
+def test_a_user_is_read_once_per_store_and_a_missing_one_every_time(
+    db: Engine,
+) -> None:
+    """Users never change once added, so the store remembers those it has read;
+    one that was missing may be added by another process at any moment."""
+    store, other = SqlCaseStore(db), SqlCaseStore(db)
+    with store.transaction() as tx:
+        assert tx.get_user("kim") is None
+    with other.transaction() as tx:  # another process adds kim
+        tx.add_user(User(id="kim", roles=("caseworker",), created_at=_T0))
+    selects: list[str] = []
+
+    def trace(dbapi_conn: sqlite3.Connection, *_: object) -> None:
+        dbapi_conn.set_trace_callback(selects.append)
+
+    event.listen(db, "checkout", trace)
+    try:
+        for _ in range(3):
+            with store.transaction(write=False) as tx:
+                assert tx.get_user("kim") == User(
+                    id="kim", roles=("caseworker",), created_at=_T0
+                )
+    finally:
+        event.remove(db, "checkout", trace)
+    assert len([s for s in selects if "app_user" in s]) == 1
+
+
+_T0 = datetime(2024, 10, 3, 8, 0, tzinfo=UTC)
 
 
 def _listed_case(n: int) -> Case:
