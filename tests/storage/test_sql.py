@@ -30,6 +30,7 @@ from storage.database import DEFAULT_BUSY_TIMEOUT_MS, head_revision
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = "ombudsman-inquiry"
 PROCESS_TIMEOUT_S = 120
+_T0 = datetime(2024, 10, 3, 8, 0, tzinfo=UTC)  # when the listed cases and users began
 
 
 @pytest.fixture
@@ -398,11 +399,8 @@ def test_a_user_is_read_once_per_store_and_a_missing_one_every_time(
     assert len([s for s in selects if "app_user" in s]) == 1
 
 
-_T0 = datetime(2024, 10, 3, 8, 0, tzinfo=UTC)
-
-
 def _listed_case(n: int) -> Case:
-    moment = datetime(2024, 10, 3, 8, 0, tzinfo=UTC)
+    moment = _T0
     return Case(
         number=f"2024-{n:07d}",
         workflow=WORKFLOW,
