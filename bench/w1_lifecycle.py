@@ -40,11 +40,11 @@ from sqlmodel import Field, Session, SQLModel
 from transitions import Machine
 
 from bench.report import DASH, header, median_range, table
-from engine.calendars import BusinessCalendar
+from engine.cases.engine import CaseEngine
+from engine.dates.calendars import BusinessCalendar
 from engine.logs import configure_logging
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
 from engine.testing import FakeClock
+from engine.workflow.registry import WorkflowRegistry
 from storage import SqlCaseStore, create_db_engine, upgrade_schema
 from workflows import bundled_paths
 

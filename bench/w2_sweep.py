@@ -43,10 +43,10 @@ from sqlmodel import Session, col, select
 
 from bench.report import DASH, header, median_range, table
 from bench.w1_lifecycle import quiet_logging
-from engine.calendars import BusinessCalendar
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
+from engine.cases.engine import CaseEngine
+from engine.dates.calendars import BusinessCalendar
 from engine.testing import FakeClock
+from engine.workflow.registry import WorkflowRegistry
 from service.app import build_chaser
 from service.settings import Settings
 from storage import SqlCaseStore, create_db_engine, upgrade_schema

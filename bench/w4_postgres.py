@@ -27,10 +27,10 @@ from sqlalchemy.engine import URL, make_url
 
 from bench.report import DASH, header, median_range, table
 from bench.w1_lifecycle import NOW, STEPS_PER_CASE, drive_sagsflow, quiet_logging
-from engine.calendars import BusinessCalendar
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
+from engine.cases.engine import CaseEngine
+from engine.dates.calendars import BusinessCalendar
 from engine.testing import FakeClock
+from engine.workflow.registry import WorkflowRegistry
 from storage import SqlCaseStore, create_db_engine, upgrade_schema
 from workflows import bundled_paths
 

@@ -7,9 +7,14 @@ a clock and a calendar by injection.
 
 from __future__ import annotations
 
-from engine.calendars import BusinessCalendar, CalendarSpec, is_overdue, local_date
+from engine.cases.engine import CaseEngine, CaseView
 from engine.clock import Clock, SystemClock
-from engine.definition import WorkflowDefinition
+from engine.dates.calendars import (
+    BusinessCalendar,
+    CalendarSpec,
+    is_overdue,
+    local_date,
+)
 from engine.exceptions import (
     CaseNotFoundError,
     ConcurrentUpdateError,
@@ -37,8 +42,8 @@ from engine.records import (
     Party,
     User,
 )
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine, CaseView
+from engine.workflow.definition import WorkflowDefinition
+from engine.workflow.registry import WorkflowRegistry
 
 __all__ = [
     "AuditEntry",

@@ -102,7 +102,7 @@ class AuditEntry:
     workflow_version: int
     document: str | None = None  # number of the document journalised with it
     prev_hash: str = ""  # the hash of the case's entry before this one
-    hash: str = ""  # sha256 over prev_hash and this entry (engine.audit_chain)
+    hash: str = ""  # sha256 over prev_hash and this entry (engine.audit.chain)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -12,14 +12,14 @@ from pathlib import Path
 import yaml
 from sqlalchemy import Engine
 
-from engine.calendars import BusinessCalendar, CalendarSpec
-from engine.chaser import Chaser, ChaseSettings
+from engine.cases.engine import CaseEngine
+from engine.chasing.chaser import Chaser, ChaseSettings
+from engine.chasing.dispatcher import Dispatcher
 from engine.clock import Clock, SystemClock
-from engine.dispatcher import Dispatcher
+from engine.dates.calendars import BusinessCalendar, CalendarSpec
 from engine.exceptions import DefinitionError, InvalidInputError, SchemaError
 from engine.logs import configure_logging
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
+from engine.workflow.registry import WorkflowRegistry
 from service.settings import Settings
 from storage import SqlCaseStore, check_schema, create_db_engine
 from storage.database import sqlite_path

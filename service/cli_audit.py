@@ -11,20 +11,20 @@ from typing import Any
 
 import click
 
-from engine.anchor import (
+from engine.audit.anchor import (
     Signer,
     anchored_heads,
     checkpoint_files,
     latest_checkpoint,
     read_checkpoint,
 )
-from engine.audit_review import checkpoint, count_entries, verify_store
-from engine.definition import ROLES
-from engine.dossier import verify_dossier
+from engine.audit.dossier import verify_dossier
+from engine.audit.review import checkpoint, count_entries, verify_store
 from engine.exceptions import (
     InvalidInputError,
 )
 from engine.records import AuditFilter
+from engine.workflow.definition import ROLES
 from service import render
 from service.context import Context, parse_at, pass_ctx, reader
 

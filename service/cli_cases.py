@@ -12,16 +12,16 @@ from typing import Any
 
 import click
 
-from engine.calendars import local_date
-from engine.definition import SYSTEM_ACTOR
+from engine.cases.engine import CaseEngine, CaseView
+from engine.dates.calendars import local_date
 from engine.exceptions import (
     EngineError,
     InvalidInputError,
     StorageError,
 )
-from engine.explain import explain
+from engine.explain.case import explain
 from engine.records import CaseFilter, Party
-from engine.service import CaseEngine, CaseView
+from engine.workflow.definition import SYSTEM_ACTOR
 from service import render
 from service.context import Context, parse_at, pass_ctx, reader
 

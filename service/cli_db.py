@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import click
 
-from engine.audit_review import count_entries, verify_store
+from engine.audit.review import count_entries, verify_store
 from engine.exceptions import InvalidInputError, StorageError
 from service import app as composition
 from service.context import Context, pass_ctx

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import click
 
-from engine.calendars import local_date
 from engine.clock import SystemClock
+from engine.dates.calendars import local_date
+from engine.dates.timeparse import parse_date
 from engine.exceptions import InvalidInputError
-from engine.timeparse import parse_date
 from service import app as composition
 from service.cli_service import serve
 from service.context import Context

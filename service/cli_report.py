@@ -1,6 +1,6 @@
 """`sagsflow report`: management figures for a period, as text, JSON, CSV or a chart.
 
-The figures and their definitions are `engine.report`'s. This module picks the
+The figures and their definitions are `engine.explain.report`'s. This module picks the
 period (by default the last 12 months up to and including today), reads the
 cases, and renders. The chart is drawn with matplotlib, imported only when a
 chart is asked for (it is slow to import), on a `Figure` with the Agg canvas
@@ -18,11 +18,12 @@ from pathlib import Path
 
 import click
 
-from engine.calendars import local_date
-from engine.definition import WorkflowDefinition
+from engine.cases.engine import CaseEngine
+from engine.cases.view import read_views
+from engine.dates.calendars import local_date
+from engine.dates.timeparse import parse_date
 from engine.exceptions import InvalidInputError
-from engine.records import CaseFilter
-from engine.report import (
+from engine.explain.report import (
     SIX_MONTHS_DAYS,
     TWELVE_MONTHS_DAYS,
     DefinitionLookup,
@@ -30,9 +31,8 @@ from engine.report import (
     build_report,
     overdue_series,
 )
-from engine.service import CaseEngine
-from engine.timeparse import parse_date
-from engine.view import read_views
+from engine.records import CaseFilter
+from engine.workflow.definition import WorkflowDefinition
 from service import render
 from service.context import Context, parse_at, pass_ctx
 

@@ -9,7 +9,7 @@ from typing import Any
 import click
 import structlog
 
-from engine.audit_review import checkpoint
+from engine.audit.review import checkpoint
 from engine.exceptions import InvalidInputError
 from engine.records import Notification, NotificationStatus
 from service import app as composition

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 
-from engine.diagram import to_dot, to_mermaid
-from engine.diagram_svg import to_svg
 from engine.exceptions import (
     DefinitionError,
     InvalidInputError,
 )
-from engine.guards import GUARDS
-from engine.workflow_file import load_workflow_file
+from engine.explain.diagram.svg import to_svg
+from engine.explain.diagram.text import to_dot, to_mermaid
+from engine.workflow.file import load_workflow_file
+from engine.workflow.guards import GUARDS
 from service import app as composition
 from service import render
 from service.context import Context, pass_ctx

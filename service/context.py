@@ -7,8 +7,8 @@ from datetime import datetime
 
 import click
 
-from engine.service import CaseEngine
-from engine.timeparse import parse_instant
+from engine.cases.engine import CaseEngine
+from engine.dates.timeparse import parse_instant
 from service import app as composition
 from service.settings import Settings
 from storage import SqlCaseStore

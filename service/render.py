@@ -15,11 +15,11 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from engine.calendars import COPENHAGEN, BusinessCalendar, is_overdue, local_date
-from engine.definition import WorkflowDefinition
-from engine.dossier import build_dossier
+from engine.audit.dossier import build_dossier
+from engine.cases.engine import CaseEngine, CaseView
+from engine.dates.calendars import COPENHAGEN, BusinessCalendar, is_overdue, local_date
 from engine.records import AuditEntry, Case, Document, User
-from engine.service import CaseEngine, CaseView
+from engine.workflow.definition import WorkflowDefinition
 
 AUDIT_COLUMNS = (
     "case",

@@ -1,6 +1,6 @@
 """`sagsflow serve`: the background service that chases and delivers.
 
-Two jobs on APScheduler's timer (`engine.scheduler`): the sweep and the
+Two jobs on APScheduler's timer (`engine.chasing.scheduler`): the sweep and the
 dispatcher. Each pass logs one line. A database that goes away is logged and
 retried with backoff; the service does not exit. SIGTERM or SIGINT stops the
 timer, lets the batch in flight commit or roll back, and exits 0.
@@ -24,12 +24,12 @@ from typing import Any, Protocol, TypeVar
 
 import structlog
 
-from engine.calendars import local_date
-from engine.chaser import Chaser
+from engine.chasing.chaser import Chaser
+from engine.chasing.dispatcher import Dispatcher
+from engine.chasing.scheduler import start_jobs, stop_jobs
 from engine.clock import Clock
-from engine.dispatcher import Dispatcher
+from engine.dates.calendars import local_date
 from engine.exceptions import EngineError, SchemaError, StorageError
-from engine.scheduler import start_jobs, stop_jobs
 
 log = structlog.get_logger()
 
@@ -88,7 +88,8 @@ class Service:
             "dispatch": _Backoff(),
             "daily": _Backoff(),
         }
-        self.timer: Any = None  # the running scheduler (engine.scheduler), if any
+        # the running scheduler (engine.chasing.scheduler), if any
+        self.timer: Any = None
         # The two passes take turns: on SQLite they would only queue for its
         # single write lock, and a long catch-up sweep could starve the other.
         self._turn = threading.Lock()

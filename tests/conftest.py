@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 import structlog
 
-from engine.calendars import BusinessCalendar
+from engine.cases.engine import CaseEngine
+from engine.dates.calendars import BusinessCalendar
 from engine.ports import CaseStore
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
 from engine.testing import FakeClock
+from engine.workflow.registry import WorkflowRegistry
 from storage import InMemoryCaseStore, SqlCaseStore, create_db_engine, upgrade_schema
 from tests.postgres import (
     create_database,

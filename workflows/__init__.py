@@ -1,6 +1,6 @@
 """The bundled workflow declarations: one YAML file a workflow.
 
-Nothing here but data; `engine.registry` loads and validates the files.
+Nothing here but data; `engine.workflow.registry` loads and validates the files.
 """
 
 from __future__ import annotations

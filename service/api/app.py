@@ -15,8 +15,8 @@ from importlib.metadata import version
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
+from engine.cases.engine import CaseEngine
 from engine.exceptions import InvalidInputError
-from engine.service import CaseEngine
 from service import pages
 from service.api import openapi, problems
 from service.api.auth import DOCS_ASSETS

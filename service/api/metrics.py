@@ -32,11 +32,11 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from engine.calendars import local_date
 from engine.clock import Clock
-from engine.definition import CHASE_EVENT
+from engine.dates.calendars import local_date
 from engine.ports import CaseStore
 from engine.records import NotificationStatus
+from engine.workflow.definition import CHASE_EVENT
 
 RECOUNT = timedelta(hours=1)
 SWEEP_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)

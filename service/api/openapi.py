@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from engine.registry import WorkflowRegistry
+from engine.workflow.registry import WorkflowRegistry
 from service.api.schemas import Problem
 
 _WORKFLOW_QUERIES = ("/cases", "/audit/log", "/reports")

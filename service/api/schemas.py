@@ -261,7 +261,7 @@ class NotificationOut(_Out):
 
 
 class ReportOut(_Out):
-    """`sagsflow report --json`: the figures of engine.report."""
+    """`sagsflow report --json`: the figures of engine.explain.report."""
 
     workflow: str | None
     since: date

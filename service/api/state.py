@@ -13,7 +13,7 @@ from typing import cast
 
 from fastapi import Request
 
-from engine.service import CaseEngine
+from engine.cases.engine import CaseEngine
 from service.api.metrics import Metrics
 from service.settings import Settings
 

@@ -16,8 +16,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from engine.calendars import COPENHAGEN
-from engine.definition import SYSTEM_ACTOR
+from engine.cases.engine import CaseEngine
+from engine.dates.calendars import COPENHAGEN
+from engine.dates.timeparse import parse_date
 from engine.exceptions import (
     InvalidInputError,
     InvalidTimeError,
@@ -25,8 +26,7 @@ from engine.exceptions import (
     UserNotFoundError,
 )
 from engine.records import ApiToken, User
-from engine.service import CaseEngine
-from engine.timeparse import parse_date
+from engine.workflow.definition import SYSTEM_ACTOR
 
 PREFIX = "sgf_"
 _ID_BYTES = 6  # 12 hex digits: ids only need to be unique, the secret is secret

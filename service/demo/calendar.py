@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from engine.calendars import BusinessCalendar, CalendarSpec
+from engine.dates.calendars import BusinessCalendar, CalendarSpec
 
 
 class MemoCalendar(BusinessCalendar):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.timeparse import parse_instant
+from engine.dates.timeparse import parse_instant
 
 NUMBER = "2024-0283489"
 CLOSED_AT: datetime = parse_instant("2024-11-20T11:00:00+01:00")

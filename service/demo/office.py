@@ -32,12 +32,12 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine
 
-from engine.calendars import BusinessCalendar, local_date
 from engine.clock import Clock, SystemClock
+from engine.dates.calendars import BusinessCalendar, local_date
 from engine.exceptions import InvalidInputError
 from engine.ports import CaseStore
 from engine.records import Case, CaseFilter
-from engine.registry import WorkflowRegistry
+from engine.workflow.registry import WorkflowRegistry
 from service import app as composition
 from service.demo import founding, parallel
 from service.demo.calendar import MemoCalendar

@@ -29,7 +29,7 @@ from datetime import date
 from multiprocessing.process import BaseProcess
 from typing import Any, cast
 
-from engine.calendars import local_date
+from engine.dates.calendars import local_date
 from engine.exceptions import StorageError
 from engine.ports import CaseStore
 from engine.records import format_case_number

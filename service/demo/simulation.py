@@ -21,11 +21,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from engine.calendars import COPENHAGEN
-from engine.chaser import Chaser
-from engine.dispatcher import Dispatcher
+from engine.cases.engine import CaseEngine
+from engine.chasing.chaser import Chaser
+from engine.chasing.dispatcher import Dispatcher
+from engine.dates.calendars import COPENHAGEN
 from engine.records import Case, Notification
-from engine.service import CaseEngine
 from engine.testing import FakeClock
 from service.demo.stories import (
     AwaitRung,

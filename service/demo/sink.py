@@ -18,8 +18,8 @@ from types import TracebackType
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from engine.calendars import COPENHAGEN
 from engine.clock import Clock, SystemClock
+from engine.dates.calendars import COPENHAGEN
 
 HOST = "127.0.0.1"
 

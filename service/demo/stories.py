@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
-from engine.calendars import COPENHAGEN, BusinessCalendar, local_date
+from engine.dates.calendars import COPENHAGEN, BusinessCalendar, local_date
 from engine.records import Case, JsonDict, Party
 from service.demo import people
 from service.demo.people import ADMINISTRATIONS, ADVISOR, CASEWORKERS, INTAKE

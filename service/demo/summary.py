@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from engine.definition import StateKind
 from engine.records import Case
-from engine.registry import WorkflowRegistry
+from engine.workflow.definition import StateKind
+from engine.workflow.registry import WorkflowRegistry
 
 OUTCOME_FIELDS = ("outcome", "decision")
 

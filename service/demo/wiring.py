@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 
-from engine.calendars import COPENHAGEN, BusinessCalendar
-from engine.chaser import Chaser, ChaseSettings
-from engine.dispatcher import Dispatcher
+from engine.cases.engine import CaseEngine
+from engine.chasing.chaser import Chaser, ChaseSettings
+from engine.chasing.dispatcher import Dispatcher
+from engine.dates.calendars import COPENHAGEN, BusinessCalendar
 from engine.ports import CaseStore
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
 from engine.testing import FakeClock
+from engine.workflow.registry import WorkflowRegistry
 from service.demo import founding
 from service.demo.people import STAFF
 from service.demo.simulation import Delivered, Simulation

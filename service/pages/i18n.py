@@ -3,7 +3,7 @@
 `?lang=da` or `?lang=en` on any page chooses the language and remembers it in
 the cookie `sagsflow_lang`; without either, the office's `SAGSFLOW_LANGUAGE`.
 The pages' own words are translated, and so are the case page's reasoning
-(`engine.explain` says it in either language) and its diagram's legend and
+(`engine.explain.case` says it in either language) and its diagram's legend and
 description; state names, events, roles and workflow descriptions are the
 workflow's own, and `audit verify`'s findings stay as the command line has them.
 """

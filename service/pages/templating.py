@@ -17,7 +17,7 @@ from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from engine.calendars import COPENHAGEN
+from engine.dates.calendars import COPENHAGEN
 from service.api.state import api_state
 from service.pages import i18n
 from service.pages.auth import Viewer

@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from engine.calendars import BusinessCalendar, end_of_day, local_date
-from engine.definition import CHASE_EVENT
+from engine.dates.calendars import BusinessCalendar, end_of_day, local_date
 from engine.records import AuditEntry, Document
+from engine.workflow.definition import CHASE_EVENT
 from service.render import recorded_apart
 
 # Shown elsewhere on the item (or in the case summary), not again as data.

@@ -18,9 +18,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
+from engine.cases.engine import CaseEngine
 from engine.testing import FakeClock
+from engine.workflow.registry import WorkflowRegistry
 from service.api import tokens
 from service.api.app import create_app
 from service.settings import Settings

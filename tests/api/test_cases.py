@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.service import CaseEngine
+from engine.cases.engine import CaseEngine
 from engine.testing import FakeClock
 from service import render
 from tests.api.conftest import (

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.cases.engine import CaseEngine
 from engine.records import AuditFilter, CaseFilter, IdempotencyRecord
-from engine.service import CaseEngine
 from engine.testing import FakeClock
 from service.api.idempotency import fingerprint
 from tests.api.conftest import TITLE, Api, assert_problem, open_inquiry

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import structlog
 
+from engine.cases.engine import CaseEngine
 from engine.logs import configure_logging
-from engine.service import CaseEngine
 from service.api import tokens
 from tests.api.conftest import Api, assert_problem, open_inquiry
 

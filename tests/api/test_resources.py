@@ -12,9 +12,9 @@ from datetime import timedelta
 
 import pytest
 
-from engine.chaser import Chaser, ChaseSettings
+from engine.cases.engine import CaseEngine
+from engine.chasing.chaser import Chaser, ChaseSettings
 from engine.records import NotificationStatus
-from engine.service import CaseEngine
 from engine.testing import FakeClock
 from service import render
 from service.api.metrics import Metrics
@@ -191,7 +191,7 @@ class TestAudit:
         ]
 
     def test_dossier_verifies_offline(self, api: Api, api_engine: CaseEngine) -> None:
-        from engine.dossier import verify_dossier
+        from engine.audit.dossier import verify_dossier
 
         number = open_inquiry(api)
         dossier = api.ok("GET", f"/audit/cases/{number}/dossier", "rev")

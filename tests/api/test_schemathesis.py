@@ -25,10 +25,10 @@ from schemathesis.generation.stateful.state_machine import APIStateMachine
 from schemathesis.specs.openapi import checks
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
-from engine.calendars import BusinessCalendar
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
+from engine.cases.engine import CaseEngine
+from engine.dates.calendars import BusinessCalendar
 from engine.testing import FakeClock
+from engine.workflow.registry import WorkflowRegistry
 from service.api.app import create_app
 from service.settings import Settings
 from storage import InMemoryCaseStore

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 import pytest
 from structlog.testing import capture_logs
 
-from engine.chaser import Chaser, ChaseSettings
-from engine.dispatcher import Dispatcher
+from engine.cases.engine import CaseEngine
+from engine.chasing.chaser import Chaser, ChaseSettings
+from engine.chasing.dispatcher import Dispatcher
 from engine.exceptions import InvalidInputError
-from engine.service import CaseEngine
 from service.api.idempotency import check_key
 from service.api.problems import ApiProblem
 from service.serve import Service, run

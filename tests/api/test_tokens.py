@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.cases.engine import CaseEngine
 from engine.exceptions import InvalidInputError, InvalidTimeError, UserNotFoundError
 from engine.records import ApiToken, User
-from engine.service import CaseEngine
 from engine.testing import FakeClock
 from service.api import tokens
 from tests.api.conftest import Api, assert_problem

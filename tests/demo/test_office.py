@@ -16,15 +16,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from engine.audit_review import verify_store
-from engine.calendars import COPENHAGEN, BusinessCalendar, local_date
-from engine.chaser import Chaser, ChaseSettings
+from engine.audit.review import verify_store
+from engine.cases.engine import CaseEngine
+from engine.chasing.chaser import Chaser, ChaseSettings
+from engine.dates.calendars import COPENHAGEN, BusinessCalendar, local_date
 from engine.exceptions import InvalidInputError
 from engine.logs import contains_cpr
 from engine.records import AuditEntry, CaseFilter
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
 from engine.testing import FakeClock
+from engine.workflow.registry import WorkflowRegistry
 from service.demo import founding
 from service.demo.office import Office, generate_office
 from service.settings import Settings

@@ -8,7 +8,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from engine.calendars import COPENHAGEN, BusinessCalendar, CalendarSpec, local_date
+from engine.dates.calendars import (
+    COPENHAGEN,
+    BusinessCalendar,
+    CalendarSpec,
+    local_date,
+)
 from service.demo import people
 from service.demo.calendar import MemoCalendar
 from service.demo.stories import ACCESS, INQUIRY, Story, StoryRandom, plan

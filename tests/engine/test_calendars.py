@@ -1,4 +1,4 @@
-"""Tests for engine.calendars: Danish working days, deadline expiry, local dates.
+"""Tests for engine.dates.calendars: Danish working days, deadline expiry, local dates.
 
 Every expected date below was checked by hand against a calendar (weekdays, Easter
 dates, the Danish public holidays) rather than taken from the code.
@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import calendars
-from engine.calendars import (
+from engine.dates import calendars
+from engine.dates.calendars import (
     COPENHAGEN,
     DEFAULT_CLOSED_DAYS,
     BusinessCalendar,

@@ -7,14 +7,14 @@ from datetime import date, datetime
 
 import pytest
 
-from engine.chaser import Chaser, ChaseSettings
+from engine.cases.engine import CaseEngine
+from engine.chasing.chaser import Chaser, ChaseSettings
+from engine.dates.timeparse import parse_instant
 from engine.exceptions import InvalidTimeError
 from engine.records import CaseFilter, Party
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
 from engine.testing import FakeClock
-from engine.timeparse import parse_instant
-from engine.workflow_file import parse_workflow
+from engine.workflow.file import parse_workflow
+from engine.workflow.registry import WorkflowRegistry
 from workflows import bundled_paths
 
 WORKFLOW = "ombudsman-inquiry"

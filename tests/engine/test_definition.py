@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.definition import Duration, StateKind, Unit, WorkflowDefinition
 from engine.exceptions import DefinitionError
-from engine.guards import GUARDS
-from engine.workflow_file import parse_workflow
+from engine.workflow.definition import Duration, StateKind, Unit, WorkflowDefinition
+from engine.workflow.file import parse_workflow
+from engine.workflow.guards import GUARDS
 from workflows import bundled_paths
 
 SOURCE = "bad.yaml"

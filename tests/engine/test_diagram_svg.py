@@ -1,4 +1,4 @@
-"""Tests for `engine.diagram_svg`: the SVG drawing of a workflow.
+"""Tests for `engine.explain.diagram.svg`: the SVG drawing of a workflow.
 
 The drawing is parsed back with ElementTree and its geometry checked from the
 boxes it emits: every state and edge drawn once, nothing outside the view box,
@@ -16,12 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.definition import WorkflowDefinition
-from engine.diagram_layout import Box, EdgeSpec, NodeSpec, layered
-from engine.diagram_svg import text_width, to_svg
 from engine.exceptions import InvalidInputError
-from engine.guards import GUARDS
-from engine.workflow_file import load_workflow_file, parse_workflow
+from engine.explain.diagram.layout import Box, EdgeSpec, NodeSpec, layered
+from engine.explain.diagram.svg import text_width, to_svg
+from engine.workflow.definition import WorkflowDefinition
+from engine.workflow.file import load_workflow_file, parse_workflow
+from engine.workflow.guards import GUARDS
 from workflows import bundled_paths
 
 NS = "{http://www.w3.org/2000/svg}"

@@ -6,14 +6,14 @@ from datetime import date
 
 import pytest
 
-from engine.calendars import BusinessCalendar
-from engine.chaser import Chaser
-from engine.explain import explain
-from engine.explain_words import day_reason
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
+from engine.cases.engine import CaseEngine
+from engine.chasing.chaser import Chaser
+from engine.dates.calendars import BusinessCalendar
+from engine.dates.timeparse import parse_instant
+from engine.explain.case import explain
+from engine.explain.words import day_reason
 from engine.testing import FakeClock
-from engine.timeparse import parse_instant
+from engine.workflow.registry import WorkflowRegistry
 from tests.engine.test_chaser import founding_case
 
 

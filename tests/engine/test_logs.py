@@ -20,6 +20,7 @@ import structlog
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine.cases.engine import CaseEngine
 from engine.logs import (
     CPR_PATTERN,
     CPR_REPLACEMENT,
@@ -30,7 +31,6 @@ from engine.logs import (
     redact_cpr,
     redact_text,
 )
-from engine.service import CaseEngine
 
 # A library logger nothing in sagsflow configures (sqlalchemy sets its own level on
 # import; the scheduler quiets "apscheduler" once a service has run in-process).

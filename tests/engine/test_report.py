@@ -27,16 +27,16 @@ from datetime import date, datetime
 
 import pytest
 
-from engine.calendars import BusinessCalendar
-from engine.chaser import Chaser
-from engine.definition import WorkflowDefinition
+from engine.cases.engine import CaseEngine, CaseView
+from engine.chasing.chaser import Chaser
+from engine.dates.calendars import BusinessCalendar
+from engine.dates.timeparse import parse_instant
+from engine.explain.report import build_report, nearest_rank, overdue_series
 from engine.records import CaseFilter, Party
-from engine.registry import WorkflowRegistry
-from engine.report import build_report, nearest_rank, overdue_series
-from engine.service import CaseEngine, CaseView
 from engine.testing import FakeClock
-from engine.timeparse import parse_instant
-from engine.workflow_file import parse_workflow
+from engine.workflow.definition import WorkflowDefinition
+from engine.workflow.file import parse_workflow
+from engine.workflow.registry import WorkflowRegistry
 from storage import InMemoryCaseStore
 
 OMBUDSMAN = "ombudsman-inquiry"

@@ -1,4 +1,4 @@
-"""Tests for engine.service.CaseEngine, on every store (memory and SQLite).
+"""Tests for engine.cases.engine.CaseEngine, on every store (memory and SQLite).
 
 The founding case (DOMAIN.md) is replayed with back-dated effective times while
 the fake clock stands at 2024-11-25 09:00 UTC, so `at` and `recorded_at` differ.
@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from engine.calendars import BusinessCalendar
+from engine.cases.engine import CaseEngine, CaseView
+from engine.dates.calendars import BusinessCalendar
 from engine.exceptions import (
     CaseNotFoundError,
     ConcurrentUpdateError,
@@ -29,12 +30,11 @@ from engine.exceptions import (
     UserNotFoundError,
     WorkflowNotFoundError,
 )
-from engine.guards import GUARDS
 from engine.records import AuditEntry, AuditFilter, Case, CaseFilter, Party
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine, CaseView
 from engine.testing import FakeClock
-from engine.workflow_file import parse_workflow
+from engine.workflow.file import parse_workflow
+from engine.workflow.guards import GUARDS
+from engine.workflow.registry import WorkflowRegistry
 from workflows import bundled_paths
 
 WORKFLOW = "ombudsman-inquiry"

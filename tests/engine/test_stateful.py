@@ -17,7 +17,7 @@ effective and recorded time, the data it sets and resets). After every step,
 for every case:
 
 - the state is declared by its workflow version and follows from the audit
-  trail alone (`engine.replay.replay`); `version == len(history)`; seqs 1..n;
+  trail alone (`engine.audit.replay.replay`); `version == len(history)`; seqs 1..n;
 - nothing changed except through an accepted step; history and documents only
   grow at their end;
 - documents are numbered `<number>-1..k`, `documents_count == k`, each
@@ -59,16 +59,9 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import Engine
 
-from engine.calendars import COPENHAGEN, local_date
-from engine.definition import (
-    OPEN_EVENT,
-    SYSTEM_ACTOR,
-    FieldSpec,
-    FieldType,
-    StateKind,
-    Transition,
-    WorkflowDefinition,
-)
+from engine.audit.replay import replay
+from engine.cases.engine import CaseEngine, CaseView
+from engine.dates.calendars import COPENHAGEN, local_date
 from engine.exceptions import EngineError
 from engine.ports import CaseStore
 from engine.records import (
@@ -77,10 +70,17 @@ from engine.records import (
     Party,
     parse_case_number,
 )
-from engine.registry import WorkflowRegistry
-from engine.replay import replay
-from engine.service import CaseEngine, CaseView
 from engine.testing import FakeClock
+from engine.workflow.definition import (
+    OPEN_EVENT,
+    SYSTEM_ACTOR,
+    FieldSpec,
+    FieldType,
+    StateKind,
+    Transition,
+    WorkflowDefinition,
+)
+from engine.workflow.registry import WorkflowRegistry
 from storage import InMemoryCaseStore, SqlCaseStore, create_db_engine, upgrade_schema
 from tests.conftest import NOW, make_engine
 from workflows import bundled_paths
@@ -594,7 +594,7 @@ TestCaseEngineOnSqlite.settings = settings(
 )
 
 
-# -- engine.replay on records that do not add up ------------------------------------
+# -- engine.audit.replay on records that do not add up -----------------------------
 def _recorded_history() -> tuple[WorkflowDefinition, tuple[AuditEntry, ...]]:
     """A real record: open, send_inquiry, mark_dispatched, note."""
     clock = FakeClock(NOW)

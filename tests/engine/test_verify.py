@@ -2,7 +2,7 @@
 
 The record is written the way sagsflow writes it: a real SQLite file migrated by
 Alembic, cases of both bundled workflows driven through `CaseEngine` on a fake
-clock, chases fired by `engine.chaser.Chaser`. Then an attacker who holds the
+clock, chases fired by `engine.chasing.chaser.Chaser`. Then an attacker who holds the
 file changes it with the plain `sqlite3` module, dropping the append-only
 triggers first, and `verify_store` (once through `sagsflow audit verify`) must
 name exactly the broken case, with the kind of damage and the first bad entry.
@@ -33,18 +33,18 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from engine.anchor import CheckpointError, Signer, anchored_heads, read_checkpoint
-from engine.audit_chain import GENESIS, chain_fields, link_hash
-from engine.audit_review import checkpoint, verify_store
-from engine.calendars import BusinessCalendar
-from engine.chaser import Chaser
+from engine.audit.anchor import CheckpointError, Signer, anchored_heads, read_checkpoint
+from engine.audit.chain import GENESIS, chain_fields, link_hash
+from engine.audit.review import checkpoint, verify_store
+from engine.audit.verify import Report
+from engine.cases.engine import CaseEngine
+from engine.chasing.chaser import Chaser
+from engine.dates.calendars import BusinessCalendar
+from engine.dates.timeparse import parse_instant
 from engine.ports import CaseStore
 from engine.records import AuditEntry
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
 from engine.testing import FakeClock
-from engine.timeparse import parse_instant
-from engine.verify import Report
+from engine.workflow.registry import WorkflowRegistry
 from service.cli import main
 from storage import InMemoryCaseStore, SqlCaseStore, create_db_engine, upgrade_schema
 
@@ -1148,7 +1148,7 @@ _VERIFY_CHILD = textwrap.dedent(
     import resource
     import sys
 
-    from engine.audit_review import verify_store
+    from engine.audit.review import verify_store
     from engine.records import AuditFilter
     from storage import SqlCaseStore, create_db_engine
 

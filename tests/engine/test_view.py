@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine import service
+from engine.cases import engine as service
+from engine.cases.engine import CaseEngine
+from engine.cases.view import CaseView, read_views
 from engine.records import CaseFilter
-from engine.service import CaseEngine
-from engine.view import CaseView, read_views
 
 WORKFLOW = "ombudsman-inquiry"
 

@@ -18,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from engine.service import CaseEngine
+from engine.cases.engine import CaseEngine
 from tests.api import conftest as api_fixtures
 
 # The API's fixtures, shared: the same database, engine, users, tokens and app.

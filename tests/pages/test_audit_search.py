@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.service import CaseEngine
+from engine.cases.engine import CaseEngine
 from service.render import AUDIT_COLUMNS, inert_cell
 from tests.engine.test_verify import tampering
 from tests.pages.conftest import Pages, closed_case, inquiry

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine.chaser import Chaser
-from engine.explain import explain
-from engine.service import CaseEngine
+from engine.cases.engine import CaseEngine
+from engine.chasing.chaser import Chaser
+from engine.explain.case import explain
 from tests.pages.conftest import Pages
 from tests.pages.html import Element, parse
 

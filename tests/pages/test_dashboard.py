@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from fastapi import FastAPI
 
+from engine.cases.engine import CaseEngine
 from engine.records import Notification, NotificationStatus
-from engine.service import CaseEngine
 from service.pages.routes import dashboard
 from tests.pages.conftest import Pages, closed_case, inquiry
 from tests.pages.html import Element, parse

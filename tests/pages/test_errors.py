@@ -7,8 +7,8 @@ from contextlib import contextmanager
 
 import pytest
 
+from engine.cases.engine import CaseEngine
 from engine.exceptions import SchemaError, StorageError
-from engine.service import CaseEngine
 from service.pages.routes import dashboard
 from tests.pages.conftest import Pages
 from tests.pages.html import parse

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from engine.service import CaseEngine
+from engine.cases.engine import CaseEngine
 from service.api import tokens
 from tests.api.conftest import assert_problem
 from tests.pages.conftest import Pages

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.service import CaseEngine
+from engine.cases.engine import CaseEngine
 from tests.pages.conftest import Pages
 from tests.pages.html import parse
 

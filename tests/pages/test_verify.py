@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.service import CaseEngine
+from engine.cases.engine import CaseEngine
 from tests.engine.test_verify import tampering
 from tests.pages.conftest import Pages, inquiry
 from tests.pages.html import parse

@@ -22,7 +22,7 @@ import pytest
 import structlog
 
 from engine.logs import configure_logging
-from engine.registry import WorkflowRegistry
+from engine.workflow.registry import WorkflowRegistry
 from service.cli import main
 from tests.service.servers import AnyPortController
 from tests.service.serving import (

@@ -19,12 +19,12 @@ import uuid
 
 import structlog
 
-from engine.calendars import BusinessCalendar
+from engine.cases.engine import CaseEngine
 from engine.clock import SystemClock
+from engine.dates.calendars import BusinessCalendar
 from engine.exceptions import ConcurrentUpdateError, EngineError
 from engine.records import CaseFilter
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
+from engine.workflow.registry import WorkflowRegistry
 from storage import SqlCaseStore, check_schema, create_db_engine
 from workflows import bundled_paths
 

@@ -24,14 +24,14 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from structlog.testing import capture_logs
 
-from engine.calendars import BusinessCalendar
-from engine.chaser import ChaseSettings
+from engine.cases.engine import CaseEngine
+from engine.chasing.chaser import ChaseSettings
 from engine.clock import Clock
+from engine.dates.calendars import BusinessCalendar
+from engine.dates.timeparse import parse_instant
 from engine.records import Notification
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
 from engine.testing import FakeClock
-from engine.timeparse import parse_instant
+from engine.workflow.registry import WorkflowRegistry
 from storage import SqlCaseStore, create_db_engine, upgrade_schema
 from tests.processes import SAGSFLOW, WAIT_S, SagsflowProcess
 

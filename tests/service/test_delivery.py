@@ -31,13 +31,13 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from structlog.testing import capture_logs
 
-from engine.chaser import Chaser, ChaseSettings
-from engine.dispatcher import DEFAULT_LEASE, Dispatcher, DispatchResult
+from engine.cases.engine import CaseEngine
+from engine.chasing.chaser import Chaser, ChaseSettings
+from engine.chasing.dispatcher import DEFAULT_LEASE, Dispatcher, DispatchResult
+from engine.dates.timeparse import parse_instant
 from engine.ports import Channel
 from engine.records import Notification, NotificationStatus, Party
-from engine.service import CaseEngine
 from engine.testing import FakeClock
-from engine.timeparse import parse_instant
 from service.app import build_chaser, build_dispatcher
 from service.channels import (
     LogChannel,

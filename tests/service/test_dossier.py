@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.service import CaseEngine
+from engine.cases.engine import CaseEngine
 from engine.testing import FakeClock
 from tests.service.conftest import Run, snapshot
 
@@ -113,7 +113,7 @@ def test_an_entry_rewritten_with_its_digest_still_fails(
     run: Run, founding: Path, tmp_path: Path
 ) -> None:
     """Recomputing the file digest does not help a forger: the chain breaks."""
-    from engine.dossier import _digest
+    from engine.audit.dossier import _digest
 
     dossier = tmp_path / "dossier.json"
     assert run("audit", "export", NUMBER, "--out", str(dossier)).code == 0

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.definition import WorkflowDefinition
-from engine.registry import WorkflowRegistry
+from engine.workflow.definition import WorkflowDefinition
+from engine.workflow.registry import WorkflowRegistry
 from service.letters import (
     JinjaLetters,
     bundled_folder,

@@ -31,8 +31,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from engine.calendars import local_date
 from engine.clock import SystemClock
+from engine.dates.calendars import local_date
 from service.channels import message_id
 from storage import create_db_engine
 from storage.copy import copy_database

@@ -33,12 +33,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.chaser import Chaser
+from engine.chasing.chaser import Chaser
+from engine.chasing.dispatcher import Dispatcher
 from engine.clock import SystemClock
-from engine.dispatcher import Dispatcher
-from engine.registry import WorkflowRegistry
+from engine.dates.timeparse import parse_instant
 from engine.testing import FakeClock
-from engine.timeparse import parse_instant
+from engine.workflow.registry import WorkflowRegistry
 from service.channels import message_id
 from service.serve import Service, run
 from storage import SqlCaseStore

@@ -16,7 +16,8 @@ from typing import cast
 
 import pytest
 
-from engine.calendars import BusinessCalendar
+from engine.cases.engine import CaseEngine
+from engine.dates.calendars import BusinessCalendar
 from engine.exceptions import InvalidDataError
 from engine.ports import CaseStore
 from engine.records import (
@@ -30,9 +31,8 @@ from engine.records import (
     Party,
     User,
 )
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
 from engine.testing import FakeClock
+from engine.workflow.registry import WorkflowRegistry
 from storage import SqlCaseStore, create_db_engine, upgrade_schema
 from storage.bulk import BulkCaseStore
 from tests.demo.records import snapshot

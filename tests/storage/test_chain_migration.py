@@ -21,13 +21,13 @@ import pytest
 from alembic import command
 from sqlalchemy import Connection, Engine
 
-from engine.audit_chain import GENESIS, chain_fields, link_hash
-from engine.audit_review import verify_store
-from engine.calendars import BusinessCalendar
+from engine.audit.chain import GENESIS, chain_fields, link_hash
+from engine.audit.review import verify_store
+from engine.cases.engine import CaseEngine
+from engine.dates.calendars import BusinessCalendar
 from engine.records import AuditEntry
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
 from engine.testing import FakeClock
+from engine.workflow.registry import WorkflowRegistry
 from storage import SqlCaseStore, create_db_engine, upgrade_schema
 from storage.database import _alembic_config, head_revision
 

@@ -15,14 +15,14 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from engine.calendars import BusinessCalendar
-from engine.chaser import Chaser, ChaseSettings
-from engine.dispatcher import Dispatcher
+from engine.cases.engine import CaseEngine
+from engine.chasing.chaser import Chaser, ChaseSettings
+from engine.chasing.dispatcher import Dispatcher
+from engine.dates.calendars import BusinessCalendar
+from engine.dates.timeparse import parse_instant
 from engine.records import CaseFilter, Notification, Party
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
 from engine.testing import FakeClock
-from engine.timeparse import parse_instant
+from engine.workflow.registry import WorkflowRegistry
 from service.app import database
 from service.settings import Settings
 from storage import SqlCaseStore, create_db_engine

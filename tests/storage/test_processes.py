@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.calendars import BusinessCalendar
+from engine.cases.engine import CaseEngine
+from engine.dates.calendars import BusinessCalendar
 from engine.records import AuditFilter, CaseFilter
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
 from engine.testing import FakeClock
+from engine.workflow.registry import WorkflowRegistry
 from storage import SqlCaseStore, create_db_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -41,10 +41,10 @@ _CHILD = textwrap.dedent(
 
     structlog.configure(logger_factory=structlog.ReturnLoggerFactory())
 
-    from engine.calendars import BusinessCalendar
+    from engine.dates.calendars import BusinessCalendar
     from engine.exceptions import EngineError
-    from engine.registry import WorkflowRegistry
-    from engine.service import CaseEngine
+    from engine.workflow.registry import WorkflowRegistry
+    from engine.cases.engine import CaseEngine
     from engine.testing import FakeClock
     from storage import SqlCaseStore, check_schema, create_db_engine
     from workflows import bundled_paths

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Connection, event
 
-from engine.calendars import BusinessCalendar
+from engine.cases.engine import CaseEngine
+from engine.dates.calendars import BusinessCalendar
 from engine.records import CaseFilter
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
 from engine.testing import FakeClock
+from engine.workflow.registry import WorkflowRegistry
 from storage import SqlCaseStore, create_db_engine
 
 WORKFLOW = "ombudsman-inquiry"

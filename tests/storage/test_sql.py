@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, event
 
-from engine.calendars import BusinessCalendar
+from engine.cases.engine import CaseEngine
+from engine.cases.view import read_views
+from engine.dates.calendars import BusinessCalendar
 from engine.exceptions import SchemaError, StorageError
 from engine.records import AuditEntry, Case, CaseFilter, User
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
 from engine.testing import FakeClock
-from engine.view import read_views
+from engine.workflow.registry import WorkflowRegistry
 from storage import SqlCaseStore, check_schema, create_db_engine, upgrade_schema
 from storage.database import DEFAULT_BUSY_TIMEOUT_MS, head_revision
 

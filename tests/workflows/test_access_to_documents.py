@@ -12,14 +12,14 @@ from itertools import product
 
 import pytest
 
+from engine.cases.engine import CaseEngine, CaseView
 from engine.exceptions import (
     InvalidDataError,
     RoleNotAllowedError,
     TransitionNotAllowedError,
 )
-from engine.machine import WorkflowMachine
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine, CaseView
+from engine.workflow.machine import WorkflowMachine
+from engine.workflow.registry import WorkflowRegistry
 
 WORKFLOW = "access-to-documents"
 D = date.fromisoformat

@@ -12,15 +12,15 @@ from itertools import product
 
 import pytest
 
+from engine.cases.engine import CaseEngine, CaseView
 from engine.exceptions import (
     GuardRejectedError,
     InvalidDataError,
     RoleNotAllowedError,
     TransitionNotAllowedError,
 )
-from engine.machine import WorkflowMachine
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine, CaseView
+from engine.workflow.machine import WorkflowMachine
+from engine.workflow.registry import WorkflowRegistry
 
 WORKFLOW = "ombudsman-inquiry"
 D = date.fromisoformat

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from engine.calendars import BusinessCalendar
-from engine.definition import WorkflowDefinition
+from engine.cases.engine import CaseEngine
+from engine.dates.calendars import BusinessCalendar
 from engine.exceptions import DefinitionError, WorkflowNotFoundError
-from engine.guards import GUARDS
-from engine.machine import WorkflowMachine
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
 from engine.testing import FakeClock
-from engine.workflow_file import load_workflow_file, parse_workflow
+from engine.workflow.definition import WorkflowDefinition
+from engine.workflow.file import load_workflow_file, parse_workflow
+from engine.workflow.guards import GUARDS
+from engine.workflow.machine import WorkflowMachine
+from engine.workflow.registry import WorkflowRegistry
 from storage import InMemoryCaseStore
 from workflows import bundled_paths
 
@@ -193,7 +193,7 @@ def test_engine_builds_one_machine_per_version_not_per_case(
             built.append(definition.key)
             super().__init__(definition)
 
-    monkeypatch.setattr("engine.registry.WorkflowMachine", CountingMachine)
+    monkeypatch.setattr("engine.workflow.registry.WorkflowMachine", CountingMachine)
     registry = WorkflowRegistry.from_paths(bundled_paths())
     clock = FakeClock(datetime(2024, 11, 25, 9, 0, tzinfo=UTC))
     engine = CaseEngine(

@@ -14,11 +14,11 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
-from engine.anchor import latest_checkpoint
-from engine.audit_review import verify_store
-from engine.definition import ROLES
+from engine.audit.anchor import latest_checkpoint
+from engine.audit.review import verify_store
 from engine.exceptions import InvalidInputError
 from engine.records import AuditFilter, User
+from engine.workflow.definition import ROLES
 from service import render
 from service.api.auth import OVERSEERS, RECORD_READERS, require
 from service.api.routes.shared import json_response, page, parse_time, problems

@@ -17,11 +17,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
-from engine.calendars import local_date
-from engine.definition import Transition
+from engine.cases.engine import CaseEngine, CaseView
+from engine.dates.calendars import local_date
 from engine.exceptions import RoleNotAllowedError
 from engine.records import CaseFilter, Party, User
-from engine.service import CaseEngine, CaseView
+from engine.workflow.definition import Transition
 from service import render
 from service.api.auth import AnyUser
 from service.api.idempotency import HEADER, KEY_PATTERN, Outcome, run_once

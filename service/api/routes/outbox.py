@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from starlette.responses import Response
 
-from engine.dispatcher import Dispatcher
+from engine.chasing.dispatcher import Dispatcher
 from engine.records import User
 from service.api.auth import OUTBOX_HANDLERS, RECORD_READERS, require
 from service.api.idempotency import HEADER, KEY_PATTERN, Outcome, run_once

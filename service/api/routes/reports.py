@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
-from engine.calendars import local_date
+from engine.dates.calendars import local_date
 from engine.exceptions import EngineError, InvalidTimeError
+from engine.explain.report import build_report
 from engine.records import CaseFilter, User
-from engine.report import build_report
 from service.api.auth import RECORD_READERS, require
 from service.api.routes.shared import json_response, parse_now, problems
 from service.api.schemas import ReportOut

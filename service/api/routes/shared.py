@@ -13,9 +13,9 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
-from engine.definition import FieldSpec, FieldType
+from engine.dates.timeparse import parse_instant
 from engine.exceptions import InvalidDataError, InvalidTimeError
-from engine.timeparse import parse_instant
+from engine.workflow.definition import FieldSpec, FieldType
 from service.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from service.api.problems import PROBLEM_JSON, ApiProblem
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
-from engine.calendars import local_date
+from engine.dates.calendars import local_date
 from engine.exceptions import StorageError
 from service.api.auth import AnyUser
 from service.api.routes.shared import json_response, problems

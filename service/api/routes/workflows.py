@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import PlainTextResponse, Response
 
-from engine.definition import WorkflowDefinition
-from engine.diagram import to_dot, to_mermaid
-from engine.diagram_svg import to_svg
 from engine.exceptions import InvalidInputError
+from engine.explain.diagram.svg import to_svg
+from engine.explain.diagram.text import to_dot, to_mermaid
+from engine.workflow.definition import WorkflowDefinition
 from service import render
 from service.api.auth import AnyUser
 from service.api.routes.shared import json_response, problems

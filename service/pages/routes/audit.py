@@ -20,11 +20,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
-from engine.calendars import COPENHAGEN
-from engine.definition import ENGINE_EVENTS, ROLES
+from engine.cases.engine import CaseEngine
+from engine.dates.calendars import COPENHAGEN
 from engine.exceptions import CaseNotFoundError
 from engine.records import AuditEntry, AuditFilter
-from engine.service import CaseEngine
+from engine.workflow.definition import ENGINE_EVENTS, ROLES
 from service import render as shapes
 from service.api.state import api_state
 from service.pages import i18n, params

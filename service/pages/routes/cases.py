@@ -15,11 +15,11 @@ from datetime import date
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from engine.anchor import latest_checkpoint
-from engine.calendars import BusinessCalendar, is_overdue, local_date
-from engine.definition import WorkflowDefinition
-from engine.diagram_svg import to_svg
-from engine.explain import explain
+from engine.audit.anchor import latest_checkpoint
+from engine.dates.calendars import BusinessCalendar, is_overdue, local_date
+from engine.explain.case import explain
+from engine.explain.diagram.svg import to_svg
+from engine.workflow.definition import WorkflowDefinition
 from service import render as shapes
 from service.api.state import api_state
 from service.pages import i18n, params, timeline

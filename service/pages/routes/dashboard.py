@@ -18,14 +18,14 @@ from datetime import date, datetime
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from engine.calendars import BusinessCalendar, local_date
-from engine.definition import State, StateKind
+from engine.cases.engine import CaseEngine
+from engine.dates.calendars import BusinessCalendar, local_date
 from engine.exceptions import WorkflowNotFoundError
-from engine.explain import next_chase
+from engine.explain.case import next_chase
 from engine.ports import CaseTransaction
 from engine.records import Case, CaseFilter, Notification, NotificationStatus
-from engine.registry import WorkflowRegistry
-from engine.service import CaseEngine
+from engine.workflow.definition import State, StateKind
+from engine.workflow.registry import WorkflowRegistry
 from service.api.auth import RECORD_READERS
 from service.api.state import ApiState, api_state
 from service.pages import params
@@ -103,7 +103,9 @@ def dashboard(request: Request, viewer: AnyViewer) -> Response:
     overdue = chaser = failures = None
     with engine.store.transaction(write=False) as tx:
         counts = _counts(
-            engine.registry, tx.state_counts(), tx.state_counts(due_before=today)
+            engine.registry,
+            tx.state_counts(),
+            tx.state_counts(due_before=today),
         )
         if viewer.reads_record:
             overdue = _overdue(engine, tx, today, page)

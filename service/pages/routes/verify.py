@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from engine.audit_review import verify_store
+from engine.audit.review import verify_store
 from service.api.state import api_state
 from service.pages import params
 from service.pages.auth import Overseer, check_origin

@@ -4,7 +4,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-24
 
-Every audit entry gets `prev_hash` and `hash` (engine.audit_chain, version 1)
+Every audit entry gets `prev_hash` and `hash` (engine.audit.chain, version 1)
 and every case its chain head, `audit_head`. Entries recorded before this
 revision are sealed here, in order: the append-only triggers are lifted for
 that backfill only, inside this migration's transaction, and put back.
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlmodel.sql.sqltypes import UTCDateTime
 
-from engine.audit_chain import GENESIS, link_hash
+from engine.audit.chain import GENESIS, link_hash
 
 revision = "0003"
 down_revision = "0002"

@@ -1,0 +1,214 @@
+"""Check the record: every case's chain, and what checkpoints say it was.
+
+Streams: case heads and audit entries arrive ordered by case (and entries by
+seq), and are merged one case at a time, so memory does not grow with the log.
+For each broken chain the first bad entry is named:
+
+- a missing seq: an entry was deleted;
+- an entry whose `prev_hash` is not the previous entry's hash: inserted,
+  swapped, or the chain was re-written from there on;
+- an entry whose content does not give its hash: a field was edited;
+- a record that ends before the case's version, or a head that is not the last
+  entry's hash: the tail was truncated.
+
+A checkpoint (engine.audit.anchor) adds what a chain alone cannot show: that a case
+was re-chained or removed after the checkpoint was taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from engine.audit.chain import GENESIS, chain_fields, link_hash
+from engine.records import AuditEntry, UnreadableEntry
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChainHead:
+    """What the case row says about its chain."""
+
+    case_id: int
+    number: str
+    version: int
+    head: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Problem:
+    case: str
+    seq: int | None  # the first bad entry, when there is one
+    kind: (
+        str  # altered | deleted | broken_link | moved | truncated | rechained | removed
+    )
+    detail: str
+
+
+@dataclass(slots=True)
+class Report:
+    cases: int = 0
+    entries: int = 0
+    anchored_cases: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(
+    heads: Iterable[ChainHead],
+    entries: Iterable[AuditEntry | UnreadableEntry],
+    *,
+    anchored: Mapping[str, tuple[int, str]] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    """Verify every chain.
+
+    Args:
+        anchored: case number -> (seq, hash) as a trusted checkpoint recorded them.
+        progress: called with the number of entries after each case.
+    """
+    report = Report()
+    anchored = anchored or {}
+    seen_anchored: set[str] = set()
+    stream = _PeekableEntries(iter(entries))
+    for head in heads:
+        report.cases += 1
+        own = stream.take_case(head.case_id)
+        problem, count = _verify_case(head, own, anchored.get(head.number))
+        report.entries += count
+        if progress is not None:
+            progress(count)
+        if head.number in anchored:
+            seen_anchored.add(head.number)
+            report.anchored_cases += 1
+        if problem is not None:
+            report.problems.append(problem)
+    for number, seq in stream.orphans().items():
+        report.problems.append(
+            Problem(
+                case=number,
+                seq=seq,
+                kind="removed",
+                detail=f"entries of case {number} remain, but the case row is gone",
+            )
+        )
+    for number in sorted(set(anchored) - seen_anchored):
+        seq, _ = anchored[number]
+        report.problems.append(
+            Problem(
+                case=number,
+                seq=None,
+                kind="removed",
+                detail=f"case {number} was in the checkpoint (up to entry {seq}) "
+                "and is gone from the record",
+            )
+        )
+    return report
+
+
+def _verify_case(
+    head: ChainHead,
+    entries: Iterable[AuditEntry | UnreadableEntry],
+    anchor: tuple[int, str] | None,
+) -> tuple[Problem | None, int]:
+    expected, prev, count = 1, GENESIS, 0
+    problem: Problem | None = None
+
+    def bad(seq: int | None, kind: str, detail: str) -> Problem:
+        return Problem(case=head.number, seq=seq, kind=kind, detail=detail)
+
+    for entry in entries:
+        count += 1
+        if problem is not None:
+            continue  # count the rest; the first bad entry is the one to name
+        if isinstance(entry, UnreadableEntry):
+            problem = bad(
+                entry.seq,
+                "altered",
+                f"entry {entry.seq} was altered: a stored value no longer reads "
+                f"({entry.error})",
+            )
+            continue
+        if entry.seq != expected:
+            problem = bad(
+                expected,
+                "deleted",
+                f"entry {expected} is missing (the next entry is {entry.seq})",
+            )
+        elif entry.prev_hash != prev:
+            problem = bad(
+                entry.seq,
+                "broken_link",
+                f"entry {entry.seq} does not follow entry {entry.seq - 1}: inserted, "
+                "swapped, or the chain was re-written from here",
+            )
+        elif link_hash(prev, chain_fields(entry)) != entry.hash:
+            problem = bad(
+                entry.seq,
+                "altered",
+                f"entry {entry.seq} was altered: its content no longer gives its hash",
+            )
+        elif entry.case_number != head.number:  # sound entries, wrong case row
+            problem = bad(
+                entry.seq,
+                "moved",
+                f"entry {entry.seq} is case {entry.case_number}'s: records were "
+                "moved between cases",
+            )
+        elif anchor is not None and entry.seq == anchor[0] and entry.hash != anchor[1]:
+            problem = bad(
+                entry.seq,
+                "rechained",
+                f"entry {entry.seq} is not the one the checkpoint recorded: the case "
+                "was re-chained after the checkpoint",
+            )
+        prev, expected = entry.hash, expected + 1
+    last = expected - 1
+    if problem is None and anchor is not None and anchor[0] > last:
+        problem = bad(
+            last + 1,
+            "truncated",
+            f"the checkpoint recorded entries up to {anchor[0]}; the record ends at "
+            f"{last}",
+        )
+    if problem is None and last != head.version:
+        problem = bad(
+            last + 1 if last < head.version else last,
+            "truncated",
+            f"the case is at version {head.version} but its record ends at entry "
+            f"{last}",
+        )
+    if problem is None and prev != head.head:
+        problem = bad(
+            last, "truncated", "the case's chain head is not its last entry's hash"
+        )
+    return problem, count
+
+
+class _PeekableEntries:
+    """Entries ordered by case id, handed out one case at a time."""
+
+    def __init__(self, entries: Iterator[AuditEntry | UnreadableEntry]) -> None:
+        self._it = entries
+        self._next: AuditEntry | UnreadableEntry | None = next(self._it, None)
+        # Cases whose rows are gone but whose entries remain: number -> first seq.
+        self._orphans: dict[str, int] = {}
+
+    def take_case(self, case_id: int) -> Iterator[AuditEntry | UnreadableEntry]:
+        while self._next is not None and self._next.case_id < case_id:
+            self._orphan(self._next)
+        while self._next is not None and self._next.case_id == case_id:
+            yield self._next
+            self._next = next(self._it, None)
+
+    def _orphan(self, entry: AuditEntry | UnreadableEntry) -> None:
+        self._orphans.setdefault(entry.case_number, entry.seq)
+        self._next = next(self._it, None)
+
+    def orphans(self) -> dict[str, int]:
+        """Every case (number -> first seq) with entries but no case row."""
+        while self._next is not None:
+            self._orphan(self._next)
+        return self._orphans

@@ -1,0 +1,219 @@
+"""`case explain`: why a case is where it is, and what happens next, in words.
+
+Built from the case, its record, its workflow declaration and the calendar:
+which step brought it into its state, which rule set its deadline (a date given
+in the data, a duration counted from entering the state or from a named date,
+or a chase rung), which days the calendar skipped while counting, and which
+rung fires next and when. Pure: no store, no clock.
+
+`reasons` gives each sentence as a key and its values; `explain` says them in
+English (the command line's) or Danish (`engine.explain.words`). State names,
+events, roles and field names are the workflow's own and stay as declared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from engine.dates.calendars import BusinessCalendar, local_date
+from engine.explain.words import LANGUAGES, day_reason, words
+from engine.records import AuditEntry, Case
+from engine.workflow.definition import CHASE_EVENT, Rung, State, WorkflowDefinition
+from engine.workflow.eventdata import field_date
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One sentence of an explanation: its words' key and the values they name."""
+
+    key: str
+    values: Mapping[str, object]
+
+
+def explain(
+    definition: WorkflowDefinition,
+    case: Case,
+    history: Sequence[AuditEntry],
+    calendar: BusinessCalendar,
+    now: datetime,
+    *,
+    language: str = "en",
+) -> list[str]:
+    """The explanation, one sentence a line, in `language` ("en" or "da").
+
+    Raises:
+        ValueError: an unknown language.
+    """
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
+    return [say(r, language) for r in reasons(definition, case, history, calendar, now)]
+
+
+def say(reason: Reason, language: str) -> str:
+    """`reason` in `language`: its template filled in, lists joined, days named."""
+    table = words(language)
+    values = dict(reason.values)
+    if "skipped" in values:
+        skipped: Sequence[tuple[date, str]] = values.pop("skipped")  # type: ignore[assignment]
+        values["days"] = ", ".join(
+            f"{d} ({day_reason(d, why, language)})" for d, why in skipped
+        )
+    for name in ("notify", "events"):
+        if name in values:
+            values[name] = ", ".join(values[name])  # type: ignore[arg-type]
+    if "rule" in values:
+        values["rule"] = table.duration(values["rule"])
+    if "then" in values:
+        then = values["then"]
+        values["then"] = (
+            table.text("next.then", rule=table.duration(then)) if then else ""
+        )
+    return table.text(reason.key, **values)
+
+
+def reasons(
+    definition: WorkflowDefinition,
+    case: Case,
+    history: Sequence[AuditEntry],
+    calendar: BusinessCalendar,
+    now: datetime,
+) -> list[Reason]:
+    """The explanation as sentences to be said in a language (`say`)."""
+    state = definition.state(case.state)
+    today = local_date(now)
+    entered = next(
+        (e for e in reversed(history) if e.seq == case.state_entry_seq), None
+    )
+    about = {
+        "number": case.number,
+        "workflow": definition.name,
+        "version": definition.version,
+        "state": case.state,
+    }
+    found = [
+        Reason("state.described", {**about, "description": state.description})
+        if state.description
+        else Reason("state", about)
+    ]
+    if entered is not None:
+        found.append(
+            Reason(
+                "entered",
+                {
+                    "state": case.state,
+                    "day": local_date(entered.at),
+                    "event": entered.event,
+                    "actor": entered.actor,
+                    "role": entered.role,
+                },
+            )
+        )
+    found.extend(_deadline(state, case, history, calendar, today))
+    found.extend(_next(definition, state, case, calendar, today))
+    return found
+
+
+def _deadline(
+    state: State,
+    case: Case,
+    history: Sequence[AuditEntry],
+    calendar: BusinessCalendar,
+    today: date,
+) -> list[Reason]:
+    if case.due is None:
+        return [Reason("no_deadline", {})]
+    setter = next((e for e in reversed(history) if e.due_after == case.due), None)
+    found = []
+    start: date | None
+    if setter is not None and setter.event == CHASE_EVENT:
+        start = local_date(setter.at)
+        rung = setter.data.get("rung")
+        found.append(
+            Reason("deadline.rung", {"due": case.due, "rung": rung, "start": start})
+        )
+    else:
+        spec = state.deadline
+        given = field_date(case.data.get(spec.until)) if spec and spec.until else None
+        if spec is not None and given is not None:
+            found.append(
+                Reason("deadline.given", {"due": case.due, "field": spec.until})
+            )
+            start = None
+        else:
+            start = local_date(case.state_entered_at)
+            field = None
+            if spec is not None and spec.counted_from:
+                named = field_date(case.data.get(spec.counted_from))
+                if named is not None:
+                    start, field = named, spec.counted_from
+            rule = spec.within if spec is not None else None
+            values = {"due": case.due, "rule": rule, "start": start}
+            if field is None:
+                found.append(Reason("deadline.counted", values))
+            else:
+                found.append(
+                    Reason("deadline.counted_from", {**values, "field": field})
+                )
+    if start is not None and case.due > start:
+        skipped = calendar.closed_days_between(start, case.due)
+        if skipped:
+            found.append(
+                Reason("skipped", {"calendar": calendar.id, "skipped": skipped})
+            )
+    found.append(Reason("end_of_day", {}))
+    if today > case.due:
+        late = calendar.working_days_between(case.due, today)
+        found.append(Reason("overdue", {"today": today, "n": late}))
+    else:
+        left = calendar.working_days_between(today, case.due)
+        found.append(Reason("remain", {"today": today, "n": left}))
+    return found
+
+
+def _next(
+    definition: WorkflowDefinition,
+    state: State,
+    case: Case,
+    calendar: BusinessCalendar,
+    today: date,
+) -> list[Reason]:
+    found = []
+    coming = next_chase(state, case, calendar, today)
+    if coming is not None:
+        number, rung, when = coming
+        found.append(
+            Reason(
+                "next",
+                {
+                    "number": number,
+                    "name": rung.name,
+                    "notify": rung.notify,
+                    "when": when,
+                    "then": rung.next,
+                },
+            )
+        )
+    elif state.ladder and state.ladder.rungs:
+        found.append(Reason("ladder_spent", {}))
+    allowed = definition.allowed_events(case.state)
+    if allowed:
+        found.append(Reason("allowed", {"events": allowed}))
+    return found
+
+
+def next_chase(
+    state: State, case: Case, calendar: BusinessCalendar, today: date
+) -> tuple[int, Rung, date] | None:
+    """The rung the chaser fires next on `case`, if any is left.
+
+    Returns its number on the ladder (from 1), the rung, and the first day a
+    sweep fires it: the working day after the deadline, or today if that
+    has passed.
+    """
+    rungs = state.ladder.rungs if state.ladder else ()
+    if case.due is None or case.chase_position >= len(rungs):
+        return None
+    when = max(calendar.add_working_days(case.due, 1), today)
+    return case.chase_position + 1, rungs[case.chase_position], when

@@ -1,0 +1,126 @@
+"""The words of `case explain` in English (the command line's) and Danish.
+
+Each template is a `str.format` string over the values `engine.explain.case`
+gives its reason; `{n} working day(s)` keeps the command line's wording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from engine.dates.calendars import danish_reason
+from engine.workflow.definition import Duration, Unit
+
+LANGUAGES = ("en", "da")
+
+EN: Mapping[str, str] = {
+    "state": "Case {number} ({workflow}, version {version}) is '{state}'.",
+    "state.described": (
+        "Case {number} ({workflow}, version {version}) is '{state}': {description}"
+    ),
+    "entered": "It entered '{state}' on {day} by '{event}' ({actor}, {role}).",
+    "no_deadline": "It has no deadline in this state.",
+    "deadline.rung": (
+        "Its deadline is {due}: set when the chase rung '{rung}' fired on {start}, "
+        "counting that rung's next deadline from that day."
+    ),
+    "deadline.given": "Its deadline is {due}: the date given as '{field}'.",
+    "deadline.counted": (
+        "Its deadline is {due}: {rule} after entering the state ({start}), "
+        "that day not counted."
+    ),
+    "deadline.counted_from": (
+        "Its deadline is {due}: {rule} after '{field}' ({start}), that day not counted."
+    ),
+    "skipped": "The calendar ({calendar}) skipped: {days}.",
+    "end_of_day": (
+        "A deadline runs to the end of its day, Copenhagen time; the case is "
+        "overdue from the next day."
+    ),
+    "overdue": "As of {today} it is overdue by {n} working day(s).",
+    "remain": "As of {today}, {n} working day(s) remain.",
+    "next": (
+        "Next, unless the case moves on: chase rung {number} '{name}' notifies "
+        "{notify} on the first sweep on or after {when}{then}."
+    ),
+    "next.then": "; the next deadline is {rule} from then",
+    "ladder_spent": "Every rung of this state's chase ladder has fired.",
+    "allowed": "Events allowed now: {events}.",
+}
+
+DA: Mapping[str, str] = {
+    "state": "Sag {number} ({workflow}, version {version}) er i '{state}'.",
+    "state.described": (
+        "Sag {number} ({workflow}, version {version}) er i '{state}': {description}"
+    ),
+    "entered": "Den kom i '{state}' den {day} ved '{event}' ({actor}, {role}).",
+    "no_deadline": "Den har ingen frist i denne tilstand.",
+    "deadline.rung": (
+        "Fristen er {due}: sat da rykkertrinnet '{rung}' blev sendt den {start}, "
+        "med trinnets næste frist regnet fra den dag."
+    ),
+    "deadline.given": "Fristen er {due}: datoen givet som '{field}'.",
+    "deadline.counted": (
+        "Fristen er {due}: {rule} efter at sagen kom i tilstanden ({start}), "
+        "den dag ikke medregnet."
+    ),
+    "deadline.counted_from": (
+        "Fristen er {due}: {rule} efter '{field}' ({start}), den dag ikke medregnet."
+    ),
+    "skipped": "Kalenderen ({calendar}) sprang over: {days}.",
+    "end_of_day": (
+        "En frist løber til udgangen af dagen, dansk tid; sagen er over fristen "
+        "fra dagen efter."
+    ),
+    "overdue": "Pr. {today} er fristen overskredet med {n} arbejdsdag(e).",
+    "remain": "Pr. {today} er der {n} arbejdsdag(e) tilbage.",
+    "next": (
+        "Næste skridt, medmindre sagen går videre: rykkertrin {number} '{name}' "
+        "underretter {notify} ved første kørsel den {when} eller senere{then}."
+    ),
+    "next.then": "; den næste frist er {rule} derfra",
+    "ladder_spent": "Alle trin på tilstandens rykkerstige er sendt.",
+    "allowed": "Hændelser tilladt nu: {events}.",
+}
+
+# Danish units: (one, more).
+_DA_UNITS: Mapping[Unit, tuple[str, str]] = {
+    Unit.WORKING_DAYS: ("arbejdsdag", "arbejdsdage"),
+    Unit.CALENDAR_DAYS: ("kalenderdag", "kalenderdage"),
+    Unit.WEEKS: ("uge", "uger"),
+}
+
+
+class Words:
+    """The templates of one language."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self._table = DA if language == "da" else EN
+
+    def text(self, key: str, **values: object) -> str:
+        return self._table[key].format(**values)
+
+    def duration(self, value: object) -> str:
+        """A declared duration ('20 working days'); '?' where none is declared."""
+        if not isinstance(value, Duration):
+            return "?"
+        return duration_in(value, self.language)
+
+
+def duration_in(value: Duration, language: str) -> str:
+    """A declared duration in `language`: '20 working days', '20 arbejdsdage'."""
+    if language != "da":
+        return str(value)
+    one, more = _DA_UNITS[value.unit]
+    return f"{value.amount} {one if value.amount == 1 else more}"
+
+
+def words(language: str) -> Words:
+    return Words(language)
+
+
+def day_reason(day: date, reason: str, language: str) -> str:
+    """Why the calendar skipped `day`, in `language`."""
+    return danish_reason(day, reason) if language == "da" else reason

@@ -1,0 +1,375 @@
+"""Parse and validate a workflow file into a `WorkflowDefinition`.
+
+Every problem found is collected (not just the first) and reported together in
+one `DefinitionError`, each line naming the file, the line in it and the path to
+the offending value: `ombudsman_inquiry.yaml:57: transitions[4].to: unknown state
+'asessed'`. Structural checks (unknown, unreachable and dead-end states,
+duplicate events, waiting states without a deadline, unknown roles and guards)
+run after the shapes are read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
+from dataclasses import replace
+from pathlib import Path as FilePath
+from typing import Any
+
+from engine.exceptions import DefinitionError
+from engine.workflow.checks import check_machine
+from engine.workflow.definition import (
+    ENGINE_EVENTS,
+    OPEN_EVENT,
+    READ_ONLY_ROLE,
+    ROLES,
+    DeadlineSpec,
+    Duration,
+    Ladder,
+    Rung,
+    State,
+    StateKind,
+    Transition,
+    WorkflowDefinition,
+)
+from engine.workflow.fields import FieldReader
+from engine.workflow.yamlsource import LoadedYaml, Path, kind_of, load_yaml
+
+ANY_OPEN_STATE = "*"
+
+
+def load_workflow_file(
+    path: FilePath, *, guards: Collection[str]
+) -> WorkflowDefinition:
+    """Read and validate one workflow file.
+
+    Raises:
+        DefinitionError: the file cannot be read or declares something wrong.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionError(str(path), [f"{path}: cannot be read: {exc}"]) from None
+    return parse_workflow(text, source=str(path.name), guards=guards)
+
+
+def parse_workflow(
+    text: str, *, source: str, guards: Collection[str]
+) -> WorkflowDefinition:
+    """Validate the declaration in `text`; `source` names it in messages."""
+    loaded = load_yaml(text, source=source)
+    parser = _Parser(loaded, source, frozenset(guards))
+    definition = parser.parse() if loaded.value is not None else None
+    problems = [*loaded.problems, *parser.problems]
+    if definition is None or problems:
+        empty = f"{source}:1: (top level): the file is empty"
+        raise DefinitionError(source, problems or [empty])
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return replace(definition, source=source, digest=digest, text=text)
+
+
+class _Parser(FieldReader):
+    def __init__(self, loaded: LoadedYaml, source: str, guards: frozenset[str]) -> None:
+        super().__init__(loaded, source)
+        self.guards = guards
+        self.bad_next: set[str] = set()
+
+    def duration(self, value: Any, path: Path) -> Duration | None:
+        try:
+            return (
+                Duration.parse(value)
+                if isinstance(value, str)
+                else Duration.parse(repr(value))
+            )
+        except ValueError as exc:
+            self.problem(path, str(exc))
+            return None
+
+    # -- the document ----------------------------------------------------------
+    def parse(self) -> WorkflowDefinition | None:
+        top = self.mapping(
+            self.loaded.value,
+            (),
+            (
+                "name",
+                "version",
+                "title",
+                "description",
+                "parties",
+                "webhook",
+                "states",
+                "open",
+                "transitions",
+            ),
+        )
+        if top is None:
+            return None
+        name = self.text(top.get("name"), ("name",))
+        if name is not None and not all(c.isalnum() or c in "-_" for c in name):
+            self.problem(
+                ("name",), f"{name!r} may hold only letters, digits, '-' and '_'"
+            )
+        version = top.get("version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            self.problem(("version",), f"must be a whole number >= 1, not {version!r}")
+            version = 1
+        title = self.text(top.get("title"), ("title",)) or ""
+        description = (
+            self.text(top.get("description"), ("description",), required=False) or ""
+        )
+        parties = self.names(top.get("parties", []), ("parties",), empty_ok=True)
+        webhook = self.text(top.get("webhook"), ("webhook",), required=False)
+        if webhook is not None and not webhook.startswith(("https://", "http://")):
+            self.problem(("webhook",), f"{webhook!r} is not an http(s) URL")
+            webhook = None
+        states = self.states(top.get("states"))
+        state_names = [s.name for s in states]
+        opening = self.transition(top.get("open"), ("open",), state_names, opening=True)
+        transitions = self.each(
+            top.get("transitions"),
+            ("transitions",),
+            lambda v, p: self.transition(v, p, state_names, opening=False),
+        )
+        if name is None or opening is None:
+            return None
+        open_states = tuple(s.name for s in states if s.kind is not StateKind.FINAL)
+        transitions = [
+            replace(t, sources=open_states) if t.sources == (ANY_OPEN_STATE,) else t
+            for t in transitions
+        ]
+        definition = WorkflowDefinition(
+            name=name,
+            version=version,
+            title=title,
+            description=description,
+            parties=parties,
+            webhook=webhook,
+            states=tuple(states),
+            opening=opening,
+            transitions=tuple(transitions),
+        )
+        check_machine(definition, self.problem)
+        return definition
+
+    def states(self, value: Any) -> list[State]:
+        path: Path = ("states",)
+        if not isinstance(value, dict) or not value:
+            self.problem(
+                path, f"must be a non-empty mapping of states, not {kind_of(value)}"
+            )
+            return []
+        out = []
+        for key, spec in value.items():
+            spec = {} if spec is None else spec  # `closed:` alone is an empty state
+            if (state := self.state(key, spec, (*path, key))) is not None:
+                out.append(state)
+        return out
+
+    def state(self, key: str, value: Any, path: Path) -> State | None:
+        spec = self.mapping(value, path, ("kind", "description", "deadline", "chase"))
+        name = self.name(key, path)
+        if spec is None or name is None:
+            return None
+        kind_raw = spec.get("kind", StateKind.NORMAL.value)
+        try:
+            kind = StateKind(kind_raw)
+        except ValueError:
+            options = ", ".join(k.value for k in StateKind)
+            self.problem(
+                (*path, "kind"), f"{kind_raw!r} is not a state kind ({options})"
+            )
+            kind = StateKind.NORMAL
+        deadline = (
+            self.deadline(spec["deadline"], (*path, "deadline"))
+            if "deadline" in spec
+            else None
+        )
+        ladder = (
+            self.ladder(spec["chase"], (*path, "chase")) if "chase" in spec else None
+        )
+        if kind is StateKind.WAITING and deadline is None and "deadline" not in spec:
+            self.problem(path, "a waiting state needs a deadline")
+        if ladder is not None and deadline is None and "deadline" not in spec:
+            self.problem(
+                (*path, "chase"), "a chase ladder needs a deadline on its state"
+            )
+        if kind is StateKind.FINAL and (deadline or ladder):
+            self.problem(path, "a final state cannot have a deadline or a chase ladder")
+        description = self.text(
+            spec.get("description"), (*path, "description"), required=False
+        )
+        return State(
+            name=name,
+            kind=kind,
+            description=description or "",
+            deadline=deadline,
+            ladder=ladder,
+        )
+
+    def deadline(self, value: Any, path: Path) -> DeadlineSpec | None:
+        spec = self.mapping(value, path, ("within", "until", "from"))
+        if spec is None:
+            return None
+        within = (
+            self.duration(spec["within"], (*path, "within"))
+            if "within" in spec
+            else None
+        )
+        until = self.name(spec["until"], (*path, "until")) if "until" in spec else None
+        counted_from = (
+            self.name(spec["from"], (*path, "from")) if "from" in spec else None
+        )
+        if "within" not in spec and "until" not in spec:
+            self.problem(
+                path,
+                "a deadline needs 'within' (a duration), 'until' (a date field) "
+                "or both",
+            )
+            return None
+        if counted_from and "within" not in spec:
+            self.problem((*path, "from"), "'from' only makes sense with 'within'")
+        return DeadlineSpec(within=within, until=until, counted_from=counted_from)
+
+    def ladder(self, value: Any, path: Path) -> Ladder | None:
+        spec = self.mapping(value, path, ("catch_up", "rungs"))
+        if spec is None:
+            return None
+        catch_up = spec.get("catch_up", "next")
+        if catch_up not in ("next", "each"):
+            self.problem((*path, "catch_up"), f"{catch_up!r} must be 'next' or 'each'")
+            catch_up = "next"
+        rungs = self.each(spec.get("rungs"), (*path, "rungs"), self.rung)
+        if not rungs and isinstance(spec.get("rungs"), list):
+            self.problem((*path, "rungs"), "a chase ladder needs at least one rung")
+        for i, rung in enumerate(rungs[:-1]):
+            if rung.next is None and rung.name not in self.bad_next:
+                self.problem(
+                    (*path, "rungs", i),
+                    f"rung {rung.name!r} is followed by another rung, "
+                    "so it needs 'next'",
+                )
+        seen: set[str] = set()
+        for i, rung in enumerate(rungs):
+            if rung.name in seen:
+                self.problem(
+                    (*path, "rungs", i, "name"), f"duplicate rung {rung.name!r}"
+                )
+            seen.add(rung.name)
+        return Ladder(rungs=tuple(rungs), catch_up=catch_up)
+
+    def rung(self, value: Any, path: Path) -> Rung | None:
+        spec = self.mapping(value, path, ("name", "notify", "next"))
+        if spec is None:
+            return None
+        name = self.name(spec.get("name"), (*path, "name"))
+        notify = self.names(spec.get("notify"), (*path, "notify"))
+        nxt = self.duration(spec["next"], (*path, "next")) if "next" in spec else None
+        if "next" in spec and nxt is None and name:
+            self.bad_next.add(name)  # already reported; not "missing" as well
+        return Rung(name=name, notify=notify, next=nxt) if name else None
+
+    def transition(
+        self, value: Any, path: Path, states: list[str], *, opening: bool
+    ) -> Transition | None:
+        keys = [
+            "to",
+            "roles",
+            "data",
+            "guards",
+            "sets",
+            "resets",
+            "document",
+            "description",
+        ]
+        if not opening:
+            keys += ["event", "from", "internal"]
+        spec = self.mapping(value, path, keys)
+        if spec is None:
+            return None
+        event = (
+            OPEN_EVENT if opening else self.name(spec.get("event"), (*path, "event"))
+        )
+        if not opening and event == OPEN_EVENT:
+            self.problem((*path, "event"), "'open' is declared in the 'open' section")
+        if event in ENGINE_EVENTS:
+            self.problem(
+                (*path, "event"),
+                f"{event!r} is the engine's own event in every workflow",
+            )
+        sources: tuple[str, ...] = ()
+        if not opening:
+            raw_from = spec.get("from")
+            sources = (
+                (ANY_OPEN_STATE,)
+                if raw_from == ANY_OPEN_STATE
+                else self.names(raw_from, (*path, "from"))
+            )
+        internal = spec.get("internal", False)
+        if not isinstance(internal, bool):
+            self.problem(
+                (*path, "internal"), f"must be true or false, not {internal!r}"
+            )
+            internal = False
+        dest = None
+        if internal and "to" in spec:
+            self.problem(
+                (*path, "to"), "an internal transition stays in its state: drop 'to'"
+            )
+        elif not internal:
+            dest = self.name(spec.get("to"), (*path, "to"))
+        roles = self.names(spec.get("roles"), (*path, "roles"))
+        for i, role in enumerate(roles):
+            if role == READ_ONLY_ROLE:
+                self.problem(
+                    (*path, "roles", i), f"{role!r} only reads; it fires nothing"
+                )
+            elif role not in ROLES:
+                self.problem(
+                    (*path, "roles", i),
+                    f"unknown role {role!r}; known: {', '.join(ROLES)}",
+                )
+        fields = self.fields(spec.get("data", {}), (*path, "data"))
+        guards = self.names(spec.get("guards", []), (*path, "guards"), empty_ok=True)
+        for i, guard in enumerate(guards):
+            if guard not in self.guards:
+                known = ", ".join(sorted(self.guards)) or "none"
+                self.problem(
+                    (*path, "guards", i), f"unknown guard {guard!r}; known: {known}"
+                )
+        sets = self.sets(spec.get("sets", {}), (*path, "sets"))
+        resets = self.names(spec.get("resets", []), (*path, "resets"), empty_ok=True)
+        document = (
+            self.document(spec["document"], (*path, "document"))
+            if "document" in spec
+            else None
+        )
+        description = self.text(
+            spec.get("description"), (*path, "description"), required=False
+        )
+        if event is None or (dest is None and not internal):
+            return None
+        known = ", ".join(states)
+        for i, state in enumerate(sources):
+            if state == ANY_OPEN_STATE:
+                continue
+            if state not in states:
+                self.problem(
+                    (*path, "from"), f"unknown state {state!r}; known: {known}"
+                )
+            elif state in sources[:i]:
+                self.problem((*path, "from"), f"state {state!r} is listed twice")
+        sources = tuple(dict.fromkeys(sources))  # a repeat is reported above
+        if dest is not None and dest not in states:
+            self.problem((*path, "to"), f"unknown state {dest!r}; known: {known}")
+        return Transition(
+            event=event,
+            sources=sources,
+            dest=dest,
+            roles=roles,
+            fields=tuple(fields),
+            guards=guards,
+            sets=sets,
+            resets=resets,
+            document=document,
+            description=description or "",
+        )

@@ -1,0 +1,91 @@
+"""The workflow definitions an engine knows, by name and version.
+
+The newest version of each name comes from the workflow files; older versions,
+still used by cases opened under them, are recorded in the database and parsed
+again on demand. One `WorkflowMachine` is built per version and shared.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from engine.exceptions import DefinitionError, WorkflowNotFoundError
+from engine.workflow.definition import WorkflowDefinition
+from engine.workflow.file import load_workflow_file, parse_workflow
+from engine.workflow.guards import GUARDS
+from engine.workflow.machine import WorkflowMachine
+
+
+class WorkflowRegistry:
+    """Definitions by (name, version), with their shared machines."""
+
+    def __init__(self, definitions: Iterable[WorkflowDefinition]) -> None:
+        self._by_key: dict[tuple[str, int], WorkflowDefinition] = {}
+        self._latest: dict[str, WorkflowDefinition] = {}
+        self._machines: dict[str, WorkflowMachine] = {}  # by declaration digest
+        self._lock = threading.Lock()
+        for definition in definitions:
+            key = (definition.name, definition.version)
+            if key in self._by_key:
+                other = self._by_key[key].source
+                raise DefinitionError(
+                    definition.source,
+                    [
+                        f"{definition.key} is declared twice "
+                        f"({other} and {definition.source})"
+                    ],
+                )
+            self._add(definition)
+
+    @classmethod
+    def from_paths(cls, paths: Iterable[Path]) -> WorkflowRegistry:
+        """Load and validate every file (raises DefinitionError)."""
+        return cls(load_workflow_file(p, guards=GUARDS) for p in paths)
+
+    def _add(self, definition: WorkflowDefinition) -> None:
+        self._by_key[definition.name, definition.version] = definition
+        latest = self._latest.get(definition.name)
+        if latest is None or latest.version < definition.version:
+            self._latest[definition.name] = definition
+
+    def names(self) -> list[str]:
+        return sorted(self._latest)
+
+    def latest(self) -> list[WorkflowDefinition]:
+        return [self._latest[n] for n in self.names()]
+
+    def get(self, name: str, version: int | None = None) -> WorkflowDefinition:
+        """Raises WorkflowNotFoundError."""
+        found = (
+            self._latest.get(name)
+            if version is None
+            else self._by_key.get((name, version))
+        )
+        if found is None:
+            raise WorkflowNotFoundError(name, version, self.names())
+        return found
+
+    def find(self, name: str, version: int) -> WorkflowDefinition | None:
+        """The file's definition of exactly (name, version), if loaded."""
+        return self._by_key.get((name, version))
+
+    def parse_recorded(
+        self, text: str, *, name: str, version: int
+    ) -> WorkflowDefinition:
+        """Parse a declaration recorded in the database (an older version)."""
+        source = f"{name}@{version} (recorded)"
+        definition = parse_workflow(text, source=source, guards=GUARDS)
+        if (definition.name, definition.version) != (name, version):
+            raise DefinitionError(source, [f"{source}: declares {definition.key}"])
+        return definition
+
+    def machine(self, definition: WorkflowDefinition) -> WorkflowMachine:
+        machine = self._machines.get(definition.digest)
+        if machine is None:
+            with self._lock:
+                machine = self._machines.setdefault(
+                    definition.digest, WorkflowMachine(definition)
+                )
+        return machine
