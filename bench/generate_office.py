@@ -19,8 +19,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from demo.office import generate_office
 from engine.logs import configure_logging
-from service.demo.office import generate_office
 from service.settings import Settings
 
 TABLES = ("wf_case", "audit_entry", "document", "chase", "outbox")

@@ -50,7 +50,7 @@ from workflows import bundled_paths
 
 WORKFLOW = "ombudsman-inquiry"
 CPH = ZoneInfo("Europe/Copenhagen")
-# The founding case's dates (tests/engine/test_service.py); the clock stands after.
+# The founding case's dates (tests/engine/cases/test_engine.py); the clock stands after.
 NOW = datetime(2024, 11, 25, 9, 0, tzinfo=UTC)
 OPENED_AT = datetime(2024, 10, 3, 10, 0, tzinfo=CPH)
 INQUIRY_AT = datetime(2024, 10, 9, 9, 30, tzinfo=CPH)

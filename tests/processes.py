@@ -2,7 +2,7 @@
 
 Its JSON log lines (stderr) are read by a thread into a queue; every wait is
 on that queue or on the process, with a timeout, and nothing sleeps. Shared by
-the API's process tests (tests/api/process.py) and the service's
+the API's process tests (tests/service/api/process.py) and the service's
 (tests/service/serving.py).
 """
 

@@ -1,7 +1,7 @@
 """The shapes the API reads and writes, for validation and the OpenAPI document.
 
 Request bodies are validated into these models. Responses are NOT built from
-them: handlers return the CLI's `--json` dicts (`service.render`) as they are,
+them: handlers return the CLI's `--json` dicts (`service.present`) as they are,
 and these models only describe them, so the OpenAPI document says what the
 CLI prints (the schemathesis tests hold the two together).
 """
@@ -106,7 +106,7 @@ class JournalDocument(_Body):
     at: str | None = Field(default=None, max_length=64, description=_TIME)
 
 
-# -- responses (descriptions of service.render's JSON) -----------------------------
+# -- responses (descriptions of service.present's JSON) -----------------------------
 class _Out(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 

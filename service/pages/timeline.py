@@ -25,7 +25,7 @@ from datetime import date, datetime
 from engine.dates.calendars import BusinessCalendar, end_of_day, local_date
 from engine.records import AuditEntry, Document
 from engine.workflow.definition import CHASE_EVENT
-from service.render import recorded_apart
+from service.present import recorded_apart
 
 # Shown elsewhere on the item (or in the case summary), not again as data.
 _SHOWN = frozenset({"title", "parties"})

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.api.process import LiveApi, Prepared, live_api
 from tests.browser.chromium import (
     LAUNCH_ARGS,
     LOCALE,
@@ -24,6 +23,7 @@ from tests.browser.chromium import (
     chromium_executable,
 )
 from tests.browser.office import founding_office, tampered_copy
+from tests.service.api.process import LiveApi, Prepared, live_api
 
 
 @pytest.fixture(scope="package")

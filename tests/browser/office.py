@@ -5,7 +5,7 @@ the advisor `bra` and the caseworker `jur`, `case import` of
 `examples/founding-case.jsonl`), plus an auditor `rev` and an intake user
 `ind`, and one token per user from `sagsflow token create`. The case awaits a
 reply due 6 November 2024; a `sweep --now` two days later fires its first
-reminder, so its timeline holds a reminder. `tests.api.process.live_api`
+reminder, so its timeline holds a reminder. `tests.service.api.process.live_api`
 then serves a copy of it with `sagsflow api --port 0`. A second case, opened
 by the caseworker after the sweep and not overdue, gives the audit search
 something to narrow.
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.api.process import REPO_ROOT, Prepared, cli, environment
-from tests.engine.test_verify import tampering
+from tests.engine.audit.test_verify import tampering
+from tests.service.api.process import REPO_ROOT, Prepared, cli, environment
 from tests.service.conftest import copy_database
 
 FOUNDING = "2024-0283489"

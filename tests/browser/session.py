@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
-from tests.api.process import LiveApi
 from tests.browser.office import FOUNDING, FOUNDING_TITLE
+from tests.service.api.process import LiveApi
 
 WORKFLOW = "ombudsman-inquiry"
 CASE_PAGE = f"/ui/cases/{FOUNDING}"

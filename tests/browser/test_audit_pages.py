@@ -15,7 +15,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.api.process import LiveApi
 from tests.browser.chromium import shot
 from tests.browser.office import FOUNDING, TAMPERED_SEQ
 from tests.browser.session import (
@@ -25,6 +24,7 @@ from tests.browser.session import (
     log_in,
     url_of,
 )
+from tests.service.api.process import LiveApi
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,6 @@ import json
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.api.process import LiveApi
 from tests.browser.chromium import shot
 from tests.browser.office import FOUNDING, FOUNDING_TITLE
 from tests.browser.session import (
@@ -16,6 +15,7 @@ from tests.browser.session import (
     STATES,
     log_in,
 )
+from tests.service.api.process import LiveApi
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.api.process import LiveApi
 from tests.browser.chromium import shot
+from tests.service.api.process import LiveApi
 
 pytestmark = pytest.mark.slow
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.api.process import LiveApi
 from tests.browser.chromium import shot
+from tests.service.api.process import LiveApi
 
 pytestmark = pytest.mark.slow
 

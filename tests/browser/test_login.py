@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.api.process import LiveApi
 from tests.browser.chromium import shot
 from tests.browser.office import FOUNDING, FOUNDING_TITLE
 from tests.browser.session import (
@@ -26,6 +25,7 @@ from tests.browser.session import (
     url_of,
     visible_text,
 )
+from tests.service.api.process import LiveApi
 
 pytestmark = pytest.mark.slow
 

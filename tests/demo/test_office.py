@@ -16,6 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from demo import founding
+from demo.bulk.store import BulkCaseStore
+from demo.office import Office, generate_office
 from engine.audit.review import verify_store
 from engine.cases.engine import CaseEngine
 from engine.chasing.chaser import Chaser, ChaseSettings
@@ -25,11 +28,8 @@ from engine.logs import contains_cpr
 from engine.records import AuditEntry, CaseFilter
 from engine.testing import FakeClock
 from engine.workflow.registry import WorkflowRegistry
-from service.demo import founding
-from service.demo.office import Office, generate_office
 from service.settings import Settings
 from storage import InMemoryCaseStore, SqlCaseStore, create_db_engine
-from storage.bulk import BulkCaseStore
 from tests.demo.records import really_overdue, snapshot
 from tests.postgres import create_database, drop_database, require_admin_url
 

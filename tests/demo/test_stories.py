@@ -8,15 +8,15 @@ from datetime import date, timedelta
 
 import pytest
 
+from demo import people
+from demo.calendar import MemoCalendar
+from demo.stories import ACCESS, INQUIRY, Story, StoryRandom, plan
 from engine.dates.calendars import (
     COPENHAGEN,
     BusinessCalendar,
     CalendarSpec,
     local_date,
 )
-from service.demo import people
-from service.demo.calendar import MemoCalendar
-from service.demo.stories import ACCESS, INQUIRY, Story, StoryRandom, plan
 
 FIRST, UNTIL = date(2025, 3, 2), date(2026, 3, 2)
 

@@ -1,6 +1,6 @@
 """Fixtures for command-line tests: run `sagsflow` in-process on a fresh database.
 
-`run(*argv)` calls `service.cli.main` with `--db sqlite:///<tmp>/sagsflow.db` and
+`run(*argv)` calls `service.cli.main.main` with `--db sqlite:///<tmp>/sagsflow.db` and
 returns `(code, out, err)`. No `SAGSFLOW_*` variable from the outer environment
 reaches it. The CLI reads the real clock, so back-dated `--at` times in 2024 are
 fine and times in the future are refused.
@@ -23,7 +23,7 @@ import structlog
 
 from engine.logs import configure_logging
 from engine.workflow.registry import WorkflowRegistry
-from service.cli import main
+from service.cli.main import main
 from tests.service.servers import AnyPortController
 from tests.service.serving import (
     Inbox,

@@ -170,8 +170,8 @@ def test_the_daily_checkpoint_is_written_by_the_service(
     run: Run, founding: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The anchor job `serve` runs daily writes a checkpoint that verifies."""
-    from service.cli_service import _daily
-    from service.context import Context
+    from service.cli.context import Context
+    from service.cli.service import _daily
     from service.settings import Settings
 
     anchors = tmp_path / "anchors"

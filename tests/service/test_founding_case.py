@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from service import render
-from service.render import AUDIT_COLUMNS
+from service import present
+from service.present import AUDIT_COLUMNS
 from tests.service.conftest import (
     USERS,
     Result,
@@ -409,7 +409,7 @@ def test_case_list_json_is_streamed_in_the_same_form_as_one_dump(
     out = ok(run, "case", "list", "--json")
     cases = json.loads(out)
     assert [c["number"] for c in cases] == [founding, "2024-0000002", "2024-0000003"]
-    assert out == render.dumps(cases) + "\n"
+    assert out == present.dumps(cases) + "\n"
     assert [len(c["history"]) for c in cases] == [5, 1, 1]
     nothing = ok(run, "case", "list", "--state", "received", "--offset", "5", "--json")
     assert nothing == "[]\n"

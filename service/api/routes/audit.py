@@ -19,7 +19,7 @@ from engine.audit.review import verify_store
 from engine.exceptions import InvalidInputError
 from engine.records import AuditFilter, User
 from engine.workflow.definition import ROLES
-from service import render
+from service import present
 from service.api.auth import OVERSEERS, RECORD_READERS, require
 from service.api.routes.shared import json_response, page, parse_time, problems
 from service.api.schemas import AccessOut, AuditRowOut, DossierOut, VerifyOut
@@ -84,7 +84,7 @@ def audit_log(
     if workflow is not None:
         engine.registry.get(workflow)
     with _closing(engine.audit_log(selection)) as entries:
-        rows = list(render.audit_rows(page(entries, limit=limit, offset=offset)))
+        rows = list(present.audit_rows(page(entries, limit=limit, offset=offset)))
     if case is not None:
         engine.record_read(actor=user.id, action="audit_log", number=case)
     return json_response(rows)
@@ -129,7 +129,7 @@ def audit_access(
     with _closing(state.engine.reads(number=case, actor=actor)) as reads:
         rows = [
             {
-                "at": render.iso(r.at),
+                "at": present.iso(r.at),
                 "actor": r.actor,
                 "action": r.action,
                 "case": r.case_number,
@@ -153,7 +153,7 @@ def dossier(number: str, state: State, user: Reader) -> Response:
     engine = state.engine
     view = engine.show(number)
     engine.record_read(actor=user.id, action="audit_export", number=number)
-    body = render.dossier_json(
+    body = present.dossier_json(
         engine,
         view,
         checkpoint=latest_checkpoint(state.settings.anchor_dir, number),

@@ -22,7 +22,7 @@ from engine.dates.calendars import local_date
 from engine.exceptions import RoleNotAllowedError
 from engine.records import CaseFilter, Party, User
 from engine.workflow.definition import Transition
-from service import render
+from service import present
 from service.api.auth import AnyUser
 from service.api.idempotency import HEADER, KEY_PATTERN, Outcome, run_once
 from service.api.routes.shared import (
@@ -43,7 +43,7 @@ from service.api.schemas import (
     OpenCase,
 )
 from service.api.state import ApiState, api_state
-from service.cli_cases import _check_state as check_state
+from service.cli.cases import _check_state as check_state
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -79,7 +79,7 @@ def check_roles(user: User, declared: Sequence[Transition], event: str) -> None:
 
 
 def _case_json(engine: CaseEngine, view: CaseView) -> dict[str, object]:
-    return render.case_json(view, now=engine.clock.now(), calendar=engine.calendar)
+    return present.case_json(view, now=engine.clock.now(), calendar=engine.calendar)
 
 
 @router.get(
@@ -120,7 +120,7 @@ def list_cases(
         ),
         reader=user.id,  # each case's read is logged, as GET /cases/{number}'s
     )
-    body = [render.case_json(v, now=moment, calendar=engine.calendar) for v in views]
+    body = [present.case_json(v, now=moment, calendar=engine.calendar) for v in views]
     if len(views) < limit or offset + limit > MAX_OFFSET:
         return json_response(body)
     following = request.url.include_query_params(offset=offset + limit)
@@ -204,7 +204,7 @@ def show_case(
     moment = parse_now(now, engine.clock.now())
     view = engine.show(number)
     engine.record_read(actor=user.id, action="case_show", number=number)
-    return json_response(render.case_json(view, now=moment, calendar=engine.calendar))
+    return json_response(present.case_json(view, now=moment, calendar=engine.calendar))
 
 
 @router.post(
@@ -249,7 +249,7 @@ def list_documents(number: str, state: State, user: AnyUser) -> Response:
     engine = state.engine
     view = engine.show(number)
     engine.record_read(actor=user.id, action="case_documents", number=number)
-    return json_response([render.document_json(d) for d in view.documents])
+    return json_response([present.document_json(d) for d in view.documents])
 
 
 @router.post(

@@ -16,8 +16,8 @@ from service.api.auth import RECORD_READERS, require
 from service.api.routes.shared import json_response, parse_now, problems
 from service.api.schemas import ReportOut
 from service.api.state import ApiState, api_state
-from service.cli_report import _definitions as definitions
-from service.cli_report import _period as period
+from service.cli.report import _definitions as definitions
+from service.cli.report import _period as period
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 

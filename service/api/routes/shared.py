@@ -138,7 +138,7 @@ def page(items: Iterable[Any], *, limit: int, offset: int) -> Iterator[Any]:
 
 
 def json_response(body: Any, *, status: int = 200, **headers: str) -> Response:
-    """The body as compact JSON, exactly as `service.render` made it."""
+    """The body as compact JSON, exactly as `service.present` made it."""
     return Response(
         content=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
         status_code=status,

@@ -11,7 +11,7 @@ from engine.exceptions import InvalidInputError
 from engine.explain.diagram.svg import to_svg
 from engine.explain.diagram.text import to_dot, to_mermaid
 from engine.workflow.definition import WorkflowDefinition
-from service import render
+from service import present
 from service.api.auth import AnyUser
 from service.api.routes.shared import json_response, problems
 from service.api.schemas import WorkflowOut, WorkflowSummary
@@ -52,7 +52,7 @@ def list_workflows(state: State, _: AnyUser) -> Response:
 )
 def show_workflow(name: str, state: State, _: AnyUser) -> Response:
     """States, deadlines, chase ladders, events, roles and data fields."""
-    return json_response(render.workflow_json(state.engine.registry.get(name)))
+    return json_response(present.workflow_json(state.engine.registry.get(name)))
 
 
 @router.get(

@@ -25,7 +25,7 @@ from engine.dates.calendars import COPENHAGEN
 from engine.exceptions import CaseNotFoundError
 from engine.records import AuditEntry, AuditFilter
 from engine.workflow.definition import ENGINE_EVENTS, ROLES
-from service import render as shapes
+from service import present as shapes
 from service.api.state import api_state
 from service.pages import i18n, params
 from service.pages.auth import Reader, Viewer

@@ -20,7 +20,7 @@ from engine.dates.calendars import BusinessCalendar, is_overdue, local_date
 from engine.explain.case import explain
 from engine.explain.diagram.svg import to_svg
 from engine.workflow.definition import WorkflowDefinition
-from service import render as shapes
+from service import present as shapes
 from service.api.state import api_state
 from service.pages import i18n, params, timeline
 from service.pages.auth import Reader

@@ -1,0 +1,412 @@
+"""`sagsflow audit ...`: the record."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine.audit.anchor import (
+    Signer,
+    anchored_heads,
+    checkpoint_files,
+    latest_checkpoint,
+    read_checkpoint,
+)
+from engine.audit.dossier import verify_dossier
+from engine.audit.review import checkpoint, count_entries, verify_store
+from engine.exceptions import (
+    InvalidInputError,
+)
+from engine.records import AuditFilter
+from engine.workflow.definition import ROLES
+from service import present
+from service.cli.context import Context, parse_at, pass_ctx, reader
+
+
+# -- audit -------------------------------------------------------------------------
+@click.group()
+def audit() -> None:
+    """The record: every step on every case."""
+
+
+@audit.command("log")
+@click.argument("number", required=False)
+@click.option("--actor", metavar="ID")
+@click.option(
+    "--since", metavar="ISO8601", help="Entries effective at or after this time."
+)
+@click.option("--until", metavar="ISO8601", help="Entries effective before this time.")
+@click.option("--event", metavar="EVENT", help="Only this event (e.g. chase, close).")
+@click.option("--state", metavar="STATE", help="Only entries that led into STATE.")
+@click.option("--workflow", "workflow_name", metavar="W", help="Only workflow W.")
+@click.option("--role", metavar="ROLE", help="Only entries by someone in ROLE.")
+@click.option(
+    "--reader",
+    "who",
+    metavar="ID",
+    help="Who reads a case's record (logged); default: your login name.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "jsonl", "csv"]),
+    default="table",
+    show_default=True,
+    help="jsonl: one JSON object a line, for log tools; csv: for spreadsheets.",
+)
+@pass_ctx
+def audit_log(
+    ctx: Context,
+    number: str | None,
+    actor: str | None,
+    since: str | None,
+    until: str | None,
+    event: str | None,
+    state: str | None,
+    workflow_name: str | None,
+    role: str | None,
+    who: str | None,
+    fmt: str,
+) -> None:
+    """Print audit entries, in order of case and step."""
+    selection = AuditFilter(
+        case_number=number,
+        actor=actor,
+        since=parse_at(since, "--since"),
+        until=parse_at(until, "--until"),
+        event=event,
+        state=state,
+        workflow=workflow_name,
+        role=role,
+    )
+    if selection.since and selection.until and selection.since >= selection.until:
+        raise InvalidInputError("--since must be before --until")
+    if role is not None and role not in ROLES:
+        raise InvalidInputError(f"no role {role!r}; roles: {', '.join(ROLES)}")
+    if workflow_name is not None:
+        ctx.engine.registry.get(workflow_name)
+    entries = ctx.engine.audit_log(selection)
+    if number is not None:
+        ctx.engine.record_read(actor=reader(who), action="audit_log", number=number)
+    if fmt == "csv":
+        for chunk in present.audit_csv_lines(entries):
+            click.echo(chunk, nl=False)
+    elif fmt == "jsonl":
+        for row in present.audit_rows(entries):
+            click.echo(json.dumps(row, ensure_ascii=False))
+    elif fmt == "json":
+        click.echo("[", nl=False)
+        for i, row in enumerate(present.audit_rows(entries)):
+            click.echo(
+                ("," if i else "") + "\n  " + json.dumps(row, ensure_ascii=False),
+                nl=False,
+            )
+        click.echo("\n]")
+    else:
+        for entry in entries:
+            click.echo(present.audit_table_line(entry))
+
+
+def signer_from(ctx: Context, key_file: Path | None, public_key: Path | None) -> Signer:
+    """The checkpoint keys: SAGSFLOW_AUDIT_KEY (HMAC) or Ed25519 key files."""
+
+    def read(path: Path | None) -> bytes | None:
+        if path is None:
+            return None
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise InvalidInputError(f"{path}: {exc.strerror}") from None
+
+    key = ctx.settings.audit_key
+    return Signer(
+        hmac_key=key.encode() if key else None,
+        private_key_pem=read(key_file or ctx.settings.audit_key_file),
+        public_key_pem=read(public_key),
+    )
+
+
+@audit.command("anchor")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="A file, or a folder to write checkpoint-<time>.json into.",
+)
+@click.option(
+    "--key-file", type=click.Path(path_type=Path), help="Ed25519 private key (PEM)."
+)
+@pass_ctx
+def audit_anchor(ctx: Context, out: Path, key_file: Path | None) -> None:
+    """Write a signed checkpoint of every case's chain head, to ship elsewhere."""
+    now = ctx.engine.clock.now()
+    body = checkpoint(
+        ctx.engine.store, now=now, signer=signer_from(ctx, key_file, None)
+    )
+    path = write_checkpoint(body, out, now)
+    click.echo(
+        f"checkpoint {path}: {body['cases']} cases, {body['entries']} entries, "
+        f"signed {body['signature']['alg']}"
+    )
+
+
+def write_checkpoint(body: dict[str, Any], out: Path, now: datetime) -> Path:
+    """Write `body` to `out` (a folder gets a time-stamped file); never overwrite."""
+    path = out / f"checkpoint-{now:%Y%m%dT%H%M%S%fZ}.json" if out.is_dir() else out
+    try:
+        with path.open("x", encoding="utf-8") as handle:
+            json.dump(body, handle, ensure_ascii=False, indent=1)
+    except FileExistsError:
+        raise InvalidInputError(
+            f"{path} exists: a checkpoint is never overwritten"
+        ) from None
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write {path}: {exc.strerror}") from None
+    return path
+
+
+@audit.command("verify")
+@click.option(
+    "--anchor",
+    "anchor",
+    type=click.Path(path_type=Path),
+    help="A checkpoint file, or a folder of them, to hold the record against.",
+)
+@click.option(
+    "--key-file", type=click.Path(path_type=Path), help="Ed25519 private key."
+)
+@click.option(
+    "--public-key", type=click.Path(path_type=Path), help="Ed25519 public key (PEM)."
+)
+@click.option(
+    "--dossier",
+    "dossier",
+    type=click.Path(path_type=Path),
+    help="Verify an exported dossier offline (no database needed).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def audit_verify(
+    ctx: Context,
+    anchor: Path | None,
+    key_file: Path | None,
+    public_key: Path | None,
+    dossier: Path | None,
+    as_json: bool,
+) -> None:
+    """Check every case's hash chain (and checkpoints); exit 0 only if all verify."""
+    if dossier is not None:
+        _verify_dossier_file(ctx, dossier, key_file, public_key, as_json)
+        return
+    anchored = None
+    if anchor is not None:
+        if not anchor.exists():
+            raise InvalidInputError(f"{anchor}: no such checkpoint file or folder")
+        signer = signer_from(ctx, key_file, public_key)
+        files = checkpoint_files(anchor)
+        if not files:
+            raise InvalidInputError(f"{anchor}: no checkpoints (*.json) in it")
+        anchored = anchored_heads(read_checkpoint(f, signer) for f in files)
+    store = ctx.engine.store
+    show_bar = sys.stderr.isatty() and not as_json
+    total = count_entries(store) if show_bar else 0
+    with click.progressbar(
+        length=total, label="verifying", file=sys.stderr if show_bar else io.StringIO()
+    ) as bar:
+        report = verify_store(store, anchored=anchored, progress=bar.update)
+    if as_json:
+        click.echo(
+            present.dumps(
+                {
+                    "ok": report.ok,
+                    "cases": report.cases,
+                    "entries": report.entries,
+                    "anchored_cases": report.anchored_cases,
+                    "problems": [
+                        {
+                            "case": p.case,
+                            "seq": p.seq,
+                            "kind": p.kind,
+                            "detail": p.detail,
+                        }
+                        for p in report.problems
+                    ],
+                }
+            )
+        )
+    else:
+        for p in report.problems:
+            click.echo(f"BROKEN {p.case}: {p.detail}")
+        anchored_text = (
+            f", {report.anchored_cases} held against checkpoints" if anchored else ""
+        )
+        verdict = "verified" if report.ok else f"{len(report.problems)} broken"
+        click.echo(
+            f"{verdict}: {report.cases} cases, {report.entries} entries{anchored_text}"
+        )
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+@audit.command("export")
+@click.argument("number")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True)
+@click.option(
+    "--anchor",
+    "anchor",
+    type=click.Path(path_type=Path),
+    help="Checkpoints to take the latest covering this case from "
+    "(default: SAGSFLOW_ANCHOR_DIR).",
+)
+@click.option("--actor", metavar="ID", help="Who exports it (recorded in the file).")
+@pass_ctx
+def audit_export(
+    ctx: Context, number: str, out: Path, anchor: Path | None, actor: str | None
+) -> None:
+    """Write one case's self-contained, offline-verifiable dossier."""
+    engine = ctx.engine
+    view = engine.show(number)
+    engine.record_read(actor=reader(actor), action="audit_export", number=number)
+    covering = latest_checkpoint(anchor or ctx.settings.anchor_dir, number)
+    body = present.dossier_json(
+        engine, view, checkpoint=covering, exported_by=actor or ""
+    )
+    try:
+        with out.open("x", encoding="utf-8") as handle:
+            json.dump(body, handle, ensure_ascii=False, indent=1, default=str)
+    except FileExistsError:
+        raise InvalidInputError(f"{out} exists; choose another file") from None
+    except OSError as exc:
+        raise InvalidInputError(f"cannot write {out}: {exc.strerror}") from None
+    checked = " and a checkpoint" if covering else " (no checkpoint covers it yet)"
+    click.echo(f"dossier {out}: case {number}, {len(view.history)} entries{checked}")
+
+
+def _verify_dossier_file(
+    ctx: Context,
+    path: Path,
+    key_file: Path | None,
+    public_key: Path | None,
+    as_json: bool,
+) -> None:
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInputError(f"{path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        body = None
+    signer = signer_from(ctx, key_file, public_key)
+    has_key = any((signer.hmac_key, signer.private_key_pem, signer.public_key_pem))
+    problems = (
+        verify_dossier(body, signer if has_key else None)
+        if body is not None
+        else ["not a readable dossier (not JSON)"]
+    )
+    if as_json:
+        click.echo(present.dumps({"ok": not problems, "problems": problems}))
+    else:
+        for problem in problems:
+            click.echo(f"BROKEN {path}: {problem}")
+        if not problems:
+            case = body["case"]["number"] if body else "?"
+            signed = "" if has_key else " (checkpoint signature not checked: no key)"
+            click.echo(f"verified: dossier of case {case}{signed}")
+    if problems:
+        raise click.exceptions.Exit(1)
+
+
+@audit.command("correct")
+@click.argument("number")
+@click.argument("seq", type=int)
+@click.option("--actor", required=True, metavar="ID", help="Who corrects (a user id).")
+@click.option(
+    "--reason", required=True, metavar="TEXT", help="Why the entry was wrong."
+)
+@click.option(
+    "--set",
+    "changes",
+    multiple=True,
+    required=True,
+    metavar="FIELD=VALUE",
+    help="What the entry should have said (repeat).",
+)
+@pass_ctx
+def audit_correct(
+    ctx: Context,
+    number: str,
+    seq: int,
+    actor: str,
+    reason: str,
+    changes: tuple[str, ...],
+) -> None:
+    """Correct entry SEQ of a case with a new entry (the record is never rewritten)."""
+    values: dict[str, str] = {}
+    for item in changes:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInputError(f"--set {item!r}: write FIELD=VALUE")
+        values[key.strip()] = value
+    if actor == "system":
+        raise InvalidInputError(
+            "'system' is the scheduler's own actor; act as yourself"
+        )
+    view = ctx.engine.correct(number, seq, actor=actor, reason=reason, changes=values)
+    entry = view.history[-1]
+    click.echo(f"case {number}: entry {entry.seq} corrects entry {seq}")
+
+
+@audit.command("access")
+@click.argument("number", required=False)
+@click.option("--actor", metavar="ID", help="Only reads by this person.")
+@click.option(
+    "--purge",
+    is_flag=True,
+    help="First drop reads older than SAGSFLOW_ACCESS_RETENTION_DAYS.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def audit_access(
+    ctx: Context, number: str | None, actor: str | None, purge: bool, as_json: bool
+) -> None:
+    """Who read which case or record, and when (the access log)."""
+    engine = ctx.engine
+    if purge:
+        dropped = engine.purge_reads(retention=retention(ctx))
+        click.echo(f"purged {dropped} read(s) older than the retention", err=True)
+    reads = engine.reads(number=number, actor=actor)
+    if as_json:
+        click.echo(
+            present.dumps(
+                [
+                    {
+                        "at": present.iso(r.at),
+                        "actor": r.actor,
+                        "action": r.action,
+                        "case": r.case_number,
+                    }
+                    for r in reads
+                ]
+            )
+        )
+        return
+    rows = [
+        (present.local(r.at), r.actor, r.action, r.case_number or "") for r in reads
+    ]
+    click.echo(present.table(rows, ("at (local)", "who", "read", "case")))
+
+
+def retention(ctx: Context) -> timedelta:
+    """The access log's retention from the settings (refusing nonsense)."""
+    days = ctx.settings.access_retention_days
+    if days < 1:
+        raise InvalidInputError(
+            "SAGSFLOW_ACCESS_RETENTION_DAYS must be a whole number of days >= 1"
+        )
+    return timedelta(days=days)

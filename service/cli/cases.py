@@ -1,0 +1,331 @@
+"""`sagsflow case ...`: open, fire, show, list and import cases."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine.cases.engine import CaseEngine, CaseView
+from engine.dates.calendars import local_date
+from engine.exceptions import (
+    EngineError,
+    InvalidInputError,
+    StorageError,
+)
+from engine.explain.case import explain
+from engine.records import CaseFilter, Party
+from engine.workflow.definition import SYSTEM_ACTOR
+from service import present
+from service.cli.context import Context, parse_at, pass_ctx, reader
+
+
+# -- cases -------------------------------------------------------------------------
+@click.group()
+def case() -> None:
+    """Open, move, show, list and import cases."""
+
+
+def _pairs(values: Sequence[str], option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInputError(f"{option} {item!r}: write KEY=VALUE")
+        if key.strip() in out:
+            raise InvalidInputError(f"{option} {key.strip()!r} given twice")
+        out[key.strip()] = value
+    return out
+
+
+def _actor(actor: str) -> str:
+    if actor == SYSTEM_ACTOR:
+        raise InvalidInputError(
+            f"{SYSTEM_ACTOR!r} is the scheduler's own actor; act as yourself"
+        )
+    return actor
+
+
+def _show(
+    ctx: Context, view: CaseView, as_json: bool, now: datetime | None = None
+) -> None:
+    moment = now or ctx.engine.clock.now()
+    if as_json:
+        click.echo(
+            present.dumps(
+                present.case_json(view, now=moment, calendar=ctx.engine.calendar)
+            )
+        )
+    else:
+        click.echo(present.case_text(view, now=moment, calendar=ctx.engine.calendar))
+
+
+@case.command("open")
+@click.argument("workflow_name", metavar="WORKFLOW")
+@click.option("--actor", required=True, metavar="ID", help="Who opens it (a user id).")
+@click.option("--title", required=True, metavar="TEXT")
+@click.option("--party", "parties", multiple=True, metavar="ROLE=NAME")
+@click.option("--party-email", "party_emails", multiple=True, metavar="ROLE=ADDRESS")
+@click.option("--data", "data", multiple=True, metavar="KEY=VALUE")
+@click.option(
+    "--document", metavar="TITLE", help="Journal a document with the opening."
+)
+@click.option(
+    "--at",
+    "at",
+    metavar="ISO8601",
+    help="Effective time, for back-dated entries (default: now).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def case_open(
+    ctx: Context,
+    workflow_name: str,
+    actor: str,
+    title: str,
+    parties: tuple[str, ...],
+    party_emails: tuple[str, ...],
+    data: tuple[str, ...],
+    document: str | None,
+    at: str | None,
+    as_json: bool,
+) -> None:
+    """Open a case on WORKFLOW."""
+    names = _pairs(parties, "--party")
+    emails = _pairs(party_emails, "--party-email")
+    for role in emails:
+        if role not in names:
+            raise InvalidInputError(
+                f"--party-email {role}=...: give --party {role}=NAME too"
+            )
+    view = ctx.engine.open_case(
+        workflow_name,
+        actor=_actor(actor),
+        title=title,
+        parties=[Party(role=r, name=n, email=emails.get(r)) for r, n in names.items()],
+        data=_pairs(data, "--data"),
+        document=document,
+        at=parse_at(at),
+    )
+    _show(ctx, view, as_json)
+
+
+@case.command("fire")
+@click.argument("number")
+@click.argument("event")
+@click.option("--actor", required=True, metavar="ID", help="Who does it (a user id).")
+@click.option("--data", "data", multiple=True, metavar="KEY=VALUE")
+@click.option("--document", metavar="TITLE", help="Journal a document with the event.")
+@click.option(
+    "--at",
+    "at",
+    metavar="ISO8601",
+    help="Effective time, for back-dated entries (default: now).",
+)
+@click.option(
+    "--expect-version",
+    type=int,
+    metavar="N",
+    help="Refuse if the case is no longer at version N.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def case_fire(
+    ctx: Context,
+    number: str,
+    event: str,
+    actor: str,
+    data: tuple[str, ...],
+    document: str | None,
+    at: str | None,
+    expect_version: int | None,
+    as_json: bool,
+) -> None:
+    """Apply EVENT to case NUMBER."""
+    view = ctx.engine.fire(
+        number,
+        event,
+        actor=_actor(actor),
+        data=_pairs(data, "--data"),
+        document=document,
+        at=parse_at(at),
+        expected_version=expect_version,
+    )
+    _show(ctx, view, as_json)
+
+
+@case.command("show")
+@click.argument("number")
+@click.option(
+    "--now", "now", metavar="ISO8601", help="Judge deadlines as of this moment."
+)
+@click.option(
+    "--actor", metavar="ID", help="Who reads (logged); default: your login name."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def case_show(
+    ctx: Context, number: str, now: str | None, actor: str | None, as_json: bool
+) -> None:
+    """Show a case: state, deadline, parties, documents and history."""
+    moment = parse_at(now, "--now")
+    view = ctx.engine.show(number)
+    ctx.engine.record_read(actor=reader(actor), action="case_show", number=number)
+    _show(ctx, view, as_json, moment)
+
+
+@case.command("list")
+@click.option("--workflow", "workflow_name", metavar="W")
+@click.option("--state", metavar="S")
+@click.option("--overdue", is_flag=True, help="Only cases past their deadline.")
+@click.option(
+    "--now", "now", metavar="ISO8601", help="Judge deadlines as of this moment."
+)
+@click.option("--limit", type=click.IntRange(min=1), metavar="N")
+@click.option("--offset", type=click.IntRange(min=0), default=0, metavar="N")
+@click.option(
+    "--actor",
+    metavar="ID",
+    help="Who reads (with --json, each case's read is logged); default: your login.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def case_list(
+    ctx: Context,
+    workflow_name: str | None,
+    state: str | None,
+    overdue: bool,
+    now: str | None,
+    limit: int | None,
+    offset: int,
+    actor: str | None,
+    as_json: bool,
+) -> None:
+    """List cases, oldest first.
+
+    With --json each case comes with its parties and record, and its read is
+    logged, as `case show`'s is.
+    """
+    engine = ctx.engine
+    moment = parse_at(now, "--now") or engine.clock.now()
+    if workflow_name is not None:
+        engine.registry.get(workflow_name)
+    if state is not None:
+        _check_state(engine, workflow_name, state)
+    selection = CaseFilter(
+        workflow=workflow_name,
+        state=state,
+        limit=limit,
+        offset=offset,
+        due_before=local_date(moment) if overdue else None,
+    )
+    if as_json:  # streamed: every case of a large office would not fit in memory
+        views = engine.views(selection, reader=reader(actor))
+        cases = (
+            present.case_json(v, now=moment, calendar=engine.calendar) for v in views
+        )
+        for piece in present.dumps_array(cases):
+            click.echo(piece, nl=False)
+        click.echo()
+        return
+    click.echo(present.cases_text(engine.list_cases(selection), now=moment))
+
+
+def _check_state(engine: CaseEngine, workflow_name: str | None, state: str) -> None:
+    names = [workflow_name] if workflow_name else engine.registry.names()
+    known = {s.name for n in names for s in engine.registry.get(n).states}
+    if state not in known:
+        raise InvalidInputError(
+            f"no state {state!r} in {workflow_name or 'any workflow'}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+
+
+@case.command("import")
+@click.argument("file", type=click.Path(path_type=Path, allow_dash=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_ctx
+def case_import(ctx: Context, file: Path, as_json: bool) -> None:
+    """Import cases from JSON lines: one case with its events a line.
+
+    Each case goes in whole or not at all; the summary names what was refused.
+    """
+    engine = ctx.engine
+    lines = _read_lines(file)
+    imported: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []
+    show_bar = sys.stderr.isatty() and not as_json
+    with click.progressbar(
+        lines, label="importing", file=sys.stderr if show_bar else io.StringIO()
+    ) as bar:
+        for number, text in bar:
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError as exc:
+                refused.append(
+                    {
+                        "line": number,
+                        "error": f"not JSON: {exc.msg} (column {exc.colno})",
+                    }
+                )
+                continue
+            try:
+                view = engine.import_case(record)
+            except StorageError:
+                raise  # the database failed, not the line: stop (exit 3)
+            except EngineError as exc:
+                refused.append({"line": number, "error": str(exc)})
+                continue
+            imported.append(
+                {"line": number, "number": view.case.number, "state": view.case.state}
+            )
+    if as_json:
+        click.echo(present.dumps({"imported": imported, "refused": refused}))
+    else:
+        click.echo(
+            f"imported {len(imported)} case{'s' if len(imported) != 1 else ''}, "
+            f"refused {len(refused)}"
+        )
+        for item in imported:
+            click.echo(f"  line {item['line']}: {item['number']} ({item['state']})")
+        for item in refused:
+            click.echo(f"  line {item['line']}: refused: {item['error']}", err=True)
+    if refused:
+        raise click.exceptions.Exit(1)
+
+
+def _read_lines(file: Path) -> list[tuple[int, str]]:
+    try:
+        text = (
+            sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+        )
+    except OSError as exc:
+        raise InvalidInputError(f"{file}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InvalidInputError(f"{file}: not UTF-8 text") from None
+    return [
+        (i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()
+    ]
+
+
+@case.command("explain")
+@click.argument("number")
+@click.option("--now", "now", metavar="ISO8601", help="Explain as of this moment.")
+@pass_ctx
+def case_explain(ctx: Context, number: str, now: str | None) -> None:
+    """Why a case is in its state, how its deadline was set, and what comes next."""
+    engine = ctx.engine
+    view = engine.show(number)
+    with engine.store.transaction(write=False) as tx:
+        definition = engine.definition_for(
+            tx, view.case.workflow, view.case.workflow_version
+        )
+    moment = parse_at(now, "--now") or engine.clock.now()
+    for line in explain(definition, view.case, view.history, engine.calendar, moment):
+        click.echo(line)

@@ -1,0 +1,134 @@
+"""The `sagsflow` command line: a thin layer over `CaseEngine`.
+
+Every error a user can cause ends here as one line on stderr and a non-zero exit
+(1 for refused input or a conflict, 2 for command-line usage, 3 for the
+database), never a traceback, with the database as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+import click
+import structlog
+
+from demo.cli import demo
+from engine.exceptions import (
+    EngineError,
+    StorageError,
+)
+from service import app as composition
+from service.cli.api import api
+from service.cli.audit import audit
+from service.cli.bench import bench
+from service.cli.cases import case
+from service.cli.context import Context, pass_ctx
+from service.cli.db import grants, migrate_db
+from service.cli.report import report
+from service.cli.service import outbox, serve, sweep
+from service.cli.tokens import token
+from service.cli.workflows import user, workflow
+from service.settings import Settings
+from storage import upgrade_schema
+from storage.database import sqlite_path
+
+log = structlog.get_logger()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    help="Database URL (default: SAGSFLOW_DATABASE_URL or sqlite:///sagsflow.db).",
+)
+@click.version_option(package_name="sagsflow")
+@click.pass_context
+def cli(ctx: click.Context, db_url: str | None) -> None:
+    """sagsflow: declared workflows for public case handling.
+
+    Working-day deadlines, chased replies and a complete record of every step.
+    """
+    settings = Settings.from_env(os.environ).with_database(db_url)
+    composition.setup_logging(settings)
+    ctx.obj = Context(settings=settings)
+    ctx.call_on_close(ctx.obj.close)
+
+
+# -- init ----------------------------------------------------------------------
+@cli.command()
+@pass_ctx
+def init(ctx: Context) -> None:
+    """Create the database, or upgrade its schema to this version."""
+    url = ctx.settings.database_url
+    path = sqlite_path(url)
+    if path is not None and not path.parent.exists():
+        raise StorageError(
+            f"cannot create {path}: the folder {path.parent} does not exist"
+        )
+    composition.load_registry(ctx.settings)  # refuse to start on invalid workflows
+    before, after = upgrade_schema(composition.database(ctx.settings, create=True))
+    where = path or url
+    if before == after:
+        click.echo(f"database {where} is up to date (schema {after})")
+    else:
+        click.echo(f"database {where} ready (schema {before or 'none'} → {after})")
+
+
+cli.add_command(workflow)
+cli.add_command(user)
+cli.add_command(case)
+cli.add_command(audit)
+cli.add_command(bench)
+cli.add_command(sweep)
+cli.add_command(outbox)
+cli.add_command(serve)
+cli.add_command(report)
+cli.add_command(token)
+cli.add_command(api)
+cli.add_command(migrate_db)
+cli.add_command(grants)
+cli.add_command(demo)
+
+
+# -- entry point -----------------------------------------------------------------
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_STORAGE = 3
+EXIT_BUG = 70
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Run the CLI; turn every error into one line on stderr and an exit code."""
+    try:
+        # Without standalone mode click *returns* the code of a raised Exit.
+        code = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="sagsflow",
+            standalone_mode=False,
+        )
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        _fail(f"{exc.format_message()} (see 'sagsflow --help')", EXIT_USAGE)
+    except (click.Abort, KeyboardInterrupt):
+        _fail("interrupted", 130)
+    except StorageError as exc:
+        _fail(str(exc), EXIT_STORAGE)
+    except EngineError as exc:
+        _fail(str(exc), EXIT_REFUSED)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # a bug: say so plainly, keep the traceback in the log
+        log.exception("unexpected_error")
+        _fail(f"internal error ({type(exc).__name__}); please report it", EXIT_BUG)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    one_line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    click.echo(f"sagsflow: error: {one_line}", err=True)
+    sys.exit(code)
