@@ -84,7 +84,7 @@ def build_office(path: Path, total: int, overdue: int) -> None:
     engine.add_user("bra", ["advisor"], email="raadgiver@kk.example")
     engine.add_user("jur", ["caseworker"], email="jurist@kk.example")
     with engine.store.transaction() as tx:  # as opening the first case would
-        engine.record_rules(tx, engine.registry.get(WORKFLOW))
+        engine.rules.record(tx, engine.registry.get(WORKFLOW))
     calendar = engine.calendar.id
     db.dispose()
     at = _iso(datetime(2024, 10, 9, 13, 0, tzinfo=UTC))

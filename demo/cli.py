@@ -283,7 +283,7 @@ def _serve(
         from service.api import tokens  # the API's parts only where it is served
 
         context = Context(settings=serving)
-        _, token = tokens.issue(context.engine, ADVISOR)
+        _, token = tokens.issue(context.store, context.engine.clock, ADVISOR)
         api = f"http://{serving.api_host}:{serving.api_port}"
         click.echo("")
         click.echo(

@@ -66,7 +66,10 @@ def simulation(
 ) -> Simulation:
     """The year up to `start`, with the office's letters; the past delivered."""
     chaser = Chaser(
-        engine=engine,
+        store=engine.store,
+        clock=clock,
+        calendar=engine.calendar,
+        rules=engine.rules,
         letters=JinjaLetters(folders=[*settings.template_paths, bundled_folder()]),
         settings=ChaseSettings(language=settings.language, office=settings.office),
     )

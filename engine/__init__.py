@@ -7,7 +7,8 @@ a clock and a calendar by injection.
 
 from __future__ import annotations
 
-from engine.cases.engine import CaseEngine, CaseView
+from engine.cases.engine import CaseEngine
+from engine.cases.view import CaseView
 from engine.clock import Clock, SystemClock
 from engine.dates.calendars import (
     BusinessCalendar,

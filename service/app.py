@@ -19,6 +19,7 @@ from engine.clock import Clock, SystemClock
 from engine.dates.calendars import BusinessCalendar, CalendarSpec
 from engine.exceptions import DefinitionError, InvalidInputError, SchemaError
 from engine.logs import configure_logging
+from engine.ports import CaseStore
 from engine.workflow.registry import WorkflowRegistry
 from service.settings import Settings
 from storage import SqlCaseStore, check_schema, create_db_engine
@@ -103,9 +104,12 @@ def database(settings: Settings, *, create: bool = False) -> Engine:
         raise InvalidInputError(f"SAGSFLOW_SQLITE_SYNCHRONOUS: {exc}") from None
 
 
-def build_engine(settings: Settings, *, clock: Clock | None = None) -> CaseEngine:
+def build_engine(
+    settings: Settings, *, clock: Clock | None = None, store: CaseStore | None = None
+) -> CaseEngine:
+    """The case engine on `store` (by default the database the settings name)."""
     return CaseEngine(
-        store=open_store(settings),
+        store=store or open_store(settings),
         registry=load_registry(settings),
         clock=clock or SystemClock(),
         calendar=load_calendar(settings),
@@ -128,7 +132,10 @@ def build_chaser(settings: Settings, engine: CaseEngine) -> Chaser:
     letters = JinjaLetters(folders=[*settings.template_paths, bundled_folder()])
     quiet = _quiet_hours(settings.quiet_hours)
     return Chaser(
-        engine=engine,
+        store=engine.store,
+        clock=engine.clock,
+        calendar=engine.calendar,
+        rules=engine.rules,
         letters=letters,
         settings=ChaseSettings(
             working_days_only=not settings.sweep_closed_days,

@@ -16,7 +16,8 @@ from enum import Enum
 from typing import Any
 
 from engine.audit.dossier import build_dossier
-from engine.cases.engine import CaseEngine, CaseView
+from engine.cases.engine import CaseEngine
+from engine.cases.view import CaseView
 from engine.dates.calendars import COPENHAGEN, BusinessCalendar, is_overdue, local_date
 from engine.records import AuditEntry, Case, Document, User
 from engine.workflow.definition import WorkflowDefinition

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
-from engine.ports import CaseTransaction
+from engine.ports import CaseListing
 from engine.records import AuditEntry, Case, CaseFilter, Document
 
 VIEW_PAGE = 500  # cases read, with their records, per round of three queries
@@ -80,7 +80,7 @@ RecordLoader = Callable[[int], tuple[Sequence[AuditEntry], Sequence[Document]]]
 
 
 def read_views(
-    tx: CaseTransaction, selection: CaseFilter, *, page: int = VIEW_PAGE
+    tx: CaseListing, selection: CaseFilter, *, page: int = VIEW_PAGE
 ) -> Iterator[CaseView]:
     """The cases `selection` names with their records, read in `tx` a page at a time.
 
@@ -111,7 +111,7 @@ def read_views(
 
 
 def _id_pages(
-    tx: CaseTransaction, selection: CaseFilter, page: int
+    tx: CaseListing, selection: CaseFilter, page: int
 ) -> Iterator[Sequence[Case]]:
     """`selection`'s cases in id order, `page` at a time (its offset, then by id)."""
     remaining = selection.limit

@@ -19,7 +19,7 @@ import structlog
 
 from engine.clock import Clock
 from engine.exceptions import DeliveryError, InvalidInputError, NotFoundError
-from engine.ports import CaseStore, Channel
+from engine.ports import Channel, OutboxRecords, Store
 from engine.records import Notification, NotificationStatus
 
 log = structlog.get_logger()
@@ -54,7 +54,7 @@ class Dispatcher:
     def __init__(
         self,
         *,
-        store: CaseStore,
+        store: Store[OutboxRecords],
         clock: Clock,
         channels: Mapping[str, Channel],
         batch: int = DEFAULT_BATCH,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.ports import CaseTransaction
+from engine.ports import UserRecords
 from engine.records import AuditEntry, Case
 
 
@@ -25,7 +25,7 @@ class Recipient:
 
 
 def recipients_for(
-    tx: CaseTransaction, case: Case, history: Sequence[AuditEntry], target: str
+    tx: UserRecords, case: Case, history: Sequence[AuditEntry], target: str
 ) -> list[Recipient]:
     """The recipients of `target` on `case` (never empty)."""
     for party in case.parties:

@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from engine.cases.engine import CaseView
+from engine.cases.view import CaseView
 from engine.dates.calendars import COPENHAGEN, is_overdue, local_date
 from engine.records import AuditEntry
 from engine.workflow.definition import (

@@ -25,6 +25,7 @@ from service.api.middleware import AuthGate, BodyLimit, LastResort, RequestLog
 from service.api.routes import ROUTERS
 from service.api.routes.shared import known_query_only
 from service.api.state import ApiState
+from service.api.store import ApiStore
 from service.settings import Settings
 
 DESCRIPTION = """\
@@ -40,6 +41,7 @@ problem details (`application/problem+json`). POSTs accept an
 def create_app(
     *,
     engine: CaseEngine,
+    store: ApiStore,
     settings: Settings,
     metrics: Metrics | None = None,
     scheduler_running: Callable[[], bool] | None = None,
@@ -48,6 +50,7 @@ def create_app(
 
     Args:
         engine: the case engine; its clock is the API's clock.
+        store: the API's tokens and idempotency keys (the engine's database).
         settings: body limit and idempotency retention are read from here.
         metrics: what `/metrics` reports (one is made when not given).
         scheduler_running: whether this process's chaser timer runs, for
@@ -79,6 +82,7 @@ def create_app(
     )
     state = ApiState(
         engine=engine,
+        store=store,
         settings=settings,
         metrics=metrics or Metrics(store=engine.store, clock=engine.clock),
         idempotency_retention=timedelta(hours=settings.api_idempotency_hours),

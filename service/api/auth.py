@@ -84,7 +84,7 @@ def authenticate(state: ApiState, authorization: str | None) -> User:
             "send 'Authorization: Bearer <token>' (sagsflow token create USER)",
             "missing",
         )
-    found = tokens.authenticate(state.engine, credentials.strip())
+    found = tokens.authenticate(state.store, state.engine.clock, credentials.strip())
     if isinstance(found, tokens.Refusal):
         raise _unauthenticated(
             "the token is not valid (unknown, revoked or expired)",

@@ -96,15 +96,15 @@ def run_once(
     if key is None:
         return respond(work())
     check_key(key)
-    engine = state.engine
-    now = engine.clock.now()
+    clock = state.engine.clock
+    now = clock.now()
     claim = IdempotencyRecord(
         user_id=user.id,
         key=key,
         fingerprint=fingerprint(method, path, payload),
         created_at=now,
     )
-    with engine.store.transaction() as tx:
+    with state.store.transaction() as tx:
         held = tx.claim_idempotency(
             claim, expire_before=now - state.idempotency_retention
         )
@@ -114,20 +114,20 @@ def run_once(
         outcome = work()
     except BaseException:
         try:
-            with engine.store.transaction() as tx:
+            with state.store.transaction() as tx:
                 tx.release_idempotency(user.id, key)
         except StorageError:  # the key stays in flight: a retry gets 409
             log.warning("idempotency_key_not_released", user=user.id)
         raise
     body = _dumps(outcome.body)
-    with engine.store.transaction() as tx:
+    with state.store.transaction() as tx:
         tx.finish_idempotency(
             user.id,
             key,
             status=outcome.status,
             body=body,
             headers=dict(outcome.headers),
-            at=engine.clock.now(),
+            at=clock.now(),
         )
     return _response(outcome.status, body, outcome.headers)
 

@@ -15,6 +15,7 @@ from fastapi import Request
 
 from engine.cases.engine import CaseEngine
 from service.api.metrics import Metrics
+from service.api.store import ApiStore
 from service.settings import Settings
 
 
@@ -24,6 +25,8 @@ class ApiState:
 
     Attributes:
         engine: the case engine (its clock is the API's clock).
+        store: the API's own rows (tokens, idempotency keys), in the engine's
+            database.
         settings: the settings the process runs with.
         metrics: what `/metrics` reports.
         idempotency_retention: how long an `Idempotency-Key` is remembered.
@@ -32,6 +35,7 @@ class ApiState:
     """
 
     engine: CaseEngine
+    store: ApiStore
     settings: Settings
     metrics: Metrics
     idempotency_retention: timedelta

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from engine.cases.engine import CaseEngine
+from engine.clock import Clock
 from engine.dates.calendars import COPENHAGEN
 from engine.dates.timeparse import parse_date
 from engine.exceptions import (
@@ -27,6 +27,7 @@ from engine.exceptions import (
 )
 from engine.records import ApiToken, User
 from engine.workflow.definition import SYSTEM_ACTOR
+from service.api.store import ApiStore
 
 PREFIX = "sgf_"
 _ID_BYTES = 6  # 12 hex digits: ids only need to be unique, the secret is secret
@@ -60,7 +61,11 @@ def end_of_day(text: str) -> datetime:
 
 
 def issue(
-    engine: CaseEngine, user_id: str, *, expires: date | str | None = None
+    store: ApiStore,
+    clock: Clock,
+    user_id: str,
+    *,
+    expires: date | str | None = None,
 ) -> tuple[ApiToken, str]:
     """Make a token for `user_id`; returns it (as stored) and its text (once).
 
@@ -72,7 +77,7 @@ def issue(
         raise InvalidInputError(
             f"{SYSTEM_ACTOR!r} is the scheduler's own user; it gets no token"
         )
-    now = engine.clock.now()
+    now = clock.now()
     expires_at = None
     if expires is not None:
         expires_at = end_of_day(expires if isinstance(expires, str) else str(expires))
@@ -89,28 +94,28 @@ def issue(
         created_at=now,
         expires_at=expires_at,
     )
-    with engine.store.transaction() as tx:
+    with store.transaction() as tx:
         if tx.get_user(user_id) is None:
             raise UserNotFoundError(user_id)
         tx.add_token(token)
     return token, f"{PREFIX}{token_id}_{secret}"
 
 
-def revoke(engine: CaseEngine, token_id: str) -> ApiToken:
+def revoke(store: ApiStore, clock: Clock, token_id: str) -> ApiToken:
     """Revoke a token from now on (a revoked one stays revoked as it was).
 
     Raises:
         NotFoundError: no such token.
     """
-    with engine.store.transaction() as tx:
-        token = tx.revoke_token(token_id, engine.clock.now())
+    with store.transaction() as tx:
+        token = tx.revoke_token(token_id, clock.now())
     if token is None:
         raise NotFoundError(f"no token {token_id!r} (see 'sagsflow token list')")
     return token
 
 
-def list_tokens(engine: CaseEngine) -> list[ApiToken]:
-    with engine.store.transaction(write=False) as tx:
+def list_tokens(store: ApiStore) -> list[ApiToken]:
+    with store.transaction(write=False) as tx:
         return list(tx.list_tokens())
 
 
@@ -135,14 +140,14 @@ def split(text: str) -> tuple[str, str] | None:
     return token_id, secret
 
 
-def authenticate(engine: CaseEngine, text: str) -> User | Refusal:
+def authenticate(store: ApiStore, clock: Clock, text: str) -> User | Refusal:
     """The user a presented token acts as, or why it does not authenticate."""
     parts = split(text)
     if parts is None:
         return Refusal(reason="malformed")
     token_id, secret = parts
-    now = engine.clock.now()
-    with engine.store.transaction(write=False) as tx:
+    now = clock.now()
+    with store.transaction(write=False) as tx:
         token = tx.get_token(token_id)
         user = tx.get_user(token.user_id) if token is not None else None
     presented = digest(secret)

@@ -44,7 +44,7 @@ def api(ctx: Context, host: str | None, port: int | None) -> None:
         if engine is None:
             return
         server = ApiServer(
-            create_app(engine=engine, settings=ctx.settings),
+            create_app(engine=engine, store=ctx.store, settings=ctx.settings),
             host=address[0],
             port=address[1],
         )

@@ -12,7 +12,8 @@ from typing import Any
 
 import click
 
-from engine.cases.engine import CaseEngine, CaseView
+from engine.cases.engine import CaseEngine
+from engine.cases.view import CaseView
 from engine.dates.calendars import local_date
 from engine.exceptions import (
     EngineError,

@@ -17,18 +17,27 @@ from storage import SqlCaseStore
 @dataclass(slots=True)
 class Context:
     settings: Settings
+    _store: SqlCaseStore | None = None
     _engine: CaseEngine | None = None
 
     @property
+    def store(self) -> SqlCaseStore:
+        """The database the settings name, opened on first use."""
+        if self._store is None:
+            self._store = composition.open_store(self.settings)
+        return self._store
+
+    @property
     def engine(self) -> CaseEngine:
+        """The case engine on `store`, built on first use."""
         if self._engine is None:
-            self._engine = composition.build_engine(self.settings)
+            self._engine = composition.build_engine(self.settings, store=self.store)
         return self._engine
 
     def close(self) -> None:
         """Close the database connections the command opened (its pool)."""
-        if self._engine is not None and isinstance(self._engine.store, SqlCaseStore):
-            self._engine.store.engine.dispose()
+        if self._store is not None:
+            self._store.engine.dispose()
 
 
 pass_ctx = click.make_pass_decorator(Context)

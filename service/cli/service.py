@@ -198,6 +198,7 @@ def serve(
         service.on_sweep = metrics.observe_sweep
         app = create_app(
             engine=engine,
+            store=ctx.store,
             settings=ctx.settings,
             metrics=metrics,
             scheduler_running=service.timer_running,

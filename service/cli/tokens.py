@@ -28,7 +28,7 @@ def token() -> None:
 @pass_ctx
 def token_create(ctx: Context, user_id: str, expires: str | None) -> None:
     """Make a token that acts as USER; it is shown this once only."""
-    made, text = tokens.issue(ctx.engine, user_id, expires=expires)
+    made, text = tokens.issue(ctx.store, ctx.engine.clock, user_id, expires=expires)
     until = (
         f", until {present.local(made.expires_at)}"
         if made.expires_at
@@ -45,7 +45,7 @@ def token_create(ctx: Context, user_id: str, expires: str | None) -> None:
 def token_list(ctx: Context, as_json: bool) -> None:
     """List tokens (ids, users, state); never the tokens themselves."""
     now = ctx.engine.clock.now()
-    found = tokens.list_tokens(ctx.engine)
+    found = tokens.list_tokens(ctx.store)
     if as_json:
         click.echo(
             present.dumps(
@@ -81,5 +81,5 @@ def token_list(ctx: Context, as_json: bool) -> None:
 @pass_ctx
 def token_revoke(ctx: Context, token_id: str) -> None:
     """Revoke a token: from now on it gets 401."""
-    revoked = tokens.revoke(ctx.engine, token_id)
+    revoked = tokens.revoke(ctx.store, ctx.engine.clock, token_id)
     click.echo(f"token {revoked.id} of {revoked.user_id} is revoked")

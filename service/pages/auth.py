@@ -97,7 +97,9 @@ def current_viewer(request: Request) -> Viewer:
     if not token:
         raise LoginRequiredError(clear=False)
     found = (
-        tokens.authenticate(api_state(request).engine, token)
+        tokens.authenticate(
+            api_state(request).store, api_state(request).engine.clock, token
+        )
         if len(token) <= MAX_TOKEN_CHARS
         else tokens.Refusal(reason="malformed")
     )

@@ -26,7 +26,7 @@ from engine.dates.calendars import COPENHAGEN, BusinessCalendar, local_date
 from engine.exceptions import InvalidInputError
 from engine.logs import contains_cpr
 from engine.records import AuditEntry, CaseFilter
-from engine.testing import FakeClock
+from engine.testing import FakeClock, chaser_for
 from engine.workflow.registry import WorkflowRegistry
 from service.settings import Settings
 from storage import InMemoryCaseStore, SqlCaseStore, create_db_engine
@@ -343,7 +343,7 @@ def chaser(office_url: str, tmp_path: Path) -> Iterator[Chaser]:
         clock=FakeClock(NOW),
         calendar=BusinessCalendar(),
     )
-    yield Chaser(engine=engine, settings=ChaseSettings())
+    yield chaser_for(engine, settings=ChaseSettings())
     db.dispose()
 
 

@@ -32,12 +32,12 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from structlog.testing import capture_logs
 
 from engine.cases.engine import CaseEngine
-from engine.chasing.chaser import Chaser, ChaseSettings
+from engine.chasing.chaser import ChaseSettings
 from engine.chasing.dispatcher import DEFAULT_LEASE, Dispatcher, DispatchResult
 from engine.dates.timeparse import parse_instant
 from engine.ports import Channel
 from engine.records import Notification, NotificationStatus, Party
-from engine.testing import FakeClock
+from engine.testing import FakeClock, chaser_for
 from service.app import build_chaser, build_dispatcher
 from service.channels import (
     LogChannel,
@@ -286,7 +286,7 @@ def test_a_webhook_gets_every_chase_signed(
 ) -> None:
     mailbox, url = smtp
     number = founding_case(engine, clock)
-    chaser = Chaser(engine=engine, settings=ChaseSettings(webhook_url=hook.url))
+    chaser = chaser_for(engine, settings=ChaseSettings(webhook_url=hook.url))
     chaser.sweep()
     [queued] = [n for n in outbox(engine) if n.channel == "webhook"]
     assert (queued.recipient, queued.kind) == (hook.url, "notice")
@@ -341,7 +341,7 @@ def test_a_refusing_server_backs_off_fails_and_retry_delivers_once(
     else:
         where = f"smtp://127.0.0.1:{closed_port}"
     number = founding_case(engine, clock)
-    Chaser(engine=engine).sweep()
+    chaser_for(engine).sweep()
     queued = outbox(engine)
     delivery = dispatcher(
         engine, clock, max_attempts=3, email=SmtpChannel(url=where, sender=SENDER)
@@ -400,7 +400,7 @@ def test_the_backoff_doubles_until_the_last_attempt(
 ) -> None:
     """Default limit (8 tries): waits of 1, 2, 4 ... 64 minutes, then failed."""
     founding_case(engine, clock)
-    Chaser(engine=engine).sweep()
+    chaser_for(engine).sweep()
     [first, *_] = outbox(engine)
     channel = SmtpChannel(url=f"smtp://127.0.0.1:{closed_port}", sender=SENDER)
     delivery = dispatcher(engine, clock, email=channel)
@@ -443,7 +443,7 @@ def test_a_channel_not_configured_leaves_its_messages_pending(
     """The caseworker `jur` has no address: that notice goes to the log."""
     mailbox, url = smtp
     number = founding_case(engine, clock, advisor="bra", caseworker="jur")
-    Chaser(engine=engine, settings=ChaseSettings(webhook_url=hook.url)).sweep()
+    chaser_for(engine, settings=ChaseSettings(webhook_url=hook.url)).sweep()
     every: dict[str, Channel] = {
         "log": LogChannel(),
         "email": SmtpChannel(url=url, sender=SENDER),
@@ -486,7 +486,7 @@ def test_a_crash_after_sending_resends_after_the_lease_with_the_same_message_id(
 ) -> None:
     mailbox, url = smtp
     founding_case(engine, clock)
-    Chaser(engine=engine).sweep()
+    chaser_for(engine).sweep()
     channel = SmtpChannel(url=url, sender=SENDER)
     crashed = clock.now()
     with engine.store.transaction() as tx:
@@ -524,7 +524,7 @@ def test_a_late_failure_from_an_expired_lease_does_not_unsend(
     """Worker A stalls past its lease; B delivers; A's refusal must not undo it."""
     mailbox, url = smtp
     founding_case(engine, clock)
-    Chaser(engine=engine).sweep()
+    chaser_for(engine).sweep()
     stalled = dispatcher(engine, clock, email=SmtpChannel(url=url, sender=SENDER))
     other = dispatcher(engine, clock, email=SmtpChannel(url=url, sender=SENDER))
     taken_over: list[DispatchResult] = []
@@ -696,7 +696,7 @@ def test_retry_refuses_a_message_being_delivered_right_now(
     from engine.exceptions import InvalidInputError
 
     founding_case(engine, clock)
-    Chaser(engine=engine).sweep()
+    chaser_for(engine).sweep()
     with engine.store.transaction() as tx:
         (leased, *_) = tx.claim_notifications(
             clock.now(), limit=1, lease_until=clock.now() + DEFAULT_LEASE

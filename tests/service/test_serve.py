@@ -33,11 +33,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.chasing.chaser import Chaser
 from engine.chasing.dispatcher import Dispatcher
 from engine.clock import SystemClock
 from engine.dates.timeparse import parse_instant
-from engine.testing import FakeClock
+from engine.testing import FakeClock, chaser_for
 from engine.workflow.registry import WorkflowRegistry
 from service.channels import message_id
 from service.serve import Service, run
@@ -75,7 +74,7 @@ def test_the_timer_chases_and_delivers_then_stops_when_asked(
     engine = case_engine(f"sqlite:///{db_path}", registry, SystemClock())
     outbox = RecordingChannel(expected=MAILS_PER_CASE)
     service = Service(
-        chaser=Chaser(engine=engine, settings=ANY_DAY),
+        chaser=chaser_for(engine, settings=ANY_DAY),
         dispatcher=Dispatcher(
             store=engine.store,
             clock=engine.clock,
@@ -138,7 +137,7 @@ def test_a_database_that_goes_away_is_logged_retried_and_recovered(
     engine = case_engine(f"sqlite:///{db_path}", registry, clock)
     outbox = RecordingChannel(expected=MAILS_PER_CASE)
     service = Service(
-        chaser=Chaser(engine=engine, settings=ANY_DAY),
+        chaser=chaser_for(engine, settings=ANY_DAY),
         dispatcher=Dispatcher(
             store=engine.store, clock=clock, channels={"email": outbox}
         ),
@@ -222,7 +221,7 @@ def test_a_database_file_moved_away_and_back_is_recovered(
     clock = FakeClock(parse_instant("2024-11-07T09:00"))
     engine = case_engine(f"sqlite:///{db_path}", registry, clock)
     service = Service(
-        chaser=Chaser(engine=engine, settings=ANY_DAY),
+        chaser=chaser_for(engine, settings=ANY_DAY),
         dispatcher=Dispatcher(store=engine.store, clock=clock, channels={}),
         clock=clock,
     )

@@ -16,12 +16,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from engine.cases.engine import CaseEngine
-from engine.chasing.chaser import Chaser, ChaseSettings
+from engine.chasing.chaser import ChaseSettings
 from engine.chasing.dispatcher import Dispatcher
 from engine.dates.calendars import BusinessCalendar
 from engine.dates.timeparse import parse_instant
 from engine.records import CaseFilter, Notification, Party
-from engine.testing import FakeClock
+from engine.testing import FakeClock, chaser_for
 from engine.workflow.registry import WorkflowRegistry
 from service.app import database
 from service.settings import Settings
@@ -75,7 +75,7 @@ def _work(db: Engine, registry: WorkflowRegistry) -> tuple[CaseEngine, Channel]:
     engine.fire(number, "mark_dispatched", actor="jur")
     engine.record_read(actor="jur", action="case show", number=number)
     clock.set(parse_instant("2024-11-25T10:00"))
-    chased = Chaser(engine=engine, settings=ChaseSettings(quiet_hours=(0, 0))).sweep()
+    chased = chaser_for(engine, settings=ChaseSettings(quiet_hours=(0, 0))).sweep()
     assert [c.rung for c in chased.chased] == ["reminder_1"]
     channel = Channel()
     Dispatcher(

@@ -21,13 +21,14 @@ from engine.records import (
     Notification,
     User,
 )
+from service.api.store import ApiStore
 
 T0 = datetime(2024, 11, 25, 9, 0, tzinfo=UTC)
 DIGEST = "ab" * 32
 
 
 @pytest.fixture
-def users(store: CaseStore) -> CaseStore:
+def users(store: ApiStore) -> ApiStore:
     """The store with users bra and jur (tokens belong to a user)."""
     with store.transaction() as tx:
         tx.add_user(User(id="bra", roles=("advisor",), created_at=T0))
@@ -58,7 +59,7 @@ def _claim(key: str = "k1", user: str = "bra", **changes: object) -> Idempotency
 
 
 class TestTokens:
-    def test_a_token_reads_back_as_stored(self, users: CaseStore) -> None:
+    def test_a_token_reads_back_as_stored(self, users: ApiStore) -> None:
         expires = T0 + timedelta(days=30)
         with users.transaction() as tx:
             tx.add_token(_token(expires_at=expires))
@@ -66,7 +67,7 @@ class TestTokens:
             assert tx.get_token("t1") == _token(expires_at=expires)
             assert tx.get_token("nope") is None
 
-    def test_the_same_id_twice_is_a_duplicate(self, users: CaseStore) -> None:
+    def test_the_same_id_twice_is_a_duplicate(self, users: ApiStore) -> None:
         with users.transaction() as tx:
             tx.add_token(_token())
         with pytest.raises(DuplicateError), users.transaction() as tx:
@@ -74,7 +75,7 @@ class TestTokens:
         with users.transaction(write=False) as tx:
             assert [t.user_id for t in tx.list_tokens()] == ["bra"]
 
-    def test_list_is_oldest_first(self, users: CaseStore) -> None:
+    def test_list_is_oldest_first(self, users: ApiStore) -> None:
         with users.transaction() as tx:
             tx.add_token(_token("b", created_at=T0 + timedelta(hours=1)))
             tx.add_token(_token("a", created_at=T0 + timedelta(hours=2)))
@@ -82,7 +83,7 @@ class TestTokens:
         with users.transaction(write=False) as tx:
             assert [t.id for t in tx.list_tokens()] == ["c", "b", "a"]
 
-    def test_revoking_keeps_the_first_revocation(self, users: CaseStore) -> None:
+    def test_revoking_keeps_the_first_revocation(self, users: ApiStore) -> None:
         with users.transaction() as tx:
             tx.add_token(_token())
         first, later = T0 + timedelta(days=1), T0 + timedelta(days=2)
@@ -97,9 +98,7 @@ class TestTokens:
 
 
 class TestIdempotency:
-    def test_the_first_claim_wins_and_the_second_sees_it(
-        self, users: CaseStore
-    ) -> None:
+    def test_the_first_claim_wins_and_the_second_sees_it(self, users: ApiStore) -> None:
         horizon = T0 - timedelta(days=1)
         with users.transaction() as tx:
             assert tx.claim_idempotency(_claim(), expire_before=horizon) is None
@@ -109,7 +108,7 @@ class TestIdempotency:
             )
         assert held == _claim()  # in flight: no answer yet
 
-    def test_keys_are_per_user(self, users: CaseStore) -> None:
+    def test_keys_are_per_user(self, users: ApiStore) -> None:
         horizon = T0 - timedelta(days=1)
         with users.transaction() as tx:
             assert tx.claim_idempotency(_claim(), expire_before=horizon) is None
@@ -117,7 +116,7 @@ class TestIdempotency:
                 tx.claim_idempotency(_claim(user="jur"), expire_before=horizon) is None
             )
 
-    def test_an_answer_is_kept_and_returned(self, users: CaseStore) -> None:
+    def test_an_answer_is_kept_and_returned(self, users: ApiStore) -> None:
         horizon = T0 - timedelta(days=1)
         done = T0 + timedelta(seconds=1)
         with users.transaction() as tx:
@@ -140,7 +139,7 @@ class TestIdempotency:
             completed_at=done,
         )
 
-    def test_a_released_claim_frees_the_key(self, users: CaseStore) -> None:
+    def test_a_released_claim_frees_the_key(self, users: ApiStore) -> None:
         horizon = T0 - timedelta(days=1)
         with users.transaction() as tx:
             tx.claim_idempotency(_claim(), expire_before=horizon)
@@ -150,7 +149,7 @@ class TestIdempotency:
         with users.transaction() as tx:
             assert tx.claim_idempotency(_claim(), expire_before=horizon) is None
 
-    def test_release_leaves_an_answered_key_alone(self, users: CaseStore) -> None:
+    def test_release_leaves_an_answered_key_alone(self, users: ApiStore) -> None:
         horizon = T0 - timedelta(days=1)
         with users.transaction() as tx:
             tx.claim_idempotency(_claim(), expire_before=horizon)
@@ -161,7 +160,7 @@ class TestIdempotency:
         assert held is not None
         assert held.status == 200
 
-    def test_a_key_past_its_retention_is_free_again(self, users: CaseStore) -> None:
+    def test_a_key_past_its_retention_is_free_again(self, users: ApiStore) -> None:
         with users.transaction() as tx:
             tx.claim_idempotency(_claim(), expire_before=T0 - timedelta(days=1))
             tx.finish_idempotency("bra", "k1", status=200, body="{}", headers={}, at=T0)
@@ -176,7 +175,7 @@ class TestIdempotency:
             held = tx.claim_idempotency(later, expire_before=T0)
         assert held == later
 
-    def test_a_rolled_back_claim_leaves_no_trace(self, users: CaseStore) -> None:
+    def test_a_rolled_back_claim_leaves_no_trace(self, users: ApiStore) -> None:
         horizon = T0 - timedelta(days=1)
 
         class Boom(Exception):

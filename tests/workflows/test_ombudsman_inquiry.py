@@ -12,7 +12,8 @@ from itertools import product
 
 import pytest
 
-from engine.cases.engine import CaseEngine, CaseView
+from engine.cases.engine import CaseEngine
+from engine.cases.view import CaseView
 from engine.exceptions import (
     GuardRejectedError,
     InvalidDataError,

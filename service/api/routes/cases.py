@@ -17,7 +17,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
-from engine.cases.engine import CaseEngine, CaseView
+from engine.cases.engine import CaseEngine
+from engine.cases.view import CaseView
 from engine.dates.calendars import local_date
 from engine.exceptions import RoleNotAllowedError
 from engine.records import CaseFilter, Party, User

@@ -50,8 +50,11 @@ async def login(request: Request) -> Response:
     strings = i18n.Strings(page_language(request))
     if not token:
         return _refused(request, target, strings("login.missing"))
+    state = api_state(request)
     found = (
-        await run_in_threadpool(tokens.authenticate, api_state(request).engine, token)
+        await run_in_threadpool(
+            tokens.authenticate, state.store, state.engine.clock, token
+        )
         if len(token) <= MAX_TOKEN_CHARS
         else tokens.Refusal(reason="malformed")
     )

@@ -38,17 +38,16 @@ from engine.audit.chain import GENESIS, chain_fields, link_hash
 from engine.audit.review import checkpoint, verify_store
 from engine.audit.verify import Report
 from engine.cases.engine import CaseEngine
-from engine.chasing.chaser import Chaser
 from engine.dates.calendars import BusinessCalendar
 from engine.dates.timeparse import parse_instant
 from engine.ports import CaseStore
 from engine.records import AuditEntry
-from engine.testing import FakeClock
+from engine.testing import FakeClock, chaser_for
 from engine.workflow.registry import WorkflowRegistry
 from service.cli.main import main
 from storage import InMemoryCaseStore, SqlCaseStore, create_db_engine, upgrade_schema
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 INQUIRY = "ombudsman-inquiry"
 ACCESS = "access-to-documents"
 HMAC_KEY = b"the auditor's key"
@@ -156,7 +155,7 @@ def build_cases(store: CaseStore, registry: WorkflowRegistry) -> dict[str, str]:
     third = access("access-3")
     engine.fire(third, "start_processing", actor="jur", at=at("2024-10-10T10:00"))
 
-    chaser = Chaser(engine=engine)
+    chaser = chaser_for(engine)
     clock.set(at("2024-11-07T09:00"))
     assert len(chaser.sweep().chased) == 4  # all but inquiry-3 and access-1
 

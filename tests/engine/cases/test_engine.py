@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from engine.cases.engine import CaseEngine, CaseView
+from engine.cases.engine import CaseEngine
+from engine.cases.view import CaseView
 from engine.dates.calendars import BusinessCalendar
 from engine.exceptions import (
     CaseNotFoundError,

@@ -60,7 +60,8 @@ from hypothesis.stateful import (
 from sqlalchemy import Engine
 
 from engine.audit.replay import replay
-from engine.cases.engine import CaseEngine, CaseView
+from engine.cases.engine import CaseEngine
+from engine.cases.view import CaseView
 from engine.dates.calendars import COPENHAGEN, local_date
 from engine.exceptions import EngineError
 from engine.ports import CaseStore

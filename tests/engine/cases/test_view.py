@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.cases import engine as service
+from engine.cases import reads as case_reads
 from engine.cases.engine import CaseEngine
 from engine.cases.view import CaseView, read_views
 from engine.records import CaseFilter
@@ -91,7 +91,7 @@ def test_views_refuse_an_empty_page(engine: CaseEngine) -> None:
 def test_a_listing_for_a_reader_logs_each_page_before_handing_it_out(
     engine: CaseEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service, "VIEW_PAGE", 2)
+    monkeypatch.setattr(case_reads, "VIEW_PAGE", 2)
     numbers = [
         engine.open_case(WORKFLOW, actor="bra", title=f"Case {n}").case.number
         for n in range(5)

@@ -12,7 +12,7 @@ from engine.chasing.chaser import Chaser, ChaseSettings
 from engine.dates.timeparse import parse_instant
 from engine.exceptions import InvalidTimeError
 from engine.records import CaseFilter, Party
-from engine.testing import FakeClock
+from engine.testing import FakeClock, chaser_for
 from engine.workflow.file import parse_workflow
 from engine.workflow.registry import WorkflowRegistry
 from workflows import bundled_paths
@@ -57,7 +57,7 @@ def chases(engine: CaseEngine, number: str) -> list[str]:
 
 @pytest.fixture
 def chaser(engine: CaseEngine) -> Chaser:
-    return Chaser(engine=engine)
+    return chaser_for(engine)
 
 
 def test_the_boundary_is_the_local_date(
@@ -78,7 +78,7 @@ def test_a_second_sweep_at_the_same_instant_chases_nothing(
     number = founding_case(engine, clock)
     assert sweep_at(chaser, clock, "2024-11-07T09:00") == ["reminder_1"]
     assert sweep_at(chaser, clock, "2024-11-07T09:00") == []
-    assert Chaser(engine=engine).sweep().chased == ()  # another worker, too
+    assert chaser_for(engine).sweep().chased == ()  # another worker, too
     assert chases(engine, number) == ["reminder_1"]
 
 
@@ -167,7 +167,7 @@ def test_catch_up_each_fires_every_missed_rung(
         calendar=engine.calendar,
     )
     number = founding_case(other, clock)
-    chased = sweep_at(Chaser(engine=other), clock, "2025-03-03T09:00")
+    chased = sweep_at(chaser_for(other), clock, "2025-03-03T09:00")
     assert chased == ["reminder_1", "reminder_2", "escalation"]
     assert chases(other, number) == chased
 
@@ -198,7 +198,7 @@ def test_an_office_may_sweep_on_closed_days(
     engine: CaseEngine, clock: FakeClock
 ) -> None:
     founding_case(engine, clock)
-    chaser = Chaser(engine=engine, settings=ChaseSettings(working_days_only=False))
+    chaser = chaser_for(engine, settings=ChaseSettings(working_days_only=False))
     assert sweep_at(chaser, clock, "2024-11-09T10:00") == ["reminder_1"]
 
 
@@ -259,7 +259,7 @@ def test_the_sweep_reads_only_overdue_cases(
 
 def test_batches_cover_every_case(engine: CaseEngine, clock: FakeClock) -> None:
     numbers = [founding_case(engine, clock) for _ in range(5)]
-    chaser = Chaser(engine=engine, settings=ChaseSettings(batch=2))
+    chaser = chaser_for(engine, settings=ChaseSettings(batch=2))
     assert sweep_at(chaser, clock, "2024-11-07T09:00") == ["reminder_1"] * 5
     assert all(chases(engine, n) == ["reminder_1"] for n in numbers)
 
@@ -292,7 +292,7 @@ def test_a_broken_template_does_not_stop_the_chase(
     engine: CaseEngine, clock: FakeClock
 ) -> None:
     number = founding_case(engine, clock)
-    chaser = Chaser(engine=engine, letters=_BrokenLetters())
+    chaser = chaser_for(engine, letters=_BrokenLetters())
     assert sweep_at(chaser, clock, "2024-11-07T09:00") == ["reminder_1"]
     letter = engine.show(number).documents[-1]
     assert letter.title == f"Rykker: sag {number}"  # the plain wording
@@ -319,7 +319,7 @@ def test_each_sweep_writes_its_letters_with_one_pin_of_the_letters(
 ) -> None:
     founding_case(engine, clock)
     pins: list[_PassLetters] = []
-    chaser = Chaser(engine=engine, letters=_PassLetters(pins))
+    chaser = chaser_for(engine, letters=_PassLetters(pins))
     assert sweep_at(chaser, clock, "2024-11-07T09:00") == ["reminder_1"]
     assert sweep_at(chaser, clock, "2024-11-26T09:00") == ["reminder_2"]
     with engine.store.transaction(write=False) as tx:
@@ -332,8 +332,8 @@ def test_a_workflow_webhook_gets_every_chase(
     engine: CaseEngine, clock: FakeClock
 ) -> None:
     number = founding_case(engine, clock)
-    chaser = Chaser(
-        engine=engine, settings=ChaseSettings(webhook_url="https://dms.example.org/h")
+    chaser = chaser_for(
+        engine, settings=ChaseSettings(webhook_url="https://dms.example.org/h")
     )
     sweep_at(chaser, clock, "2024-11-07T09:00")
     with engine.store.transaction(write=False) as tx:
@@ -350,7 +350,7 @@ def test_a_sweep_that_does_not_keep_its_chases_counts_them_alike(
     """Five overdue cases over batches of two: the service keeps the counts alone."""
     numbers = [founding_case(engine, clock) for _ in range(5)]
     clock.set(at("2024-12-02T09:00"))
-    chaser = Chaser(engine=engine, settings=ChaseSettings(batch=2))
+    chaser = chaser_for(engine, settings=ChaseSettings(batch=2))
     counted = chaser.sweep(keep=False)
     assert counted.chased == ()
     assert (counted.examined, counted.fired) == (5, 5)
@@ -364,7 +364,7 @@ def test_a_kept_sweep_holds_each_chase_and_the_same_counts(
     for _ in range(5):
         founding_case(engine, clock)
     clock.set(at("2024-12-02T09:00"))
-    kept = Chaser(engine=engine, settings=ChaseSettings(batch=2)).sweep()
+    kept = chaser_for(engine, settings=ChaseSettings(batch=2)).sweep()
     assert (kept.examined, kept.fired, len(kept.chased)) == (5, 5, 5)
     assert kept.notifications == sum(c.notifications for c in kept.chased)
     assert kept.notifications > 0

@@ -7,12 +7,11 @@ from datetime import date
 import pytest
 
 from engine.cases.engine import CaseEngine
-from engine.chasing.chaser import Chaser
 from engine.dates.calendars import BusinessCalendar
 from engine.dates.timeparse import parse_instant
 from engine.explain.case import explain
 from engine.explain.words import day_reason
-from engine.testing import FakeClock
+from engine.testing import FakeClock, chaser_for
 from engine.workflow.registry import WorkflowRegistry
 from tests.engine.chasing.test_chaser import founding_case
 
@@ -71,7 +70,7 @@ def test_a_deadline_set_by_a_chase_rung_says_so(
 ) -> None:
     number = founding_case(fast_engine, clock)
     clock.set(parse_instant("2024-11-07T09:00"))
-    Chaser(engine=fast_engine).sweep()
+    chaser_for(fast_engine).sweep()
     text = _explain(fast_engine, number, "2024-11-08T09:00")
     assert "Its deadline is 2024-11-21: set when the chase rung 'reminder_1'" in text
     assert "chase rung 2 'reminder_2' notifies authority_management" in text

@@ -27,13 +27,13 @@ from datetime import date, datetime
 
 import pytest
 
-from engine.cases.engine import CaseEngine, CaseView
-from engine.chasing.chaser import Chaser
+from engine.cases.engine import CaseEngine
+from engine.cases.view import CaseView
 from engine.dates.calendars import BusinessCalendar
 from engine.dates.timeparse import parse_instant
 from engine.explain.report import build_report, nearest_rank, overdue_series
 from engine.records import CaseFilter, Party
-from engine.testing import FakeClock
+from engine.testing import FakeClock, chaser_for
 from engine.workflow.definition import WorkflowDefinition
 from engine.workflow.file import parse_workflow
 from engine.workflow.registry import WorkflowRegistry
@@ -55,7 +55,7 @@ class Script:
 
     def __init__(self, engine: CaseEngine) -> None:
         self.engine = engine
-        self.chaser = Chaser(engine=engine)
+        self.chaser = chaser_for(engine)
         self.numbers: dict[str, str] = {}
 
     def open(self, letter: str, workflow: str, moment: str, **data: object) -> None:

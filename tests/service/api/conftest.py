@@ -60,12 +60,18 @@ def db_path(tmp_path: Path, migrated_template: Path) -> Path:
 
 
 @pytest.fixture
-def api_engine(
-    db_path: Path, registry: WorkflowRegistry, clock: FakeClock
-) -> Iterator[CaseEngine]:
+def api_store(db_path: Path) -> Iterator[SqlCaseStore]:
+    """The test database: the engine's store and the API's own rows."""
     db = create_db_engine(f"sqlite:///{db_path}", create=False)
-    yield make_engine(SqlCaseStore(db), registry, clock)
+    yield SqlCaseStore(db)
     db.dispose()
+
+
+@pytest.fixture
+def api_engine(
+    api_store: SqlCaseStore, registry: WorkflowRegistry, clock: FakeClock
+) -> CaseEngine:
+    return make_engine(api_store, registry, clock)
 
 
 @pytest.fixture
@@ -74,13 +80,13 @@ def settings(db_path: Path) -> Settings:
 
 
 @pytest.fixture
-def app(api_engine: CaseEngine, settings: Settings) -> FastAPI:
-    return create_app(engine=api_engine, settings=settings)
+def app(api_engine: CaseEngine, api_store: SqlCaseStore, settings: Settings) -> FastAPI:
+    return create_app(engine=api_engine, store=api_store, settings=settings)
 
 
 @pytest.fixture
-def user_tokens(api_engine: CaseEngine) -> dict[str, str]:
-    return {user: tokens.issue(api_engine, user)[1] for user in USERS}
+def user_tokens(api_engine: CaseEngine, api_store: SqlCaseStore) -> dict[str, str]:
+    return {user: tokens.issue(api_store, api_engine.clock, user)[1] for user in USERS}
 
 
 class Api:

@@ -21,7 +21,7 @@ import httpx2
 from tests.processes import SAGSFLOW, WAIT_S, SagsflowProcess
 from tests.service.conftest import copy_database
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 ROLES = {"bra": "advisor", "jur": "caseworker", "ind": "intake", "rev": "auditor"}
 
 

@@ -16,6 +16,7 @@ from engine.cases.engine import CaseEngine
 from engine.records import AuditFilter, CaseFilter, IdempotencyRecord
 from engine.testing import FakeClock
 from service.api.idempotency import fingerprint
+from storage import SqlCaseStore
 from tests.service.api.conftest import TITLE, Api, assert_problem, open_inquiry
 from tests.service.conftest import snapshot
 
@@ -120,12 +121,16 @@ def test_a_refused_request_frees_its_key(api: Api, api_engine: CaseEngine) -> No
 
 
 def test_a_request_still_in_flight_is_409(
-    api: Api, api_engine: CaseEngine, db_path: Path, clock: FakeClock
+    api: Api,
+    api_engine: CaseEngine,
+    db_path: Path,
+    clock: FakeClock,
+    api_store: SqlCaseStore,
 ) -> None:
     """The key is claimed (as the first request does) but not answered yet."""
     number = open_inquiry(api)
     path = f"/cases/{number}/events"
-    with api_engine.store.transaction() as tx:
+    with api_store.transaction() as tx:
         tx.claim_idempotency(
             IdempotencyRecord(
                 user_id="jur",

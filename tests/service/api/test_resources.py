@@ -13,12 +13,13 @@ from datetime import timedelta
 import pytest
 
 from engine.cases.engine import CaseEngine
-from engine.chasing.chaser import Chaser, ChaseSettings
+from engine.chasing.chaser import ChaseSettings
 from engine.records import NotificationStatus
-from engine.testing import FakeClock
+from engine.testing import FakeClock, chaser_for
 from service import present
 from service.api.metrics import Metrics
 from service.cli.service import _notification_json
+from storage import SqlCaseStore
 from tests.service.api.conftest import ROLE_OF, Api, assert_problem, open_inquiry
 
 ANY_DAY = ChaseSettings(working_days_only=False, quiet_hours=(0, 0))
@@ -40,7 +41,7 @@ READ_RULES = {
 
 def _chase(engine: CaseEngine) -> None:
     """One sweep at the clock's time: the founding case is overdue since 6 Nov."""
-    result = Chaser(engine=engine, settings=ANY_DAY).sweep()
+    result = chaser_for(engine, settings=ANY_DAY).sweep()
     assert [c.rung for c in result.chased] == ["reminder_1"]
 
 
@@ -286,7 +287,7 @@ class TestHealthAndMetrics:
         assert api.get("/health").json()["oldest_overdue_lag_days"] == 19
 
     def test_health_reports_a_stopped_timer_and_a_lost_database(
-        self, api_engine: CaseEngine, settings: object
+        self, api_engine: CaseEngine, settings: object, api_store: SqlCaseStore
     ) -> None:
         from fastapi.testclient import TestClient
 
@@ -296,21 +297,27 @@ class TestHealthAndMetrics:
 
         assert isinstance(settings, Settings)
         stopped = create_app(
-            engine=api_engine, settings=settings, scheduler_running=lambda: False
+            engine=api_engine,
+            store=api_store,
+            settings=settings,
+            scheduler_running=lambda: False,
         )
         with TestClient(stopped) as client:
             response = client.get("/health")
         assert response.status_code == 503
         assert response.json()["scheduler"] == "stopped"
+        away = SqlCaseStore(
+            create_db_engine("sqlite:////nonexistent/x.db", create=False)
+        )
         gone = CaseEngine(
-            store=SqlCaseStore(
-                create_db_engine("sqlite:////nonexistent/x.db", create=False)
-            ),
+            store=away,
             registry=api_engine.registry,
             clock=api_engine.clock,
             calendar=api_engine.calendar,
         )
-        with TestClient(create_app(engine=gone, settings=settings)) as client:
+        with TestClient(
+            create_app(engine=gone, store=away, settings=settings)
+        ) as client:
             response = client.get("/health")
             well_formed = "sgf_" + "0" * 12 + "_secret"
             refused = client.get(

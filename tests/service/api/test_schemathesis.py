@@ -43,13 +43,14 @@ STATEFUL_EXAMPLES = 40
 
 
 def _document() -> dict[str, Any]:
+    store = InMemoryCaseStore()
     engine = CaseEngine(
-        store=InMemoryCaseStore(),
+        store=store,
         registry=WorkflowRegistry.from_paths(bundled_paths()),
         clock=FakeClock(),
         calendar=BusinessCalendar(),
     )
-    return create_app(engine=engine, settings=Settings()).openapi()
+    return create_app(engine=engine, store=store, settings=Settings()).openapi()
 
 
 DOCUMENT = _document()

@@ -15,9 +15,10 @@ import pytest
 from structlog.testing import capture_logs
 
 from engine.cases.engine import CaseEngine
-from engine.chasing.chaser import Chaser, ChaseSettings
+from engine.chasing.chaser import ChaseSettings
 from engine.chasing.dispatcher import Dispatcher
 from engine.exceptions import InvalidInputError
+from engine.testing import chaser_for
 from service.api.idempotency import check_key
 from service.api.problems import ApiProblem
 from service.serve import Service, run
@@ -55,8 +56,8 @@ class Companion:
 
 def _service(engine: CaseEngine, daily: list[str]) -> Service:
     return Service(
-        chaser=Chaser(
-            engine=engine,
+        chaser=chaser_for(
+            engine,
             settings=ChaseSettings(working_days_only=False, quiet_hours=(0, 0)),
         ),
         dispatcher=Dispatcher(store=engine.store, clock=engine.clock, channels={}),

@@ -17,6 +17,7 @@ from engine.exceptions import InvalidInputError, InvalidTimeError, UserNotFoundE
 from engine.records import ApiToken, User
 from engine.testing import FakeClock
 from service.api import tokens
+from storage import SqlCaseStore
 from tests.service.api.conftest import Api, assert_problem
 from tests.service.conftest import Result, run_quietly, snapshot
 
@@ -110,9 +111,9 @@ class TestCli:
 
 class TestAuthentication:
     def test_an_expired_token_is_401(
-        self, api: Api, users: CaseEngine, clock: FakeClock
+        self, api: Api, users: CaseEngine, clock: FakeClock, api_store: SqlCaseStore
     ) -> None:
-        _, text = tokens.issue(users, "jur", expires="2024-11-25")
+        _, text = tokens.issue(api_store, users.clock, "jur", expires="2024-11-25")
         headers = {"Authorization": f"Bearer {text}"}
         clock.set(datetime(2024, 11, 25, 22, 59, tzinfo=UTC))  # 23:59 in Copenhagen
         assert api.get("/workflows", headers=headers).status_code == 200
@@ -136,9 +137,9 @@ class TestAuthentication:
         assert_problem(response, 401, "unauthenticated")
 
     def test_a_wrong_secret_for_a_real_id_is_401(
-        self, api: Api, users: CaseEngine
+        self, api: Api, users: CaseEngine, api_store: SqlCaseStore
     ) -> None:
-        token, text = tokens.issue(users, "bra")
+        token, text = tokens.issue(api_store, users.clock, "bra")
         forged = f"{tokens.PREFIX}{token.id}_{'A' * 43}"
         assert (
             api.get("/cases", headers={"Authorization": f"Bearer {forged}"}).status_code
@@ -150,12 +151,12 @@ class TestAuthentication:
         )
 
     def test_the_system_user_cannot_authenticate(
-        self, api: Api, users: CaseEngine, clock: FakeClock
+        self, api: Api, users: CaseEngine, clock: FakeClock, api_store: SqlCaseStore
     ) -> None:
         """Even a token planted in the database for it (the CLI refuses to make one)."""
         with pytest.raises(InvalidInputError):
-            tokens.issue(users, "system")
-        with users.store.transaction() as tx:
+            tokens.issue(api_store, users.clock, "system")
+        with api_store.transaction() as tx:
             tx.add_user(User(id="system", roles=("system",), created_at=clock.now()))
             tx.add_token(
                 ApiToken(
@@ -169,10 +170,14 @@ class TestAuthentication:
         response = api.get("/cases", headers={"Authorization": f"Bearer {planted}"})
         assert_problem(response, 401, "unauthenticated")
 
-    def test_issue_refuses_what_the_cli_refuses(self, users: CaseEngine) -> None:
+    def test_issue_refuses_what_the_cli_refuses(
+        self, users: CaseEngine, api_store: SqlCaseStore
+    ) -> None:
         with pytest.raises(UserNotFoundError):
-            tokens.issue(users, "nobody")
+            tokens.issue(api_store, users.clock, "nobody")
         with pytest.raises(InvalidTimeError):
-            tokens.issue(users, "jur", expires="9999-12-31")
+            tokens.issue(api_store, users.clock, "jur", expires="9999-12-31")
         with pytest.raises(InvalidTimeError):
-            tokens.issue(users, "jur", expires="2024-11-24")  # yesterday by the clock
+            tokens.issue(
+                api_store, users.clock, "jur", expires="2024-11-24"
+            )  # yesterday by the clock

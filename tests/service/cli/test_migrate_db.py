@@ -25,7 +25,7 @@ from tests.service.conftest import (
 )
 from tests.service.serving import FOUNDING
 
-IMPORT = Path(__file__).resolve().parents[2] / "examples" / "founding-case.jsonl"
+IMPORT = Path(__file__).resolve().parents[3] / "examples" / "founding-case.jsonl"
 
 
 @pytest.fixture

@@ -24,13 +24,14 @@ from tests.service.api import conftest as api_fixtures
 # The API's fixtures, shared: the same database, engine, users, tokens and app.
 migrated_template = api_fixtures.migrated_template
 db_path = api_fixtures.db_path
+api_store = api_fixtures.api_store
 api_engine = api_fixtures.api_engine
 settings = api_fixtures.settings
 app = api_fixtures.app
 user_tokens = api_fixtures.user_tokens
 
 FOUNDING = "2024-0283489"
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "founding-case.jsonl"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "founding-case.jsonl"
 
 
 class Pages:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from engine.cases.engine import CaseEngine
-from engine.chasing.chaser import Chaser
 from engine.explain.case import explain
+from engine.testing import chaser_for
 from tests.service.pages.conftest import Pages
 from tests.service.pages.html import Element, parse
 
@@ -17,7 +17,7 @@ from tests.service.pages.html import Element, parse
 @pytest.fixture
 def chased(founding: str, api_engine: CaseEngine) -> str:
     """The founding case after the chaser's first reminder (25 Nov 2024)."""
-    result = Chaser(engine=api_engine).sweep(force=True)
+    result = chaser_for(api_engine).sweep(force=True)
     assert [c.rung for c in result.chased] == ["reminder_1"]
     return founding
 

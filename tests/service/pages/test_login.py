@@ -8,6 +8,7 @@ import pytest
 
 from engine.cases.engine import CaseEngine
 from service.api import tokens
+from storage import SqlCaseStore
 from tests.service.api.conftest import assert_problem
 from tests.service.pages.conftest import Pages
 from tests.service.pages.html import parse
@@ -62,12 +63,12 @@ def test_a_wrong_token_answers_401_with_the_form_and_an_alert(pages: Pages) -> N
 
 
 def test_a_revoked_token_stops_working_at_once(
-    pages: Pages, api_engine: CaseEngine
+    pages: Pages, api_engine: CaseEngine, api_store: SqlCaseStore
 ) -> None:
     client = pages.as_user("rev")
     assert client.get("/ui/").status_code == 200
-    token_id = next(t.id for t in tokens.list_tokens(api_engine) if t.user_id == "rev")
-    tokens.revoke(api_engine, token_id)
+    token_id = next(t.id for t in tokens.list_tokens(api_store) if t.user_id == "rev")
+    tokens.revoke(api_store, api_engine.clock, token_id)
     response = client.get("/ui/audit")
     assert response.status_code == 303
     assert response.headers["location"].startswith("/ui/login?next=")

@@ -1,0 +1,182 @@
+"""The read half of `CaseEngine`: cases, their records, the record across cases.
+
+Reads of personal data by a person are logged (`record_read`): a case shown,
+a listing handed out with its record, a case's audit log. Reads for a figure
+(a report, a count) are not. Every read runs in a read transaction
+(`write=False`), one snapshot throughout on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+
+from engine.cases.rules import RuleBook
+from engine.cases.view import VIEW_PAGE, CaseView, read_views
+from engine.clock import Clock
+from engine.exceptions import InvalidInputError
+from engine.ports import CaseStore, EngineTransaction
+from engine.records import (
+    AccessEntry,
+    AuditEntry,
+    AuditFilter,
+    Case,
+    CaseFilter,
+    Document,
+)
+from engine.workflow.definition import ROLES, WorkflowDefinition
+
+
+class CaseReads:
+    """Cases and their records as the store holds them."""
+
+    def __init__(self, *, store: CaseStore, clock: Clock, rules: RuleBook) -> None:
+        self.store = store
+        self.clock = clock
+        self.rules = rules
+
+    # -- one case ------------------------------------------------------------------
+    def show(self, number: str) -> CaseView:
+        """The case with its record, read together."""
+        with self.store.transaction(write=False) as tx:
+            case = tx.get_case(number)
+            assert case.id is not None
+            return CaseView(
+                case=case, history=tx.history(case.id), documents=tx.documents(case.id)
+            )
+
+    def show_case(self, number: str) -> Case:
+        """The case alone, without its record."""
+        with self.store.transaction(write=False) as tx:
+            return tx.get_case(number)
+
+    def definition(self, name: str, version: int) -> WorkflowDefinition:
+        """The declaration cases of (name, version) run under (see `RuleBook`)."""
+        with self.store.transaction(write=False) as tx:
+            return self.rules.definition_for(tx, name, version)
+
+    def definition_for(
+        self, tx: EngineTransaction, name: str, version: int
+    ) -> WorkflowDefinition:
+        """`definition`, in a transaction the caller holds."""
+        return self.rules.definition_for(tx, name, version)
+
+    # -- many cases ----------------------------------------------------------------
+    def list_cases(self, selection: CaseFilter) -> Sequence[Case]:
+        with self.store.transaction(write=False) as tx:
+            return tx.list_cases(selection)
+
+    def list_views(
+        self, selection: CaseFilter, *, reader: str | None = None
+    ) -> list[CaseView]:
+        """Like `list_cases`, with each case's history and documents.
+
+        With `reader`, each case's read is logged (`case_list`) before it is
+        handed out: a listing with the record shows the parties, as
+        `case show` does. Without, the caller reads for a figure, not a person.
+        """
+        with self.store.transaction(write=False) as tx:
+            views = list(read_views(tx, selection))
+        self._logged(views, reader)
+        return views
+
+    def views(
+        self, selection: CaseFilter, *, reader: str | None = None
+    ) -> Iterator[CaseView]:
+        """`list_views` streamed: one read transaction, a page in memory at a time.
+
+        With `reader`, each page's reads are logged before the page is handed
+        out. The transaction stays open until the iterator is exhausted or closed.
+        """
+        with self.store.transaction(write=False) as tx:
+            page: list[CaseView] = []
+            for view in read_views(tx, selection):
+                page.append(view)
+                if len(page) == VIEW_PAGE:
+                    yield from self._logged(page, reader)
+                    page = []
+            yield from self._logged(page, reader)
+
+    def _logged(self, views: list[CaseView], reader: str | None) -> list[CaseView]:
+        if reader is not None:
+            numbers = [v.case.number for v in views]
+            self.record_reads(actor=reader, action="case_list", numbers=numbers)
+        return views
+
+    # -- the record across cases ---------------------------------------------------
+    def audit_log(self, selection: AuditFilter) -> Iterator[AuditEntry]:
+        """Stream matching audit entries.
+
+        Raises:
+            InvalidInputError: a period that ends before it starts, an unknown role.
+            WorkflowNotFoundError: an unknown workflow.
+            CaseNotFoundError: at once (not when iterated) for an unknown case.
+        """
+        check_audit_filter(selection, self.rules)
+        if selection.case_number is not None:
+            self.show_case(selection.case_number)
+        return self._stream_audit(selection)
+
+    def _stream_audit(self, selection: AuditFilter) -> Iterator[AuditEntry]:
+        with self.store.transaction(write=False) as tx:
+            yield from tx.audit_entries(selection)
+
+    # -- who read what -------------------------------------------------------------
+    def record_read(self, *, actor: str, action: str, number: str | None) -> None:
+        """Log that `actor` read personal data (a case, its record) just now."""
+        with self.store.transaction() as tx:
+            tx.record_access(
+                AccessEntry(
+                    at=self.clock.now(), actor=actor, action=action, case_number=number
+                )
+            )
+
+    def record_reads(self, *, actor: str, action: str, numbers: Sequence[str]) -> None:
+        """`record_read` for each case in `numbers`, in one transaction."""
+        if not numbers:
+            return
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            for number in numbers:
+                tx.record_access(
+                    AccessEntry(at=now, actor=actor, action=action, case_number=number)
+                )
+
+    def reads(
+        self, *, number: str | None = None, actor: str | None = None
+    ) -> Iterator[AccessEntry]:
+        """The logged reads, oldest first; streamed."""
+        with self.store.transaction(write=False) as tx:
+            yield from tx.access_entries(case_number=number, actor=actor)
+
+    def purge_reads(self, *, retention: timedelta) -> int:
+        """Drop logged reads older than the retention period; returns how many."""
+        with self.store.transaction() as tx:
+            return tx.purge_access(self.clock.now() - retention)
+
+    def _load_record(
+        self, case_id: int
+    ) -> tuple[Sequence[AuditEntry], Sequence[Document]]:
+        with self.store.transaction(write=False) as tx:
+            return tx.history(case_id), tx.documents(case_id)
+
+
+def check_audit_filter(selection: AuditFilter, rules: RuleBook) -> None:
+    """Refuse a filter that can match nothing by mistake, in words of no surface.
+
+    Raises:
+        InvalidInputError: the period ends before it starts; an unknown role.
+        WorkflowNotFoundError: an unknown workflow.
+    """
+    since, until = selection.since, selection.until
+    if since is not None and until is not None and since >= until:
+        raise InvalidInputError(
+            f"the period must start before it ends: {since.isoformat()} is not "
+            f"before {until.isoformat()}"
+        )
+    if selection.role is not None and selection.role not in ROLES:
+        raise InvalidInputError(
+            f"no role {selection.role!r}; roles: {', '.join(ROLES)}"
+        )
+    if selection.workflow is not None:
+        rules.registry.get(selection.workflow)

@@ -1,0 +1,284 @@
+"""The work of a change, inside the operation's transaction: open, fire, correct.
+
+`CaseWriter` decides what a step does (the machine's answer, the checks of
+`engine.cases.steps`, the new deadline) and hands the result to the one
+audited write (`engine.cases.recorder.record`). It never opens or commits a
+transaction: `CaseEngine` does, around one or several of these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from engine.cases.recorder import Change, Journal, record
+from engine.cases.rules import RuleBook
+from engine.cases.steps import Step, check_parties, check_step, refuse_cpr
+from engine.dates.calendars import BusinessCalendar, local_date
+from engine.dates.deadlines import chase_due, due_for_state
+from engine.exceptions import InvalidDataError, UserNotFoundError
+from engine.ports import EngineTransaction
+from engine.records import (
+    AuditEntry,
+    Case,
+    Document,
+    JsonDict,
+    Party,
+    User,
+    parse_case_number,
+)
+from engine.workflow.definition import (
+    CORRECTION_EVENT,
+    SYSTEM_ACTOR,
+    Transition,
+)
+from engine.workflow.registry import WorkflowRegistry
+
+# The engine's own correction step: no state change, by the people who keep records.
+CORRECTION = Transition(
+    event=CORRECTION_EVENT, sources=(), dest=None, roles=("caseworker", "advisor")
+)
+
+
+class CaseWriter:
+    """Works out and records one step at a time in a transaction it is given."""
+
+    def __init__(
+        self,
+        *,
+        registry: WorkflowRegistry,
+        calendar: BusinessCalendar,
+        rules: RuleBook,
+    ) -> None:
+        self.registry = registry
+        self.calendar = calendar
+        self.rules = rules
+
+    def open(
+        self,
+        tx: EngineTransaction,
+        workflow: str,
+        *,
+        actor: str,
+        title: str,
+        parties: Sequence[Party],
+        data: Mapping[str, object],
+        document: str | None,
+        at: datetime | None,
+        now: datetime,
+        number: str | None,
+    ) -> Case:
+        """Open a case on the newest version of `workflow`; returns it as written."""
+        definition = self.registry.get(workflow)
+        title = title.strip()
+        if not title:
+            raise InvalidDataError("a case needs a title")
+        refuse_cpr(title, "a case title")
+        check_parties(definition, parties)
+        step = self.check(
+            tx,
+            definition.opening,
+            None,
+            actor=actor,
+            data=data,
+            document=document,
+            at=at,
+            now=now,
+        )
+        if number is None:
+            number = tx.next_case_number(local_date(step.at).year)
+        else:
+            try:
+                parse_case_number(number)
+            except ValueError as exc:
+                raise InvalidDataError(str(exc)) from None
+            tx.reserve_case_number(number)
+        initial = definition.state(definition.initial)
+        due = due_for_state(
+            initial.deadline,
+            entered_on=local_date(step.at),
+            data=step.data,
+            calendar=self.calendar,
+        )
+        case = tx.add_case(
+            Case(
+                number=number,
+                workflow=definition.name,
+                workflow_version=definition.version,
+                title=title,
+                state=definition.initial,
+                version=1,
+                parties=tuple(parties),
+                data=dict(step.data),
+                due=due,
+                calendar=self.calendar.id if due else None,
+                chase_position=0,
+                chase_due=chase_due(initial, due, 0),
+                state_entry_seq=1,
+                state_entered_at=step.at,
+                opened_at=step.at,
+                last_event_at=step.at,
+                updated_at=now,
+                documents_count=1 if step.document is not None else 0,
+            )
+        )
+        said: JsonDict = {"title": title, **step.data}
+        if parties:
+            said["parties"] = {
+                p.role: {"name": p.name, "email": p.email} for p in parties
+            }
+        return self._record(tx, case, case, step, said, now=now, opening=True)
+
+    def fire(
+        self,
+        tx: EngineTransaction,
+        case: Case,
+        event: str,
+        *,
+        actor: str,
+        data: Mapping[str, object],
+        document: str | None,
+        at: datetime | None,
+        now: datetime,
+    ) -> Case:
+        """Apply `event` to `case` (read for update in `tx`); returns it as written."""
+        definition = self.rules.definition_for(tx, case.workflow, case.workflow_version)
+        machine = self.registry.machine(definition)
+        dest = machine.next_state(case.state, event, case_number=case.number)
+        transition = definition.transition(event, case.state)
+        assert transition is not None  # the machine allowed it
+        needs_record = bool(transition.guards)
+        step = self.check(
+            tx,
+            transition,
+            case,
+            actor=actor,
+            data=data,
+            document=document,
+            at=at,
+            now=now,
+            history=tx.history(case.id or 0) if needs_record else (),
+            documents=tx.documents(case.id or 0) if needs_record else (),
+        )
+        merged = {k: v for k, v in case.data.items() if k not in transition.resets}
+        merged.update(step.data)
+        changes: dict[str, object] = {
+            "state": dest,
+            "data": merged,
+            "last_event_at": step.at,
+        }
+        if not transition.internal:
+            due = due_for_state(
+                definition.state(dest).deadline,
+                entered_on=local_date(step.at),
+                data=merged,
+                calendar=self.calendar,
+            )
+            changes |= {
+                "due": due,
+                "calendar": self.calendar.id if due else None,
+                "chase_position": 0,
+                "chase_due": chase_due(definition.state(dest), due, 0),
+                "state_entry_seq": case.version + 1,
+                "state_entered_at": step.at,
+            }
+        after = replace(case, **changes)  # type: ignore[arg-type]
+        return self._record(tx, case, after, step, dict(step.data), now=now)
+
+    def correct(
+        self,
+        tx: EngineTransaction,
+        case: Case,
+        seq: int,
+        *,
+        actor: str,
+        reason: str,
+        changes: Mapping[str, str],
+        at: datetime | None,
+        now: datetime,
+    ) -> Case:
+        """Record a correction of entry `seq` of `case`: a new entry, no new state."""
+        if not 1 <= seq <= case.version:
+            raise InvalidDataError(
+                f"case {case.number} has no entry {seq} (it has 1 to {case.version})"
+            )
+        step = self.check(
+            tx, CORRECTION, case, actor=actor, data={}, document=None, at=at, now=now
+        )
+        said: JsonDict = {"corrects": seq, "reason": reason, "changes": dict(changes)}
+        after = replace(case, last_event_at=step.at)
+        return self._record(tx, case, after, step, said, now=now)
+
+    def check(
+        self,
+        tx: EngineTransaction,
+        transition: Transition,
+        case: Case | None,
+        *,
+        actor: str,
+        data: Mapping[str, object],
+        document: str | None,
+        at: datetime | None,
+        now: datetime,
+        history: Sequence[AuditEntry] = (),
+        documents: Sequence[Document] = (),
+    ) -> Step:
+        """The checks of `engine.cases.steps` for `actor` as the store knows them.
+
+        Raises:
+            UserNotFoundError: no such user.
+        """
+        user = (
+            User(id=SYSTEM_ACTOR, roles=(SYSTEM_ACTOR,))
+            if actor == SYSTEM_ACTOR
+            else tx.get_user(actor)
+        )
+        if user is None:
+            raise UserNotFoundError(actor)
+        return check_step(
+            transition,
+            case,
+            user=user,
+            data=data,
+            document=document,
+            at=at,
+            now=now,
+            history=history,
+            documents=documents,
+        )
+
+    def _record(
+        self,
+        tx: EngineTransaction,
+        before: Case,
+        after: Case,
+        step: Step,
+        said: JsonDict,
+        *,
+        now: datetime,
+        opening: bool = False,
+    ) -> Case:
+        journal: tuple[Journal, ...] = ()
+        if step.document is not None:
+            direction = step.data.get("direction") or (
+                step.transition.document.direction.value
+                if step.transition.document
+                else "note"
+            )
+            journal = (
+                Journal(
+                    title=step.document,
+                    direction=str(direction),
+                    date=local_date(step.at),
+                ),
+            )
+        change = Change(
+            event=step.transition.event,
+            actor=step.actor,
+            role=step.role,
+            at=step.at,
+            data=said,
+            opening=opening,
+        )
+        return record(tx, before, after, change, recorded_at=now, journal=journal)

@@ -1,0 +1,166 @@
+"""What one rung sends: its letters to parties (journalised) and notices to staff.
+
+`rung_messages` renders a letter per recipient of each target the rung
+notifies, journals one outgoing document per party written to, and queues one
+notification per letter (and one for the webhook, when there is one). The
+notification's idempotency key is derived from the case, the stay in the
+state, the rung, the target and the address: a rung fired again after a crash
+queues nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from engine.cases.recorder import Journal
+from engine.chasing.letters import render_letter
+from engine.chasing.recipients import Recipient, recipients_for
+from engine.ports import Letters, UserRecords
+from engine.records import AuditEntry, Case, Document, Notification
+from engine.workflow.definition import Rung, State, WorkflowDefinition
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Missed:
+    """The deadline a rung answers, and what the rung makes of it."""
+
+    due: date  # the deadline that was missed
+    new_due: date | None  # the rung's own deadline, if it has one
+    working_days_late: int  # after the first working day it could have fired
+    position: int  # the rung's place on the ladder, from 0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Messages:
+    journal: tuple[Journal, ...]  # the letters to parties, to journalise
+    notifications: tuple[Notification, ...]
+
+
+def rung_messages(
+    tx: UserRecords,
+    letters: Letters,
+    *,
+    definition: WorkflowDefinition,
+    state: State,
+    rung: Rung,
+    case: Case,
+    missed: Missed,
+    documents: Sequence[Document],
+    history: Sequence[AuditEntry],
+    today: date,
+    recorded: datetime,
+    language: str,
+    office: str,
+    webhook: str | None,
+) -> Messages:
+    """The letters and notifications of `rung` fired on `case` today."""
+    context = letter_context(
+        definition, state, case, rung.name, missed, today, documents, office
+    )
+    journal: list[Journal] = []
+    written: list[str] = []
+    notifications: list[Notification] = []
+    for target in rung.notify:
+        for recipient in recipients_for(tx, case, history, target):
+            subject, body = render_letter(
+                letters,
+                workflow=definition.name,
+                names=[f"{rung.name}.{target}", rung.name, "notice"],
+                language=language,
+                context={**context, "target": target, "recipient_name": recipient.name},
+            )
+            if recipient.is_party and recipient.name not in written:
+                journal.append(Journal(title=subject, direction="outgoing", date=today))
+                written.append(recipient.name)
+            notifications.append(
+                notification(
+                    case, rung.name, target, recipient, subject, body, recorded, context
+                )
+            )
+    if webhook:
+        hook = Recipient(
+            channel="webhook", address=webhook, name="webhook", is_party=False
+        )
+        notifications.append(
+            notification(
+                case,
+                rung.name,
+                "webhook",
+                hook,
+                f"{case.number}: {rung.name}",
+                "",
+                recorded,
+                context,
+            )
+        )
+    return Messages(journal=tuple(journal), notifications=tuple(notifications))
+
+
+def notification(
+    case: Case,
+    rung: str,
+    target: str,
+    recipient: Recipient,
+    subject: str,
+    body: str,
+    now: datetime,
+    context: dict[str, object],
+) -> Notification:
+    """One message for the outbox, keyed so that it is never queued twice."""
+    assert case.id is not None
+    raw = f"{case.number}/{case.state_entry_seq}/{rung}/{target}/{recipient.address}"
+    key = f"{case.number}:{rung}:{hashlib.sha256(raw.encode()).hexdigest()[:16]}"
+    payload = {
+        k: (v.isoformat() if isinstance(v, date) else v) for k, v in context.items()
+    }
+    return Notification(
+        idempotency_key=key,
+        case_id=case.id,
+        case_number=case.number,
+        channel=recipient.channel,
+        recipient=recipient.address,
+        kind="letter" if recipient.is_party else "notice",
+        subject=subject,
+        body=body,
+        payload=payload,
+        available_at=now,
+        created_at=now,
+    )
+
+
+def letter_context(
+    definition: WorkflowDefinition,
+    state: State,
+    case: Case,
+    rung: str,
+    missed: Missed,
+    today: date,
+    documents: Sequence[Document],
+    office: str,
+) -> dict[str, object]:
+    """The values a letter template may use."""
+    sent = [
+        d
+        for d in documents
+        if d.direction == "outgoing" and d.event_seq <= case.state_entry_seq
+    ]
+    inquiry = sent[-1] if sent else None
+    return {
+        "case_number": case.number,
+        "case_title": case.title,
+        "workflow": definition.name,
+        "workflow_title": definition.title,
+        "state": state.name,
+        "rung": rung,
+        "rung_number": missed.position + 1,
+        "inquiry_date": inquiry.date if inquiry else None,
+        "inquiry_document": inquiry.number if inquiry else None,
+        "due_missed": missed.due,
+        "new_due": missed.new_due,
+        "working_days_late": missed.working_days_late,
+        "office": office,
+        "today": today,
+    }
