@@ -1,5 +1,7 @@
-"""How cases, audit entries, users and workflows look on the command line.
+"""How cases, audit entries, users, workflows and notifications are shown.
 
+The one presentation module of the command line, the HTTP API and the review
+pages: each surface prints or serves these shapes and none keeps its own.
 The JSON shapes here are a contract (scripts and the HTTP API rely on them):
 a case carries `number`, `workflow`, `workflow_version`, `state`, `due`,
 `parties`, `documents` and `history`, and more besides.
@@ -19,7 +21,7 @@ from engine.audit.dossier import build_dossier
 from engine.cases.engine import CaseEngine
 from engine.cases.view import CaseView
 from engine.dates.calendars import COPENHAGEN, BusinessCalendar, is_overdue, local_date
-from engine.records import AuditEntry, Case, Document, User
+from engine.records import AuditEntry, Case, Document, Notification, User
 from engine.workflow.definition import WorkflowDefinition
 
 AUDIT_COLUMNS = (
@@ -382,3 +384,22 @@ def workflow_text(d: WorkflowDefinition) -> str:
         if t.guards:
             lines.append(f"  {'':<16}   rules: {', '.join(t.guards)}")
     return "\n".join(lines)
+
+
+def notification_json(n: Notification) -> dict[str, Any]:
+    """A notification as `outbox list --json` and `GET /outbox` show it."""
+    return {
+        "id": n.id,
+        "case": n.case_number,
+        "channel": n.channel,
+        "recipient": n.recipient,
+        "kind": n.kind,
+        "subject": n.subject,
+        "status": n.status,
+        "attempts": n.attempts,
+        "created_at": iso(n.created_at),
+        "available_at": iso(n.available_at),
+        "sent_at": iso(n.sent_at),
+        "last_error": n.last_error,
+        "idempotency_key": n.idempotency_key,
+    }

@@ -57,13 +57,13 @@ def test_quick_bench_prints_tables_and_ratios() -> None:
 
 
 @pytest.mark.slow
-def test_sagsflow_bench_is_python_m_bench_and_refuses_bad_arguments() -> None:
-    sagsflow = Path(sys.executable).with_name("sagsflow")
+def test_python_m_bench_runs_one_workload_and_refuses_bad_arguments() -> None:
+    """From a checkout only: the product's command line has no `bench`."""
 
     def bench(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(sagsflow), "bench", *args],
-            cwd=ROOT.parent,  # anywhere: the bench package is installed
+            [sys.executable, "-m", "bench", *args],
+            cwd=ROOT,
             capture_output=True,
             text=True,
             timeout=600,
@@ -84,6 +84,12 @@ def test_sagsflow_bench_is_python_m_bench_and_refuses_bad_arguments() -> None:
     ):
         refused = bench(*args)
         assert refused.returncode == 2, args
-        assert refused.stderr.splitlines()[-1].startswith("sagsflow bench: error: ")
+        assert refused.stderr.splitlines()[-1].startswith("python -m bench: error: ")
         assert message in refused.stderr
         assert "Traceback" not in refused.stderr
+    sagsflow = Path(sys.executable).with_name("sagsflow")
+    gone = subprocess.run(
+        [str(sagsflow), "bench"], capture_output=True, text=True, check=False
+    )
+    assert gone.returncode == 2
+    assert "No such command 'bench'" in gone.stderr

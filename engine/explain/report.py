@@ -49,6 +49,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from engine.cases.view import CaseView
 from engine.dates.calendars import COPENHAGEN, is_overdue, local_date
+from engine.exceptions import InvalidInputError, InvalidTimeError
 from engine.records import AuditEntry
 from engine.workflow.definition import (
     CHASE_EVENT,
@@ -151,6 +152,37 @@ class Report:
                 "in_house": self.in_house_days,
             },
         }
+
+
+def report_period(
+    since: date | None, until: date | None, today: date
+) -> tuple[date, date]:
+    """[first, end) of a report: by default the 12 months up to and including today.
+
+    `until` is the day after the period; `since` defaults to a year before it.
+
+    Raises:
+        InvalidInputError: the period does not start before it ends.
+        InvalidTimeError: a year before `until` falls outside the calendar.
+    """
+    try:
+        end = until if until is not None else today + timedelta(days=1)
+        if since is not None:
+            first = since
+        elif end.month == 2 and end.day == 29:  # a year back has no 29 February
+            first = date(end.year - 1, 3, 1)
+        else:
+            first = end.replace(year=end.year - 1)
+    except (ValueError, OverflowError):
+        raise InvalidTimeError(
+            f"the period {since or '...'} to {until or '...'} lies out of range"
+        ) from None
+    if first >= end:
+        raise InvalidInputError(
+            f"the period must start before it ends: {first} is not before {end} "
+            "(the day after the period)"
+        )
+    return first, end
 
 
 def nearest_rank(ascending: Sequence[int], percent: int) -> int | None:

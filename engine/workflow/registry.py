@@ -11,7 +11,11 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from engine.exceptions import DefinitionError, WorkflowNotFoundError
+from engine.exceptions import (
+    DefinitionError,
+    InvalidInputError,
+    WorkflowNotFoundError,
+)
 from engine.workflow.definition import WorkflowDefinition
 from engine.workflow.file import load_workflow_file, parse_workflow
 from engine.workflow.guards import GUARDS
@@ -66,6 +70,24 @@ class WorkflowRegistry:
         if found is None:
             raise WorkflowNotFoundError(name, version, self.names())
         return found
+
+    def check_state(self, state: str, workflow: str | None = None) -> None:
+        """Refuse a state no workflow (or not `workflow`) declares, naming those known.
+
+        A filter on a misspelt state would match nothing and look like an
+        empty office.
+
+        Raises:
+            WorkflowNotFoundError: `workflow` is not known.
+            InvalidInputError: no such state.
+        """
+        names = [workflow] if workflow else self.names()
+        known = {s.name for n in names for s in self.get(n).states}
+        if state not in known:
+            raise InvalidInputError(
+                f"no state {state!r} in {workflow or 'any workflow'}; "
+                f"known: {', '.join(sorted(known))}"
+            )
 
     def find(self, name: str, version: int) -> WorkflowDefinition | None:
         """The file's definition of exactly (name, version), if loaded."""

@@ -12,7 +12,6 @@ from typing import Any
 
 import click
 
-from engine.cases.engine import CaseEngine
 from engine.cases.view import CaseView
 from engine.dates.calendars import local_date
 from engine.exceptions import (
@@ -218,7 +217,7 @@ def case_list(
     if workflow_name is not None:
         engine.registry.get(workflow_name)
     if state is not None:
-        _check_state(engine, workflow_name, state)
+        engine.registry.check_state(state, workflow_name)
     selection = CaseFilter(
         workflow=workflow_name,
         state=state,
@@ -236,16 +235,6 @@ def case_list(
         click.echo()
         return
     click.echo(present.cases_text(engine.list_cases(selection), now=moment))
-
-
-def _check_state(engine: CaseEngine, workflow_name: str | None, state: str) -> None:
-    names = [workflow_name] if workflow_name else engine.registry.names()
-    known = {s.name for n in names for s in engine.registry.get(n).states}
-    if state not in known:
-        raise InvalidInputError(
-            f"no state {state!r} in {workflow_name or 'any workflow'}; "
-            f"known: {', '.join(sorted(known))}"
-        )
 
 
 @case.command("import")

@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import EntryPoint, entry_points
 from typing import NoReturn
 
 import click
 import structlog
 
-from demo.cli import demo
 from engine.exceptions import (
     EngineError,
     StorageError,
@@ -23,7 +23,6 @@ from engine.exceptions import (
 from service import app as composition
 from service.cli.api import api
 from service.cli.audit import audit
-from service.cli.bench import bench
 from service.cli.cases import case
 from service.cli.context import Context, pass_ctx
 from service.cli.db import grants, migrate_db
@@ -37,8 +36,39 @@ from storage.database import sqlite_path
 
 log = structlog.get_logger()
 
+PLUGINS = "sagsflow.commands"  # the entry-point group of commands other packages add
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _Commands(click.Group):
+    """The commands, and those other installed packages add under `PLUGINS`.
+
+    The demo office (`sagsflow demo`, package `demo`) is one: the product never
+    imports it, and a plugin is imported only when its command is asked for.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_plugins()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is not None:
+            return found
+        plugin = _plugins().get(cmd_name)
+        if plugin is None:
+            return None
+        command = plugin.load()
+        if not isinstance(command, click.Command):
+            raise click.ClickException(
+                f"the plugin {plugin.value!r} of {cmd_name!r} is not a command"
+            )
+        return command
+
+
+def _plugins() -> dict[str, EntryPoint]:
+    return {e.name: e for e in entry_points(group=PLUGINS)}
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     "db_url",
@@ -82,7 +112,6 @@ cli.add_command(workflow)
 cli.add_command(user)
 cli.add_command(case)
 cli.add_command(audit)
-cli.add_command(bench)
 cli.add_command(sweep)
 cli.add_command(outbox)
 cli.add_command(serve)
@@ -91,7 +120,6 @@ cli.add_command(token)
 cli.add_command(api)
 cli.add_command(migrate_db)
 cli.add_command(grants)
-cli.add_command(demo)
 
 
 # -- entry point -----------------------------------------------------------------

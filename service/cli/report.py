@@ -18,7 +18,6 @@ from pathlib import Path
 
 import click
 
-from engine.cases.engine import CaseEngine
 from engine.cases.view import read_views
 from engine.dates.calendars import local_date
 from engine.dates.timeparse import parse_date
@@ -26,13 +25,12 @@ from engine.exceptions import InvalidInputError
 from engine.explain.report import (
     SIX_MONTHS_DAYS,
     TWELVE_MONTHS_DAYS,
-    DefinitionLookup,
     Report,
     build_report,
     overdue_series,
+    report_period,
 )
 from engine.records import CaseFilter
-from engine.workflow.definition import WorkflowDefinition
 from service import present
 from service.cli.context import Context, parse_at, pass_ctx
 
@@ -82,11 +80,15 @@ def report(
         raise InvalidInputError(f"--chart {chart}: the file must end in .png or .svg")
     engine = ctx.engine
     moment = parse_at(now, "--now") or engine.clock.now()
-    first, end = _period(since, until, local_date(moment))
+    first, end = report_period(
+        parse_date(since, what="--since") if since is not None else None,
+        parse_date(until, what="--until") if until is not None else None,
+        local_date(moment),
+    )
     if workflow_name is not None:
         engine.registry.get(workflow_name)  # WorkflowNotFoundError names the known
     selection = CaseFilter(workflow=workflow_name)
-    lookup = _definitions(engine)
+    lookup = engine.definition
     # One read transaction, so the chart's pass sees the record the figures saw;
     # each pass streams the cases a page at a time.
     with engine.store.transaction(write=False) as tx:
@@ -113,38 +115,6 @@ def report(
         click.echo(report_text(figures, workflow_name))
         if chart is not None:
             click.echo(f"chart: {chart}")
-
-
-def _period(since: str | None, until: str | None, today: date) -> tuple[date, date]:
-    """[first, end) from the options; by default the 12 months up to today."""
-    end = (
-        parse_date(until, what="--until")
-        if until is not None
-        else today + timedelta(days=1)
-    )
-    if since is not None:
-        first = parse_date(since, what="--since")
-    else:
-        try:
-            first = end.replace(year=end.year - 1)
-        except ValueError:  # 29 February: a year back has none
-            first = date(end.year - 1, 3, 1)
-    if first >= end:
-        raise InvalidInputError(
-            f"--since ({first}) must be before --until ({end}, the day after the "
-            "period)"
-        )
-    return first, end
-
-
-def _definitions(engine: CaseEngine) -> DefinitionLookup:
-    """Each case's workflow as recorded for its version (older ones included)."""
-
-    def lookup(name: str, version: int) -> WorkflowDefinition:
-        with engine.store.transaction(write=False) as tx:
-            return engine.definition_for(tx, name, version)
-
-    return lookup
 
 
 def _flatten(prefix: str, value: object) -> list[tuple[str, object]]:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
 
 import click
 import structlog
 
 from engine.audit.review import checkpoint
 from engine.exceptions import InvalidInputError
-from engine.records import Notification, NotificationStatus
+from engine.records import NotificationStatus
 from service import app as composition
 from service import present
 from service.cli.api import api_address
@@ -70,24 +69,6 @@ def outbox() -> None:
     """Letters and notices waiting to go out, sent, or failed."""
 
 
-def _notification_json(n: Notification) -> dict[str, Any]:
-    return {
-        "id": n.id,
-        "case": n.case_number,
-        "channel": n.channel,
-        "recipient": n.recipient,
-        "kind": n.kind,
-        "subject": n.subject,
-        "status": n.status,
-        "attempts": n.attempts,
-        "created_at": present.iso(n.created_at),
-        "available_at": present.iso(n.available_at),
-        "sent_at": present.iso(n.sent_at),
-        "last_error": n.last_error,
-        "idempotency_key": n.idempotency_key,
-    }
-
-
 @outbox.command("list")
 @click.option("--status", type=click.Choice(NotificationStatus.ALL))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -97,7 +78,7 @@ def outbox_list(ctx: Context, status: str | None, as_json: bool) -> None:
     with ctx.engine.store.transaction(write=False) as tx:
         items = tx.list_notifications(status=status)
     if as_json:
-        click.echo(present.dumps([_notification_json(n) for n in items]))
+        click.echo(present.dumps([present.notification_json(n) for n in items]))
         return
     rows = [
         (

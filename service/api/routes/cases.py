@@ -44,7 +44,6 @@ from service.api.schemas import (
     OpenCase,
 )
 from service.api.state import ApiState, api_state
-from service.cli.cases import _check_state as check_state
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -110,7 +109,7 @@ def list_cases(
     if workflow is not None:
         engine.registry.get(workflow)
     if case_state is not None:
-        check_state(engine, workflow, case_state)
+        engine.registry.check_state(case_state, workflow)
     views = engine.list_views(
         CaseFilter(
             workflow=workflow,

@@ -24,7 +24,7 @@ from service.api.routes.shared import (
 )
 from service.api.schemas import NotificationOut
 from service.api.state import ApiState, api_state
-from service.cli.service import _notification_json as notification_json
+from service.present import notification_json
 
 router = APIRouter(prefix="/outbox", tags=["outbox"])
 

@@ -2,38 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from engine.dates.calendars import local_date
-from engine.exceptions import EngineError, InvalidTimeError
-from engine.explain.report import build_report
+from engine.dates.timeparse import parse_date
+from engine.explain.report import build_report, report_period
 from engine.records import CaseFilter, User
 from service.api.auth import RECORD_READERS, require
 from service.api.routes.shared import json_response, parse_now, problems
 from service.api.schemas import ReportOut
 from service.api.state import ApiState, api_state
-from service.cli.report import _definitions as definitions
-from service.cli.report import _period as period
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 Text = Annotated[str | None, Query(max_length=64)]
-
-
-def _period(since: str | None, until: str | None, today: date) -> tuple[date, date]:
-    """The CLI's period rules; dates so far out that a year back has none refused."""
-    try:
-        return period(since, until, today)
-    except EngineError:
-        raise
-    except (ValueError, OverflowError):
-        raise InvalidTimeError(
-            f"the period {since or '...'} to {until or '...'} lies out of range"
-        ) from None
 
 
 @router.get(
@@ -57,12 +42,16 @@ def report(
     """
     engine = state.engine
     moment = parse_now(now, engine.clock.now())
-    first, end = _period(since, until, local_date(moment))
+    first, end = report_period(
+        parse_date(since, what="since") if since is not None else None,
+        parse_date(until, what="until") if until is not None else None,
+        local_date(moment),
+    )
     if workflow is not None:
         engine.registry.get(workflow)
     figures = build_report(
         engine.views(CaseFilter(workflow=workflow)),
-        definitions=definitions(engine),
+        definitions=engine.definition,
         now=moment,
         since=first,
         until=end,

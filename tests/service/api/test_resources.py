@@ -18,7 +18,6 @@ from engine.records import NotificationStatus
 from engine.testing import FakeClock, chaser_for
 from service import present
 from service.api.metrics import Metrics
-from service.cli.service import _notification_json
 from storage import SqlCaseStore
 from tests.service.api.conftest import ROLE_OF, Api, assert_problem, open_inquiry
 
@@ -241,7 +240,7 @@ class TestOutbox:
         _chase(api_engine)
         listed = api.ok("GET", "/outbox", "rev")
         with api_engine.store.transaction(write=False) as tx:
-            expected = [_notification_json(n) for n in tx.list_notifications()]
+            expected = [present.notification_json(n) for n in tx.list_notifications()]
         assert listed == json.loads(json.dumps(expected))
         assert len(listed) == 2
         assert api.ok("GET", "/outbox", "rev", params={"status": "sent"}) == []
