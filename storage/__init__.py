@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from storage.database import check_schema, create_db_engine, upgrade_schema
 from storage.memory import InMemoryCaseStore
-from storage.sql import SqlCaseStore
+from storage.sql.store import SqlCaseStore
 
 __all__ = [
     "InMemoryCaseStore",

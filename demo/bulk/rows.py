@@ -3,7 +3,7 @@
 `RowBatch` holds one database transaction's rows with their ids; `write_rows`
 inserts them parents first through `Rows`, which runs each table's rows as one
 executemany with SQLAlchemy's own bind processors, so what is stored is what
-`storage.sql`'s statements store.
+`storage.sql.store`'s statements store.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from engine.records import (
     Notification,
     User,
 )
-from storage.sql import (
+from storage.sql.store import (
     ACCESS,
     AUDIT,
     CALENDARS,
@@ -192,7 +192,7 @@ def _user_row(user: User) -> dict[str, Any]:
 
 
 # -- rows ----------------------------------------------------------------------
-# The mapping of storage.sql (`_columns`, `_case_columns`, `_audit_columns`),
+# The mapping of storage.sql.store (`_columns`, `_case_columns`, `_audit_columns`),
 # with each table's column names looked up once instead of once a row.
 _NAMES: dict[str, tuple[str, ...]] = {
     t.name: tuple(c.name for c in t.columns if c.name != "id")

@@ -59,7 +59,7 @@ from engine.records import (
     User,
 )
 from storage.database import WRITE_OPTION
-from storage.sql import (
+from storage.sql.store import (
     CALENDARS,
     CASES,
     OUTBOX,

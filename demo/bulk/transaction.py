@@ -37,7 +37,7 @@ from engine.records import (
     overdue_of,
     parse_case_number,
 )
-from storage.sql import (
+from storage.sql.store import (
     ACCESS,
     AUDIT,
     DOCUMENTS,

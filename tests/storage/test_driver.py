@@ -1,4 +1,4 @@
-"""The hot path's driver statements (storage/driver.py) against SQLAlchemy Core.
+"""The hot path's driver statements (storage/sql/driver.py) against SQLAlchemy Core.
 
 The driver runs SQL that SQLAlchemy compiled, with SQLAlchemy's own value
 converters, on the DBAPI cursor. What it stores must be exactly what Core
@@ -27,8 +27,8 @@ import storage.database
 from engine.exceptions import StorageError
 from engine.records import AuditEntry, format_case_number
 from storage import SqlCaseStore, create_db_engine
-from storage import statements as stm
-from storage.driver import Driver, sqlite_utc_text, sqlite_utc_value
+from storage.sql import statements as stm
+from storage.sql.driver import Driver, sqlite_utc_text, sqlite_utc_value
 
 AT = datetime(2024, 10, 9, 7, 30, 0, 123456, tzinfo=UTC)
 

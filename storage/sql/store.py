@@ -56,11 +56,12 @@ from engine.records import (
     format_case_number,
     parse_case_number,
 )
-from storage import sql_outbox, sql_tokens
-from storage import statements as stm
 from storage.database import WRITE_OPTION, error_reason
-from storage.driver import Driver
-from storage.mapping import (
+from storage.sql import api as sql_tokens
+from storage.sql import outbox as sql_outbox
+from storage.sql import statements as stm
+from storage.sql.driver import Driver
+from storage.sql.mapping import (
     audit_columns,
     audit_of,
     case_columns,
@@ -153,7 +154,7 @@ class SqlTransaction:
         self.postgres = conn.dialect.name == "postgresql"
         self.dialect = "postgresql" if self.postgres else "sqlite"
         self._users: Sequence[User] | None = None  # read once per transaction
-        self.driver = Driver(conn)  # the hot path's statements (storage/driver.py)
+        self.driver = Driver(conn)  # the hot path's statements (storage/sql/driver.py)
 
     def _writing(self) -> None:
         if not self.writable:
@@ -592,7 +593,7 @@ class SqlTransaction:
     ) -> Sequence[Notification]:
         return sql_outbox.listed(self.conn, status=status, limit=limit)
 
-    # -- the HTTP API (storage/sql_tokens.py) ----------------------------------
+    # -- the HTTP API (storage/sql/api.py) ----------------------------------
     def notification_counts(self) -> Mapping[str, int]:
         return sql_tokens.notification_counts(self.conn)
 

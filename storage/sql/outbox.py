@@ -16,7 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, or_, select, update
 
 from engine.records import Notification, NotificationStatus
-from storage.mapping import notification_of
+from storage.sql.mapping import notification_of
 from storage.tables import OutboxRow
 
 OUTBOX = cast(Table, OutboxRow.__table__)  # type: ignore[attr-defined]
