@@ -8,7 +8,7 @@ SQLite). JSON columns are JSONB on PostgreSQL.
 """
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Table,
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -276,3 +277,23 @@ class IdempotencyRow(SQLModel, table=True):
     body: str | None = None
     headers: dict[str, Any] = Field(sa_type=_json())
     completed_at: dt.datetime | None = None
+
+
+# -- the tables as SQLAlchemy Core handles, for the SQL store's statements -------
+def _table(model: type) -> Table:
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+CASES = _table(CaseRow)
+AUDIT = _table(AuditRow)
+DOCUMENTS = _table(DocumentRow)
+USERS = _table(UserRow)
+SEQUENCES = _table(CaseSequenceRow)
+WORKFLOWS = _table(WorkflowVersionRow)
+CALENDARS = _table(CalendarRow)
+CHASES = _table(ChaseRow)
+OUTBOX = _table(OutboxRow)
+ACCESS = _table(AccessRow)
+SETTINGS = _table(SettingRow)
+TOKENS = _table(ApiTokenRow)
+IDEMPOTENCY_KEYS = _table(IdempotencyRow)

@@ -27,7 +27,7 @@ from engine.records import (
     Notification,
     User,
 )
-from storage.sql.store import (
+from storage.tables import (
     ACCESS,
     AUDIT,
     CALENDARS,

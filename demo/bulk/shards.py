@@ -49,7 +49,7 @@ from engine.records import (
     parse_case_number,
 )
 from storage.database import WRITE_OPTION
-from storage.sql.store import AUDIT, CASES, DOCUMENTS, OUTBOX, SEQUENCES, WORKFLOWS
+from storage.tables import AUDIT, CASES, DOCUMENTS, OUTBOX, SEQUENCES, WORKFLOWS
 
 Key = tuple[datetime, int, date, int]
 _STEP = 1

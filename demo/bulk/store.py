@@ -59,15 +59,8 @@ from engine.records import (
     User,
 )
 from storage.database import WRITE_OPTION
-from storage.sql.store import (
-    CALENDARS,
-    CASES,
-    OUTBOX,
-    SEQUENCES,
-    SETTINGS,
-    WORKFLOWS,
-    SqlCaseStore,
-)
+from storage.sql.store import SqlCaseStore
+from storage.tables import CALENDARS, CASES, OUTBOX, SEQUENCES, SETTINGS, WORKFLOWS
 
 DEFAULT_BATCH_ROWS = 200_000
 

@@ -37,13 +37,8 @@ from engine.records import (
     overdue_of,
     parse_case_number,
 )
-from storage.sql.store import (
-    ACCESS,
-    AUDIT,
-    DOCUMENTS,
-    OUTBOX,
-    SqlTransaction,
-)
+from storage.sql.store import SqlTransaction
+from storage.tables import ACCESS, AUDIT, DOCUMENTS, OUTBOX
 
 if TYPE_CHECKING:
     from demo.bulk.store import BulkCaseStore

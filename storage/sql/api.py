@@ -1,6 +1,7 @@
-"""The HTTP API's rows on SQL: tokens, idempotency keys, and the cheap counts
-`/health` and `/metrics` read. `SqlTransaction` delegates here, so `sql.py`
-keeps to the case record.
+"""The HTTP API's rows on SQL: bearer tokens and idempotency keys.
+
+The API owns their protocols (`service.api.store`); `ApiRows` matches them
+without importing the service.
 
 The idempotency claim is an INSERT that does nothing on a conflicting primary
 key (user, key) and RETURNING: of two concurrent requests with one key, on
@@ -11,16 +12,13 @@ the row back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime
-from typing import cast
+from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import (
     Connection,
     RowMapping,
-    Table,
     delete,
-    func,
     insert,
     select,
     update,
@@ -31,19 +29,8 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.exceptions import DuplicateError
 from engine.records import ApiToken, IdempotencyRecord, JsonDict
-from storage.tables import (
-    ApiTokenRow,
-    AuditRow,
-    CaseRow,
-    IdempotencyRow,
-    OutboxRow,
-)
-
-TOKENS = cast(Table, ApiTokenRow.__table__)  # type: ignore[attr-defined]
-KEYS = cast(Table, IdempotencyRow.__table__)  # type: ignore[attr-defined]
-_AUDIT = cast(Table, AuditRow.__table__)  # type: ignore[attr-defined]
-_CASES = cast(Table, CaseRow.__table__)  # type: ignore[attr-defined]
-_OUTBOX = cast(Table, OutboxRow.__table__)  # type: ignore[attr-defined]
+from storage.sql.base import Rows
+from storage.tables import IDEMPOTENCY_KEYS, TOKENS
 
 
 def add_token(conn: Connection, token: ApiToken) -> None:
@@ -86,10 +73,12 @@ def revoke_token(conn: Connection, token_id: str, at: datetime) -> ApiToken | No
 def claim_idempotency(
     conn: Connection, record: IdempotencyRecord, *, expire_before: datetime
 ) -> IdempotencyRecord | None:
-    conn.execute(delete(KEYS).where(KEYS.c.created_at < expire_before))
+    conn.execute(
+        delete(IDEMPOTENCY_KEYS).where(IDEMPOTENCY_KEYS.c.created_at < expire_before)
+    )
     dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     claimed = conn.execute(
-        dialect_insert(KEYS)
+        dialect_insert(IDEMPOTENCY_KEYS)
         .values(
             user_id=record.user_id,
             key=record.key,
@@ -101,15 +90,15 @@ def claim_idempotency(
             completed_at=None,
         )
         .on_conflict_do_nothing()
-        .returning(KEYS.c.key)  # psycopg reports no rowcount here
+        .returning(IDEMPOTENCY_KEYS.c.key)  # psycopg reports no rowcount here
     ).first()
     if claimed is not None:
         return None
     row = (
         conn.execute(
-            select(KEYS)
-            .where(KEYS.c.user_id == record.user_id)
-            .where(KEYS.c.key == record.key)
+            select(IDEMPOTENCY_KEYS)
+            .where(IDEMPOTENCY_KEYS.c.user_id == record.user_id)
+            .where(IDEMPOTENCY_KEYS.c.key == record.key)
         )
         .mappings()
         .one()
@@ -128,48 +117,20 @@ def finish_idempotency(
     at: datetime,
 ) -> None:
     conn.execute(
-        update(KEYS)
-        .where(KEYS.c.user_id == user_id)
-        .where(KEYS.c.key == key)
+        update(IDEMPOTENCY_KEYS)
+        .where(IDEMPOTENCY_KEYS.c.user_id == user_id)
+        .where(IDEMPOTENCY_KEYS.c.key == key)
         .values(status=status, body=body, headers=dict(headers), completed_at=at)
     )
 
 
 def release_idempotency(conn: Connection, user_id: str, key: str) -> None:
     conn.execute(
-        delete(KEYS)
-        .where(KEYS.c.user_id == user_id)
-        .where(KEYS.c.key == key)
-        .where(KEYS.c.status.is_(None))
+        delete(IDEMPOTENCY_KEYS)
+        .where(IDEMPOTENCY_KEYS.c.user_id == user_id)
+        .where(IDEMPOTENCY_KEYS.c.key == key)
+        .where(IDEMPOTENCY_KEYS.c.status.is_(None))
     )
-
-
-def oldest_chase_due(conn: Connection) -> date | None:
-    value = conn.execute(select(func.min(_CASES.c.chase_due))).scalar_one()
-    return cast(date | None, value)
-
-
-def audit_counts(
-    conn: Connection, after: int
-) -> tuple[int, Sequence[tuple[str, str, int]]]:
-    newest = conn.execute(select(func.max(_AUDIT.c.id))).scalar_one()
-    if newest is None or newest <= after:
-        return after, []
-    rows = conn.execute(
-        select(_AUDIT.c.workflow, _AUDIT.c.event, func.count())
-        .where(_AUDIT.c.id > after)
-        .where(_AUDIT.c.id <= newest)
-        .group_by(_AUDIT.c.workflow, _AUDIT.c.event)
-        .order_by(_AUDIT.c.workflow, _AUDIT.c.event)
-    )
-    return int(newest), [(str(w), str(e), int(n)) for w, e, n in rows]
-
-
-def notification_counts(conn: Connection) -> Mapping[str, int]:
-    rows = conn.execute(
-        select(_OUTBOX.c.status, func.count()).group_by(_OUTBOX.c.status)
-    )
-    return {str(status): int(n) for status, n in rows}
 
 
 def _token(row: RowMapping) -> ApiToken:
@@ -194,3 +155,46 @@ def _record(row: RowMapping) -> IdempotencyRecord:
         headers=dict(row["headers"] or {}),
         completed_at=row["completed_at"],
     )
+
+
+class ApiRows(Rows):
+    """The HTTP API's rows (`service.api.store`: tokens, idempotency keys)."""
+
+    def add_token(self, token: ApiToken) -> None:
+        self._writing()
+        add_token(self.conn, token)
+
+    def get_token(self, token_id: str) -> ApiToken | None:
+        return get_token(self.conn, token_id)
+
+    def list_tokens(self) -> Sequence[ApiToken]:
+        return list_tokens(self.conn)
+
+    def revoke_token(self, token_id: str, at: datetime) -> ApiToken | None:
+        self._writing()
+        return revoke_token(self.conn, token_id, at)
+
+    def claim_idempotency(
+        self, record: IdempotencyRecord, *, expire_before: datetime
+    ) -> IdempotencyRecord | None:
+        self._writing()
+        return claim_idempotency(self.conn, record, expire_before=expire_before)
+
+    def finish_idempotency(
+        self,
+        user_id: str,
+        key: str,
+        *,
+        status: int,
+        body: str,
+        headers: JsonDict,
+        at: datetime,
+    ) -> None:
+        self._writing()
+        finish_idempotency(
+            self.conn, user_id, key, status=status, body=body, headers=headers, at=at
+        )
+
+    def release_idempotency(self, user_id: str, key: str) -> None:
+        self._writing()
+        release_idempotency(self.conn, user_id, key)

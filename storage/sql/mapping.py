@@ -11,17 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import fields
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from sqlalchemy import Table
 
 from engine.records import AuditEntry, Case, Document, Notification, Party, User
-from storage.tables import AuditRow, CaseRow
+from storage.tables import AUDIT as _AUDIT
+from storage.tables import CASES as _CASES
 
 T = TypeVar("T")
-
-_CASES = cast(Table, CaseRow.__table__)  # type: ignore[attr-defined]
-_AUDIT = cast(Table, AuditRow.__table__)  # type: ignore[attr-defined]
 
 _COLUMN_NAMES: dict[Table, tuple[str, ...]] = {}
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}

@@ -1,7 +1,7 @@
 """The outbox's rows on SQL: claiming, finishing and reading notifications.
 
-`SqlTransaction` delegates here (adding notifications stays there, on the
-chaser's path). A claim selects due rows and marks them leased in the same
+`OutboxRows` is the transaction's part; adding notifications goes through the
+driver (the chaser's path). A claim selects due rows and marks them leased in the same
 transaction; on PostgreSQL `FOR UPDATE SKIP LOCKED` lets workers claim apart.
 Finishing checks the attempt it claimed, so a lease that ran out and was
 claimed again by another worker is not finished twice.
@@ -9,17 +9,17 @@ claimed again by another worker is not finished twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Table, or_, select, update
+from sqlalchemy import Connection, func, or_, select, update
 
 from engine.records import Notification, NotificationStatus
-from storage.sql.mapping import notification_of
-from storage.tables import OutboxRow
-
-OUTBOX = cast(Table, OutboxRow.__table__)  # type: ignore[attr-defined]
+from storage.sql import statements as stm
+from storage.sql.base import Rows
+from storage.sql.mapping import columns_of, notification_of
+from storage.tables import OUTBOX
 
 
 def claim(
@@ -103,3 +103,72 @@ def listed(
     if limit is not None:
         stmt = stmt.limit(limit)
     return [notification_of(r) for r in conn.execute(stmt).mappings()]
+
+
+class OutboxRows(Rows):
+    """`engine.ports.OutboxRecords`."""
+
+    def add_notification(self, notification: Notification) -> bool:
+        self._writing()
+        return (
+            self.driver.count(
+                stm.INSERT_NOTIFICATION[self.dialect],
+                columns_of(notification, OUTBOX),
+                stm.OUTBOX_KEYS,
+            )
+            == 1
+        )
+
+    def add_notifications(self, notifications: Sequence[Notification]) -> int:
+        if not notifications:
+            return 0
+        self._writing()
+        # One executemany; both drivers sum the rows it changed.
+        return self.driver.many(
+            stm.INSERT_NOTIFICATION[self.dialect],
+            [columns_of(n, OUTBOX) for n in notifications],
+            stm.OUTBOX_KEYS,
+        )
+
+    def claim_notifications(
+        self, now: datetime, *, limit: int, lease_until: datetime
+    ) -> Sequence[Notification]:
+        self._writing()
+        return claim(
+            self.conn, now, limit=limit, lease_until=lease_until, postgres=self.postgres
+        )
+
+    def finish_notification(
+        self,
+        notification_id: int,
+        *,
+        claimed_attempts: int,
+        status: str,
+        sent_at: datetime | None = None,
+        error: str | None = None,
+        available_at: datetime | None = None,
+    ) -> bool:
+        self._writing()
+        return finish(
+            self.conn,
+            notification_id,
+            claimed_attempts=claimed_attempts,
+            status=status,
+            sent_at=sent_at,
+            error=error,
+            available_at=available_at,
+        )
+
+    def get_notification(self, notification_id: int) -> Notification | None:
+        return get(self.conn, notification_id)
+
+    def list_notifications(
+        self, *, status: str | None = None, limit: int | None = None
+    ) -> Sequence[Notification]:
+        return listed(self.conn, status=status, limit=limit)
+
+    def notification_counts(self) -> Mapping[str, int]:
+        rows = self.conn.execute(
+            select(OUTBOX.c.status, func.count()).group_by(OUTBOX.c.status)
+        )
+        return {str(status): int(n) for status, n in rows}

@@ -8,34 +8,13 @@ one with a dict of parameters reuses its memoised cache key and compiled form.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from storage.tables import (
-    AuditRow,
-    CaseRow,
-    CaseSequenceRow,
-    ChaseRow,
-    DocumentRow,
-    OutboxRow,
-    UserRow,
-)
-
-
-def _table(model: type) -> Table:
-    return cast(Table, model.__table__)  # type: ignore[attr-defined]
-
-
-CASES = _table(CaseRow)
-AUDIT = _table(AuditRow)
-DOCUMENTS = _table(DocumentRow)
-USERS = _table(UserRow)
-SEQUENCES = _table(CaseSequenceRow)
-CHASES = _table(ChaseRow)
-OUTBOX = _table(OutboxRow)
+from storage.tables import AUDIT, CASES, CHASES, DOCUMENTS, OUTBOX, SEQUENCES, USERS
 
 # Takes the year's row lock, so numbers stay gap-free across processes.
 NEXT_CASE_NUMBER = (

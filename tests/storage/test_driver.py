@@ -29,6 +29,7 @@ from engine.records import AuditEntry, format_case_number
 from storage import SqlCaseStore, create_db_engine
 from storage.sql import statements as stm
 from storage.sql.driver import Driver, sqlite_utc_text, sqlite_utc_value
+from storage.tables import CASES, SEQUENCES
 
 AT = datetime(2024, 10, 9, 7, 30, 0, 123456, tzinfo=UTC)
 
@@ -71,10 +72,10 @@ def test_a_row_the_driver_writes_is_the_row_core_writes(db: Engine) -> None:
             stm.INSERT_CASE, _case_values("2024-00001"), stm.CASE_KEYS
         )
         core_key = conn.execute(
-            insert(stm.CASES).values(**_case_values("2024-00002"))
+            insert(CASES).values(**_case_values("2024-00002"))
         ).inserted_primary_key
         assert core_key is not None
-    columns = [c for c in stm.CASES.columns if c.name not in ("id", "number")]
+    columns = [c for c in CASES.columns if c.name not in ("id", "number")]
     with db.connect() as conn:
         raw = conn.connection.driver_connection
         assert raw is not None
@@ -91,7 +92,7 @@ def test_a_row_the_driver_writes_is_the_row_core_writes(db: Engine) -> None:
 
 def test_rows_read_by_the_driver_equal_rows_read_by_core(db: Engine) -> None:
     with db.begin() as conn:
-        conn.execute(insert(stm.CASES).values(**_case_values("2024-00001")))
+        conn.execute(insert(CASES).values(**_case_values("2024-00001")))
         (by_driver,) = Driver(conn).rows(stm.CASE_BY_NUMBER, {"number": "2024-00001"})
         by_core = conn.execute(stm.CASE_BY_NUMBER, {"number": "2024-00001"})
         assert by_driver == dict(by_core.mappings().one())
@@ -182,7 +183,7 @@ def test_statements_the_sql_carries_keep_their_own_values(db: Engine) -> None:
         numbers = [tx.next_case_number(2024) for _ in range(3)]
     assert numbers == [format_case_number(2024, n) for n in (1, 2, 3)]
     with db.connect() as conn:
-        last = conn.execute(select(stm.SEQUENCES.c.last)).scalar_one()
+        last = conn.execute(select(SEQUENCES.c.last)).scalar_one()
     assert last == 3
 
 
