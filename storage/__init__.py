@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from storage.database import check_schema, create_db_engine, upgrade_schema
-from storage.memory import InMemoryCaseStore
+from storage.memory.store import InMemoryCaseStore
 from storage.sql.store import SqlCaseStore
 
 __all__ = [
