@@ -49,7 +49,7 @@ DEFAULT_CLOSED_DAYS: tuple[str, ...] = ("06-05", "12-24", "12-31")
 _LEGAL_NON_EXPIRY: Mapping[str, str] = MappingProxyType(
     {"06-05": "Constitution Day", "12-24": "Christmas Eve", "12-31": "New Year's Eve"}
 )
-_OFFICE_REASON = "office closing day"
+OFFICE_REASON = "office closing day"
 _WEEKDAY_NAMES = ("Saturday", "Sunday")
 _MAX_GAP_DAYS = 366  # no working day for a whole year means a broken configuration
 _MM_DD = re.compile(r"[0-9]{2}-[0-9]{2}")
@@ -58,44 +58,25 @@ _KEYS = ("name", "closed_days", "closed_dates", "open_dates")
 
 
 @functools.lru_cache(maxsize=512)
-def _public_holidays(year: int) -> Mapping[date, str]:
+def public_holidays(year: int) -> Mapping[date, str]:
     found = holidays.country_holidays(
         "DK", years=year, categories=("public",), language="en_US"
     )
     return MappingProxyType({day: str(name) for day, name in found.items()})
 
 
-# The same reasons in Danish, for `danish_reason` (public holidays: the library's).
-_DANISH: Mapping[str, str] = MappingProxyType(
-    {
-        "Saturday": "Lørdag",
-        "Sunday": "Søndag",
-        "Constitution Day": "Grundlovsdag",
-        "Christmas Eve": "Juleaftensdag",
-        "New Year's Eve": "Nytårsaftensdag",
-        _OFFICE_REASON: "Kontorets lukkedag",
-    }
-)
-
-
 @functools.lru_cache(maxsize=64)
-def _danish_holidays(year: int) -> Mapping[date, str]:
+def danish_holidays(year: int) -> Mapping[date, str]:
+    """`public_holidays` by their Danish names."""
     found = holidays.country_holidays(
         "DK", years=year, categories=("public",), language="da"
     )
     return MappingProxyType({day: str(name) for day, name in found.items()})
 
 
-def danish_reason(day: date, reason: str) -> str:
-    """`reason` (as `closed_reason` gave it for `day`) in Danish; else as given."""
-    if _public_holidays(day.year).get(day) == reason:
-        return _danish_holidays(day.year).get(day, reason)
-    return _DANISH.get(reason, reason)
-
-
 def _unconditional_reason(day: date) -> str | None:
     """Why `day` is closed whatever the office says: public holiday, then weekend."""
-    name = _public_holidays(day.year).get(day)
+    name = public_holidays(day.year).get(day)
     if name is not None:
         return name
     return _WEEKDAY_NAMES[day.weekday() - 5] if day.weekday() >= 5 else None
@@ -284,9 +265,9 @@ class BusinessCalendar:
             reason = _unconditional_reason(day)
             if reason is None and day not in spec.open_dates:
                 if mm_dd in spec.closed_days:
-                    reason = _LEGAL_NON_EXPIRY.get(mm_dd, _OFFICE_REASON)
+                    reason = _LEGAL_NON_EXPIRY.get(mm_dd, OFFICE_REASON)
                 elif day in spec.closed_dates:
-                    reason = _OFFICE_REASON
+                    reason = OFFICE_REASON
             if reason is not None:
                 closed[day] = reason
             if reason is not None or mm_dd in _LEGAL_NON_EXPIRY:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from types import MappingProxyType
 
-from engine.dates.calendars import danish_reason
+from engine.dates.calendars import OFFICE_REASON, danish_holidays, public_holidays
 from engine.workflow.definition import Duration, Unit
 
 LANGUAGES = ("en", "da")
@@ -90,6 +91,26 @@ _DA_UNITS: Mapping[Unit, tuple[str, str]] = {
     Unit.CALENDAR_DAYS: ("kalenderdag", "kalenderdage"),
     Unit.WEEKS: ("uge", "uger"),
 }
+
+
+# The same reasons in Danish, for `danish_reason` (public holidays: the library's).
+_DANISH: Mapping[str, str] = MappingProxyType(
+    {
+        "Saturday": "Lørdag",
+        "Sunday": "Søndag",
+        "Constitution Day": "Grundlovsdag",
+        "Christmas Eve": "Juleaftensdag",
+        "New Year's Eve": "Nytårsaftensdag",
+        OFFICE_REASON: "Kontorets lukkedag",
+    }
+)
+
+
+def danish_reason(day: date, reason: str) -> str:
+    """`reason` (as `closed_reason` gave it for `day`) in Danish; else as given."""
+    if public_holidays(day.year).get(day) == reason:
+        return danish_holidays(day.year).get(day, reason)
+    return _DANISH.get(reason, reason)
 
 
 class Words:

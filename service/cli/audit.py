@@ -5,14 +5,11 @@ from __future__ import annotations
 import io
 import json
 import sys
-from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 
 from engine.audit.anchor import (
-    Signer,
     anchored_heads,
     checkpoint_files,
     latest_checkpoint,
@@ -25,7 +22,9 @@ from engine.exceptions import (
 )
 from engine.records import AuditFilter
 from service import present
+from service.cli import text
 from service.cli.context import Context, parse_at, pass_ctx, reader
+from service.housekeeping import retention, signer_from, write_checkpoint
 
 
 # -- audit -------------------------------------------------------------------------
@@ -103,26 +102,7 @@ def audit_log(
         click.echo("\n]")
     else:
         for entry in entries:
-            click.echo(present.audit_table_line(entry))
-
-
-def signer_from(ctx: Context, key_file: Path | None, public_key: Path | None) -> Signer:
-    """The checkpoint keys: SAGSFLOW_AUDIT_KEY (HMAC) or Ed25519 key files."""
-
-    def read(path: Path | None) -> bytes | None:
-        if path is None:
-            return None
-        try:
-            return path.read_bytes()
-        except OSError as exc:
-            raise InvalidInputError(f"{path}: {exc.strerror}") from None
-
-    key = ctx.settings.audit_key
-    return Signer(
-        hmac_key=key.encode() if key else None,
-        private_key_pem=read(key_file or ctx.settings.audit_key_file),
-        public_key_pem=read(public_key),
-    )
+            click.echo(text.audit_table_line(entry))
 
 
 @audit.command("anchor")
@@ -141,28 +121,13 @@ def audit_anchor(ctx: Context, out: Path, key_file: Path | None) -> None:
     """Write a signed checkpoint of every case's chain head, to ship elsewhere."""
     now = ctx.engine.clock.now()
     body = checkpoint(
-        ctx.engine.store, now=now, signer=signer_from(ctx, key_file, None)
+        ctx.engine.store, now=now, signer=signer_from(ctx.settings, key_file, None)
     )
     path = write_checkpoint(body, out, now)
     click.echo(
         f"checkpoint {path}: {body['cases']} cases, {body['entries']} entries, "
         f"signed {body['signature']['alg']}"
     )
-
-
-def write_checkpoint(body: dict[str, Any], out: Path, now: datetime) -> Path:
-    """Write `body` to `out` (a folder gets a time-stamped file); never overwrite."""
-    path = out / f"checkpoint-{now:%Y%m%dT%H%M%S%fZ}.json" if out.is_dir() else out
-    try:
-        with path.open("x", encoding="utf-8") as handle:
-            json.dump(body, handle, ensure_ascii=False, indent=1)
-    except FileExistsError:
-        raise InvalidInputError(
-            f"{path} exists: a checkpoint is never overwritten"
-        ) from None
-    except OSError as exc:
-        raise InvalidInputError(f"cannot write {path}: {exc.strerror}") from None
-    return path
 
 
 @audit.command("verify")
@@ -202,7 +167,7 @@ def audit_verify(
     if anchor is not None:
         if not anchor.exists():
             raise InvalidInputError(f"{anchor}: no such checkpoint file or folder")
-        signer = signer_from(ctx, key_file, public_key)
+        signer = signer_from(ctx.settings, key_file, public_key)
         files = checkpoint_files(anchor)
         if not files:
             raise InvalidInputError(f"{anchor}: no checkpoints (*.json) in it")
@@ -295,7 +260,7 @@ def _verify_dossier_file(
         raise InvalidInputError(f"{path}: {exc.strerror}") from None
     except (UnicodeDecodeError, json.JSONDecodeError):
         body = None
-    signer = signer_from(ctx, key_file, public_key)
+    signer = signer_from(ctx.settings, key_file, public_key)
     has_key = any((signer.hmac_key, signer.private_key_pem, signer.public_key_pem))
     problems = (
         verify_dossier(body, signer if has_key else None)
@@ -371,7 +336,7 @@ def audit_access(
     """Who read which case or record, and when (the access log)."""
     engine = ctx.engine
     if purge:
-        dropped = engine.purge_reads(retention=retention(ctx))
+        dropped = engine.purge_reads(retention=retention(ctx.settings))
         click.echo(f"purged {dropped} read(s) older than the retention", err=True)
     reads = engine.reads(number=number, actor=actor)
     if as_json:
@@ -392,14 +357,4 @@ def audit_access(
     rows = [
         (present.local(r.at), r.actor, r.action, r.case_number or "") for r in reads
     ]
-    click.echo(present.table(rows, ("at (local)", "who", "read", "case")))
-
-
-def retention(ctx: Context) -> timedelta:
-    """The access log's retention from the settings (refusing nonsense)."""
-    days = ctx.settings.access_retention_days
-    if days < 1:
-        raise InvalidInputError(
-            "SAGSFLOW_ACCESS_RETENTION_DAYS must be a whole number of days >= 1"
-        )
-    return timedelta(days=days)
+    click.echo(text.table(rows, ("at (local)", "who", "read", "case")))

@@ -23,6 +23,7 @@ from engine.explain.case import explain
 from engine.records import CaseFilter, Party
 from engine.workflow.definition import SYSTEM_ACTOR
 from service import present
+from service.cli import text
 from service.cli.context import Context, parse_at, pass_ctx, reader
 
 
@@ -63,7 +64,7 @@ def _show(
             )
         )
     else:
-        click.echo(present.case_text(view, now=moment, calendar=ctx.engine.calendar))
+        click.echo(text.case_text(view, now=moment, calendar=ctx.engine.calendar))
 
 
 @case.command("open")
@@ -234,7 +235,7 @@ def case_list(
             click.echo(piece, nl=False)
         click.echo()
         return
-    click.echo(present.cases_text(engine.list_cases(selection), now=moment))
+    click.echo(text.cases_text(engine.list_cases(selection), now=moment))
 
 
 @case.command("import")

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 import click
 import structlog
 
-from engine.audit.review import checkpoint
 from engine.exceptions import InvalidInputError
 from engine.records import NotificationStatus
 from service import app as composition
 from service import present
+from service.cli import text
 from service.cli.api import api_address
-from service.cli.audit import retention, signer_from, write_checkpoint
 from service.cli.context import Context, parse_at, pass_ctx
+from service.housekeeping import daily_job
 from service.serve import Service, connect, run, stop_on_signals
 
 log = structlog.get_logger()
@@ -94,7 +93,7 @@ def outbox_list(ctx: Context, status: str | None, as_json: bool) -> None:
         for n in items
     ]
     headers = ("id", "case", "status", "tries", "channel", "to", "subject", "error")
-    click.echo(present.table(rows, headers))
+    click.echo(text.table(rows, headers))
 
 
 @outbox.command("dispatch")
@@ -167,7 +166,7 @@ def serve(
         chaser=composition.build_chaser(ctx.settings, engine),
         dispatcher=composition.build_dispatcher(ctx.settings, engine),
         clock=engine.clock,
-        daily=_daily(ctx),
+        daily=daily_job(ctx.settings, lambda: ctx.engine),
     )
     server = None
     if address is not None:
@@ -187,31 +186,3 @@ def serve(
         server = ApiServer(app, host=address[0], port=address[1])
     code = run(service, interval=interval, stop=stop, companion=server)
     raise click.exceptions.Exit(code)
-
-
-def _daily(ctx: Context) -> Callable[[], None]:
-    """The daily job: purge expired reads; write a checkpoint when configured."""
-    keep = retention(ctx)
-    folder = ctx.settings.anchor_dir
-    signer = None
-    if folder is not None:
-        if not folder.is_dir():
-            raise InvalidInputError(f"SAGSFLOW_ANCHOR_DIR {folder} is not a folder")
-        signer = signer_from(ctx, None, None)
-        if signer.hmac_key is None and signer.private_key_pem is None:
-            raise InvalidInputError(
-                "SAGSFLOW_ANCHOR_DIR is set but no key signs checkpoints: set "
-                "SAGSFLOW_AUDIT_KEY or SAGSFLOW_AUDIT_KEY_FILE"
-            )
-
-    def daily() -> None:
-        engine = ctx.engine
-        purged = engine.purge_reads(retention=keep)
-        log.info("access_log_purged", purged=purged, retention_days=keep.days)
-        if folder is not None and signer is not None:
-            now = engine.clock.now()
-            body = checkpoint(engine.store, now=now, signer=signer)
-            path = write_checkpoint(body, folder, now)
-            log.info("checkpoint_written", path=str(path), cases=body["cases"])
-
-    return daily

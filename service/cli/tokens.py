@@ -10,6 +10,7 @@ import click
 
 from service import present
 from service.api import tokens
+from service.cli import text
 from service.cli.context import Context, pass_ctx
 
 
@@ -73,7 +74,7 @@ def token_list(ctx: Context, as_json: bool) -> None:
         )
         for t in found
     ]
-    click.echo(present.table(rows, ("id", "user", "status", "created", "expires")))
+    click.echo(text.table(rows, ("id", "user", "status", "created", "expires")))
 
 
 @token.command("revoke")

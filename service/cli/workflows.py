@@ -16,6 +16,7 @@ from engine.workflow.file import load_workflow_file
 from engine.workflow.guards import GUARDS
 from service import app as composition
 from service import present
+from service.cli import text
 from service.cli.context import Context, pass_ctx
 
 
@@ -49,7 +50,7 @@ def workflow_list(ctx: Context, as_json: bool) -> None:
         )
         return
     rows = [(d.name, str(d.version), d.title, d.source) for d in defs]
-    click.echo(present.table(rows, ("name", "version", "title", "file")))
+    click.echo(text.table(rows, ("name", "version", "title", "file")))
 
 
 @workflow.command("show")
@@ -62,7 +63,7 @@ def workflow_show(ctx: Context, name: str, as_json: bool) -> None:
     click.echo(
         present.dumps(present.workflow_json(definition))
         if as_json
-        else present.workflow_text(definition)
+        else text.workflow_text(definition)
     )
 
 
@@ -154,4 +155,4 @@ def user_list(ctx: Context, as_json: bool) -> None:
         click.echo(present.dumps([present.user_json(u) for u in users]))
         return
     rows = [(u.id, ", ".join(u.roles), u.email or "") for u in users]
-    click.echo(present.table(rows, ("id", "roles", "email")))
+    click.echo(text.table(rows, ("id", "roles", "email")))

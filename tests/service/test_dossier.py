@@ -171,7 +171,7 @@ def test_the_daily_checkpoint_is_written_by_the_service(
 ) -> None:
     """The anchor job `serve` runs daily writes a checkpoint that verifies."""
     from service.cli.context import Context
-    from service.cli.service import _daily
+    from service.housekeeping import daily_job
     from service.settings import Settings
 
     anchors = tmp_path / "anchors"
@@ -180,7 +180,9 @@ def test_the_daily_checkpoint_is_written_by_the_service(
     import os
 
     settings = Settings.from_env(os.environ).with_database(f"sqlite:///{founding}")
-    _daily(Context(settings=settings))()
+    context = Context(settings=settings)
+    daily_job(settings, lambda: context.engine)()
+    context.close()
     (written,) = anchors.glob("checkpoint-*.json")
     code, out, _ = run("audit", "verify", "--anchor", str(written))
     assert code == 0

@@ -21,14 +21,8 @@ from itertools import pairwise
 from typing import NamedTuple
 
 from engine.exceptions import InvalidInputError
-from engine.explain.diagram.layout import (
-    Box,
-    EdgeSpec,
-    Layout,
-    NodeSpec,
-    Point,
-    layered,
-)
+from engine.explain.diagram.geometry import Box, EdgeSpec, Layout, NodeSpec, Point
+from engine.explain.diagram.layout import layered
 from engine.explain.diagram.text import duration, state_note
 from engine.explain.diagram.words import WORDS
 from engine.workflow.definition import State, StateKind, WorkflowDefinition

@@ -522,7 +522,7 @@ def test_holidays_are_built_once_per_year(monkeypatch: pytest.MonkeyPatch) -> No
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(holidays, "country_holidays", counting)
-    calendars._public_holidays.cache_clear()
+    calendars.public_holidays.cache_clear()
     calendar = BusinessCalendar()
     for offset in range(300):
         calendar.add_working_days(D("2031-01-01") + timedelta(days=offset), 250)
