@@ -96,8 +96,8 @@ def build_office(path: Path, total: int, overdue: int) -> None:
         {
             "number": f"2024-{i + 1:07d}",
             "title": f"Henvendelse {i}",
-            # the overdue ones last; three in ten of the others still open,
-            # their replies due later (a real office's mix, LIBRARIES.md 2.5)
+            # the overdue ones last; three in ten of the others still open, their
+            # replies due later (as in docs/libraries.md §2.5's claim-query setup)
             "open": i >= first_open or i % 10 < 3,
             "due": (DUE if i >= first_open else LATER).isoformat(),
             "parties": json.dumps(

@@ -1,4 +1,4 @@
-"""The founding case (../shared/DOMAIN.md) as the demo office imports it.
+"""The founding case (docs/domain.md) as the demo office imports it.
 
 The same steps as `examples/founding-case.sh`: opened on the office's own
 initiative on 3 October 2024, the inquiry to Social Services on 9 October, the

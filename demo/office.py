@@ -50,7 +50,7 @@ from service.settings import Settings
 from storage import SqlCaseStore, create_db_engine, upgrade_schema
 
 T = TypeVar("T")
-DEFAULT_CASES = 900  # one office-year of Copenhagen's Borgerrådgiver (DOMAIN.md)
+DEFAULT_CASES = 900  # one office-year of Copenhagen's Borgerrådgiver (docs/domain.md)
 DEFAULT_SEED = 1
 MAX_CASES = 10_000_000
 EARLIEST_START = local_date(founding.CLOSED_AT) + timedelta(days=1)

@@ -11,7 +11,7 @@ relative to the engine's own deadlines: an administration that is "late after
 one reminder" replies after the chaser's first reminder and before the new
 deadline that reminder set.
 
-The mix follows ../shared/DOMAIN.md and issue #9 (`MIX`, `REPLIES`, ...). The
+The mix is docs/domain.md's ("The demo office's mix": `MIX`, `REPLIES`, ...). The
 bundled workflows have no "forwarded" or "closed without investigation"
 outcome, so a forwarded case is rejected with a reason naming where it went,
 and a case closed without investigation is withdrawn.
@@ -43,7 +43,7 @@ T = TypeVar("T")
 
 # -- the mix (shares in percent) -------------------------------------------------------
 ACCESS_SHARE = 15  # of all cases: requests for access to documents
-MIX = {  # ombudsman-inquiry cases by what becomes of them (DOMAIN.md, issue #9)
+MIX = {  # ombudsman-inquiry cases by what becomes of them (docs/domain.md)
     "rejected": 20,  # rejected at intake
     "not_investigated": 20,  # closed without investigation (withdrawn)
     "dialogue": 28,  # resolved in dialogue with the administration

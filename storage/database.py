@@ -1,6 +1,6 @@
 """Database engines, SQLite pragmas, and the schema (managed by Alembic).
 
-SQLite hazards handled here (LIBRARIES.md 3.4): pysqlite's legacy transaction
+SQLite hazards handled here (docs/libraries.md §3.4): pysqlite's legacy transaction
 control runs SELECTs outside a transaction and silently loses updates between
 processes, and a deferred BEGIN cannot wait for the write lock. So every
 connection gets `isolation_level=None` and every write transaction starts with

@@ -3,7 +3,7 @@
 No `from __future__ import annotations` here: SQLModel resolves annotations at
 class creation (fastapi/sqlmodel#196). Datetimes use SQLModel 0.0.50's default
 UTC type, which refuses naive values and returns aware ones even on SQLite
-(LIBRARIES.md 3.1: never `DateTime(timezone=True)`, which drops the offset on
+(docs/libraries.md §3.1: never `DateTime(timezone=True)`, which drops the offset on
 SQLite). JSON columns are JSONB on PostgreSQL.
 """
 

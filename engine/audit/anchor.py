@@ -1,7 +1,7 @@
 """Checkpoints: signed statements of every chain's head, kept outside the database.
 
 A hash chain alone does not stop someone who can rewrite a whole case and its
-chain (LIBRARIES.md 5.2: a superuser re-chained a case and row-level checks found
+chain (docs/libraries.md §5.2: a superuser re-chained a case and row-level checks found
 nothing). A checkpoint records, at a moment, each case's last entry and hash,
 and is signed, so an operator can ship it elsewhere (a WORM bucket, an e-mail to
 the auditor). `engine.audit.verify` then shows anything anchored that was re-written

@@ -2,7 +2,7 @@
 
 Two interval jobs, the sweep and the dispatcher, in an in-memory job store:
 deadlines live in our tables, so nothing here needs persisting, and several
-processes can each run their own timer safely (LIBRARIES.md 2.1-2.2: a shared
+processes can each run their own timer safely (docs/libraries.md §2.1-2.2: a shared
 3.x job store duplicates and loses jobs; the default misfire grace silently
 drops late runs, hence `misfire_grace_time=None`). Swapping to APScheduler 4
 is a change to this file only.

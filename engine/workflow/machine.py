@@ -1,7 +1,7 @@
 """The adapter over `transitions`: the only module that imports it.
 
 One model-less `transitions.Machine` per workflow version, built once and shared
-by every case and thread (LIBRARIES.md 1.2: no `add_model`, no machine per case;
+by every case and thread (docs/libraries.md §1.2: no `add_model`, no machine per case;
 `auto_transitions=False` so no `to_<state>` back door). The case's stored state is
 the only truth: a throwaway token carries it through the trigger.
 """

@@ -1,4 +1,4 @@
-"""The demo office's plan: deterministic, the mix of DOMAIN.md, a calendar that
+"""The demo office's plan: deterministic, the mix of docs/domain.md, a calendar that
 answers like the engine's."""
 
 from __future__ import annotations

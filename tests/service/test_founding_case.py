@@ -2,7 +2,7 @@
 
 Copenhagen's Borgerrådgiver opened a case on its own initiative, sent Social
 Services an inquiry on 9 October 2024, got the reply on Sunday 10 November 2024
-and closed the case on 20 November 2024 (no further action). See DOMAIN.md.
+and closed the case on 20 November 2024 (no further action). See docs/domain.md.
 """
 
 from __future__ import annotations

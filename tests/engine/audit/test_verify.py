@@ -7,7 +7,7 @@ file changes it with the plain `sqlite3` module, dropping the append-only
 triggers first, and `verify_store` (once through `sagsflow audit verify`) must
 name exactly the broken case, with the kind of damage and the first bad entry.
 
-What a chain alone cannot catch (LIBRARIES.md 5.2): a case re-chained from the
+What a chain alone cannot catch (docs/libraries.md §5.2): a case re-chained from the
 edit onwards, a tail cut off together with the case row, a whole case removed.
 Those need a checkpoint taken before the attack, and the tests show both sides.
 """
@@ -643,7 +643,7 @@ def test_a_rechained_case_shows_only_against_a_checkpoint(
     seq: int,
     changes: dict[str, Any],
 ) -> None:
-    """LIBRARIES.md 5.2: re-chained from the edit on, row checks find nothing.
+    """docs/libraries.md §5.2: re-chained from the edit on, row checks find nothing.
 
     The checkpoint holds each case's head only, so the entry it can prove
     different is the one it recorded (the seventh), whichever entry the edit

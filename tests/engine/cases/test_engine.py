@@ -1,6 +1,6 @@
 """Tests for engine.cases.engine.CaseEngine, on every store (memory and SQLite).
 
-The founding case (DOMAIN.md) is replayed with back-dated effective times while
+The founding case (docs/domain.md) is replayed with back-dated effective times while
 the fake clock stands at 2024-11-25 09:00 UTC, so `at` and `recorded_at` differ.
 """
 
