@@ -8,6 +8,7 @@ what one reader can hold (400 lines).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import grimp
@@ -78,3 +79,23 @@ def test_no_module_of_the_product_is_over_400_lines(package: str) -> None:
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert long == {}
+
+
+def _architecture_tree() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Architecture\n", 1)[1].split("\n## ", 1)[0]
+    return section.split("```\n", 2)[1]
+
+
+def test_the_readme_architecture_names_every_package_and_only_real_ones() -> None:
+    tree = _architecture_tree()
+    packages = {
+        path.parent.relative_to(ROOT)
+        for top in (*PRODUCT, "demo", "bench")
+        for path in (ROOT / top).rglob("__init__.py")
+    }
+    missing = sorted(str(p) for p in packages if f"{p.name}/" not in tree)
+    assert missing == []
+    listed = re.findall(r"^ *([a-z_]+)/", tree, flags=re.MULTILINE)
+    folders = {p.name for p in ROOT.rglob("*") if p.is_dir() and ".venv" not in p.parts}
+    assert sorted(set(listed) - folders) == []
