@@ -121,7 +121,7 @@ def audit_anchor(ctx: Context, out: Path, key_file: Path | None) -> None:
     """Write a signed checkpoint of every case's chain head, to ship elsewhere."""
     now = ctx.engine.clock.now()
     body = checkpoint(
-        ctx.engine.store, now=now, signer=signer_from(ctx.settings, key_file, None)
+        ctx.store, now=now, signer=signer_from(ctx.settings, key_file, None)
     )
     path = write_checkpoint(body, out, now)
     click.echo(
@@ -172,7 +172,7 @@ def audit_verify(
         if not files:
             raise InvalidInputError(f"{anchor}: no checkpoints (*.json) in it")
         anchored = anchored_heads(read_checkpoint(f, signer) for f in files)
-    store = ctx.engine.store
+    store = ctx.store
     show_bar = sys.stderr.isatty() and not as_json
     total = count_entries(store) if show_bar else 0
     with click.progressbar(

@@ -313,10 +313,7 @@ def case_explain(ctx: Context, number: str, now: str | None) -> None:
     """Why a case is in its state, how its deadline was set, and what comes next."""
     engine = ctx.engine
     view = engine.show(number)
-    with engine.store.transaction(write=False) as tx:
-        definition = engine.definition_for(
-            tx, view.case.workflow, view.case.workflow_version
-        )
+    definition = engine.definition(view.case.workflow, view.case.workflow_version)
     moment = parse_at(now, "--now") or engine.clock.now()
     for line in explain(definition, view.case, view.history, engine.calendar, moment):
         click.echo(line)

@@ -74,7 +74,7 @@ def outbox() -> None:
 @pass_ctx
 def outbox_list(ctx: Context, status: str | None, as_json: bool) -> None:
     """List the outbox, oldest first."""
-    with ctx.engine.store.transaction(write=False) as tx:
+    with ctx.store.transaction(write=False) as tx:
         items = tx.list_notifications(status=status)
     if as_json:
         click.echo(present.dumps([present.notification_json(n) for n in items]))

@@ -298,8 +298,7 @@ def _fire(
 ) -> Response:
     engine = state.engine
     case = engine.show_case(number)
-    with engine.store.transaction(write=False) as tx:
-        definition = engine.definition_for(tx, case.workflow, case.workflow_version)
+    definition = engine.definition(case.workflow, case.workflow_version)
     declared = [t for t in definition.transitions if t.event == event]
     check_roles(user, declared, event)
     check_dates((f for t in declared for f in t.fields), data)

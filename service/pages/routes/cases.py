@@ -50,8 +50,7 @@ def case_page(number: str, request: Request, viewer: Reader) -> Response:
     view = engine.show(number)
     engine.record_read(actor=viewer.id, action="case_show", number=number)
     case = view.case
-    with engine.store.transaction(write=False) as tx:
-        definition = engine.definition_for(tx, case.workflow, case.workflow_version)
+    definition = engine.definition(case.workflow, case.workflow_version)
     now = engine.clock.now()
     today = local_date(now)
     overdue = is_overdue(case.due, now)
