@@ -8,7 +8,10 @@ a clock and a calendar by injection.
 from __future__ import annotations
 
 from engine.cases.engine import CaseEngine
+from engine.cases.rules import RuleBook
 from engine.cases.view import CaseView
+from engine.chasing.chaser import Chaser, ChaseSettings
+from engine.chasing.dispatcher import Dispatcher
 from engine.clock import Clock, SystemClock
 from engine.dates.calendars import (
     BusinessCalendar,
@@ -19,13 +22,17 @@ from engine.dates.calendars import (
 from engine.exceptions import (
     CaseNotFoundError,
     ConcurrentUpdateError,
+    ConflictError,
     DefinitionError,
+    DeliveryError,
     DuplicateError,
     EngineError,
     GuardRejectedError,
     InvalidDataError,
     InvalidInputError,
     InvalidTimeError,
+    NotAllowedError,
+    NotFoundError,
     RoleNotAllowedError,
     SchemaError,
     StorageError,
@@ -33,7 +40,7 @@ from engine.exceptions import (
     UserNotFoundError,
     WorkflowNotFoundError,
 )
-from engine.ports import CaseStore, CaseTransaction
+from engine.ports import CaseStore, CaseTransaction, Store
 from engine.records import (
     AuditEntry,
     AuditFilter,
@@ -58,9 +65,14 @@ __all__ = [
     "CaseStore",
     "CaseTransaction",
     "CaseView",
+    "ChaseSettings",
+    "Chaser",
     "Clock",
     "ConcurrentUpdateError",
+    "ConflictError",
     "DefinitionError",
+    "DeliveryError",
+    "Dispatcher",
     "Document",
     "DuplicateError",
     "EngineError",
@@ -68,10 +80,14 @@ __all__ = [
     "InvalidDataError",
     "InvalidInputError",
     "InvalidTimeError",
+    "NotAllowedError",
+    "NotFoundError",
     "Party",
     "RoleNotAllowedError",
+    "RuleBook",
     "SchemaError",
     "StorageError",
+    "Store",
     "SystemClock",
     "TransitionNotAllowedError",
     "User",

@@ -1,8 +1,8 @@
 """The engine's error tree.
 
 Every error a user can cause is an `EngineError` with a message fit to show as is:
-the CLI prints `str(error)` on one line and exits non-zero, the HTTP API (later)
-maps the class to a status code.
+the CLI prints `str(error)` on one line and exits non-zero, the HTTP API maps
+the class to a status code (service/api/problems.py).
 
     EngineError
     ├── DefinitionError             a workflow file is declared wrongly (every problem)
