@@ -28,7 +28,7 @@ import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
@@ -163,7 +163,7 @@ def generate_office(
             else None
         )
         if bulk_store is not None:
-            store = cast(CaseStore, bulk_store)  # see demo.bulk.store's hazards
+            store = bulk_store
         if workers > 1:
             assert bulk_store is not None
             assert isinstance(target, str)
@@ -280,7 +280,9 @@ def _build(
     if bulk_store is None:
         return outcome, summary_of(store, registry, today=today)
     bulk_store.finish()
-    return outcome, summarise(bulk_store.cases.values(), registry=registry, today=today)
+    return outcome, summarise(
+        bulk_store.state.cases.values(), registry=registry, today=today
+    )
 
 
 def _build_in_parallel(
@@ -295,12 +297,12 @@ def _build_in_parallel(
 ) -> tuple[Outcome, Summary]:
     """Go live here, then let the workers play the year (demo.parallel)."""
     first = jobs[0].first
-    engine, clock = office_engine(
-        cast(CaseStore, prelude), registry, calendar, first=first
-    )
+    engine, clock = office_engine(prelude, registry, calendar, first=first)
     go_live(engine, clock, first=first)
     prelude.finish()
-    day_one = summarise(prelude.cases.values(), registry=registry, today=jobs[0].today)
+    day_one = summarise(
+        prelude.state.cases.values(), registry=registry, today=jobs[0].today
+    )
     outcome, summary = parallel.build(jobs, batch_rows=batch_rows, progress=progress)
     return outcome, combine([day_one, summary])
 

@@ -37,7 +37,6 @@ from demo.summary import Summary, combine, summarise
 from demo.wiring import office_engine, simulation
 from engine.dates.calendars import local_date
 from engine.exceptions import StorageError
-from engine.ports import CaseStore
 from engine.records import format_case_number
 from service import app as composition
 from service.settings import Settings
@@ -146,16 +145,14 @@ def _play_share(
         ids: dict[str, int] = {}
         store = ShardStore(db, case_ids=ids.pop, emit=send)
         stories = _share(job, calendar, store, ids)
-        engine, clock = office_engine(
-            cast(CaseStore, store), registry, calendar, first=job.first
-        )
+        engine, clock = office_engine(store, registry, calendar, first=job.first)
         year = simulation(
             engine, clock, settings, start=job.start, on_finished=store.release
         )
         outcome = year.run(stories, first=job.first, on_day=lambda _: store.flush())
         store.finish()
         return outcome, summarise(
-            store.cases.values(), registry=registry, today=job.today
+            store.state.cases.values(), registry=registry, today=job.today
         )
     finally:
         db.dispose()
@@ -165,8 +162,9 @@ def _share(
     job: Job, calendar: MemoCalendar, store: ShardStore, ids: dict[str, int]
 ) -> Iterator[Story]:
     """This worker's stories, each with the number and id one process gives it."""
-    counters = dict(store.sequences)  # as the parent left them (the founding case)
-    first_id = store.next_ids["wf_case"]
+    # as the parent left them (the founding case)
+    counters = dict(store.state.sequences)
+    first_id = store.state.next_ids["wf_case"]
     everything = plan(
         seed=job.seed,
         cases=job.cases,

@@ -95,11 +95,12 @@ class ShardStore(BulkCaseStore):
         self.case_ids = case_ids
         self.emit = emit
 
-    def new_case_id(self, case: Case) -> int:
+    def decided_case_id(self, case: Case) -> int | None:
         return self.case_ids(case.number)
 
     def record_of(self, case_id: int) -> tuple[list[AuditEntry], list[Document]]:
-        if case_id not in self.history:  # its rows are the parent's, not yet written
+        # its rows are the parent's, not yet written
+        if case_id not in self.state.history:
             raise RuntimeError(
                 f"case id {case_id} moved again after it was released; a shard "
                 "cannot read its record back"
@@ -140,8 +141,8 @@ class ShardStore(BulkCaseStore):
             )
         )
         if complete:
-            self.dirty_cases.clear()
-            self.dirty_outbox.clear()
+            self.state.dirty_cases.clear()
+            self.state.dirty_outbox.clear()
         self._forget()
 
 

@@ -82,14 +82,14 @@ def test_the_bulk_paths_write_exactly_what_the_engine_path_writes(
     original_forget = BulkCaseStore._forget
 
     def counting(self: BulkCaseStore, case_id: int):  # type: ignore[no-untyped-def]
-        if case_id not in self.history:
+        if case_id not in self.state.history:
             reloads[case_id] += 1
         return original_record_of(self, case_id)
 
     def forget_everything(self: BulkCaseStore) -> None:
         original_forget(self)
-        self.history.clear()
-        self.documents.clear()
+        self.state.history.clear()
+        self.state.documents.clear()
 
     monkeypatch.setattr(BulkCaseStore, "record_of", counting)
     monkeypatch.setattr(BulkCaseStore, "_forget", forget_everything)

@@ -1,0 +1,52 @@
+"""A bulk transaction's people and settings from memory.
+
+`PeopleBulk` answers `engine.ports.UserRecords`, the writing half of
+`AccessLog` (reads of the log are the database's: demo/bulk/database.py) and
+`DatabaseSettings` from the store's `BulkState`, with an undo step for each
+change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from demo.bulk.state import BulkRows
+from engine.exceptions import DuplicateError
+from engine.records import AccessEntry, User
+from storage.tables import ACCESS
+
+
+class PeopleBulk(BulkRows):
+    """`engine.ports.UserRecords`, `DatabaseSettings`, `AccessLog.record_access`."""
+
+    def add_user(self, user: User) -> None:
+        self._writing()
+        s = self.s
+        if user.id in s.users:
+            raise DuplicateError(f"user {user.id!r} already exists")
+        s.users[user.id] = user
+        self._log(lambda: s.users.pop(user.id))
+        self._append(s.new_users, user)
+
+    def get_user(self, user_id: str) -> User | None:
+        return self.s.users.get(user_id)
+
+    def list_users(self) -> Sequence[User]:
+        return [self.s.users[k] for k in sorted(self.s.users)]
+
+    def users_with_role(self, role: str) -> Sequence[User]:
+        return [u for u in self.list_users() if role in u.roles]
+
+    def record_access(self, entry: AccessEntry) -> None:
+        self._writing()
+        self._append(self.s.new_access, replace(entry, id=self._take_id(ACCESS)))
+
+    def get_setting(self, key: str) -> str | None:
+        found = self.s.settings.get(key)
+        return found[0] if found is not None else None
+
+    def set_setting(self, key: str, value: str, *, at: datetime) -> None:
+        self._writing()
+        self._set(self.s.settings, self.s.dirty_settings, key, (value, at))
