@@ -32,7 +32,8 @@ from typing import Any, cast
 from demo.bulk.shards import ShardBatch, ShardMerger, ShardStore
 from demo.calendar import MemoCalendar
 from demo.simulation import Outcome
-from demo.stories import Story, plan
+from demo.stories import plan
+from demo.story import Story
 from demo.summary import Summary, combine, summarise
 from demo.wiring import office_engine, simulation
 from engine.dates.calendars import local_date

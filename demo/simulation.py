@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from demo.stories import (
+from demo.stories import play
+from demo.story import (
     AwaitRung,
     Fire,
     Open,
@@ -30,7 +31,6 @@ from demo.stories import (
     Step,
     Story,
     Timing,
-    play,
 )
 from engine.cases.engine import CaseEngine
 from engine.chasing.chaser import Chaser

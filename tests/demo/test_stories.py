@@ -10,7 +10,9 @@ import pytest
 
 from demo import people
 from demo.calendar import MemoCalendar
-from demo.stories import ACCESS, INQUIRY, Story, StoryRandom, plan
+from demo.mix import ACCESS, INQUIRY
+from demo.stories import plan
+from demo.story import Story, StoryRandom
 from engine.dates.calendars import (
     COPENHAGEN,
     BusinessCalendar,

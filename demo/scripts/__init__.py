@@ -1,0 +1,1 @@
+"""One script per bundled workflow: how a demo case of it is played."""
