@@ -3,7 +3,12 @@
 Runs the benchmarks and prints their tables. `--sizes` replaces the chosen
 workload's sizes (cases for W1 and W3, the office for W2, the cases for W4),
 so one size can be run on its own; the defaults are the issue's sizes, and a
-full `all` takes hours (the naive competitors are slow by nature).
+full `all` takes hours (the naive competitors are slow by nature). `--quick`
+is the test suite's smoke run: small sizes and one run of each (every table
+and ratio is printed, the figures mean nothing), unless `--runs` is given.
+
+The workloads are imported after the arguments are checked (but for W2's
+sizes, which W2 knows), so most refusals come at once.
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from bench import w1_lifecycle, w2_sweep, w3_memory, w4_postgres
 from bench.report import header, machine_lines, version_lines
+
+RUNS = 3  # per size: the median and the min-max range need three at least
+QUICK_RUNS = 1
 
 
 def main(argv: Sequence[str] | None = None, *, prog: str = "python -m bench") -> int:
@@ -20,8 +27,12 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m bench") ->
     parser.add_argument(
         "workload", nargs="?", default="all", choices=["W1", "W2", "W3", "W4", "all"]
     )
-    parser.add_argument("--quick", action="store_true", help="small sizes (smoke)")
-    parser.add_argument("--runs", type=int, default=3, help="runs per size (>= 3)")
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes, one run (smoke)"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=None, help=f"runs per size (>= {RUNS})"
+    )
     parser.add_argument(
         "--sizes",
         type=_sizes,
@@ -29,10 +40,14 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m bench") ->
         help="comma-separated sizes replacing the workload's own, e.g. 100000",
     )
     args = parser.parse_args(argv)
-    if args.runs < 3:
-        parser.error("--runs must be at least 3 (median and min-max)")
+    if args.runs is not None and args.runs < RUNS:
+        parser.error(f"--runs must be at least {RUNS} (median and min-max)")
     if args.sizes is not None and args.workload == "all":
         parser.error("--sizes needs one workload (W1, W2, W3 or W4)")
+    runs = args.runs or (QUICK_RUNS if args.quick else RUNS)
+
+    from bench import w1_lifecycle, w2_sweep, w3_memory, w4_postgres
+
     overdue = w2_sweep.settings(args.quick)[1]
     if args.workload == "W2" and args.sizes and min(args.sizes) < overdue:
         parser.error(f"W2 offices hold {overdue:,} overdue cases: sizes >= {overdue:,}")
@@ -41,23 +56,23 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m bench") ->
     print(header("packages"))
     print("\n".join(version_lines()))
     print(
-        f"\nsettings: workload={args.workload} quick={args.quick} runs={args.runs}"
+        f"\nsettings: workload={args.workload} quick={args.quick} runs={runs}"
         + (f" sizes={','.join(map(str, args.sizes))}" if args.sizes else "")
     )
     chosen = args.sizes
     sizes: Sequence[int]
     if args.workload in ("W1", "all"):
         sizes = w1_lifecycle.QUICK_SIZES if args.quick else w1_lifecycle.DEFAULT_SIZES
-        w1_lifecycle.run(chosen or sizes, args.runs)
+        w1_lifecycle.run(chosen or sizes, runs)
     if args.workload in ("W2", "all"):
         office_sizes = w2_sweep.settings(args.quick)[0]
-        w2_sweep.run(chosen or office_sizes, overdue, args.runs)
+        w2_sweep.run(chosen or office_sizes, overdue, runs)
     if args.workload in ("W3", "all"):
         sizes = w3_memory.QUICK_SIZES if args.quick else w3_memory.DEFAULT_SIZES
-        w3_memory.run(chosen or sizes, args.runs)
+        w3_memory.run(chosen or sizes, runs)
     if args.workload in ("W4", "all"):
         for cases in chosen or (w4_postgres.sizes(args.quick),):
-            w4_postgres.run(cases, args.runs)
+            w4_postgres.run(cases, runs)
     return 0
 
 

@@ -1,6 +1,8 @@
 """Smoke test of the benchmarks: `python -m bench all --quick` runs and reports.
 
-No timing is asserted: the numbers depend on the machine.
+`--quick` runs every workload once at small sizes; what is checked is that
+every table and ratio line comes out. No timing is asserted: the numbers
+depend on the machine.
 """
 
 from __future__ import annotations

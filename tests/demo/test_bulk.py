@@ -3,7 +3,8 @@ reach the database as the engine path writes them, and what only the
 database answers is answered there.
 
 (That it writes what the engine path writes, row for row, over a whole
-office: tests/demo/test_office.py.)
+office: tests/demo/test_office.py; over imported cases, as the slow service
+tests build their offices: here.)
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from engine.testing import FakeClock
 from engine.workflow.registry import WorkflowRegistry
 from storage import SqlCaseStore, create_db_engine, upgrade_schema
 from tests.demo.records import snapshot
+from tests.service.serving import founding_record, inquiry_record, new_database
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 AUTHORITY = Party(role="authority", name="Forvaltningen", email="f@example.org")
@@ -204,6 +206,20 @@ def test_the_same_steps_write_the_same_rows_as_the_sql_store(
     plain.dispose()
     bulk_db.dispose()
     assert snapshot(url) == snapshot(other)
+
+
+def test_imported_cases_are_the_rows_importing_them_one_by_one_writes(
+    tmp_path: Path, registry: WorkflowRegistry
+) -> None:
+    """How the slow service tests build their offices (`new_database(bulk=True)`
+    in tests/service/serving.py): the same rows, ids and numbers included."""
+    records = [founding_record(), *(inquiry_record(i) for i in range(30))]
+    one, bulk = tmp_path / "one.db", tmp_path / "bulk.db"
+    numbers = new_database(one, records, registry, synchronous="NORMAL")
+    assert new_database(bulk, records, registry, synchronous="NORMAL", bulk=True) == (
+        numbers
+    )
+    assert snapshot(f"sqlite:///{bulk}") == snapshot(f"sqlite:///{one}")
 
 
 def test_what_only_the_database_answers_is_answered_there(

@@ -2,12 +2,19 @@
 
     python -m tests.service.human URL SEED COUNT
 
-Picks COUNT different open cases at random (seeded), and on each fires either
-`receive_reply` (the reply came) or a `note` with a title of its own, naming
-the version it read, as a person in a user interface would. Prints one JSON
-line per attempt: the case, the event, the version it expected, and the
-outcome: `applied`, `conflict` (the sweep changed the case in between) or
-`refused` with the error's class. The test checks each against the record.
+Picks COUNT different open cases at random (seeded) and, newest first, fires
+on each either `receive_reply` (the reply came) or a `note` with a title of
+its own, naming the version it read, as a person in a user interface would.
+Prints one JSON line per attempt: the case, the event, the version it
+expected, and the outcome: `applied`, `conflict` (the sweep changed the case
+in between) or `refused` with the error's class. The test checks each against
+the record.
+
+Newest first, because a sweep takes the oldest first (by deadline, then id;
+here the deadlines are the same): the person and the sweep meet half-way, so
+the person's first steps come before the sweep reaches their cases, its last
+ones after, and in between it finds cases the sweep holds. Its session is
+named APPLICATION_NAME, so that the test can see it wait on a lock.
 """
 
 from __future__ import annotations
@@ -16,7 +23,9 @@ import json
 import random
 import sys
 import uuid
+from typing import Any
 
+import sqlalchemy
 import structlog
 
 from engine.cases.engine import CaseEngine
@@ -29,11 +38,20 @@ from storage import SqlCaseStore, check_schema, create_db_engine
 from workflows import bundled_paths
 
 ACTOR = "jur"
+APPLICATION_NAME = "sagsflow-test-human"  # the test finds its session by this
+
+
+def _named(dbapi_connection: Any, _record: object) -> None:
+    """Name the session in pg_stat_activity (sagsflow names its own `sagsflow`)."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET application_name = '{APPLICATION_NAME}'")
+    dbapi_connection.commit()  # a SET is undone with its transaction
 
 
 def main(url: str, seed: int, count: int) -> None:
     structlog.configure(logger_factory=structlog.ReturnLoggerFactory())
     db = create_db_engine(url, create=False, pool_size=1)
+    sqlalchemy.event.listen(db, "connect", _named)
     check_schema(db)
     engine = CaseEngine(
         store=SqlCaseStore(db),
@@ -43,7 +61,7 @@ def main(url: str, seed: int, count: int) -> None:
     )
     numbers = [c.number for c in engine.list_cases(CaseFilter(state="awaiting_reply"))]
     rng = random.Random(seed)
-    for number in rng.sample(sorted(numbers), count):
+    for number in sorted(rng.sample(sorted(numbers), count), reverse=True):
         seen = engine.show(number).case.version
         event = rng.choice(("receive_reply", "note"))
         title = f"{event} {uuid.UUID(int=rng.getrandbits(128))}"

@@ -24,6 +24,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from structlog.testing import capture_logs
 
+from demo.bulk.store import BulkCaseStore
 from engine.cases.engine import CaseEngine
 from engine.chasing.chaser import ChaseSettings
 from engine.clock import Clock
@@ -102,21 +103,33 @@ def new_database(
     registry: WorkflowRegistry,
     *,
     synchronous: str = "FULL",
+    bulk: bool = False,
 ) -> list[str]:
-    """A migrated SQLite file with the users and the imported cases; their numbers."""
+    """A migrated SQLite file with the users and the imported cases; their numbers.
+
+    Each case is imported in a transaction of its own, as `sagsflow case import`
+    does; with `bulk=True` the engine runs on the demo office's bulk store
+    (`demo.bulk.store.BulkCaseStore`), which writes the same rows, ids included,
+    in a few large batches (tests/demo/test_bulk.py holds the two paths equal):
+    the set-up of the offices the slow tests sweep.
+    """
     db = create_db_engine(f"sqlite:///{db_path}", synchronous=synchronous)
     try:
         upgrade_schema(db)
+        bulk_store = BulkCaseStore(db) if bulk else None
         engine = CaseEngine(
-            store=SqlCaseStore(db),
+            store=SqlCaseStore(db) if bulk_store is None else bulk_store,
             registry=registry,
             clock=FakeClock(SET_UP_AT),
             calendar=BusinessCalendar(),
         )
         for user_id, (role, address) in USERS.items():
             engine.add_user(user_id, [role], email=address)
-        with capture_logs():  # keep 2,000 case_imported lines out of the output
-            return [engine.import_case(r).case.number for r in records]
+        with capture_logs():  # keep a case_imported line per case out of the output
+            numbers = [engine.import_case(r).case.number for r in records]
+        if bulk_store is not None:
+            bulk_store.finish()  # what still waits in memory
+        return numbers
     finally:
         db.dispose()
 

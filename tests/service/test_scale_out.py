@@ -1,14 +1,23 @@
 """Four `sagsflow serve` processes on one PostgreSQL database, and a person.
 
-10,000 inquiries are overdue (the office_10k fixture, copied in with the same
-code as `sagsflow migrate-db`). Four real service processes sweep and deliver
-to a real SMTP server, while another process (tests/service/human.py) fires
-replies and notes on 600 random cases of them, each naming the version it
-read. Afterwards the record must say: every case chased once for its one due
-rung (or not at all, if its reply came first), every human transition applied
-exactly once or refused with a conflict and not applied, every mail sent once,
-and `sagsflow audit verify` passes. Then the same with one worker killed by
-SIGKILL in the middle of a batch.
+1,200 inquiries are overdue (the `overdue_office` fixture, built by the demo
+office's bulk store and copied in with the same code as `sagsflow
+migrate-db`): twelve batches of 100 for four workers. Four real service
+processes sweep and deliver to a real SMTP server, while another process
+(tests/service/human.py) fires replies and notes on 120 random cases of them,
+newest first, each naming the version it read. All five are held at the case
+table until each waits there, so every worker chases a batch of its own and
+the person meets the sweep head-on: some of its replies come before their
+case's chase, some of its steps after one, and some are refused because the
+sweep changed the case in between; the test asserts that each of these
+happened. Afterwards the record must say: every case chased once for its one
+due rung (or not at all, if its reply came first), every human transition
+applied exactly once or refused with a conflict and not applied, every mail
+sent once, and `sagsflow audit verify` passes. Then the same with one worker
+killed by SIGKILL in the middle of its second batch (its first committed, its
+mail queued): its first batch must stand, the cases it had chased in the
+batch in flight must be chased again by the others, and only its leased mail
+may go twice.
 
 The service reads the real clock; the cases are back-dated to 2024, so one
 rung is due for each (the next rung's deadline is counted from today).
@@ -31,13 +40,16 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from engine.chasing.chaser import DEFAULT_BATCH as CHASE_BATCH
 from engine.clock import SystemClock
 from engine.dates.calendars import local_date
 from service.channels import message_id
 from storage import create_db_engine
 from storage.copy import copy_database
 from tests.postgres import needs_postgres
+from tests.processes import terminate_all
 from tests.service.conftest import OFFICE_CASES
+from tests.service.human import APPLICATION_NAME as PERSON
 from tests.service.serving import (
     MAILS_PER_CASE,
     Inbox,
@@ -52,17 +64,18 @@ pytestmark = [pytest.mark.slow, pytest.mark.external_service, needs_postgres]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 4
-HUMAN_CASES = 600
-KILL_AFTER_CHASES = 150
+HUMAN_CASES = 120
+IMPORTED_VERSION = 3  # open, send_inquiry, mark_dispatched: a chase makes it 4
+KILL_AFTER_CHASES = 120  # twenty into the victim's second batch of 100
 LEASE_S = 10  # the killed worker's leased mail is taken over after this
 WAIT_S = 300.0
 LEASE_BATCH = 20
 
 
 @pytest.fixture
-def pg(postgres_url: str, office_10k: Path) -> Iterator[tuple[str, Engine]]:
+def pg(postgres_url: str, overdue_office: Path) -> Iterator[tuple[str, Engine]]:
     """The office on a PostgreSQL database of this test's own."""
-    source = create_db_engine(f"sqlite:///{office_10k}", create=False)
+    source = create_db_engine(f"sqlite:///{overdue_office}", create=False)
     target = create_db_engine(postgres_url, create=False)
     copy_database(source, target)
     source.dispose()
@@ -99,8 +112,9 @@ def _finished(db: Engine) -> bool:
     )
 
 
-def _human(url: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+def _person(stack: ExitStack, url: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    """tests/service/human.py at work on HUMAN_CASES cases; killed if left running."""
+    person = subprocess.Popen(
         [sys.executable, "-m", "tests.service.human", url, "7", str(HUMAN_CASES)],
         cwd=REPO_ROOT,
         env=env,
@@ -109,11 +123,24 @@ def _human(url: str, env: dict[str, str]) -> subprocess.Popen[str]:
         text=True,
     )
 
+    def stop() -> None:
+        if person.returncode is None:  # the test failed before it was done
+            person.kill()
+            person.communicate(timeout=WAIT_S)
 
-def _attempts(human: subprocess.Popen[str]) -> list[dict[str, Any]]:
-    out, err = human.communicate(timeout=WAIT_S)
-    assert human.returncode == 0, err
+    stack.callback(stop)
+    return person
+
+
+def _attempts(person: subprocess.Popen[str]) -> list[dict[str, Any]]:
+    out, err = person.communicate(timeout=WAIT_S)
+    assert person.returncode == 0, err
     return [json.loads(line) for line in out.splitlines()]
+
+
+def _chased(worker: ServiceProcess) -> set[str]:
+    """The cases `worker` logged a chase of (committed or not)."""
+    return {e["case"] for e in worker.events() if e["event"] == "case_chased"}
 
 
 def _check_the_record(
@@ -168,6 +195,15 @@ def _check_the_record(
     for number, seq in chases:
         assert number not in reply_seq or seq < reply_seq[number]
 
+    # -- the person and the sweep were at work at once --------------------------------
+    assert outcomes["conflict"] > 0  # a case chased between reading and writing it
+    assert replied - set(per_case)  # a reply that came before its chase
+    assert [  # and a step on a case the sweep had chased already
+        a
+        for a in attempts
+        if a["outcome"] == "applied" and a["expected"] > IMPORTED_VERSION
+    ]
+
     # -- the mail: every notification sent, each Message-ID arrived --------------------
     outbox = _rows(db, "SELECT idempotency_key, status FROM outbox")
     assert len(outbox) == MAILS_PER_CASE * len(chases)
@@ -183,34 +219,43 @@ def _check_the_record(
 
 
 def _start_together(
-    stack: ExitStack, db: Engine, env: dict[str, str], tmp_path: Path
-) -> list[ServiceProcess]:
-    """Start the workers, their first claims held until all of them wait at it.
+    stack: ExitStack, db: Engine, url: str, env: dict[str, str], tmp_path: Path
+) -> tuple[list[ServiceProcess], subprocess.Popen[str]]:
+    """Start the workers and the person, all held until each waits at the cases.
 
     A worker slow to start on a busy machine would otherwise find the others
-    had chased every case already (CI saw it). The test holds the case table
-    in EXCLUSIVE mode, which lets plain reads through but not a claim's
-    FOR UPDATE, until PostgreSQL shows all four claims waiting on the lock;
-    then each gets a batch of its own. The wait polls pg_stat_activity.
+    had chased every case already (CI saw it), and a person slow to start
+    would find the sweep over. The test holds the case table in EXCLUSIVE
+    mode, which lets plain reads through but not a claim's FOR UPDATE nor the
+    person's first step, until PostgreSQL shows all four claims and the person
+    waiting on the lock; then each worker gets a batch of its own while the
+    person goes on. The wait polls pg_stat_activity.
     """
     with db.connect() as gate:
         gate.execute(text("LOCK TABLE wf_case IN EXCLUSIVE MODE"))
         workers = [stack.enter_context(serving(env, tmp_path)) for _ in range(WORKERS)]
+        person = _person(stack, url, env)
         deadline = time.monotonic() + WAIT_S
-        while _waiting_claims(db) < WORKERS:
-            assert time.monotonic() < deadline, "the workers never reached a sweep"
+        while not _all_waiting(db):
+            assert time.monotonic() < deadline, "the five never all reached the cases"
             for worker in workers:
                 assert worker.proc.poll() is None, worker.events()
+            assert person.poll() is None, person.communicate()
         gate.rollback()  # the lock goes with the transaction
-    return workers
+    return workers, person
 
 
-def _waiting_claims(db: Engine) -> int:
-    return _count(
+def _all_waiting(db: Engine) -> bool:
+    """Do the four workers' claims and the person's step all wait on a lock?"""
+    ((claims, person),) = _rows(
         db,
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-        " AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE SKIP LOCKED%'",
+        "SELECT count(*) FILTER (WHERE query LIKE '%FOR UPDATE SKIP LOCKED%'),"
+        " count(*) FILTER (WHERE application_name = :person)"
+        " FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock'",
+        person=PERSON,
     )
+    return bool(claims == WORKERS and person)
 
 
 def _wait_until_finished(worker: ServiceProcess, db: Engine) -> None:
@@ -231,15 +276,13 @@ def test_four_workers_and_a_person_chase_each_case_once(
     inbox, port = smtp
     env = _environment(url, port, tmp_path)
     with ExitStack() as stack:
-        workers = _start_together(stack, db, env, tmp_path)
-        workers[0].wait_for_count("case_chased", 1, WAIT_S)  # sweeping has begun
-        attempts = _attempts(_human(url, env))
+        workers, person = _start_together(stack, db, url, env, tmp_path)
+        attempts = _attempts(person)
         _wait_until_finished(workers[0], db)
-        for worker in workers:
-            assert worker.terminate() == 0
-            assert names(worker.events())[-1] == "service_stopped"
+        assert terminate_all(workers) == [0] * WORKERS
     for worker in workers:
-        assert "case_chased" in names(worker.events())  # all four took part
+        assert names(worker.events())[-1] == "service_stopped"
+        assert _chased(worker)  # all four took part
     _check_the_record(db, attempts, inbox, killed=False)
     _verify(env, tmp_path)
 
@@ -251,15 +294,18 @@ def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(
     inbox, port = smtp
     env = _environment(url, port, tmp_path)
     with ExitStack() as stack:
-        workers = _start_together(stack, db, env, tmp_path)
-        human = _human(url, env)
+        workers, person = _start_together(stack, db, url, env, tmp_path)
         victim = workers[1]
         victim.wait_for_count("case_chased", KILL_AFTER_CHASES, WAIT_S)
-        victim.kill()  # inside a batch of 100: its transaction dies with it
-        attempts = _attempts(human)
-        survivors = [w for i, w in enumerate(workers) if i != 1]
+        victim.kill()  # inside its second batch: that transaction dies with it
+        attempts = _attempts(person)
+        survivors = [w for w in workers if w is not victim]
         _wait_until_finished(survivors[0], db)
-        for worker in survivors:
-            assert worker.terminate() == 0
+        assert terminate_all(survivors) == [0] * (WORKERS - 1)
+    for worker in survivors:
+        assert _chased(worker)  # the others took part
+    by_victim, by_others = _chased(victim), set().union(*map(_chased, survivors))
+    assert len(by_victim - by_others) >= CHASE_BATCH  # its first batch stands
+    assert by_victim & by_others  # the one in flight was lost, and chased again
     _check_the_record(db, attempts, inbox, killed=True)
     _verify(env, tmp_path)

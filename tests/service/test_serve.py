@@ -285,7 +285,9 @@ def test_serve_sends_the_reminders_and_stops_cleanly_on_sigterm(
 
 
 # -- 4. crash safety: SIGKILL mid-sweep and mid-dispatch ---------------------------
-CRASH_CASES = 2000
+CRASH_CASES = 400  # four batches of 100, 800 mails
+KILL_AFTER_CHASES = 120  # twenty into the second batch
+KILL_AFTER_MAILS = 50  # ten before the end of the third lease of 20
 
 
 def _leased(db_path: Path, now: datetime) -> int:
@@ -316,26 +318,29 @@ def _expire_leases(db_path: Path) -> int:
 def test_serve_killed_mid_sweep_and_mid_dispatch_loses_and_doubles_nothing(
     tmp_path: Path, registry: WorkflowRegistry, smtp: tuple[Inbox, int]
 ) -> None:
-    """2,000 overdue cases; SIGKILL after 150 chases, again after 50 mails sent.
+    """400 overdue cases; SIGKILL after 120 chases, again after 50 mails sent.
 
-    Every case is chased once; every notification is sent; a mail may arrive
-    twice (killed between sending and recording), but only with the same
-    Message-ID, which a receiver drops.
+    The first kill lands in the second batch of 100: the first stays, the
+    chases logged since are lost; the second kill leaves leased mail behind
+    (the test asserts all three). Every case is chased once; every
+    notification is sent; a mail may arrive twice (killed between sending and
+    recording), but only with the same Message-ID, which a receiver drops.
     """
     inbox, port = smtp
     db_path = tmp_path / "sagsflow.db"
     records = [inquiry_record(i) for i in range(CRASH_CASES)]
-    new_database(db_path, records, registry, synchronous="NORMAL")  # setup only
+    new_database(db_path, records, registry, synchronous="NORMAL", bulk=True)  # set-up
     env = service_environment(db_path, port)  # the service runs with FULL
     total = MAILS_PER_CASE * CRASH_CASES
 
     # 1: killed mid-sweep (batches of 100 commit one by one)
     with serving(env, tmp_path) as first:
-        first.wait_for_count("case_chased", 150)
+        first.wait_for_count("case_chased", KILL_AFTER_CHASES)
         first.kill()
     chased = scalar(db_path, "SELECT count(*) FROM chase")
     assert 100 <= chased < CRASH_CASES
     assert chased % 100 == 0  # whole batches or nothing
+    assert chased < names(first.events()).count("case_chased")  # one was in flight
     assert sum(chases_per_case(db_path).values()) == chased  # audit and chase agree
     assert scalar(db_path, "SELECT count(*) FROM outbox") == MAILS_PER_CASE * chased
     assert scalar(db_path, "SELECT count(*) FROM wf_case WHERE chase_position = 1") == (
@@ -344,7 +349,7 @@ def test_serve_killed_mid_sweep_and_mid_dispatch_loses_and_doubles_nothing(
 
     # 2: killed mid-dispatch
     with serving(env, tmp_path) as second:
-        second.wait_for_count("notification_sent", 50)
+        second.wait_for_count("notification_sent", KILL_AFTER_MAILS)
         killed_at = datetime.now(UTC)
         second.kill()
     sent = {
@@ -356,6 +361,7 @@ def test_serve_killed_mid_sweep_and_mid_dispatch_loses_and_doubles_nothing(
     assert len(sent) >= 1
     assert sent <= set(inbox.received())  # nothing is marked sent that did not go
     in_flight = _leased(db_path, killed_at)
+    assert in_flight > 0  # killed with mail leased
     assert in_flight <= 2 * LEASE_BATCH  # one pass at a time in each killed run
     assert _expire_leases(db_path) >= in_flight
 

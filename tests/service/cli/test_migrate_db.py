@@ -1,8 +1,9 @@
 """`sagsflow migrate-db` and `sagsflow grants`.
 
 The small cases move the founding case between SQLite files (everywhere);
-the office case moves it and 10,000 others onto PostgreSQL (where there is
-one), as an office outgrowing one machine would.
+the office case moves it and 1,200 others onto PostgreSQL (where there is
+one), as an office outgrowing one machine would, each large table in several
+batches.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import closing
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from service.cli import db as db_cli
+from storage.copy import copy_database as copy_rows
 from tests.postgres import needs_postgres
 from tests.service.conftest import (
     OFFICE_CASES,
@@ -26,6 +30,7 @@ from tests.service.conftest import (
 from tests.service.serving import FOUNDING
 
 IMPORT = Path(__file__).resolve().parents[3] / "examples" / "founding-case.jsonl"
+COPY_BATCH = 1_000  # rows per insert in the office's move (5,000 by default)
 
 
 @pytest.fixture
@@ -185,12 +190,17 @@ def test_grants_refusals_are_one_clear_line(
 @pytest.mark.slow
 @needs_postgres
 @pytest.mark.external_service
-def test_the_founding_case_and_10000_others_move_to_postgresql(
-    office_10k: Path, postgres_url: str, tmp_path: Path
+def test_the_founding_case_and_an_office_of_others_move_to_postgresql(
+    overdue_office: Path,
+    postgres_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    office = tmp_path / "office.db"
-    copy_database(office_10k, office)  # `case show` logs the read: keep ours apart
-    sqlite_url = f"sqlite:///{office}"
+    moved = tmp_path / "office.db"
+    copy_database(overdue_office, moved)  # `case show` logs the read: keep ours apart
+    sqlite_url = f"sqlite:///{moved}"
+    # Batches of 1,000 rows instead of 5,000: the office's tables take several.
+    monkeypatch.setattr(db_cli, "copy_database", partial(copy_rows, batch=COPY_BATCH))
     code, out, err = run_quietly(
         "migrate-db", "--from", sqlite_url, "--to", postgres_url, "--json"
     )
@@ -198,7 +208,8 @@ def test_the_founding_case_and_10000_others_move_to_postgresql(
     result = json.loads(out)
     assert result["verified"] is True
     assert result["cases"] == OFFICE_CASES + 1
-    assert result["tables"]["wf_case"] == OFFICE_CASES + 1
+    assert result["tables"]["wf_case"] == OFFICE_CASES + 1 > COPY_BATCH
+    assert result["tables"]["audit_entry"] > 3 * COPY_BATCH
 
     code, out, _ = run_quietly("--db", postgres_url, "audit", "verify")
     assert (code, out.split(":")[0]) == (0, "verified")
@@ -215,5 +226,5 @@ def test_the_founding_case_and_10000_others_move_to_postgresql(
         "--title", "Efter flytningen", "--at", "2024-11-25T10:00", "--json",
     )  # fmt: skip
     assert code == 0, err
-    # the founding case reserved 2024-0283489; the 10,000 others followed it
+    # the founding case reserved 2024-0283489; the office's others followed it
     assert json.loads(out)["number"] == f"2024-{283489 + OFFICE_CASES + 1:07d}"
