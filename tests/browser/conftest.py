@@ -6,11 +6,16 @@ run at all: see tests/browser/chromium.py); each test gets a fresh context
 the founding case with `sagsflow api --port 0` for all the browser tests: the
 tests that share it only read. `tampered` serves a copy whose record was
 edited below the triggers, for the verify button.
+
+Under pytest-xdist the browser tests run on one worker (`xdist_group`, with
+`--dist loadgroup`): the browser and the served offices are started once, not
+once a worker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -24,6 +29,13 @@ from tests.browser.chromium import (
 )
 from tests.browser.office import founding_office, tampered_copy
 from tests.service.api.process import LiveApi, Prepared, live_api
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(scope="package")
