@@ -18,6 +18,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import statistics
+import threading
 import time
 import uuid
 from multiprocessing.synchronize import Barrier
@@ -38,6 +39,7 @@ WORKERS = (1, 2, 4)
 DEFAULT_SIZE = 4_000
 QUICK_SIZE = 120  # --quick runs once: as many cases as its three runs of 40 had
 ENV = ("SAGSFLOW_BENCH_POSTGRES_URL", "SAGSFLOW_TEST_POSTGRES_URL")
+START_S = 120  # for every worker to connect and reach the start line
 
 
 def server_url() -> URL | None:
@@ -132,7 +134,14 @@ def run_once(server: URL, cases: int, workers: int) -> tuple[float, int]:
     try:
         for proc in procs:
             proc.start()
-        start.wait()
+        try:  # a worker that dies before the start line must not hang the bench
+            start.wait(timeout=START_S)
+        except threading.BrokenBarrierError:
+            codes = [p.exitcode for p in procs]
+            raise RuntimeError(
+                f"the workers did not all reach the start in {START_S} s "
+                f"(exit codes so far: {codes})"
+            ) from None
         began = time.perf_counter()
         for proc in procs:
             proc.join()
