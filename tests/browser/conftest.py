@@ -1,21 +1,18 @@
 """Fixtures for the browser tests: Chromium, a page per test, the served office.
 
-`browser` is launched once for the package (and decides first whether the tests
-run at all: see tests/browser/chromium.py); each test gets a fresh context
-(its own cookies) and page at 1280x900, in a Danish locale. `office` serves
+`browser` is launched once a session (each pytest-xdist worker's: the browser
+files may run between others, so a package scope would start it again) and
+decides first whether the tests run at all (see tests/browser/chromium.py);
+each test gets a fresh context (its own cookies) and page at 1280x900, in a
+Danish locale. `office` serves
 the founding case with `sagsflow api --port 0` for all the browser tests: the
 tests that share it only read. `tampered` serves a copy whose record was
 edited below the triggers, for the verify button.
-
-Under pytest-xdist the browser tests run on one worker (`xdist_group`, with
-`--dist loadgroup`): the browser and the served offices are started once, not
-once a worker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -31,14 +28,7 @@ from tests.browser.office import founding_office, tampered_copy
 from tests.service.api.process import LiveApi, Prepared, live_api
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in item.path.parents:
-            item.add_marker(pytest.mark.xdist_group("browser"))
-
-
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     executable = chromium_executable()
     expect.set_options(timeout=WAIT_MS)
@@ -67,7 +57,7 @@ def page(browser: Browser) -> Iterator[Page]:
         context.close()
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def prepared_office(
     browser: Browser, tmp_path_factory: pytest.TempPathFactory
 ) -> Prepared:
@@ -75,7 +65,7 @@ def prepared_office(
     return founding_office(tmp_path_factory.mktemp("office"))
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def office(
     prepared_office: Prepared, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveApi]:

@@ -1,7 +1,7 @@
 """The office the browser tests look at: the founding case, chased once.
 
-Made with the command line as `examples/founding-case.sh` makes it (`init`,
-the advisor `bra` and the caseworker `jur`, `case import` of
+Made with the command line (run in-process) as `examples/founding-case.sh`
+makes it (`init`, the advisor `bra` and the caseworker `jur`, `case import` of
 `examples/founding-case.jsonl`), plus an auditor `rev` and an intake user
 `ind`, and one token per user from `sagsflow token create`. The case awaits a
 reply due 6 November 2024; a `sweep --now` two days later fires its first
@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.engine.audit.test_verify import tampering
-from tests.service.api.process import REPO_ROOT, Prepared, cli, environment
+from tests.service.api.process import REPO_ROOT, Prepared, environment, setup_cli
 from tests.service.conftest import copy_database
 
 FOUNDING = "2024-0283489"
@@ -37,12 +37,14 @@ def founding_office(folder: Path) -> Prepared:
     """A SQLite file in `folder` with the founding case, chased once; tokens."""
     db_path = folder / "sagsflow.db"
     env = environment(db_path)
-    cli(env, "init")
+    setup_cli(env, "init")
     for user, (role, address) in USERS.items():
-        cli(env, "user", "add", user, "--role", role, "--email", address)
-    cli(env, "case", "import", str(REPO_ROOT / "examples" / "founding-case.jsonl"))
-    cli(env, "sweep", "--now", CHASED_AT, "--force")
-    cli(
+        setup_cli(env, "user", "add", user, "--role", role, "--email", address)
+    setup_cli(
+        env, "case", "import", str(REPO_ROOT / "examples" / "founding-case.jsonl")
+    )
+    setup_cli(env, "sweep", "--now", CHASED_AT, "--force")
+    setup_cli(
         env,
         "case",
         "open",
@@ -56,7 +58,7 @@ def founding_office(folder: Path) -> Prepared:
         "--at",
         OTHER_OPENED_AT,
     )
-    tokens = {user: cli(env, "token", "create", user).stdout.strip() for user in USERS}
+    tokens = {user: setup_cli(env, "token", "create", user).strip() for user in USERS}
     return Prepared(db_path=db_path, tokens=tokens)
 
 

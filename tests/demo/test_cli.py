@@ -30,7 +30,7 @@ import pytest
 from tests.demo.records import really_overdue
 from tests.demo.records import snapshot as table_snapshot
 from tests.postgres import create_database, drop_database, require_admin_url
-from tests.service.conftest import Run, snapshot
+from tests.service.conftest import Run, copy_database, run_quietly, snapshot
 
 START = "2026-03-02"  # a Monday; the offices' records end on Sunday 1 March
 SWEEP_ON = "2026-03-20"  # three weeks on, nobody having acted
@@ -47,10 +47,21 @@ def _demo(run: Run, *options: str, db: str | None = None) -> None:
     assert "Demo office ready in" in out
 
 
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The office `demo_db` copies, made once for the module."""
+    path = tmp_path_factory.mktemp("demo") / "template.db"
+    argv = ("demo", "--cases", "300", "--seed", "7", "--start", START)
+    code, out, err = run_quietly("--db", f"sqlite:///{path}", *argv)
+    assert code == 0, err
+    assert "Demo office ready in" in out
+    return path
+
+
 @pytest.fixture
-def demo_db(run: Run, db_path: Path) -> Path:
-    """A 300-case demo office (seed 7) ending on START."""
-    _demo(run)
+def demo_db(demo_template: Path, db_path: Path) -> Path:
+    """A 300-case demo office (seed 7) ending on START, the test's own copy."""
+    copy_database(demo_template, db_path)
     return db_path
 
 
