@@ -231,7 +231,27 @@ class TestReports:
     def test_report_refuses_bad_periods(
         self, api: Api, params: dict[str, object], status: int, slug: str
     ) -> None:
-        assert_problem(api.get("/reports", "rev", params=params), status, slug)
+        """In the API's words: no command-line flag in the answer."""
+        problem = assert_problem(
+            api.get("/reports", "rev", params=params), status, slug
+        )
+        assert "--" not in problem["detail"], problem["detail"]
+
+    @pytest.mark.parametrize(
+        ("path", "params"),
+        [
+            ("/reports", {"since": "2024-12-01", "until": "2024-11-01"}),
+            ("/audit/log", {"since": "2024-12-01", "until": "2024-11-01"}),
+        ],
+    )
+    def test_a_period_that_ends_before_it_starts_is_named_as_such(
+        self, api: Api, path: str, params: dict[str, object]
+    ) -> None:
+        problem = assert_problem(
+            api.get(path, "rev", params=params), 400, "bad-request"
+        )
+        assert "the period must start before it ends" in problem["detail"]
+        assert "--" not in problem["detail"]
 
 
 class TestOutbox:
