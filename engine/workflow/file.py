@@ -33,7 +33,13 @@ from engine.workflow.definition import (
     WorkflowDefinition,
 )
 from engine.workflow.fields import FieldReader
-from engine.workflow.yamlsource import LoadedYaml, Path, kind_of, load_yaml
+from engine.workflow.yamlsource import (
+    MAX_BYTES,
+    LoadedYaml,
+    Path,
+    kind_of,
+    load_yaml,
+)
 
 ANY_OPEN_STATE = "*"
 
@@ -47,9 +53,19 @@ def load_workflow_file(
         DefinitionError: the file cannot be read or declares something wrong.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)  # a larger file is refused unread
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DefinitionError(str(path), [f"{path}: cannot be read: {exc}"]) from None
+    if len(raw) > MAX_BYTES:
+        raise DefinitionError(
+            str(path),
+            [
+                f"{path.name}: the file is larger than {MAX_BYTES:,} bytes, the most a "
+                "workflow file may have"
+            ],
+        )
     return parse_workflow(text, source=str(path.name), guards=guards)
 
 

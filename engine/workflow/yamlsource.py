@@ -4,6 +4,13 @@ PyYAML's `safe_load` forgets line numbers and silently keeps the last of two
 duplicate keys. Workflow files are written by hand by lawyers and reviewed as
 diffs, so every error must point at its line: `compose` the node tree and convert
 it ourselves, recording `path -> line` on the way and refusing duplicate keys.
+
+Hazards:
+- An alias (`*name`) repeats a whole node, and aliases of aliases multiply: a
+  few hundred bytes of nested anchors (a "billion laughs" file) expand into
+  gigabytes. A declaration that is read as a diff has no use for them, so any
+  alias is refused, found by PyYAML's streaming parser before a node is built.
+- A text over `MAX_BYTES` is refused before it is parsed at all.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import yaml
 Path = tuple[str | int, ...]
 T = TypeVar("T")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+MAX_BYTES = 256 * 1024  # the bundled workflows are 3-5 KB
 
 
 def format_path(path: Path) -> str:
@@ -50,7 +58,19 @@ class LoadedYaml:
 
 
 def load_yaml(text: str, *, source: str) -> LoadedYaml:
-    """Parse `text`; syntax errors and duplicate keys become `problems`."""
+    """Parse `text`; bad syntax, duplicate keys, aliases, size become `problems`."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_BYTES:
+        return LoadedYaml(
+            value=None,
+            problems=[
+                f"{source}: the file is {size:,} bytes; a workflow file may have "
+                f"at most {MAX_BYTES:,}"
+            ],
+        )
+    refused = _first_alias(text, source)
+    if refused is not None:
+        return LoadedYaml(value=None, problems=[refused])
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -62,6 +82,25 @@ def load_yaml(text: str, *, source: str) -> LoadedYaml:
     if node is not None:
         loaded.value = _Converter(source, loaded).convert(node, ())
     return loaded
+
+
+def _first_alias(text: str, source: str) -> str | None:
+    """Where the first alias stands, said as a problem; None when there is none.
+
+    A syntax error ends the scan: `compose` reports it with its place.
+    """
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                mark = event.start_mark
+                where = f"{source}:{mark.line + 1}" if mark is not None else source
+                return (
+                    f"{where}: an alias (*{event.anchor}) repeats another "
+                    "part of the file; a workflow file spells every value out"
+                )
+    except yaml.YAMLError:
+        return None
+    return None
 
 
 class _Converter:
