@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from engine.cases.addresses import check_address
 from engine.dates.calendars import local_date
 from engine.exceptions import (
     GuardRejectedError,
@@ -133,7 +134,8 @@ def document_title(transition: Transition, given: str | None) -> str | None:
 
 
 def check_parties(definition: WorkflowDefinition, parties: Sequence[Party]) -> None:
-    """Each party has a declared role, once, and a name without a CPR number."""
+    """Each party has a declared role, once, a name without a CPR number, and at
+    most one well-formed e-mail address."""
     seen: set[str] = set()
     for party in parties:
         if party.role not in definition.parties:
@@ -147,6 +149,8 @@ def check_parties(definition: WorkflowDefinition, parties: Sequence[Party]) -> N
         if not party.name.strip():
             raise InvalidDataError(f"party {party.role!r} needs a name")
         refuse_cpr(party.name, f"party {party.role!r}")
+        if party.email is not None:
+            check_address(party.email, f"party {party.role!r}")
 
 
 def refuse_cpr(text: str, what: str) -> None:

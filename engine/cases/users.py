@@ -6,7 +6,9 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
+from engine.cases.addresses import check_address
 from engine.exceptions import InvalidDataError
+from engine.logs import contains_cpr
 from engine.records import User
 from engine.workflow.definition import ROLES, SYSTEM_ACTOR
 
@@ -19,10 +21,15 @@ def new_user(
     """A user to add, checked.
 
     Raises:
-        InvalidDataError: a malformed id, no role, an unknown role, or the
-            reserved system id or role.
+        InvalidDataError: a malformed id or one that is a CPR number, no role,
+            an unknown role, the reserved system id or role, or an e-mail that
+            is not one well-formed address.
     """
     user_id = user_id.strip()
+    if contains_cpr(user_id):  # the record names people by an internal id
+        raise InvalidDataError(
+            "a user id must not be a CPR number; give the person an internal id"
+        )
     if not _USER_ID.match(user_id):
         raise InvalidDataError(
             f"user id {user_id!r} must be 1-64 letters, digits or . _ @ -"
@@ -41,6 +48,8 @@ def new_user(
             f"{SYSTEM_ACTOR!r} is the scheduler's built-in user and role; "
             "it cannot be given to anyone"
         )
+    if email is not None:
+        check_address(email, f"user {user_id!r}")
     return User(
         id=user_id, roles=tuple(dict.fromkeys(roles)), email=email, created_at=at
     )

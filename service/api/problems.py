@@ -55,6 +55,7 @@ from engine.exceptions import (
     UserNotFoundError,
     WorkflowNotFoundError,
 )
+from engine.logs import redact_text
 
 log = structlog.get_logger()
 
@@ -134,8 +135,10 @@ def problem_response(
         "instance": instance,
         **(extra or {}),
     }
+    # A refusal may quote the input (a path, a value): never a CPR number.
+    content = redact_text(json.dumps(body, ensure_ascii=False, separators=(",", ":")))
     return Response(
-        content=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        content=content,
         status_code=status,
         media_type=PROBLEM_JSON,
         headers=dict(headers or {}),

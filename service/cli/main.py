@@ -20,6 +20,7 @@ from engine.exceptions import (
     EngineError,
     StorageError,
 )
+from engine.logs import redact_text
 from service import app as composition
 from service.cli.api import api
 from service.cli.audit import audit
@@ -157,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    one_line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    """One line on stderr, never a CPR number (input is echoed in some messages)."""
+    lines = (part.strip() for part in message.splitlines() if part.strip())
+    one_line = redact_text(" ".join(lines))
     click.echo(f"sagsflow: error: {one_line}", err=True)
     sys.exit(code)

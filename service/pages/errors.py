@@ -33,6 +33,7 @@ from engine.exceptions import (
     SchemaError,
     StorageError,
 )
+from engine.logs import redact_text
 from service.api.middleware import crash_of
 from service.pages import i18n, templating
 from service.pages.auth import (
@@ -69,7 +70,7 @@ def error_page(request: Request, status: int, key: str, **values: object) -> Res
         keep_query=False,
         code=status,
         heading=strings.maybe(f"error.{status}", strings("error.400")),
-        message=strings(key, **values),
+        message=redact_text(strings(key, **values)),  # never a CPR number back
     )
 
 

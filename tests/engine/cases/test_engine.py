@@ -31,6 +31,7 @@ from engine.exceptions import (
     UserNotFoundError,
     WorkflowNotFoundError,
 )
+from engine.logs import contains_cpr
 from engine.records import AuditEntry, AuditFilter, Case, CaseFilter, Party
 from engine.testing import FakeClock
 from engine.workflow.file import parse_workflow
@@ -425,6 +426,43 @@ BAD_INPUTS: list[Any] = [
         "user 'bra' already exists",
         id="duplicate-user",
     ),
+    *(
+        pytest.param(
+            lambda e, n, address=address: e.open_case(
+                WORKFLOW,
+                actor="jur",
+                title="Complaint",
+                parties=[Party(role="authority", name="Forvaltningen", email=address)],
+            ),
+            InvalidDataError,
+            "party 'authority': the e-mail address is not one valid address",
+            id=f"party-email-{name}",
+        )
+        for name, address in (
+            ("header-injection", "f@kk.dk\r\nBcc: all@kk.dk"),
+            ("list", "f@kk.dk, g@kk.dk"),
+            ("display-name", "Forvaltningen <f@kk.dk>"),
+            ("no-at", "forvaltningen"),
+            ("special-use", "f@kk.local"),
+        )
+    ),
+    pytest.param(
+        lambda e, n: e.open_case(
+            WORKFLOW,
+            actor="jur",
+            title="Complaint",
+            parties=[Party(role="authority", name="F", email="010190-1234@kk.dk")],
+        ),
+        InvalidDataError,
+        "an e-mail address must not hold a CPR number",
+        id="party-email-cpr",
+    ),
+    pytest.param(
+        lambda e, n: e.add_user("kim", ["caseworker"], "kim@kk.dk\nBcc: x@y.dk"),
+        InvalidDataError,
+        "user 'kim': the e-mail address is not one valid address",
+        id="user-email-two-lines",
+    ),
 ]
 
 
@@ -439,6 +477,7 @@ def test_bad_input_is_refused_and_leaves_the_store_as_it_was(
         attempt(engine, number)
 
     assert message in str(caught.value)
+    assert not contains_cpr(str(caught.value))  # the refusal never echoes one
     assert _snapshot(engine) == before
 
 
@@ -998,14 +1037,21 @@ def test_import_structural_errors_name_their_place(
         pytest.param("system", ["advisor"], "'system'", id="reserved-system-id"),
         pytest.param(" System ", ["advisor"], "'system'", id="system-in-disguise"),
         pytest.param("kim", ["caseworker", "system"], "'system'", id="system-role"),
+        pytest.param(
+            "010190-1234", ["caseworker"], "must not be a CPR number", id="cpr-as-id"
+        ),
+        pytest.param(
+            "0101901234", ["caseworker"], "must not be a CPR number", id="cpr-no-dash"
+        ),
     ],
 )
 def test_add_user_refuses_bad_users(
     engine: CaseEngine, user_id: str, roles: list[str], message: str
 ) -> None:
     before = _snapshot(engine)
-    with pytest.raises(InvalidDataError, match=message):
+    with pytest.raises(InvalidDataError, match=message) as caught:
         engine.add_user(user_id, roles)
+    assert not contains_cpr(str(caught.value))
     assert _snapshot(engine) == before
 
 

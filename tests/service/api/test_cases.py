@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine.cases.engine import CaseEngine
+from engine.logs import contains_cpr
 from engine.testing import FakeClock
 from service import present
 from tests.service.api.conftest import (
@@ -101,6 +102,21 @@ class TestOpen:
             ({**OPEN, "title": "Borger 010190-1234"}, 422, "invalid-data"),
             ({**OPEN, "data": {"colour": "red"}}, 422, "invalid-data"),
             ({**OPEN, "data": {"own_initiative": "maybe"}}, 422, "invalid-data"),
+            ({**OPEN, "data": {"own_initiative": "010190-1234"}}, 422, "invalid-data"),
+            (
+                {
+                    **OPEN,
+                    "parties": [
+                        {
+                            "role": "authority",
+                            "name": "Forvaltningen",
+                            "email": "f@kk.dk\r\nBcc: all@kk.dk",
+                        }
+                    ],
+                },
+                422,
+                "invalid-data",
+            ),
             (
                 {**OPEN, "parties": [{"role": "mayor", "name": "X"}]},
                 422,
@@ -121,6 +137,8 @@ class TestOpen:
             "cpr-in-title",
             "undeclared-field",
             "not-a-bool",
+            "cpr-as-a-bool",
+            "party-email-header-injection",
             "undeclared-party",
             "unparsable-time",
             "future-time",
@@ -136,8 +154,19 @@ class TestOpen:
         self, api: Api, db_path: Path, body: object, status: int, slug: str
     ) -> None:
         before = snapshot(db_path)
-        assert_problem(api.post("/cases", "bra", json=body), status, slug)
+        response = api.post("/cases", "bra", json=body)
+        assert_problem(response, status, slug)
+        assert not contains_cpr(response.text)  # a refusal never echoes one
         assert snapshot(db_path) == before
+
+    @pytest.mark.parametrize(
+        "path", ["/cases/010190-1234", "/cases/0101901234/documents"]
+    )
+    def test_a_cpr_number_in_the_path_is_not_echoed(self, api: Api, path: str) -> None:
+        response = api.get(path, "bra")
+        assert response.status_code in (404, 422), response.text
+        assert not contains_cpr(response.text)
+        assert "[CPR-REDACTED]" in response.text
 
     def test_json_that_does_not_parse_is_400(self, api: Api, db_path: Path) -> None:
         before = snapshot(db_path)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.logs import contains_cpr
 from tests.service.conftest import (
     USERS,
     Result,
@@ -582,6 +583,26 @@ def test_bad_input_is_one_error_line_and_changes_nothing(
 ) -> None:
     before = snapshot(cases)
     assert_one_error_line(run(*argv), code, *fragments)
+    assert snapshot(cases) == before
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("case", "show", "010190-1234"),
+        ("case", "fire", "0101901234", "note", "--actor", "jur"),
+        ("audit", "log", "010190-1234"),
+        ("user", "add", "010190-1234", "--role", "caseworker"),
+    ],
+    ids=["show", "fire", "audit-log", "user-id"],
+)
+def test_a_cpr_number_given_is_not_echoed_in_the_error(
+    run: Run, cases: Path, argv: tuple[str, ...]
+) -> None:
+    before = snapshot(cases)
+    result = run(*argv)
+    assert result.code == REFUSED, result.err
+    assert not contains_cpr(result.err + result.out)
     assert snapshot(cases) == before
 
 
