@@ -22,7 +22,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -33,8 +33,10 @@ from sqlalchemy.exc import (
 from sqlalchemy.pool import StaticPool
 
 from engine.exceptions import SchemaError, StorageError
+from storage.tables import metadata
 
 WRITE_OPTION = "sagsflow_write"
+VERSION_TABLE = "alembic_version"  # Alembic's: the revision a database is at
 
 # Alembic says "Context impl SQLiteImpl." at INFO on every schema check.
 logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
@@ -155,11 +157,15 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
-def head_revision() -> str:
-    """The newest migration this code knows."""
+def _scripts() -> ScriptDirectory:
     config = Config()
     config.set_main_option("script_location", str(files("storage") / "migrations"))
-    head = ScriptDirectory.from_config(config).get_current_head()
+    return ScriptDirectory.from_config(config)
+
+
+def head_revision() -> str:
+    """The newest migration this code knows."""
+    head = _scripts().get_current_head()
     assert head is not None
     return head
 
@@ -168,8 +174,11 @@ def upgrade_schema(engine: Engine) -> tuple[str | None, str]:
     """Create or upgrade the schema to the newest revision; returns (before, after).
 
     Raises:
+        SchemaError: the database is another application's (`refuse_foreign`);
+            nothing is written, not even the journal mode.
         StorageError: the database cannot be reached or the migration fails.
     """
+    refuse_foreign(engine)  # before anything is written, the journal mode included
     try:
         if engine.dialect.name == "sqlite":
             _use_wal(engine)
@@ -180,6 +189,77 @@ def upgrade_schema(engine: Engine) -> tuple[str | None, str]:
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot create the schema: {error_reason(exc)}") from exc
     return before, head_revision()
+
+
+def refuse_foreign(engine: Engine) -> None:
+    """Refuse a database that is neither empty nor sagsflow's; reads only.
+
+    Sagsflow's is one whose `alembic_version` names a revision of ours. Without
+    one, the database (on PostgreSQL the connection's schema, less what its
+    extensions put there) must hold no table or view at all: tables of another
+    application are never written into, and tables by our names that no
+    `init` made are not guessed at.
+
+    Raises:
+        SchemaError: another application's database, or one sagsflow cannot
+            tell is its own.
+        StorageError: the database cannot be read.
+    """
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    try:
+        with engine.connect().execution_options(**{WRITE_OPTION: False}) as conn:
+            found = inspect(conn)
+            names = {*found.get_table_names(), *found.get_view_names()}
+            if conn.dialect.name == "postgresql":
+                names -= set(conn.execute(_EXTENSION_RELATIONS).scalars())
+            revisions = (
+                MigrationContext.configure(conn).get_current_heads()
+                if VERSION_TABLE in names
+                else ()
+            )
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot use the database: {error_reason(exc)}") from exc
+    except dbapi_error as exc:  # connect-time PRAGMAs reach the driver unwrapped
+        raise StorageError(f"cannot use the database: {exc}") from exc
+    if revisions:
+        known = {r.revision for r in _scripts().walk_revisions()}
+        if len(revisions) > 1 or revisions[0] not in known:
+            named = ", ".join(repr(r) for r in revisions)
+            raise SchemaError(
+                f"the database is at schema revision {named}, which is not one "
+                "of sagsflow's (another application's, or a newer sagsflow's): "
+                "refusing to change it"
+            )
+        return
+    names.discard(VERSION_TABLE)
+    ours = set(metadata.tables)
+    foreign = sorted(names - ours)
+    if foreign:
+        raise SchemaError(
+            f"the database holds tables that are not sagsflow's ({_some(foreign)}): "
+            "refusing to write into another application's database"
+        )
+    if names:
+        raise SchemaError(
+            f"the database holds tables ({_some(sorted(names))}) but no sagsflow "
+            "schema revision: 'sagsflow init' did not make them, so it will not "
+            "change them"
+        )
+
+
+# What an extension put into the schema (pg_buffercache's view, PostGIS's table)
+# belongs to the server's set-up, not to another application.
+_EXTENSION_RELATIONS = text(
+    "SELECT c.relname FROM pg_class c JOIN pg_depend d "
+    "ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e' "
+    "WHERE c.relnamespace = "
+    "(SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
+)
+
+
+def _some(names: list[str], shown: int = 5) -> str:
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f", … {more} more" if more > 0 else "")
 
 
 def _use_wal(engine: Engine) -> None:

@@ -152,13 +152,26 @@ def test_every_connection_gets_the_pragmas(
 
 
 def test_connecting_does_not_switch_a_foreign_file_to_wal(db_path: Path) -> None:
-    """WAL is stored in the file: only `upgrade_schema` sets it."""
+    """WAL is stored in the file: only `upgrade_schema` sets it, and only on a
+    file that is empty or sagsflow's."""
     with closing(sqlite3.connect(db_path)) as conn:
         conn.execute("CREATE TABLE other (x INTEGER)")
     engine = create_db_engine(f"sqlite:///{db_path}")
     try:
         with pytest.raises(SchemaError):
             check_schema(engine)
+        assert _pragmas(engine)["journal_mode"] == "delete"
+        with pytest.raises(SchemaError, match=r"not sagsflow's \(other\)"):
+            upgrade_schema(engine)
+        assert _pragmas(engine)["journal_mode"] == "delete"
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_schema_switches_an_empty_file_to_wal(db_path: Path) -> None:
+    sqlite3.connect(db_path).close()
+    engine = create_db_engine(f"sqlite:///{db_path}")
+    try:
         assert _pragmas(engine)["journal_mode"] == "delete"
         upgrade_schema(engine)
         assert _pragmas(engine)["journal_mode"] == "wal"

@@ -93,6 +93,27 @@ def test_a_target_with_data_is_refused_and_left_alone(
     assert snapshot(target) == before
 
 
+def test_a_target_of_another_application_is_refused_byte_for_byte(
+    run: Run, source: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "shop.db"
+    with closing(sqlite3.connect(target)) as conn:
+        conn.execute("CREATE TABLE customers (name TEXT)")
+        conn.execute("INSERT INTO customers VALUES ('Ærø Kommune')")
+        conn.commit()
+    before = target.read_bytes()
+    code, out, err = run(
+        "migrate-db", "--from", f"sqlite:///{source}", "--to", f"sqlite:///{target}"
+    )
+    assert (code, out) == (3, "")
+    assert err == (
+        "sagsflow: error: the database holds tables that are not sagsflow's "
+        "(customers): refusing to write into another application's database\n"
+    )
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if "shop" in p.name] == ["shop.db"]
+
+
 def test_the_same_database_is_refused(run: Run, source: Path) -> None:
     before = snapshot(source)
     url = f"sqlite:///{source}"
