@@ -54,6 +54,8 @@ from storage.tables import CaseRow
 from workflows import bundled_paths
 
 WORKFLOW = "ombudsman-inquiry"
+# the bundled declaration's version, which the rows written by hand carry
+WORKFLOW_VERSION = WorkflowRegistry.from_paths(bundled_paths()).get(WORKFLOW).version
 NOW = datetime(2024, 11, 25, 9, 0, tzinfo=UTC)
 TODAY = date(2024, 11, 25)
 DUE = date(2024, 11, 6)
@@ -112,6 +114,7 @@ def build_office(path: Path, total: int, overdue: int) -> None:
             "calendar": calendar,
             "at": at,
             "head": hashlib.sha256(str(i).encode()).hexdigest(),
+            "wv": WORKFLOW_VERSION,
         }
         for i in range(total)
     )
@@ -119,7 +122,7 @@ def build_office(path: Path, total: int, overdue: int) -> None:
         "INSERT INTO wf_case (number, workflow, workflow_version, title, state,"
         " version, parties, data, due, calendar, chase_position, chase_due,"
         " state_entry_seq, state_entered_at, opened_at, last_event_at, updated_at,"
-        " documents_count, audit_head) VALUES (:number, 'ombudsman-inquiry', 1,"
+        " documents_count, audit_head) VALUES (:number, 'ombudsman-inquiry', :wv,"
         " :title, CASE WHEN :open THEN 'awaiting_reply' ELSE 'closed' END,"
         " CASE WHEN :open THEN 3 ELSE 5 END, :parties, '{}',"
         " CASE WHEN :open THEN :due END, CASE WHEN :open THEN :calendar END, 0,"
@@ -227,9 +230,10 @@ def chase_floor(path: Path) -> int:
                     " from_state, to_state, actor, role, at, recorded_at, data,"
                     " due_before, due_after, workflow, workflow_version, prev_hash,"
                     " hash) VALUES (?, ?, ?, 'chase', 'awaiting_reply',"
-                    " 'awaiting_reply', 'system', 'system', ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                    " 'awaiting_reply', 'system', 'system', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (case_id, number, seq, now, now, data, DUE.isoformat(),
-                     NEXT_DUE.isoformat(), WORKFLOW, head, new_head),
+                     NEXT_DUE.isoformat(), WORKFLOW, WORKFLOW_VERSION, head,
+                     new_head),
                 )  # fmt: skip
                 conn.execute(
                     "INSERT INTO chase (case_id, entry_seq, rung, audit_seq,"
@@ -274,7 +278,7 @@ def chase_naive(path: Path) -> int:
                         event="chase", from_state=row.state, to_state=row.state,
                         actor="system", role="system", at=NOW, recorded_at=NOW,
                         data=data, due_before=row.due, due_after=NEXT_DUE,
-                        workflow=WORKFLOW, workflow_version=1,
+                        workflow=WORKFLOW, workflow_version=WORKFLOW_VERSION,
                         prev_hash=row.audit_head, hash=head.hexdigest(),
                     )
                 )  # fmt: skip

@@ -6,6 +6,7 @@ the parallel one (`demo.parallel`), so both run the same office.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 
@@ -37,8 +38,21 @@ def office_engine(
 ) -> tuple[CaseEngine, FakeClock]:
     """The office's engine, its clock standing at the start of `first`."""
     clock = FakeClock(midnight(first))
-    engine = CaseEngine(store=store, registry=registry, clock=clock, calendar=calendar)
+    engine = CaseEngine(
+        store=store, registry=registry, clock=clock, calendar=calendar, keys=demo_key
+    )
     return engine, clock
+
+
+def demo_key(number: str) -> str:
+    """A case's personal-data key, worked out from its number.
+
+    A real office's keys are random (`engine.audit.personal.random_key`); the
+    demo's data is synthetic and its build reproducible (the same seed and
+    start give the same database, in one process or several), so its keys are
+    not secret: anyone can recompute them.
+    """
+    return hashlib.sha256(f"sagsflow demo office {number}".encode()).hexdigest()
 
 
 def go_live(engine: CaseEngine, clock: FakeClock, *, first: date) -> None:

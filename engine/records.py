@@ -78,6 +78,10 @@ class Case:
     updated_at: datetime  # recorded time of the newest audit entry
     documents_count: int = 0
     audit_head: str = "0" * 64  # the hash of the newest audit entry (the chain head)
+    # The key of the case's personal-data commitments (engine.audit.personal):
+    # secret, never shown; None once erased (and on cases not yet given one).
+    personal_key: str | None = field(default=None, repr=False)
+    erased: JsonDict | None = None  # when, by whom, why its personal data went
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -103,6 +107,17 @@ class AuditEntry:
     document: str | None = None  # number of the document journalised with it
     prev_hash: str = ""  # the hash of the case's entry before this one
     hash: str = ""  # sha256 over prev_hash and this entry (engine.audit.chain)
+    chain_version: int = 1  # the canonical form it was sealed with
+    # Version 2: the documents it journalised and the case as it left it.
+    sealed: JsonDict | None = None
+    # `data` as people read it: commitments replaced by the values kept for
+    # them (or "[erased]"); None when read for verification, or nothing is sealed.
+    shown: JsonDict | None = field(default=None, compare=False)
+
+    @property
+    def readable(self) -> JsonDict:
+        """What the entry says, for people: `shown` when there is one."""
+        return self.shown if self.shown is not None else self.data
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -1,10 +1,13 @@
-"""The service's daily housekeeping: expired reads purged, a checkpoint written.
+"""The service's daily housekeeping: expired reads purged, personal data
+erased under the workflows' retention rules, a checkpoint written.
 
 Reads of personal data are kept `SAGSFLOW_ACCESS_RETENTION_DAYS` and then
-purged. With `SAGSFLOW_ANCHOR_DIR`, a signed checkpoint of every case's chain
-head is written there daily (`engine.audit.anchor`): shipped elsewhere, it shows
-later that nothing anchored was re-written. `sagsflow audit anchor` writes one
-by hand with the same functions.
+purged. Closed cases whose workflow's retention rule has run out have their
+personal data erased (`sagsflow retention run` does the same by hand). With
+`SAGSFLOW_ANCHOR_DIR`, a signed checkpoint of every case's chain head is
+written there daily (`engine.audit.anchor`), chained to the newest checkpoint
+already there: shipped elsewhere, it shows later that nothing anchored was
+re-written. `sagsflow audit anchor` writes one by hand with the same functions.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from typing import Any
 
 import structlog
 
-from engine.audit.anchor import Signer
+from engine.audit.anchor import Signer, previous_checkpoint
 from engine.audit.review import checkpoint
 from engine.cases.engine import CaseEngine
+from engine.dates.calendars import local_date
 from engine.exceptions import InvalidInputError
 from service.settings import Settings
 
@@ -100,9 +104,24 @@ def daily_job(
         case_engine = engine()
         purged = case_engine.purge_reads(retention=keep)
         log.info("access_log_purged", purged=purged, retention_days=keep.days)
+        today = local_date(case_engine.clock.now())
+        erased, refused, storage = case_engine.run_retention(today=today)
+        if erased or refused:
+            log.info(
+                "retention_applied",
+                erased=len(erased),
+                refused=len(refused),
+                storage=storage,
+            )
         if folder is not None and signer is not None:
             now = case_engine.clock.now()
-            body = checkpoint(case_engine.store, now=now, signer=signer)
+            found = previous_checkpoint(folder)
+            body = checkpoint(
+                case_engine.store,
+                now=now,
+                signer=signer,
+                previous=found[1] if found else None,
+            )
             path = write_checkpoint(body, folder, now)
             log.info("checkpoint_written", path=str(path), cases=body["cases"])
 

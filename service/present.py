@@ -66,7 +66,7 @@ def entry_json(entry: AuditEntry) -> dict[str, Any]:
         "role": entry.role,
         "at": iso(entry.at),
         "recorded_at": iso(entry.recorded_at),
-        "data": entry.data,
+        "data": entry.readable,
         "due_before": iso(entry.due_before),
         "due_after": iso(entry.due_after),
         "calendar": entry.calendar,

@@ -18,8 +18,9 @@ from storage.tables import metadata
 
 # The record: written once, never changed.
 APPEND_ONLY = ("audit_entry", "document")
-# Rows the application itself deletes: the access log's retention purge.
-DELETABLE = ("access_entry",)
+# Rows the application itself deletes: the access log's retention purge, and
+# personal values when a case's personal data is erased.
+DELETABLE = ("access_entry", "personal_value")
 # Read to check the schema version; only `sagsflow init` (the owner) changes it.
 READ_ONLY = ("alembic_version",)
 

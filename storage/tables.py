@@ -71,6 +71,8 @@ class CaseRow(SQLModel, table=True):
     audit_head: str = Field(
         default="0" * 64, max_length=64, sa_column_kwargs={"server_default": "0" * 64}
     )
+    personal_key: str | None = Field(default=None, max_length=64)
+    erased: dict[str, Any] | None = Field(default=None, sa_type=_json())
 
 
 class AuditRow(SQLModel, table=True):
@@ -105,6 +107,23 @@ class AuditRow(SQLModel, table=True):
     document: str | None = Field(default=None, max_length=48)
     prev_hash: str = Field(max_length=64, sa_column_kwargs={"server_default": ""})
     hash: str = Field(max_length=64, sa_column_kwargs={"server_default": ""})
+    chain_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    sealed: dict[str, Any] | None = Field(default=None, sa_type=_json())
+
+
+class PersonalValueRow(SQLModel, table=True):
+    """A personal value a chain entry holds a commitment to (engine.audit.personal).
+
+    Not part of the record: erasing a case's personal data deletes its rows.
+    """
+
+    __tablename__ = "personal_value"
+
+    case_id: int = Field(
+        sa_column=Column(_ID, ForeignKey("wf_case.id"), primary_key=True)
+    )
+    commitment: str = Field(primary_key=True, max_length=64)
+    value: Any = Field(sa_type=_json())
 
 
 class DocumentRow(SQLModel, table=True):
@@ -287,6 +306,7 @@ def _table(model: type) -> Table:
 CASES = _table(CaseRow)
 AUDIT = _table(AuditRow)
 DOCUMENTS = _table(DocumentRow)
+PERSONAL = _table(PersonalValueRow)
 USERS = _table(UserRow)
 SEQUENCES = _table(CaseSequenceRow)
 WORKFLOWS = _table(WorkflowVersionRow)

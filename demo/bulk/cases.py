@@ -6,7 +6,8 @@
 
 Hazards:
     * A case's record (history, documents) may have been released: it is
-      read through the store's `record_of`, never from the state directly.
+      read through the store's `record_of`, never from the state directly
+      (its personal values likewise: demo/bulk/personal.py).
     * `chase_index` follows every stored case's `chase_due`: a case is stored
       through `_put_case` only.
 """
@@ -64,11 +65,13 @@ class CaseBulk(BulkRows):
         case_id = stored.id or 0
         s.history[case_id] = []
         s.documents[case_id] = []
+        s.personal[case_id] = {}
         s.new_cases.append(case_id)
 
         def undo() -> None:
             s.history.pop(case_id, None)
             s.documents.pop(case_id, None)
+            s.personal.pop(case_id, None)
             s.new_cases.pop()
 
         self._log(undo)

@@ -1,10 +1,11 @@
 """What a bulk transaction answers from the database: what building does not need.
 
 `DatabaseAnswers` declares each method of `engine.ports.CaseTransaction` that
-memory does not answer (listings, counts, reads across the record, the access
-log, the outbox's listings) as the `SqlTransaction` method of the same name,
-run by `on_database` or `streamed_from_database`: so each has the signature
-the SQL store gives it, and the type checker holds it to the port.
+memory does not answer (listings, counts, reads across the record and its
+verification, the access log, the outbox's listings) as the `SqlTransaction`
+method of the same name, run by `on_database` or `streamed_from_database`: so
+each has the signature the SQL store gives it, and the type checker holds it
+to the port.
 
 Hazards:
     * Each runs after a complete flush, in a database transaction of its own
@@ -73,6 +74,9 @@ class DatabaseAnswers(BulkRows):
     # AuditReads
     audit_entries = streamed_from_database(SqlTransaction.audit_entries)
     verify_entries = streamed_from_database(SqlTransaction.verify_entries)
+    verify_cases = streamed_from_database(SqlTransaction.verify_cases)
+    verify_documents = streamed_from_database(SqlTransaction.verify_documents)
+    verify_personal = streamed_from_database(SqlTransaction.verify_personal)
     chain_heads = streamed_from_database(SqlTransaction.chain_heads)
     audit_counts = on_database(SqlTransaction.audit_counts)
     # AccessLog

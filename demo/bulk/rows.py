@@ -35,6 +35,7 @@ from storage.tables import (
     CHASES,
     DOCUMENTS,
     OUTBOX,
+    PERSONAL,
     SEQUENCES,
     SETTINGS,
     USERS,
@@ -56,6 +57,8 @@ class RowBatch:
     cases: list[Case] = field(default_factory=list)  # new, ids set
     audit: list[tuple[int, AuditEntry]] = field(default_factory=list)
     documents: list[tuple[int, Document]] = field(default_factory=list)
+    # (case id, commitment, value): kept personal values, each written once
+    personal: list[tuple[int, str, object]] = field(default_factory=list)
     chases: list[ChaseRecord] = field(default_factory=list)
     access: list[AccessEntry] = field(default_factory=list)  # ids set
     outbox: list[tuple[int, Notification]] = field(default_factory=list)
@@ -67,6 +70,7 @@ class RowBatch:
             len(self.cases)
             + len(self.audit)
             + len(self.documents)
+            + len(self.personal)
             + len(self.chases)
             + len(self.access)
             + len(self.outbox)
@@ -100,6 +104,13 @@ def write_rows(rows: Rows, batch: RowBatch) -> None:
     rows.insert(CASES, [_case_row(c) | {"id": c.id} for c in batch.cases])
     rows.insert(AUDIT, [_audit_row(e) | {"id": i} for i, e in batch.audit])
     rows.insert(DOCUMENTS, [_row(d, DOCUMENTS) | {"id": i} for i, d in batch.documents])
+    rows.insert(
+        PERSONAL,
+        [
+            {"case_id": case_id, "commitment": commitment, "value": value}
+            for case_id, commitment, value in batch.personal
+        ],
+    )
     rows.insert(CHASES, [_row(c, CHASES) for c in batch.chases])
     rows.insert(ACCESS, [_row(a, ACCESS) | {"id": a.id} for a in batch.access])
     rows.insert(OUTBOX, [_row(n, OUTBOX) | {"id": i} for i, n in batch.outbox])

@@ -23,7 +23,7 @@ time), so a case must not have a chase and another step at the same instant.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import itemgetter
@@ -64,6 +64,7 @@ class ShardBatch:
     cases: list[Case] = field(default_factory=list)  # new, ids decided
     audit: list[tuple[Key, AuditEntry]] = field(default_factory=list)
     documents: list[tuple[Key, Document]] = field(default_factory=list)
+    personal: list[tuple[int, str, object]] = field(default_factory=list)  # no id
     chases: list[ChaseRecord] = field(default_factory=list)
     outbox: list[tuple[Key, int, Notification]] = field(default_factory=list)
     workflows: list[tuple[str, int, str, str]] = field(default_factory=list)
@@ -107,6 +108,21 @@ class ShardStore(BulkCaseStore):
             )
         return super().record_of(case_id)
 
+    def personal_of(self, case_ids: Sequence[int]) -> dict[int, dict[str, object]]:
+        # its own cases' values are the parent's, not yet written; the cases
+        # the parent made before the workers started are in the database
+        for case_id in case_ids:
+            if case_id in self.state.numbers and case_id not in self.state.personal:
+                raise RuntimeError(
+                    f"case id {case_id} moved again after it was released; a "
+                    "shard cannot read its personal values back"
+                )
+        return super().personal_of(case_ids)
+
+    def forget(self) -> str:
+        """A shard writes nothing: the parent's database is the parent's to rewrite."""
+        return "nothing to rewrite: a shard writes no rows of its own"
+
     def flush(self, *, complete: bool = False) -> None:
         """Hand what waits to `emit` (as one batch) instead of writing it."""
         if self.wrote():
@@ -132,6 +148,7 @@ class ShardStore(BulkCaseStore):
                 documents=[
                     (key(d.case_id, d.recorded_at), d) for _, d in rows.documents
                 ],
+                personal=rows.personal,
                 chases=rows.chases,
                 outbox=[(key(n.case_id, n.created_at), i, n) for i, n in rows.outbox],
                 workflows=rows.workflows,
@@ -186,6 +203,7 @@ class ShardMerger:
         rows = self.waiting
         for batch in batches:
             rows.cases.extend(batch.cases)
+            rows.personal.extend(batch.personal)
             rows.chases.extend(batch.chases)
             rows.case_updates.extend(batch.case_updates)
             for name, version, digest, text in batch.workflows:

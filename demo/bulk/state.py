@@ -17,11 +17,14 @@ Hazards:
       pending ones (what a claim looks through) and must follow every change
       of a notification's status. A flush replaces `outbox` (a new dict): read
       it from the state, never keep it across a database read.
+    * `personal` follows `history`: a case's kept personal values leave memory
+      when its record does (released, after a flush), so they are read
+      through the store's `personal_of`, never from the state directly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -56,6 +59,8 @@ class BulkState:
     # a case's record; absent when released (read back from the database)
     history: dict[int, list[AuditEntry]] = field(default_factory=dict)
     documents: dict[int, list[Document]] = field(default_factory=dict)
+    # a case's kept personal values (commitment -> value); absent when released
+    personal: dict[int, dict[str, object]] = field(default_factory=dict)
     chase_index: dict[date, set[int]] = field(default_factory=dict)  # chase_due -> ids
     chase_keys: set[tuple[int, int, str]] = field(default_factory=set)
     # notifications not yet flushed, or pending
@@ -77,6 +82,7 @@ class BulkState:
     dirty_outbox: set[int] = field(default_factory=set)
     new_audit: list[tuple[int, AuditEntry]] = field(default_factory=list)
     new_documents: list[tuple[int, Document]] = field(default_factory=list)
+    new_personal: list[tuple[int, str, object]] = field(default_factory=list)
     new_chases: list[ChaseRecord] = field(default_factory=list)
     new_access: list[AccessEntry] = field(default_factory=list)
     new_users: list[User] = field(default_factory=list)
@@ -90,6 +96,7 @@ class BulkState:
         return (
             len(self.new_audit)
             + len(self.new_documents)
+            + len(self.new_personal)
             + len(self.new_chases)
             + len(self.new_access)
             + len(self.new_cases)
@@ -106,6 +113,11 @@ class Backing(Protocol):
 
     def record_of(self, case_id: int) -> tuple[list[AuditEntry], list[Document]]:
         """The case's record in memory, read back from the database if released."""
+        ...
+
+    def personal_of(self, case_ids: Sequence[int]) -> dict[int, dict[str, object]]:
+        """The kept personal values of each case, in memory for the store's own
+        (read back from the database if released), else read from it."""
         ...
 
     def database(self, *, write: bool) -> AbstractContextManager[SqlTransaction]:

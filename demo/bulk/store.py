@@ -15,20 +15,22 @@ per-transition path writes (tests/demo/test_office.py compares the two).
 Hazards:
     * For building only: the database must have the schema and no cases, and
       nothing else may write to it until `finish()` has returned.
-    * What building does not need (`list_cases`, `audit_entries`, the access
-      log's reads, the outbox's listings: demo/bulk/database.py) is answered
-      by the database, after a complete flush, in a database transaction of
-      its own: only in a transaction that has not written yet (RuntimeError
-      otherwise), and a write made that way (`purge_access`) is not undone
-      with the transaction. The HTTP API's rows are not offered; a method the
-      port gains must be added to the transaction (the type checker, holding
-      this class to `CaseStore`, says so).
+    * What building does not need (`list_cases`, `audit_entries`, the
+      verification streams, the access log's reads, the outbox's listings:
+      demo/bulk/database.py) is answered by the database, after a complete
+      flush, in a database transaction of its own: only in a transaction that
+      has not written yet (RuntimeError otherwise), and a write made that way
+      (`purge_access`) is not undone with the transaction. Erasing personal
+      data is refused (demo/bulk/personal.py). The HTTP API's rows are not
+      offered; a method the port gains must be added to the transaction (the
+      type checker, holding this class to `CaseStore`, says so).
     * Until `finish()` the database is incomplete (case rows lag behind their
       records, the last batch is in memory only); if the process dies it stays
       so, and the caller decides what a half-built database is (the demo marks
       its database finished only at the end).
     * A case the caller `release`s keeps only its row in memory after the next
-      flush; should it move again, its record is read back from the database.
+      flush; should it move again, its record (and its kept personal values)
+      is read back from the database.
     * A transaction that raises is undone step by step (its undo log, run
       here), so the store stays as it was, like the other stores.
 """
@@ -36,7 +38,7 @@ Hazards:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, func, select
@@ -170,6 +172,27 @@ class BulkCaseStore(CaseStore):
                 s.documents[case_id] = list(tx.documents(case_id))
         return s.history[case_id], s.documents[case_id]
 
+    def personal_of(self, case_ids: Sequence[int]) -> dict[int, dict[str, object]]:
+        """The kept personal values of each case: in memory for the store's own
+        cases, read back from the database (and kept) if released; any other
+        id is read from the database (and not kept)."""
+        s = self.state
+        missing = [i for i in case_ids if i not in s.personal]
+        read: dict[int, dict[str, object]] = {}
+        if missing:
+            # Released right after a flush, and reloaded before any new row:
+            # every value of theirs is in the database.
+            with self.sql.transaction(write=False) as tx:
+                for case_id, values in tx.personal_values(missing).items():
+                    read[case_id] = dict(values)
+                    if case_id in s.numbers:
+                        s.personal[case_id] = read[case_id]
+        return {i: s.personal[i] if i in s.personal else read[i] for i in case_ids}
+
+    def forget(self) -> str:
+        """`SqlCaseStore.forget` on the database (the store itself erases nothing)."""
+        return self.sql.forget()
+
     @contextmanager
     def database(self, *, write: bool) -> Iterator[SqlTransaction]:
         """Write everything that waits, then a transaction of the database."""
@@ -180,9 +203,9 @@ class BulkCaseStore(CaseStore):
     def release(self, number: str) -> None:
         """A hint: case `number` will not move again soon.
 
-        Its record (history and documents) leaves memory after the next flush;
-        its row stays. Nothing changes for the engine: should the case move
-        again, its record is read back from the database.
+        Its record (history, documents, kept personal values) leaves memory
+        after the next flush; its row stays. Nothing changes for the engine:
+        should the case move again, its record is read back from the database.
         """
         case = self.state.cases.get(number)
         if case is not None and case.id is not None:
@@ -226,6 +249,7 @@ class BulkCaseStore(CaseStore):
             cases=[s.cases[s.numbers[i]] for i in s.new_cases],
             audit=list(s.new_audit),
             documents=list(s.new_documents),
+            personal=list(s.new_personal),
             chases=list(s.new_chases),
             access=list(s.new_access),
             outbox=[
@@ -255,6 +279,7 @@ class BulkCaseStore(CaseStore):
         for appended in (
             s.new_audit,
             s.new_documents,
+            s.new_personal,
             s.new_chases,
             s.new_access,
             s.new_users,
@@ -267,4 +292,5 @@ class BulkCaseStore(CaseStore):
         for case_id in s.released:
             s.history.pop(case_id, None)
             s.documents.pop(case_id, None)
+            s.personal.pop(case_id, None)
         s.released.clear()

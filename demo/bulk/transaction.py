@@ -4,6 +4,7 @@ It plays every role of `engine.ports.CaseTransaction`, one class each, over
 the store's `BulkState` (demo/bulk/state.py):
 
     CaseBulk         demo/bulk/cases.py     cases, their records, rules: memory
+    PersonalBulk     demo/bulk/personal.py  personal values: memory (no erasing)
     PeopleBulk       demo/bulk/people.py    users, settings, logging reads: memory
     OutboxBulk       demo/bulk/outbox.py    the chaser and the outbox: memory
     DatabaseAnswers  demo/bulk/database.py  what building does not need: database
@@ -25,7 +26,8 @@ from demo.bulk.cases import CaseBulk
 from demo.bulk.database import DatabaseAnswers
 from demo.bulk.outbox import OutboxBulk
 from demo.bulk.people import PeopleBulk
+from demo.bulk.personal import PersonalBulk
 
 
-class BulkTransaction(CaseBulk, PeopleBulk, OutboxBulk, DatabaseAnswers):
+class BulkTransaction(CaseBulk, PersonalBulk, PeopleBulk, OutboxBulk, DatabaseAnswers):
     """One unit of work on a `BulkCaseStore`: every role of its port."""

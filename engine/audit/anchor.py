@@ -2,14 +2,37 @@
 
 A hash chain alone does not stop someone who can rewrite a whole case and its
 chain (docs/libraries.md §5.2: a superuser re-chained a case and row-level checks found
-nothing). A checkpoint records, at a moment, each case's last entry and hash,
-and is signed, so an operator can ship it elsewhere (a WORM bucket, an e-mail to
-the auditor). `engine.audit.verify` then shows anything anchored that was re-written
-or removed since.
+nothing). A checkpoint records, at a moment, each case's entry count and head
+hash, and is signed, so an operator can ship it elsewhere (a WORM bucket, an
+e-mail to the auditor). `engine.audit.verify` then shows anything anchored that
+was re-written or removed since.
+
+Format 2 (`sagsflow-checkpoint/2`, written now) signs a Merkle root instead of
+the list of heads (`engine.audit.merkle`), so one case's dossier can prove its
+place in the checkpoint without naming any other case. The file the office
+keeps is one JSON object::
+
+    {"format": "sagsflow-checkpoint/2", "created_at": ISO 8601,
+     "cases": N, "entries": M, "root": HEX, "previous": HEX or null,
+     "signature": {"alg": "hmac-sha256" | "ed25519", "value": ...},
+     "heads": [[case number, entry count, head hash], ...]}
+
+The signature covers the canonical JSON (sorted keys, no spaces, UTF-8) of the
+six fields before it, the *signed body*. `root` is the Merkle root over one
+leaf per case with entries, in order of case number: the canonical JSON of
+`[number, count, head]` (`case_leaf`). `heads` lists those leaves beside the
+signed body, unsigned but bound to it by the root: `read_checkpoint` refuses a
+checkpoint whose heads do not give its root (and its counts). `previous` is
+`checkpoint_digest` of the checkpoint written before it into the same folder
+(SHA-256 of its signed body), so the checkpoints form a chain in which a
+deleted, replaced or reordered one shows (`chain_problems`).
+
+Format 1 (`sagsflow-checkpoint/1`) signed everything but the signature, the list
+of heads included, and has no `previous`; such files still read and verify.
 
 Signatures: HMAC-SHA256 with a shared key, or Ed25519 with a private key file
 (verified with the public key, which an auditor can hold without being able to
-sign). The signature covers the canonical JSON of everything but itself.
+sign).
 """
 
 from __future__ import annotations
@@ -18,15 +41,20 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from engine.audit.merkle import root as merkle_root
 from engine.exceptions import InvalidInputError
 
-FORMAT = "sagsflow-checkpoint/1"
+FORMAT_V1 = "sagsflow-checkpoint/1"
+FORMAT = "sagsflow-checkpoint/2"
+SIGNED = ("format", "created_at", "cases", "entries", "root", "previous")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 class CheckpointError(InvalidInputError):
@@ -75,48 +103,138 @@ class Signer:
         raise CheckpointError(f"unknown signature algorithm {alg!r}")
 
 
+def case_leaf(number: str, count: int, head: str) -> bytes:
+    """A case's Merkle leaf: the canonical JSON of `[number, count, head]`."""
+    return canonical([number, count, head])
+
+
 def make_checkpoint(
-    heads: Iterable[tuple[str, int, str]], *, created_at: datetime, signer: Signer
+    heads: Iterable[tuple[str, int, str]],
+    *,
+    created_at: datetime,
+    signer: Signer,
+    previous: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A signed checkpoint of (case number, last seq, last hash) for every case."""
-    listed = [[number, seq, head] for number, seq, head in heads if seq > 0]
+    """A signed format-2 checkpoint of every case with entries.
+
+    Args:
+        heads: (case number, entry count, head hash) for every case.
+        previous: the checkpoint written before this one (its digest is chained).
+
+    Raises:
+        CheckpointError: no key signs, or `previous` is not older than this one.
+    """
+    listed = sorted((n, c, h) for n, c, h in heads if c > 0)  # by case number
+    prior = None
+    if previous is not None:
+        taken = _created_at(previous)
+        if taken is None:
+            raise CheckpointError("the previous checkpoint's created_at is malformed")
+        if taken >= created_at:
+            raise CheckpointError(
+                f"the previous checkpoint was taken at {taken.isoformat()}, not "
+                f"before this one ({created_at.isoformat()}): is the clock right?"
+            )
+        prior = checkpoint_digest(previous)
     body: dict[str, Any] = {
         "format": FORMAT,
         "created_at": created_at.isoformat(),
         "cases": len(listed),
-        "entries": sum(seq for _, seq, _ in listed),
-        "heads": listed,
+        "entries": sum(c for _, c, _ in listed),
+        "root": merkle_root([case_leaf(*h) for h in listed]),
+        "previous": prior,
     }
     body["signature"] = signer.sign(canonical(body))
+    body["heads"] = [list(h) for h in listed]
     return body
+
+
+def signed_body(checkpoint: Mapping[str, Any]) -> dict[str, Any]:
+    """What a checkpoint's signature covers (format 1: all but the signature)."""
+    if checkpoint.get("format") == FORMAT:
+        return {k: checkpoint.get(k) for k in SIGNED}
+    return {k: v for k, v in checkpoint.items() if k != "signature"}
+
+
+def checkpoint_digest(checkpoint: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of a checkpoint's canonical signed body: what `previous` holds."""
+    return hashlib.sha256(canonical(signed_body(checkpoint))).hexdigest()
+
+
+def check_signed(checkpoint: Mapping[str, Any], signer: Signer) -> None:
+    """Check a checkpoint's signature over its signed body.
+
+    Raises:
+        CheckpointError: unsigned, no key for it, or it does not verify.
+    """
+    signature = checkpoint.get("signature")
+    if not isinstance(signature, Mapping):
+        raise CheckpointError("the checkpoint is not signed")
+    signer.check(canonical(signed_body(checkpoint)), signature)
 
 
 def read_checkpoint(path: Path, signer: Signer) -> dict[str, Any]:
-    """Load and check one checkpoint file.
+    """Load and check one checkpoint file (format 1 or 2).
 
     Raises:
-        CheckpointError: it does not parse, or its signature does not verify.
+        CheckpointError: it does not parse, is malformed, its signature does not
+            verify, or (format 2) its heads do not give its signed root.
     """
     try:
         body = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise CheckpointError(f"{path}: not a readable checkpoint ({exc})") from None
-    if not isinstance(body, dict) or body.get("format") != FORMAT:
+    if not isinstance(body, dict) or body.get("format") not in (FORMAT, FORMAT_V1):
         raise CheckpointError(f"{path}: not a sagsflow checkpoint")
-    signature = body.pop("signature", None)
-    if not isinstance(signature, dict):
-        raise CheckpointError(f"{path}: the checkpoint is not signed")
     try:
-        signer.check(canonical(body), signature)
+        check_signed(body, signer)
+        heads = _heads(body.get("heads"))
+        if _created_at(body) is None:
+            raise CheckpointError("the checkpoint's created_at is malformed")
+        if body["format"] == FORMAT:
+            _check_root(body, heads)
     except CheckpointError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
-    heads = body.get("heads")
-    if not isinstance(heads, list) or not all(
-        isinstance(h, list) and len(h) == 3 for h in heads
-    ):
-        raise CheckpointError(f"{path}: the checkpoint's heads are malformed")
-    body["signature"] = signature
     return body
+
+
+def _heads(raw: Any) -> list[tuple[str, int, str]]:
+    if not isinstance(raw, list) or not all(
+        isinstance(h, list)
+        and len(h) == 3
+        and isinstance(h[0], str)
+        and type(h[1]) is int
+        and isinstance(h[2], str)
+        for h in raw
+    ):
+        raise CheckpointError("the checkpoint's heads are malformed")
+    return [(h[0], h[1], h[2]) for h in raw]
+
+
+def _check_root(body: Mapping[str, Any], heads: Sequence[tuple[str, int, str]]) -> None:
+    previous = body.get("previous")
+    if not isinstance(body.get("root"), str) or not (
+        previous is None or (isinstance(previous, str) and _HEX64.fullmatch(previous))
+    ):
+        raise CheckpointError("the checkpoint's root or previous is malformed")
+    if (
+        merkle_root([case_leaf(*h) for h in heads]) != body["root"]
+        or body.get("cases") != len(heads)
+        or body.get("entries") != sum(c for _, c, _ in heads)
+    ):
+        raise CheckpointError(
+            "the checkpoint's listed heads do not give its signed root and counts "
+            "(a head was changed after signing: the signature does not verify for "
+            "them)"
+        )
+
+
+def _created_at(checkpoint: Mapping[str, Any]) -> datetime | None:
+    try:
+        taken = datetime.fromisoformat(str(checkpoint.get("created_at")))
+    except ValueError:
+        return None
+    return taken if taken.tzinfo is not None else None
 
 
 def anchored_heads(
@@ -131,32 +249,103 @@ def anchored_heads(
     return out
 
 
+def chain_problems(checkpoints: Sequence[tuple[Path, Mapping[str, Any]]]) -> list[str]:
+    """How checkpoints (read and checked) fail to form one chain by `previous`.
+
+    In order of `created_at` (signed), each format-2 checkpoint must name the
+    digest of the one right before it, or null when it is the first. Format-1
+    checkpoints name none; a format-2 one after them chains to the last. The
+    newest checkpoint deleted cannot show here: that is why they are shipped
+    elsewhere.
+    """
+
+    def order(pc: tuple[Path, Mapping[str, Any]]) -> tuple[datetime, str]:
+        return (_created_at(pc[1]) or datetime.min.replace(tzinfo=UTC), pc[0].name)
+
+    ordered = sorted(checkpoints, key=order)
+    digests = {checkpoint_digest(body): path for path, body in ordered}
+    problems: list[str] = []
+    for i, (path, body) in enumerate(ordered):
+        if body.get("format") != FORMAT:
+            continue
+        named = body.get("previous")
+        if i == 0:
+            if named is not None:
+                problems.append(
+                    f"{path.name} follows a checkpoint that is not here: an earlier "
+                    "checkpoint was deleted (or the folder lacks the first ones)"
+                )
+            continue
+        before = ordered[i - 1][0].name
+        if named == checkpoint_digest(ordered[i - 1][1]):
+            continue
+        if named is None:
+            problems.append(
+                f"{path.name} starts a new chain after {before}: the checkpoints "
+                "before it were replaced, or the chain was restarted"
+            )
+        elif named in digests:
+            problems.append(
+                f"{path.name} follows {digests[named].name}, not {before}: the "
+                "checkpoints were reordered, or the chain forks"
+            )
+        else:
+            problems.append(
+                f"{path.name} does not follow {before}: a checkpoint between them "
+                f"was deleted, or {before} was replaced"
+            )
+    return problems
+
+
 def checkpoint_files(path: Path) -> list[Path]:
-    """A checkpoint file, or every `*.json` in a folder of them."""
+    """A checkpoint file, or every `*.json` in a folder of them (by name)."""
     if path.is_dir():
         return sorted(path.glob("*.json"))
     return [path]
 
 
-def latest_checkpoint(folder: Path | None, number: str) -> dict[str, Any] | None:
-    """The newest checkpoint in `folder` that lists case `number` (unchecked here).
+def _unchecked(folder: Path | None) -> Iterable[tuple[Path, dict[str, Any]]]:
+    """The checkpoints in `folder`, newest name first, read but not checked.
 
-    A file that cannot be read or is not JSON is passed over: the dossier that
-    includes the checkpoint is verified as a whole later.
+    `audit anchor` names files by their UTC time, so name order is time order.
+    A file that cannot be read, is not JSON or not a checkpoint is passed over.
     """
-    if folder is None or not folder.exists():
-        return None
+    if folder is None or not folder.is_dir():
+        return
     for path in reversed(checkpoint_files(folder)):
         try:
             body = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             continue
-        if any(h[0] == number for h in body.get("heads", [])):
-            return dict(body)
+        if isinstance(body, dict) and body.get("format") in (FORMAT, FORMAT_V1):
+            yield path, body
+
+
+def previous_checkpoint(folder: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The checkpoint a new one in `folder` follows: the newest there, unchecked."""
+    return next(iter(_unchecked(folder)), None)
+
+
+def latest_checkpoint(folder: Path | None, number: str) -> dict[str, Any] | None:
+    """The newest format-2 checkpoint in `folder` that lists case `number`.
+
+    Unchecked here: the dossier that carries its proof is verified later.
+    Format-1 checkpoints are passed over, as a dossier would have to carry
+    their whole list of heads (every case number of the office).
+    """
+    for _, body in _unchecked(folder):
+        heads = body.get("heads")
+        if (
+            body.get("format") == FORMAT
+            and isinstance(heads, list)
+            and any(isinstance(h, list) and h[:1] == [number] for h in heads)
+        ):
+            return body
     return None
 
 
-def canonical(body: Mapping[str, Any]) -> bytes:
+def canonical(body: object) -> bytes:
+    """Sorted keys, no spaces, UTF-8: the bytes that are signed and hashed."""
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return text.encode("utf-8")
 

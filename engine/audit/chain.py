@@ -6,9 +6,17 @@ entry's is `GENESIS`) and the canonical content is a JSON text of every field th
 matters, with sorted keys and UTC times to the microsecond. The case row keeps
 the chain's head. Chains are per case, so concurrent cases never contend.
 
-Hazard: the canonical form is part of the record. Never change `canonical_v1`;
-a new form is a new function and a new `CHAIN_VERSION`, and entries keep the
-version they were sealed with.
+Version 1 covers the step itself (event, states, actor, times, data, deadline,
+workflow version, the first document's number). Version 2 adds `sealed`: the
+metadata of every document the step journalised (number, title, direction,
+date, content digest) and the case as the step left it (state, version,
+deadlines, chase position, title, parties, data), so `engine.audit.verify` can
+compare the stored case row and documents with what the chain says. In version
+2 personal values appear only as commitments (`engine.audit.personal`).
+
+Hazard: the canonical form is part of the record. Never change `canonical_v1`
+or `canonical_v2`; a new form is a new function and a new `CHAIN_VERSION`, and
+entries keep the version they were sealed with (`AuditEntry.chain_version`).
 """
 
 from __future__ import annotations
@@ -21,13 +29,13 @@ from datetime import UTC, date, datetime
 
 from engine.records import AuditEntry
 
-CHAIN_VERSION = 1
+CHAIN_VERSION = 2  # what new entries are sealed with
 GENESIS = "0" * 64
 
 
 def chain_fields(entry: AuditEntry) -> dict[str, object]:
-    """The fields of an entry that its hash covers."""
-    return {
+    """The fields of an entry that its hash covers (by its chain version)."""
+    fields: dict[str, object] = {
         "case": entry.case_number,
         "seq": entry.seq,
         "event": entry.event,
@@ -45,26 +53,40 @@ def chain_fields(entry: AuditEntry) -> dict[str, object]:
         "workflow_version": entry.workflow_version,
         "document": entry.document,
     }
+    if entry.chain_version >= 2:
+        fields["sealed"] = entry.sealed
+    return fields
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def canonical_v1(fields: Mapping[str, object]) -> bytes:
     """Version 1 of the canonical content (frozen: see the module docstring)."""
+    body = {"v": 1, **{k: _plain(v) for k, v in fields.items()}}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
 
-    def plain(value: object) -> object:
-        if isinstance(value, datetime):
-            return value.astimezone(UTC).isoformat(timespec="microseconds")
-        if isinstance(value, date):
-            return value.isoformat()
-        return value
 
-    body = {"v": CHAIN_VERSION, **{k: plain(v) for k, v in fields.items()}}
+def canonical_v2(fields: Mapping[str, object]) -> bytes:
+    """Version 2: version 1's form over the fields with `sealed` (frozen)."""
+    body = {"v": 2, **{k: _plain(v) for k, v in fields.items()}}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return text.encode("utf-8")
 
 
 def link_hash(prev_hash: str, fields: Mapping[str, object]) -> str:
-    """The hash of an entry with these fields after `prev_hash`."""
-    return hashlib.sha256(prev_hash.encode() + b"\n" + canonical_v1(fields)).hexdigest()
+    """The hash of an entry with these fields after `prev_hash`.
+
+    The fields say their version: `sealed` is in version 2's and not in 1's.
+    """
+    content = canonical_v2(fields) if "sealed" in fields else canonical_v1(fields)
+    return hashlib.sha256(prev_hash.encode() + b"\n" + content).hexdigest()
 
 
 def seal(entry: AuditEntry, prev_hash: str) -> AuditEntry:

@@ -20,10 +20,23 @@ def verify_store(
     """Verify the whole record in one read transaction, streaming."""
     with store.transaction(write=False) as tx:
         heads = (
-            ChainHead(case_id=i, number=n, version=v, head=h)
-            for i, n, v, h in tx.chain_heads()
+            ChainHead(
+                case_id=c.id or 0,
+                number=c.number,
+                version=c.version,
+                head=c.audit_head,
+                case=c,
+            )
+            for c in tx.verify_cases()
         )
-        return verify(heads, tx.verify_entries(), anchored=anchored, progress=progress)
+        return verify(
+            heads,
+            tx.verify_entries(),
+            anchored=anchored,
+            progress=progress,
+            documents=tx.verify_documents(),
+            personal=tx.verify_personal(),
+        )
 
 
 def count_entries(store: CaseStore) -> int:
@@ -32,8 +45,19 @@ def count_entries(store: CaseStore) -> int:
         return sum(version for _, _, version, _ in tx.chain_heads())
 
 
-def checkpoint(store: CaseStore, *, now: datetime, signer: Signer) -> dict[str, Any]:
-    """A signed checkpoint of every case's chain head, as of now."""
+def checkpoint(
+    store: CaseStore,
+    *,
+    now: datetime,
+    signer: Signer,
+    previous: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A signed checkpoint of every case's chain head, as of now.
+
+    Args:
+        previous: the checkpoint written before it (`anchor.previous_checkpoint`),
+            whose digest the new one names; None for the first.
+    """
     with store.transaction(write=False) as tx:
         heads = ((n, v, h) for _, n, v, h in tx.chain_heads())
-        return make_checkpoint(heads, created_at=now, signer=signer)
+        return make_checkpoint(heads, created_at=now, signer=signer, previous=previous)

@@ -12,16 +12,22 @@ For each broken chain the first bad entry is named:
   entry's hash: the tail was truncated.
 
 A checkpoint (engine.audit.anchor) adds what a chain alone cannot show: that a case
-was re-chained or removed after the checkpoint was taken.
+was re-chained or removed after the checkpoint was taken. Given the case rows,
+document rows and kept personal values too, each sound chain is compared with
+them (engine.audit.rows), and each disagreement is named.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from engine.audit.chain import GENESIS, chain_fields, link_hash
-from engine.records import AuditEntry, UnreadableEntry
+from engine.audit.rows import compare_case
+from engine.records import AuditEntry, Case, Document, UnreadableEntry
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -32,15 +38,17 @@ class ChainHead:
     number: str
     version: int
     head: str
+    case: Case | None = None  # the whole row, to compare with the chain
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Problem:
     case: str
     seq: int | None  # the first bad entry, when there is one
-    kind: (
-        str  # altered | deleted | broken_link | moved | truncated | rechained | removed
-    )
+    # altered | deleted | broken_link | moved | truncated | rechained | removed
+    # | chain_gone | downgraded; and, against the rows: case_changed |
+    # document_changed | document_inserted | document_deleted | personal_changed
+    kind: str
     detail: str
 
 
@@ -62,20 +70,26 @@ def verify(
     *,
     anchored: Mapping[str, tuple[int, str]] | None = None,
     progress: Callable[[int], None] | None = None,
+    documents: Iterable[Document] = (),
+    personal: Iterable[tuple[int, str, object]] = (),
 ) -> Report:
-    """Verify every chain.
+    """Verify every chain, and compare each sound one with its rows.
 
     Args:
         anchored: case number -> (seq, hash) as a trusted checkpoint recorded them.
         progress: called with the number of entries after each case.
+        documents: every document row by case id and seq (with `ChainHead.case`).
+        personal: (case id, commitment, value) of every kept value, by case id.
     """
     report = Report()
     anchored = anchored or {}
     seen_anchored: set[str] = set()
     stream = _PeekableEntries(iter(entries))
+    docs = _ByCase(iter(documents), lambda d: d.case_id)
+    kept = _ByCase(iter(personal), lambda p: p[0])
     for head in heads:
         report.cases += 1
-        own = stream.take_case(head.case_id)
+        own = list(stream.take_case(head.case_id))
         problem, count = _verify_case(head, own, anchored.get(head.number))
         report.entries += count
         if progress is not None:
@@ -83,8 +97,18 @@ def verify(
         if head.number in anchored:
             seen_anchored.add(head.number)
             report.anchored_cases += 1
+        case_docs = docs.take(head.case_id)
+        case_kept = {c: v for _, c, v in kept.take(head.case_id)}
         if problem is not None:
             report.problems.append(problem)
+        elif head.case is not None:
+            history = [e for e in own if isinstance(e, AuditEntry)]
+            report.problems.extend(
+                Problem(case=head.number, seq=seq, kind=kind, detail=detail)
+                for kind, seq, detail in compare_case(
+                    head.case, history, case_docs, case_kept
+                )
+            )
     for number, seq in stream.orphans().items():
         report.problems.append(
             Problem(
@@ -119,6 +143,7 @@ def _verify_case(
     def bad(seq: int | None, kind: str, detail: str) -> Problem:
         return Problem(case=head.number, seq=seq, kind=kind, detail=detail)
 
+    newest_version = 1
     for entry in entries:
         count += 1
         if problem is not None:
@@ -157,6 +182,14 @@ def _verify_case(
                 f"entry {entry.seq} is case {entry.case_number}'s: records were "
                 "moved between cases",
             )
+        elif entry.chain_version < newest_version:
+            problem = bad(
+                entry.seq,
+                "downgraded",
+                f"entry {entry.seq} is sealed under chain version "
+                f"{entry.chain_version} after an entry of version {newest_version}: "
+                "a later entry cannot say less than an earlier one",
+            )
         elif anchor is not None and entry.seq == anchor[0] and entry.hash != anchor[1]:
             problem = bad(
                 entry.seq,
@@ -164,8 +197,16 @@ def _verify_case(
                 f"entry {entry.seq} is not the one the checkpoint recorded: the case "
                 "was re-chained after the checkpoint",
             )
+        if isinstance(entry, AuditEntry):
+            newest_version = max(newest_version, entry.chain_version)
         prev, expected = entry.hash, expected + 1
     last = expected - 1
+    if problem is None and last == 0 and head.version > 0:
+        problem = bad(
+            1,
+            "chain_gone",
+            f"the case is at version {head.version} but its whole chain is gone",
+        )
     if problem is None and anchor is not None and anchor[0] > last:
         problem = bad(
             last + 1,
@@ -212,3 +253,21 @@ class _PeekableEntries:
         while self._next is not None:
             self._orphan(self._next)
         return self._orphans
+
+
+class _ByCase(Generic[T]):
+    """Rows ordered by case id, handed out one case at a time (the rest skipped)."""
+
+    def __init__(self, rows: Iterator[T], case_of: Callable[[T], int]) -> None:
+        self._it = rows
+        self._case_of = case_of
+        self._next: T | None = next(self._it, None)
+
+    def take(self, case_id: int) -> list[T]:
+        while self._next is not None and self._case_of(self._next) < case_id:
+            self._next = next(self._it, None)
+        out: list[T] = []
+        while self._next is not None and self._case_of(self._next) == case_id:
+            out.append(self._next)
+            self._next = next(self._it, None)
+        return out

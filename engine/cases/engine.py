@@ -6,17 +6,26 @@ journalised document are written together or not at all (`CaseWriter` works
 the step out, `engine.cases.recorder.record` writes it). `transitions` is only
 asked which state an event leads to; it never holds a case. The reads are
 `CaseReads`'.
+
+On a case that exists (`fire`, `correct`) the clock is read after the case is
+read for update: a step that names no effective time takes that instant, so
+one that waited for another writer's lock is never dated before the step that
+writer committed (nor refused as out of order for it).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 
 import structlog
 
+from engine.audit.personal import KeySource, random_key
+from engine.cases.erasing import Erasure, erase
 from engine.cases.reads import CaseReads
+from engine.cases.retention import DueErasure, due_erasures
 from engine.cases.rules import RuleBook
 from engine.cases.steps import refuse_cpr
 from engine.cases.users import new_user
@@ -32,7 +41,7 @@ from engine.exceptions import (
 )
 from engine.ports import CaseStore
 from engine.records import Case, Party, User
-from engine.workflow.definition import CORRECTION_EVENT, OPEN_EVENT
+from engine.workflow.definition import CORRECTION_EVENT, OPEN_EVENT, SYSTEM_ACTOR
 from engine.workflow.registry import WorkflowRegistry
 
 log = structlog.get_logger()
@@ -52,12 +61,17 @@ class CaseEngine(CaseReads):
         clock: Clock,
         calendar: BusinessCalendar,
         rules: RuleBook | None = None,
+        keys: KeySource = random_key,
     ) -> None:
+        """`keys` gives each new case its personal-data key (`engine.audit.personal`):
+        random, except where a reproducible build of synthetic data wants it not."""
         rules = rules or RuleBook(registry=registry, calendar=calendar)
         super().__init__(store=store, clock=clock, rules=rules)
         self.registry = registry
         self.calendar = calendar
-        self._writer = CaseWriter(registry=registry, calendar=calendar, rules=rules)
+        self._writer = CaseWriter(
+            registry=registry, calendar=calendar, rules=rules, keys=keys
+        )
 
     # -- users -----------------------------------------------------------------
     def add_user(
@@ -132,11 +146,11 @@ class CaseEngine(CaseReads):
         `expected_version` makes the fire fail with ConcurrentUpdateError when the
         case changed since the caller read it (optimistic concurrency).
         """
-        now = self.clock.now()
         with structlog.contextvars.bound_contextvars(case=number, trigger=event):
             with self.store.transaction() as tx:
                 self.rules.record(tx, None)
                 before = tx.get_case(number, for_update=True)
+                now = self.clock.now()  # after the lock (see the module's docstring)
                 if expected_version is not None and before.version != expected_version:
                     raise ConcurrentUpdateError(
                         number, expected_version, before.version
@@ -182,10 +196,10 @@ class CaseEngine(CaseReads):
             raise InvalidDataError("a correction needs the corrected values")
         for text in (reason, *changes.keys(), *changes.values()):
             refuse_cpr(text, "a correction")
-        now = self.clock.now()
         with self.store.transaction() as tx:
             self.rules.record(tx, None)
             case = tx.get_case(number, for_update=True)
+            now = self.clock.now()  # after the lock, as in `fire`
             after = self._writer.correct(
                 tx,
                 case,
@@ -199,6 +213,70 @@ class CaseEngine(CaseReads):
         self.rules.mark_recorded(None)
         self._log("entry_corrected", after, CORRECTION_EVENT, case.state, actor)
         return self._changed(after)
+
+    # -- personal data -----------------------------------------------------------
+    def erase_case(self, number: str, *, actor: str, reason: str) -> Erasure:
+        """Erase a closed case's personal data on request (the advisor).
+
+        See `engine.cases.erasing` for what is erased and what is refused. The
+        store then rewrites what the erased rows left in its files.
+        """
+        done = self._erase(number, actor=actor, reason=reason, rule=None)
+        return replace(done, storage=self.store.forget())
+
+    def due_erasures(self, today: date) -> list[DueErasure]:
+        """The closed cases whose retention rule has them erased by `today`."""
+        with self.store.transaction(write=False) as tx:
+            return list(due_erasures(tx, self.rules, self.registry.names(), today))
+
+    def run_retention(
+        self, *, today: date, dry_run: bool = False
+    ) -> tuple[list[DueErasure], list[tuple[DueErasure, str]], str]:
+        """Erase every case due on `today` under its workflow's retention rule.
+
+        Returns the cases erased (or, with `dry_run`, due), those refused with
+        why (a case sealed under chain version 1, or changed meanwhile), and
+        what the store did to make the bytes go (once, after the last case).
+        """
+        due = self.due_erasures(today)
+        if dry_run:
+            return due, [], ""
+        erased: list[DueErasure] = []
+        refused: list[tuple[DueErasure, str]] = []
+        for item in due:
+            try:
+                self._erase(
+                    item.number, actor=SYSTEM_ACTOR, reason=item.rule, rule=item.rule
+                )
+            except InvalidDataError as exc:
+                refused.append((item, str(exc)))
+            else:
+                erased.append(item)
+        return erased, refused, self.store.forget() if erased else ""
+
+    def _erase(
+        self, number: str, *, actor: str, reason: str, rule: str | None
+    ) -> Erasure:
+        with self.store.transaction() as tx:
+            self.rules.record(tx, None)
+            case = tx.get_case(number, for_update=True)
+            now = self.clock.now()  # after the lock, as in `fire`
+            definition = self.rules.definition_for(
+                tx, case.workflow, case.workflow_version
+            )
+            done = erase(
+                tx, case, definition, actor=actor, reason=reason, rule=rule, now=now
+            )
+        self.rules.mark_recorded(None)
+        log.info(
+            "case_erased",
+            case=number,
+            actor=actor,
+            fields=len(done.erased),
+            notifications=done.notifications,
+            by_rule=rule is not None,
+        )
+        return done
 
     def import_case(self, record: Mapping[str, object]) -> CaseView:
         """Bring over one case with its whole history, in one transaction.

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from datetime import timedelta
 
 from engine.cases.rules import RuleBook
-from engine.cases.view import VIEW_PAGE, CaseView, read_views
+from engine.cases.view import VIEW_PAGE, CaseView, read_views, revealed
 from engine.clock import Clock
 from engine.exceptions import InvalidInputError
 from engine.ports import CaseStore, EngineTransaction
@@ -41,9 +41,8 @@ class CaseReads:
         with self.store.transaction(write=False) as tx:
             case = tx.get_case(number)
             assert case.id is not None
-            return CaseView(
-                case=case, history=tx.history(case.id), documents=tx.documents(case.id)
-            )
+            history = revealed(tx, {case.id: tx.history(case.id)})[case.id]
+            return CaseView(case=case, history=history, documents=tx.documents(case.id))
 
     def show_case(self, number: str) -> Case:
         """The case alone, without its record."""
@@ -119,7 +118,13 @@ class CaseReads:
 
     def _stream_audit(self, selection: AuditFilter) -> Iterator[AuditEntry]:
         with self.store.transaction(write=False) as tx:
-            yield from tx.audit_entries(selection)
+            page: list[AuditEntry] = []
+            for entry in tx.audit_entries(selection):
+                page.append(entry)
+                if len(page) == VIEW_PAGE:
+                    yield from _revealed_page(tx, page)
+                    page = []
+            yield from _revealed_page(tx, page)
 
     # -- who read what -------------------------------------------------------------
     def record_read(self, *, actor: str, action: str, number: str | None) -> None:
@@ -158,7 +163,17 @@ class CaseReads:
         self, case_id: int
     ) -> tuple[Sequence[AuditEntry], Sequence[Document]]:
         with self.store.transaction(write=False) as tx:
-            return tx.history(case_id), tx.documents(case_id)
+            history = revealed(tx, {case_id: tx.history(case_id)})[case_id]
+            return history, tx.documents(case_id)
+
+
+def _revealed_page(tx: EngineTransaction, page: list[AuditEntry]) -> list[AuditEntry]:
+    """A page of the audit log, each entry's personal values shown."""
+    by_case: dict[int, list[AuditEntry]] = {}
+    for entry in page:
+        by_case.setdefault(entry.case_id, []).append(entry)
+    shown = revealed(tx, by_case)
+    return [e for case_id in by_case for e in shown[case_id]]
 
 
 def check_audit_filter(selection: AuditFilter, rules: RuleBook) -> None:

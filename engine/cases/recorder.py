@@ -6,7 +6,9 @@ journalises are numbered after the case's last one, the entry is sealed onto
 the case's chain (`engine.audit.chain`), and the case row is written with the
 new head and version only if nobody changed it since it was read
 (`update_case(expected_version=...)`). What an entry records is decided here,
-once.
+once: from chain version 2 on, the documents' metadata and the case as the
+step left it, with personal values as commitments (`engine.audit.personal`)
+whose values go to the store's erasable table.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Protocol
 
-from engine.audit.chain import seal
+from engine.audit.chain import CHAIN_VERSION, seal
+from engine.audit.personal import Sealer, new_key
 from engine.ports import CaseRecords
 from engine.records import AuditEntry, Case, Document, JsonDict
 
@@ -31,6 +34,9 @@ class Change:
     at: datetime  # when it took effect (back-dated steps keep their own time)
     data: JsonDict
     opening: bool = False  # the step that opened the case: no earlier version
+    personal: frozenset[str] = frozenset()  # data fields that are personal data
+    erasing: bool = False  # the step that erases the case's personal values
+    workflow_digest: str | None = None  # SHA-256 of the declaration's text
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -81,16 +87,23 @@ def record(
     Raises:
         ConcurrentUpdateError: the case changed since `before` was read.
     """
-    assert after.id is not None
+    case_id = after.id
+    assert case_id is not None
     out: Sink = sink if sink is not None else tx
     counted = 0 if change.opening else before.documents_count
     version = 1 if change.opening else before.version + 1
+    # The key the commitments are made with: a case sealed only under chain
+    # version 1 gets one at its first version-2 step; erasing drops it.
+    key = before.personal_key if change.erasing else after.personal_key or new_key()
+    assert key is not None, "an erased case takes no further steps"
+    sealer = Sealer(key, change.personal)
     numbers: list[str] = []
+    sealed_documents: list[JsonDict] = []
     for offset, document in enumerate(journal, start=1):
         numbers.append(document_number(after.number, counted + offset))
         out.add_document(
             Document(
-                case_id=after.id,
+                case_id=case_id,
                 seq=counted + offset,
                 number=numbers[-1],
                 title=document.title,
@@ -100,9 +113,19 @@ def record(
                 event_seq=version,
             )
         )
+        sealed_documents.append(seal_document(numbers[-1], document))
+    after = replace(
+        after,
+        version=version,
+        documents_count=counted + len(journal),
+        updated_at=recorded_at,
+        personal_key=None if change.erasing else key,
+    )
+    data = sealer.data(change.data)
+    kept = dict(sealer.values)  # the values the entry's own data stands for
     entry = seal(
         AuditEntry(
-            case_id=after.id,
+            case_id=case_id,
             case_number=after.number,
             seq=version,
             event=change.event,
@@ -112,24 +135,59 @@ def record(
             role=change.role,
             at=change.at,
             recorded_at=recorded_at,
-            data=change.data,
+            data=data,
             due_before=None if change.opening else before.due,
             due_after=after.due,
             calendar=after.calendar,
             workflow=after.workflow,
             workflow_version=after.workflow_version,
             document=numbers[0] if numbers else None,
+            chain_version=CHAIN_VERSION,
+            sealed={
+                "documents": sealed_documents,
+                # erasing: the commitments to the values it erases
+                "case": seal_case(after, sealer, before if change.erasing else after)
+                | {"workflow_digest": change.workflow_digest},
+            },
         ),
         # a new case's chain starts at GENESIS, the head it was added with
         before.audit_head,
     )
-    after = replace(
-        after,
-        version=version,
-        documents_count=counted + len(journal),
-        updated_at=recorded_at,
-        audit_head=entry.hash,
-    )
+    after = replace(after, audit_head=entry.hash)
     tx.update_case(after, expected_version=before.version)
     out.append_audit(entry)
+    if kept:
+        tx.add_personal_values(case_id, kept)
     return after
+
+
+def seal_document(number: str, document: Journal) -> JsonDict:
+    """What the chain says of a journalised document."""
+    return {
+        "number": number,
+        "title": document.title,
+        "direction": document.direction,
+        "date": document.date.isoformat(),
+        "sha256": None,  # the content's digest, once documents carry content
+    }
+
+
+def seal_case(case: Case, sealer: Sealer, values: Case) -> JsonDict:
+    """What the chain says of the case row after a step (personal values sealed
+    from `values`, which is `case` except when the step erases them)."""
+    return {
+        "state": case.state,
+        "version": case.version,
+        "title": case.title,
+        "workflow": case.workflow,
+        "workflow_version": case.workflow_version,
+        "due": case.due.isoformat() if case.due else None,
+        "calendar": case.calendar,
+        "chase_position": case.chase_position,
+        "chase_due": case.chase_due.isoformat() if case.chase_due else None,
+        "state_entry_seq": case.state_entry_seq,
+        "documents": case.documents_count,
+        "parties": sealer.parties(values.parties),
+        "data": sealer.data(values.data),
+        "erased": case.erased is not None,
+    }

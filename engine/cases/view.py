@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from typing import Protocol
 
-from engine.ports import CaseListing
+from engine.audit.personal import commitments, reveal
+from engine.ports import CaseListing, PersonalRecords
 from engine.records import AuditEntry, Case, CaseFilter, Document
 
 VIEW_PAGE = 500  # cases read, with their records, per round of three queries
@@ -79,8 +81,12 @@ class CaseView:
 RecordLoader = Callable[[int], tuple[Sequence[AuditEntry], Sequence[Document]]]
 
 
+class ReadsViews(CaseListing, PersonalRecords, Protocol):
+    """What reading cases with their records needs."""
+
+
 def read_views(
-    tx: CaseListing, selection: CaseFilter, *, page: int = VIEW_PAGE
+    tx: ReadsViews, selection: CaseFilter, *, page: int = VIEW_PAGE
 ) -> Iterator[CaseView]:
     """The cases `selection` names with their records, read in `tx` a page at a time.
 
@@ -103,7 +109,8 @@ def read_views(
     )
     for cases in pages:
         ids = [_id(c) for c in cases]
-        histories, documents = tx.histories(ids), tx.documents_of(ids)
+        histories = revealed(tx, tx.histories(ids))
+        documents = tx.documents_of(ids)
         for case in cases:
             yield CaseView(
                 case=case, history=histories[_id(case)], documents=documents[_id(case)]
@@ -136,3 +143,25 @@ def _slices(cases: Sequence[Case], page: int) -> Iterator[Sequence[Case]]:
 def _id(case: Case) -> int:
     assert case.id is not None, "a stored case has an id"
     return case.id
+
+
+def revealed(
+    tx: PersonalRecords, histories: Mapping[int, Sequence[AuditEntry]]
+) -> dict[int, Sequence[AuditEntry]]:
+    """Each history with its entries' personal values shown (`AuditEntry.shown`).
+
+    Only the cases whose entries hold a commitment cost a read of their kept
+    values; an erased value reads as "[erased]".
+    """
+    sealed = [i for i, h in histories.items() if any(commitments(e.data) for e in h)]
+    if not sealed:
+        return dict(histories)
+    values = tx.personal_values(sealed)
+    out: dict[int, Sequence[AuditEntry]] = dict(histories)
+    for case_id in sealed:
+        kept = values.get(case_id, {})
+        out[case_id] = [
+            replace(e, shown=reveal(e.data, kept)) if commitments(e.data) else e
+            for e in histories[case_id]
+        ]
+    return out

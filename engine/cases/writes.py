@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from engine.audit.personal import KeySource, random_key
 from engine.cases.recorder import Change, Journal, record
 from engine.cases.rules import RuleBook
 from engine.cases.steps import Step, check_parties, check_step, refuse_cpr
@@ -32,6 +33,7 @@ from engine.workflow.definition import (
     CORRECTION_EVENT,
     SYSTEM_ACTOR,
     Transition,
+    WorkflowDefinition,
 )
 from engine.workflow.registry import WorkflowRegistry
 
@@ -50,10 +52,12 @@ class CaseWriter:
         registry: WorkflowRegistry,
         calendar: BusinessCalendar,
         rules: RuleBook,
+        keys: KeySource = random_key,
     ) -> None:
         self.registry = registry
         self.calendar = calendar
         self.rules = rules
+        self.keys = keys  # each new case's personal-data key
 
     def open(
         self,
@@ -121,6 +125,7 @@ class CaseWriter:
                 last_event_at=step.at,
                 updated_at=now,
                 documents_count=1 if step.document is not None else 0,
+                personal_key=self.keys(number),
             )
         )
         said: JsonDict = {"title": title, **step.data}
@@ -128,7 +133,9 @@ class CaseWriter:
             said["parties"] = {
                 p.role: {"name": p.name, "email": p.email} for p in parties
             }
-        return self._record(tx, case, case, step, said, now=now, opening=True)
+        return self._record(
+            tx, case, case, step, said, now=now, opening=True, definition=definition
+        )
 
     def fire(
         self,
@@ -143,6 +150,7 @@ class CaseWriter:
         now: datetime,
     ) -> Case:
         """Apply `event` to `case` (read for update in `tx`); returns it as written."""
+        refuse_erased(case)
         definition = self.rules.definition_for(tx, case.workflow, case.workflow_version)
         machine = self.registry.machine(definition)
         dest = machine.next_state(case.state, event, case_number=case.number)
@@ -184,7 +192,9 @@ class CaseWriter:
                 "state_entered_at": step.at,
             }
         after = replace(case, **changes)  # type: ignore[arg-type]
-        return self._record(tx, case, after, step, dict(step.data), now=now)
+        return self._record(
+            tx, case, after, step, dict(step.data), now=now, definition=definition
+        )
 
     def correct(
         self,
@@ -199,6 +209,7 @@ class CaseWriter:
         now: datetime,
     ) -> Case:
         """Record a correction of entry `seq` of `case`: a new entry, no new state."""
+        refuse_erased(case)
         if not 1 <= seq <= case.version:
             raise InvalidDataError(
                 f"case {case.number} has no entry {seq} (it has 1 to {case.version})"
@@ -208,7 +219,8 @@ class CaseWriter:
         )
         said: JsonDict = {"corrects": seq, "reason": reason, "changes": dict(changes)}
         after = replace(case, last_event_at=step.at)
-        return self._record(tx, case, after, step, said, now=now)
+        definition = self.rules.definition_for(tx, case.workflow, case.workflow_version)
+        return self._record(tx, case, after, step, said, now=now, definition=definition)
 
     def check(
         self,
@@ -258,6 +270,7 @@ class CaseWriter:
         *,
         now: datetime,
         opening: bool = False,
+        definition: WorkflowDefinition | None = None,
     ) -> Case:
         journal: tuple[Journal, ...] = ()
         if step.document is not None:
@@ -280,5 +293,19 @@ class CaseWriter:
             at=step.at,
             data=said,
             opening=opening,
+            personal=definition.personal_fields if definition else frozenset(),
+            workflow_digest=definition.digest if definition else None,
         )
         return record(tx, before, after, change, recorded_at=now, journal=journal)
+
+
+def refuse_erased(case: Case) -> None:
+    """An erased case's record is closed: no step can follow the erasure.
+
+    Raises:
+        InvalidDataError: the case's personal data was erased.
+    """
+    if case.erased is not None:
+        raise InvalidDataError(
+            f"case {case.number}'s personal data was erased: it takes no further steps"
+        )

@@ -7,7 +7,8 @@ the `system` actor (written by the one audited write, `engine.cases.recorder`),
 in one transaction with its idempotency row (`chase`: case, the stay in the
 state, the rung), the letters it journalises and the notifications it queues
 in the outbox. Batches commit one at a time: a crash loses at most the batch in
-flight, which the next sweep completes.
+flight, which the next sweep completes. A rung's `case_chased` line for the
+operator is logged once its batch has committed, never for a rolled-back one.
 
 After downtime a case past several rungs gets the next rung only, its new
 deadline counted from today (`catch_up: next`, the default); `catch_up: each`
@@ -199,6 +200,10 @@ class Chaser:
                         oldest = min(oldest or case.chase_due, case.chase_due)
                     done.extend(self._chase(sweep, case))
                 sweep.batch.write(tx)
+            # Committed: only now did the chases happen (a batch rolled back or a
+            # sweep killed before its commit logs none).
+            for one in done:
+                _log_chased(one)
             self.rules.mark_recorded(None)
             examined += len(cases)
             fired += len(done)
@@ -347,6 +352,7 @@ class Chaser:
                 "notified": list(rung.notify),
                 "documents": written,
             },
+            workflow_digest=definition.digest,
         )
         after = record(
             sweep.tx,
@@ -356,14 +362,6 @@ class Chaser:
             recorded_at=sweep.recorded,
             journal=messages.journal,
             sink=sweep.batch,
-        )
-        log.info(
-            "case_chased",
-            case=case.number,
-            rung=rung.name,
-            due_missed=missed.due.isoformat(),
-            new_due=missed.new_due.isoformat() if missed.new_due else None,
-            working_days_late=missed.working_days_late,
         )
         chased = Chased(
             number=case.number,
@@ -375,3 +373,15 @@ class Chaser:
             notifications=len(messages.notifications),
         )
         return after, chased
+
+
+def _log_chased(chased: Chased) -> None:
+    """The operator's line for a rung fired, once its batch has committed."""
+    log.info(
+        "case_chased",
+        case=chased.number,
+        rung=chased.rung,
+        due_missed=chased.due.isoformat(),
+        new_due=chased.new_due.isoformat() if chased.new_due else None,
+        working_days_late=chased.working_days_late,
+    )

@@ -8,6 +8,7 @@ roles it uses and no more:
     CaseRecords      one case: its row, journal and hash-chained entries
     CaseListing      many cases: listings, their records, counts
     AuditReads       the record across cases: review, verification, metrics
+    PersonalRecords  personal values kept apart from the record, and erased
     RuleRecords      the declarations and calendars cases ran under
     UserRecords      users and their roles
     AccessLog        who read personal data
@@ -15,7 +16,7 @@ roles it uses and no more:
     OutboxRecords    messages waiting, sent or failed
     DatabaseSettings facts about the database itself
 
-    EngineTransaction = the first six: what `CaseEngine` uses
+    EngineTransaction = the first seven: what `CaseEngine` uses
     ChaseTransaction  = one case's records, rules, users, chasing, the outbox
     CaseTransaction   = all of them: what a full store (SQL, memory) offers
 
@@ -28,9 +29,15 @@ for anything else, with the driver error as `__cause__`.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Protocol, TypeAlias, TypeVar
+from typing import Protocol, TypeVar
 
-from engine.ports.cases import AuditReads, CaseListing, CaseRecords, RuleRecords
+from engine.ports.cases import (
+    AuditReads,
+    CaseListing,
+    CaseRecords,
+    PersonalRecords,
+    RuleRecords,
+)
 from engine.ports.chasing import ChaseRecords
 from engine.ports.letters import Letters
 from engine.ports.outbox import Channel, OutboxRecords
@@ -51,6 +58,7 @@ __all__ = [
     "EngineTransaction",
     "Letters",
     "OutboxRecords",
+    "PersonalRecords",
     "RuleRecords",
     "Store",
     "UserRecords",
@@ -75,6 +83,7 @@ class EngineTransaction(
     CaseRecords,
     CaseListing,
     AuditReads,
+    PersonalRecords,
     RuleRecords,
     UserRecords,
     AccessLog,
@@ -93,4 +102,10 @@ class CaseTransaction(EngineTransaction, ChaseTransaction, DatabaseSettings, Pro
     """Every role: what a full store (SQL, in memory) offers."""
 
 
-CaseStore: TypeAlias = Store[CaseTransaction]
+class CaseStore(Store[CaseTransaction], Protocol):
+    """A full store, which can also rewrite what erased rows left behind."""
+
+    def forget(self) -> str:
+        """Make the bytes of erased rows go from the database's files (outside
+        any transaction); returns what was done, or what an operator must do."""
+        ...

@@ -58,6 +58,11 @@ class CaseRecords(Protocol):
 
     def add_document(self, document: Document) -> None: ...
 
+    def add_personal_values(self, case_id: int, values: dict[str, object]) -> None:
+        """Keep the values (commitment -> value) a case's entries commit to;
+        a commitment kept already is left as it is."""
+        ...
+
     def append_audits(self, entries: Sequence[AuditEntry]) -> None:
         """`append_audit` for each entry, in order, written together."""
         ...
@@ -99,6 +104,22 @@ class CaseListing(Protocol):
         ...
 
 
+class PersonalRecords(Protocol):
+    """Personal values, kept apart from the record so that they can be erased."""
+
+    def personal_values(
+        self, case_ids: Sequence[int]
+    ) -> Mapping[int, Mapping[str, object]]:
+        """Commitment -> value of each case in `case_ids`; every id is a key."""
+        ...
+
+    def erase_personal(self, case: Case, values: Sequence[str]) -> int:
+        """Write `case` (its personal fields erased, its key gone), delete its
+        kept values, and replace each string of `values` in its notifications;
+        returns how many notifications changed."""
+        ...
+
+
 class AuditReads(Protocol):
     """The record across cases: review, verification, counts for metrics."""
 
@@ -112,6 +133,18 @@ class AuditReads(Protocol):
         A row whose values no longer read (a time that is not a time, JSON that
         is not JSON) comes as an `UnreadableEntry` instead of stopping the scan.
         """
+        ...
+
+    def verify_cases(self) -> Iterator[Case]:
+        """Every case row by id, streamed, for verification."""
+        ...
+
+    def verify_documents(self) -> Iterator[Document]:
+        """Every document row by case id and seq, streamed, for verification."""
+        ...
+
+    def verify_personal(self) -> Iterator[tuple[int, str, object]]:
+        """(case id, commitment, value) of every kept personal value, by case id."""
         ...
 
     def chain_heads(self) -> Iterator[tuple[int, str, int, str]]:

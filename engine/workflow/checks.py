@@ -3,8 +3,9 @@
 Initial and final states, duplicate events, reachability (every state can be
 reached from the initial one and can reach a final one), and references between
 parts: deadline date fields, chase ladder recipients, data the events reset or
-set. Each problem is reported through `report(path, message)`, so the parser
-can name its file and line.
+set, and personal data fields (personal everywhere or nowhere, never a date a
+deadline counts by). Each problem is reported through `report(path, message)`,
+so the parser can name its file and line.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from engine.workflow.definition import ROLES, StateKind, WorkflowDefinition
-from engine.workflow.yamlsource import Path
+from engine.workflow.yamlsource import Path, format_path
 
 Report = Callable[[Path, str], None]
 
@@ -24,6 +25,7 @@ def check_machine(d: WorkflowDefinition, report: Report) -> None:
     _check_paths(d, report)
     _check_deadlines_and_ladders(d, report)
     _check_data_references(d, report)
+    _check_personal(d, report)
 
 
 def _check_ends(d: WorkflowDefinition, report: Report) -> None:
@@ -106,6 +108,40 @@ def _check_data_references(d: WorkflowDefinition, report: Report) -> None:
         for key, _ in t.sets:
             if t.field(key) is not None:
                 report((*path, "sets", key), f"{key!r} is both set and taken as data")
+
+
+def _check_personal(d: WorkflowDefinition, report: Report) -> None:
+    """A field is personal data everywhere it is taken or nowhere; and never a
+    date a deadline is counted from or to (the engine computes with it)."""
+    places: dict[str, list[tuple[Path, bool]]] = {}
+    for i, t in enumerate((d.opening, *d.transitions)):
+        data: Path = ("open", "data") if i == 0 else ("transitions", i - 1, "data")
+        for f in t.fields:
+            places.setdefault(f.name, []).append(((*data, f.name), f.personal))
+    for name, found in places.items():
+        marked = [format_path(path) for path, personal in found if personal]
+        unmarked = [path for path, personal in found if not personal]
+        if marked and unmarked:
+            others = ", ".join(format_path(p) for p in unmarked[1:])
+            report(
+                unmarked[0],
+                f"{name!r} is personal data in {', '.join(marked)} but not here"
+                + (f" nor in {others}" if others else "")
+                + ": a field is personal everywhere or nowhere",
+            )
+    personal = d.personal_fields
+    for state in d.states:
+        deadline = state.deadline
+        for key, field_name in (
+            ("until", deadline.until if deadline else None),
+            ("from", deadline.counted_from if deadline else None),
+        ):
+            if field_name in personal:
+                report(
+                    ("states", state.name, "deadline", key),
+                    f"{field_name!r} is personal data, which a deadline cannot be "
+                    "counted by: it may be erased",
+                )
 
 
 def _closure(start: Iterable[str], edges: list[tuple[str, str]]) -> set[str]:

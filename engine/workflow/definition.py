@@ -2,8 +2,9 @@
 
 A `WorkflowDefinition` is what a workflow file declares, after
 `engine.workflow.file.parse_workflow` has checked it: states (initial, waiting,
-final), transitions with their roles, data fields and named guards, deadlines and
-chase ladders. Nothing here does I/O; the values are frozen so one definition can
+final), transitions with their roles, data fields (some of them personal data)
+and named guards, deadlines, chase ladders and the retention of personal data.
+Nothing here does I/O; the values are frozen so one definition can
 be shared by every case and thread.
 """
 
@@ -25,7 +26,8 @@ SYSTEM_ACTOR = "system"
 OPEN_EVENT = "open"
 CHASE_EVENT = "chase"  # a chase ladder rung fired by the system
 CORRECTION_EVENT = "correction"  # a new entry that corrects an earlier one
-ENGINE_EVENTS = (CHASE_EVENT, CORRECTION_EVENT)
+ERASE_EVENT = "erase"  # a closed case's personal data erased
+ENGINE_EVENTS = (CHASE_EVENT, CORRECTION_EVENT, ERASE_EVENT)
 """Events the engine writes itself, in every workflow; they keep the state."""
 
 
@@ -96,6 +98,65 @@ class Duration:
         return f"{self.amount} {unit if self.amount != 1 else unit.rstrip('s')}"
 
 
+class PeriodUnit(StrEnum):
+    DAYS = "days"
+    MONTHS = "months"
+    YEARS = "years"
+
+
+_PERIOD = re.compile(r"^\s*(?P<n>\d{1,4})\s+(?P<unit>days?|months?|years?)\s*$")
+PERIOD_HINT = "write 'N days', 'N months' or 'N years', e.g. '5 years'"
+MAX_PERIOD = 999
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Period:
+    """A span of the plain calendar, for retention: `30 days`, `5 years`.
+
+    Unlike a `Duration` it knows no working days: personal data is kept for a
+    time the law states in calendar terms (`engine.dates.periods.add_period`).
+    """
+
+    amount: int
+    unit: PeriodUnit
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """Parse `N days`, `N months` or `N years` (1 <= N <= 999).
+
+        Raises:
+            ValueError: for anything else, a bare number included.
+        """
+        match = _PERIOD.match(text)
+        if match is None:
+            raise ValueError(f"{text!r} is not a period; {PERIOD_HINT}")
+        amount = int(match["n"])
+        if not 1 <= amount <= MAX_PERIOD:
+            raise ValueError(f"{text!r}: a period is from 1 to {MAX_PERIOD}")
+        unit = PeriodUnit(match["unit"].rstrip("s") + "s")
+        return cls(amount=amount, unit=unit)
+
+    def __str__(self) -> str:
+        unit = self.unit.value
+        return f"{self.amount} {unit if self.amount != 1 else unit.rstrip('s')}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Retention:
+    """How long a closed case keeps its personal data.
+
+    The personal data (party names and addresses, fields declared `personal`)
+    is kept until `after` has passed since the case last entered `from_state`,
+    a final state: a case's personal data is kept while it is open.
+    """
+
+    after: Period
+    from_state: str
+
+    def describe(self) -> str:
+        return f"personal data erased {self.after} after entering {self.from_state!r}"
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class DeadlineSpec:
     """When a state's deadline falls.
@@ -158,6 +219,7 @@ class FieldSpec:
     default_today: bool = False  # a date field left out is the event's (local) date
     relative: str | None = None  # date rule: "past" = not after the event's date,
     # "future" = not before it
+    personal: bool = False  # personal data: kept as a commitment, erasable
     description: str = ""
 
 
@@ -221,6 +283,7 @@ class WorkflowDefinition:
         )
     )
     transitions: tuple[Transition, ...] = ()
+    retention: Retention | None = None  # when personal data is erased
 
     @property
     def key(self) -> str:
@@ -257,4 +320,14 @@ class WorkflowDefinition:
             for t in (self.opening, *self.transitions)
             for f in t.fields
             if f.type is FieldType.DATE
+        )
+
+    @property
+    def personal_fields(self) -> frozenset[str]:
+        """Every data field declared `personal: true` (everywhere it is taken)."""
+        return frozenset(
+            f.name
+            for t in (self.opening, *self.transitions)
+            for f in t.fields
+            if f.personal
         )

@@ -49,6 +49,7 @@ class FieldReader(Reader):
                 "required_if",
                 "default",
                 "relative",
+                "personal",
                 "description",
             ),
         )
@@ -69,6 +70,9 @@ class FieldReader(Reader):
             self.problem(
                 (*path, "required"), f"must be true or false, not {required!r}"
             )
+        personal = self.personal(
+            spec.get("personal", False), ftype, (*path, "personal")
+        )
         values: tuple[str, ...] = ()
         if ftype is FieldType.CHOICE:
             values = self.names(spec.get("values"), (*path, "values"))
@@ -97,8 +101,23 @@ class FieldReader(Reader):
             required_if=tuple(required_if),
             default_today=default,
             relative=relative,
+            personal=personal,
             description=description or "",
         )
+
+    def personal(self, value: Any, ftype: FieldType, path: Path) -> bool:
+        """`personal: true`: the value is personal data (a name, a free text)."""
+        if not isinstance(value, bool):
+            self.problem(path, f"must be true or false, not {value!r}")
+            return False
+        if value and ftype is FieldType.CHOICE:
+            self.problem(
+                path,
+                "a 'choice' holds one of the workflow's own values, never personal "
+                "data",
+            )
+            return False
+        return value
 
     def date_rules(
         self, spec: dict[str, Any], ftype: FieldType, path: Path

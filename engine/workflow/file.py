@@ -33,6 +33,7 @@ from engine.workflow.definition import (
     WorkflowDefinition,
 )
 from engine.workflow.fields import FieldReader
+from engine.workflow.retention import RETENTION_KEY, RetentionReader
 from engine.workflow.yamlsource import (
     MAX_BYTES,
     LoadedYaml,
@@ -84,7 +85,7 @@ def parse_workflow(
     return replace(definition, source=source, digest=digest, text=text)
 
 
-class _Parser(FieldReader):
+class _Parser(FieldReader, RetentionReader):
     def __init__(self, loaded: LoadedYaml, source: str, guards: frozenset[str]) -> None:
         super().__init__(loaded, source)
         self.guards = guards
@@ -116,6 +117,7 @@ class _Parser(FieldReader):
                 "states",
                 "open",
                 "transitions",
+                RETENTION_KEY,
             ),
         )
         if top is None:
@@ -146,6 +148,7 @@ class _Parser(FieldReader):
             ("transitions",),
             lambda v, p: self.transition(v, p, state_names, opening=False),
         )
+        retention = self.retention(top, states)
         if name is None or opening is None:
             return None
         open_states = tuple(s.name for s in states if s.kind is not StateKind.FINAL)
@@ -163,6 +166,7 @@ class _Parser(FieldReader):
             states=tuple(states),
             opening=opening,
             transitions=tuple(transitions),
+            retention=retention,
         )
         check_machine(definition, self.problem)
         return definition

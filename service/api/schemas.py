@@ -288,8 +288,13 @@ class DossierOut(_Out):
     entries: list[dict[str, Any]]
     workflow: str
     calendar: dict[str, Any]
-    checkpoint: dict[str, Any] | None
-    digest: str
+    checkpoint: dict[str, Any] | None = Field(
+        description="the latest checkpoint covering the case: its signed body, "
+        "signature and this case's Merkle inclusion proof (format 2), or null"
+    )
+    digest: str = Field(
+        description="SHA-256 over the rest of the file: a corruption check only"
+    )
 
 
 class HealthOut(_Out):

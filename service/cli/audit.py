@@ -11,11 +11,12 @@ import click
 
 from engine.audit.anchor import (
     anchored_heads,
+    chain_problems,
     checkpoint_files,
     latest_checkpoint,
+    previous_checkpoint,
     read_checkpoint,
 )
-from engine.audit.dossier import verify_dossier
 from engine.audit.review import checkpoint, count_entries, verify_store
 from engine.exceptions import (
     InvalidInputError,
@@ -24,6 +25,7 @@ from engine.records import AuditFilter
 from service import present
 from service.cli import text
 from service.cli.context import Context, parse_at, pass_ctx, reader
+from service.cli.dossiers import verify_dossier_file
 from service.housekeeping import retention, signer_from, write_checkpoint
 
 
@@ -111,7 +113,8 @@ def audit_log(
     "out",
     type=click.Path(path_type=Path),
     required=True,
-    help="A file, or a folder to write checkpoint-<time>.json into.",
+    help="A file, or a folder to write checkpoint-<time>.json into; the newest "
+    "checkpoint in that folder is the one the new one follows.",
 )
 @click.option(
     "--key-file", type=click.Path(path_type=Path), help="Ed25519 private key (PEM)."
@@ -120,13 +123,18 @@ def audit_log(
 def audit_anchor(ctx: Context, out: Path, key_file: Path | None) -> None:
     """Write a signed checkpoint of every case's chain head, to ship elsewhere."""
     now = ctx.engine.clock.now()
+    found = previous_checkpoint(out if out.is_dir() else out.parent)
     body = checkpoint(
-        ctx.store, now=now, signer=signer_from(ctx.settings, key_file, None)
+        ctx.store,
+        now=now,
+        signer=signer_from(ctx.settings, key_file, None),
+        previous=found[1] if found else None,
     )
     path = write_checkpoint(body, out, now)
+    after = f" (after {found[0].name})" if found else " (the first in its folder)"
     click.echo(
-        f"checkpoint {path}: {body['cases']} cases, {body['entries']} entries, "
-        f"signed {body['signature']['alg']}"
+        f"checkpoint {path}{after}: {body['cases']} cases, {body['entries']} "
+        f"entries, signed {body['signature']['alg']}"
     )
 
 
@@ -149,6 +157,12 @@ def audit_anchor(ctx: Context, out: Path, key_file: Path | None) -> None:
     type=click.Path(path_type=Path),
     help="Verify an exported dossier offline (no database needed).",
 )
+@click.option(
+    "--allow-unanchored",
+    is_flag=True,
+    help="With --dossier and a key: accept entries no checkpoint covers, with a "
+    "warning naming them (else they fail as not anchored).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
 def audit_verify(
@@ -157,13 +171,24 @@ def audit_verify(
     key_file: Path | None,
     public_key: Path | None,
     dossier: Path | None,
+    allow_unanchored: bool,
     as_json: bool,
 ) -> None:
     """Check every case's hash chain (and checkpoints); exit 0 only if all verify."""
     if dossier is not None:
-        _verify_dossier_file(ctx, dossier, key_file, public_key, as_json)
+        if anchor is not None:
+            raise InvalidInputError(
+                "--anchor holds the database against checkpoints; a dossier carries "
+                "its own: give --dossier or --anchor, not both"
+            )
+        verify_dossier_file(
+            ctx, dossier, key_file, public_key, as_json, allow_unanchored
+        )
         return
+    if allow_unanchored:
+        raise InvalidInputError("--allow-unanchored goes with --dossier FILE")
     anchored = None
+    chain: list[str] = []
     if anchor is not None:
         if not anchor.exists():
             raise InvalidInputError(f"{anchor}: no such checkpoint file or folder")
@@ -171,7 +196,9 @@ def audit_verify(
         files = checkpoint_files(anchor)
         if not files:
             raise InvalidInputError(f"{anchor}: no checkpoints (*.json) in it")
-        anchored = anchored_heads(read_checkpoint(f, signer) for f in files)
+        read = [(f, read_checkpoint(f, signer)) for f in files]
+        anchored = anchored_heads(body for _, body in read)
+        chain = chain_problems(read) if anchor.is_dir() else []
     store = ctx.store
     show_bar = sys.stderr.isatty() and not as_json
     total = count_entries(store) if show_bar else 0
@@ -179,37 +206,41 @@ def audit_verify(
         length=total, label="verifying", file=sys.stderr if show_bar else io.StringIO()
     ) as bar:
         report = verify_store(store, anchored=anchored, progress=bar.update)
+    ok = report.ok and not chain
     if as_json:
+        problems = [
+            {"case": p.case, "seq": p.seq, "kind": p.kind, "detail": p.detail}
+            for p in report.problems
+        ]
+        problems += [
+            {"case": None, "seq": None, "kind": "checkpoint_chain", "detail": detail}
+            for detail in chain
+        ]
         click.echo(
             present.dumps(
                 {
-                    "ok": report.ok,
+                    "ok": ok,
                     "cases": report.cases,
                     "entries": report.entries,
                     "anchored_cases": report.anchored_cases,
-                    "problems": [
-                        {
-                            "case": p.case,
-                            "seq": p.seq,
-                            "kind": p.kind,
-                            "detail": p.detail,
-                        }
-                        for p in report.problems
-                    ],
+                    "problems": problems,
                 }
             )
         )
     else:
         for p in report.problems:
             click.echo(f"BROKEN {p.case}: {p.detail}")
+        for detail in chain:
+            click.echo(f"BROKEN checkpoints: {detail}")
         anchored_text = (
             f", {report.anchored_cases} held against checkpoints" if anchored else ""
         )
-        verdict = "verified" if report.ok else f"{len(report.problems)} broken"
+        broken = len(report.problems) + len(chain)
+        verdict = "verified" if ok else f"{broken} broken"
         click.echo(
             f"{verdict}: {report.cases} cases, {report.entries} entries{anchored_text}"
         )
-    if not report.ok:
+    if not ok:
         raise click.exceptions.Exit(1)
 
 
@@ -243,41 +274,18 @@ def audit_export(
         raise InvalidInputError(f"{out} exists; choose another file") from None
     except OSError as exc:
         raise InvalidInputError(f"cannot write {out}: {exc.strerror}") from None
-    checked = " and a checkpoint" if covering else " (no checkpoint covers it yet)"
-    click.echo(f"dossier {out}: case {number}, {len(view.history)} entries{checked}")
-
-
-def _verify_dossier_file(
-    ctx: Context,
-    path: Path,
-    key_file: Path | None,
-    public_key: Path | None,
-    as_json: bool,
-) -> None:
-    try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInputError(f"{path}: {exc.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        body = None
-    signer = signer_from(ctx.settings, key_file, public_key)
-    has_key = any((signer.hmac_key, signer.private_key_pem, signer.public_key_pem))
-    problems = (
-        verify_dossier(body, signer if has_key else None)
-        if body is not None
-        else ["not a readable dossier (not JSON)"]
-    )
-    if as_json:
-        click.echo(present.dumps({"ok": not problems, "problems": problems}))
+    total = len(view.history)
+    proof = (body["checkpoint"] or {}).get("proof")
+    if proof is None:
+        checked = " (no checkpoint covers it yet: not anchored)"
+    elif proof["count"] < total:
+        checked = (
+            f" and a checkpoint covering entries 1-{proof['count']} (the rest not "
+            "yet anchored)"
+        )
     else:
-        for problem in problems:
-            click.echo(f"BROKEN {path}: {problem}")
-        if not problems:
-            case = body["case"]["number"] if body else "?"
-            signed = "" if has_key else " (checkpoint signature not checked: no key)"
-            click.echo(f"verified: dossier of case {case}{signed}")
-    if problems:
-        raise click.exceptions.Exit(1)
+        checked = " and a checkpoint"
+    click.echo(f"dossier {out}: case {number}, {total} entries{checked}")
 
 
 @audit.command("correct")

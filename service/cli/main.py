@@ -27,6 +27,7 @@ from service.cli.audit import audit
 from service.cli.cases import case
 from service.cli.context import Context, pass_ctx
 from service.cli.db import grants, migrate_db
+from service.cli.erasure import case_erase, retention
 from service.cli.report import report
 from service.cli.service import outbox, serve, sweep
 from service.cli.tokens import token
@@ -101,7 +102,11 @@ def init(ctx: Context) -> None:
             f"cannot create {path}: the folder {path.parent} does not exist"
         )
     composition.load_registry(ctx.settings)  # refuse to start on invalid workflows
-    before, after = upgrade_schema(composition.database(ctx.settings, create=True))
+    db = composition.database(ctx.settings, create=True)
+    try:
+        before, after = upgrade_schema(db)
+    finally:
+        db.dispose()  # closed even when refused, not left to the garbage collector
     where = path or url
     if before == after:
         click.echo(f"database {where} is up to date (schema {after})")
@@ -111,7 +116,9 @@ def init(ctx: Context) -> None:
 
 cli.add_command(workflow)
 cli.add_command(user)
+case.add_command(case_erase)
 cli.add_command(case)
+cli.add_command(retention)
 cli.add_command(audit)
 cli.add_command(sweep)
 cli.add_command(outbox)

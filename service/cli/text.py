@@ -124,6 +124,8 @@ def workflow_text(d: WorkflowDefinition) -> str:
     if d.description:
         lines.append(f"  {d.description.strip()}")
     lines.append(f"  parties: {', '.join(d.parties) or 'none'}")
+    if d.retention is not None:
+        lines.append(f"  retention: {d.retention.describe()}")
     lines += ["", "States"]
     for s in d.states:
         extra = f"  deadline: {s.deadline.describe()}" if s.deadline else ""
@@ -144,7 +146,10 @@ def workflow_text(d: WorkflowDefinition) -> str:
             cond = "".join(
                 f", required if {o} in {', '.join(v)}" for o, v in f.required_if
             )
-            lines.append(f"  {'':<16}   {f.name}: {f.type.value}{vals}, {req}{cond}")
+            mark = ", personal" if f.personal else ""
+            lines.append(
+                f"  {'':<16}   {f.name}: {f.type.value}{vals}, {req}{cond}{mark}"
+            )
         if t.guards:
             lines.append(f"  {'':<16}   rules: {', '.join(t.guards)}")
     return "\n".join(lines)

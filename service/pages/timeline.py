@@ -103,7 +103,7 @@ def build(
 
 def _step(entry: AuditEntry, calendar: BusinessCalendar) -> Item:
     if entry.event == CHASE_EVENT:
-        data = entry.data
+        data = entry.readable
         missed = (
             _date(data.get("due_missed")) or entry.due_before or local_date(entry.at)
         )
@@ -133,7 +133,7 @@ def _step(entry: AuditEntry, calendar: BusinessCalendar) -> Item:
         entry=entry,
         details=[
             (key, _shown(value))
-            for key, value in sorted(entry.data.items())
+            for key, value in sorted(entry.readable.items())
             if key not in _SHOWN
         ],
     )

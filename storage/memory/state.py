@@ -36,6 +36,7 @@ class MemoryState:
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     audit_order: list[tuple[str, str]] = field(default_factory=list)
     settings: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    personal: dict[int, dict[str, object]] = field(default_factory=dict)
     next_id: int = 1
 
 

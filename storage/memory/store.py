@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from storage.memory.cases import CaseMemory
 from storage.memory.outbox import ApiMemory, ChaseMemory
 from storage.memory.people import PeopleMemory, RecordMemory
+from storage.memory.personal import PersonalMemory
 from storage.memory.state import MemoryState
 
 
@@ -26,6 +27,10 @@ class InMemoryCaseStore:
     def __init__(self) -> None:
         self._state = MemoryState()
         self._lock = threading.RLock()
+
+    def forget(self) -> str:
+        """Nothing to rewrite: an erased value is gone with the dict entry."""
+        return "nothing to rewrite in memory"
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[_MemoryTransaction]:
@@ -37,6 +42,6 @@ class InMemoryCaseStore:
 
 
 class _MemoryTransaction(
-    CaseMemory, RecordMemory, PeopleMemory, ChaseMemory, ApiMemory
+    CaseMemory, RecordMemory, PeopleMemory, ChaseMemory, ApiMemory, PersonalMemory
 ):
     """One unit of work: every role of the store's port."""

@@ -63,7 +63,7 @@ def audit_columns(entry: AuditEntry) -> dict[str, Any]:
 
 
 def audit_of(row: Mapping[Any, Any]) -> AuditEntry:
-    return record_of(AuditEntry, row, data=dict(row["data"]))
+    return record_of(AuditEntry, row, data=dict(row["data"]), shown=None)
 
 
 def document_of(row: Mapping[Any, Any]) -> Document:

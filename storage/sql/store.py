@@ -17,6 +17,7 @@ A transaction plays every role of the port, one class of rows each:
     SettingRows  storage/sql/chasing.py  facts about the database
     OutboxRows   storage/sql/outbox.py   notifications
     ApiRows      storage/sql/api.py      the HTTP API's tokens and idempotency keys
+    PersonalRows storage/sql/personal.py personal values, erasure, verification reads
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from storage.sql.chasing import ChaseRows, SettingRows
 from storage.sql.driver import Driver
 from storage.sql.outbox import OutboxRows
 from storage.sql.people import AccessRows, UserRows
+from storage.sql.personal import PersonalRows, forget
 from storage.sql.record import AuditRows, RuleRows
 
 
@@ -47,6 +49,10 @@ class SqlCaseStore:
         # Users as committed: a user is never changed or removed once added, so
         # one read serves the store's life (every transition reads its actor).
         self.known_users: dict[str, User] = {}
+
+    def forget(self) -> str:
+        """See `storage.sql.personal.forget`."""
+        return forget(self.engine)
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[SqlTransaction]:
@@ -82,6 +88,7 @@ class SqlTransaction(
     SettingRows,
     OutboxRows,
     ApiRows,
+    PersonalRows,
 ):
     """One unit of work on one connection; every role of the store's port."""
 

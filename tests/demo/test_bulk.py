@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from demo.bulk.store import BulkCaseStore
+from demo.wiring import demo_key
 from engine.cases.engine import CaseEngine
 from engine.dates.calendars import BusinessCalendar
 from engine.exceptions import InvalidDataError
@@ -59,6 +60,7 @@ def _engine(
         registry=registry,
         clock=clock,
         calendar=BusinessCalendar(),
+        keys=demo_key,  # the same case gets the same key in both stores
     )
 
 
@@ -92,6 +94,10 @@ def test_a_transaction_that_fails_after_writing_leaves_nothing_behind(
     rows = snapshot(url)
     assert [row[1] for row in rows["wf_case"]] == [number]
     assert len(rows["audit_entry"]) == 2
+    assert sorted(row[2] for row in rows["personal_value"]) == [
+        '"Forvaltningen"',
+        '"f@example.org"',
+    ]
     assert rows["chase"] == rows["outbox"] == rows["db_setting"] == []
 
 
@@ -103,6 +109,8 @@ def _write_everything_then_fail(store: BulkCaseStore, case: Case) -> None:
         history = tx.history(case.id or 0)
         tx.append_audit(replace(history[-1], seq=3))
         tx.add_document(replace(tx.documents(case.id or 0)[-1], seq=3))
+        tx.add_personal_values(case.id or 0, {"c" * 64: "Ny Part"})
+        tx.add_personal_values(new.id or 0, {"d" * 64: "ny@example.org"})
         tx.record_chase(_chase(case.id or 0))
         tx.add_notification(_notification(new.id or 0))
         tx.add_user(User(id="ny", roles=("caseworker",), created_at=T0))
@@ -151,16 +159,20 @@ def _notification(case_id: int) -> Notification:
 
 
 def test_the_same_steps_write_the_same_rows_as_the_sql_store(
-    tmp_path: Path, url: str, registry: WorkflowRegistry
+    tmp_path: Path,
+    url: str,
+    registry: WorkflowRegistry,
 ) -> None:
-    """Including a batch written mid-way, and a notification claimed, finished,
-    claimed again and retried after its row reached the database."""
+    """Including a batch written mid-way, a notification claimed, finished,
+    claimed again and retried after its row reached the database, and personal
+    values kept after the case's record was released and read back."""
     other = f"sqlite:///{tmp_path / 'sql.db'}"
     plain = create_db_engine(other)
     upgrade_schema(plain)
     bulk_db = create_db_engine(url, create=False)
     bulk = BulkCaseStore(bulk_db, batch_rows=3)
     overdue = []
+    personal = []
     stores: list[CaseStore] = [SqlCaseStore(plain), bulk]
     for store in stores:
         clock = FakeClock(T0)
@@ -195,17 +207,51 @@ def test_the_same_steps_write_the_same_rows_as_the_sql_store(
                 claimed_attempts=claimed.attempts,
                 status=NotificationStatus.FAILED,
             )
+        if store is bulk:  # the case's record and values leave memory
+            bulk.release(number)
+            bulk.flush()
+            assert case_id not in bulk.state.personal
+        with store.transaction(write=False) as tx:  # read back from the database
+            personal.append(tx.personal_values([case_id, case_id + 1]))
+        _extend(engine, number, "jur", "Ferie", date(2026, 4, 1))
+        # the same reason again: the same commitment, kept once
+        _extend(engine, number, "bra", "Ferie", date(2026, 5, 4))
         with store.transaction(write=False) as tx:
             later_day = T0.date() + timedelta(days=365)
             overdue.append(
                 (tx.overdue_cases(later_day, limit=5), tx.count_overdue(later_day))
             )
+            personal.append(tx.personal_values([case_id]))
     bulk.finish()
     assert overdue[0] == overdue[1]
     assert [c.number for c in overdue[0][0]] == [number]
+    assert personal[:2] == personal[2:]
+    assert sorted(map(str, personal[0][case_id].values())) == [
+        "Forvaltningen",
+        "f@example.org",
+    ]
+    assert personal[0][case_id + 1] == {}
+    assert sorted(map(str, personal[1][case_id].values())) == [
+        "Ferie",
+        "Forvaltningen",
+        "f@example.org",
+    ]
     plain.dispose()
     bulk_db.dispose()
-    assert snapshot(url) == snapshot(other)
+    tables = snapshot(url)
+    assert len(tables["personal_value"]) == 3
+    assert tables == snapshot(other)
+
+
+def _extend(
+    engine: CaseEngine, number: str, actor: str, reason: str, reply_by: date
+) -> None:
+    engine.fire(
+        number,
+        "extend_deadline",
+        actor=actor,
+        data={"reply_by": reply_by.isoformat(), "reason": reason},
+    )
 
 
 def test_imported_cases_are_the_rows_importing_them_one_by_one_writes(
@@ -219,7 +265,9 @@ def test_imported_cases_are_the_rows_importing_them_one_by_one_writes(
     assert new_database(bulk, records, registry, synchronous="NORMAL", bulk=True) == (
         numbers
     )
-    assert snapshot(f"sqlite:///{bulk}") == snapshot(f"sqlite:///{one}")
+    tables = snapshot(f"sqlite:///{bulk}")
+    assert tables["personal_value"]
+    assert tables == snapshot(f"sqlite:///{one}")
 
 
 def test_what_only_the_database_answers_is_answered_there(
@@ -234,6 +282,9 @@ def test_what_only_the_database_answers_is_answered_there(
         assert tx.count_cases(CaseFilter()) == 1
         assert len(list(tx.audit_entries(AuditFilter()))) == 2
         assert tx.audit_counts(0)[0] == 2
+        assert [c.number for c in tx.verify_cases()] == [number]
+        assert [d.number for d in tx.verify_documents()] == [f"{number}-1"]
+        assert len(list(tx.verify_personal())) == 2
         assert tx.notification_counts() == {}
         with pytest.raises(RuntimeError, match="a read transaction cannot write"):
             tx.purge_access(T0)
@@ -243,7 +294,15 @@ def test_what_only_the_database_answers_is_answered_there(
         _read_after_writing(store)
     with pytest.raises(RuntimeError, match="do not nest"):
         _nest(store)
+    with pytest.raises(RuntimeError, match="does not erase personal data"):
+        _erase(store, number)
+    assert store.forget().startswith("the database file was rewritten")
     db.dispose()
+
+
+def _erase(store: BulkCaseStore, number: str) -> None:
+    with store.transaction() as tx:
+        tx.erase_personal(tx.get_case(number), ["Forvaltningen"])
 
 
 def _read_after_writing(store: BulkCaseStore) -> None:

@@ -7,11 +7,13 @@ Times come from a FakeClock standing at NOW; the offices run up to START.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -19,6 +21,7 @@ from sqlalchemy import create_engine, text
 from demo import founding
 from demo.bulk.store import BulkCaseStore
 from demo.office import Office, generate_office
+from engine.audit.personal import reveal
 from engine.audit.review import verify_store
 from engine.cases.engine import CaseEngine
 from engine.chasing.chaser import Chaser, ChaseSettings
@@ -90,6 +93,7 @@ def test_the_bulk_paths_write_exactly_what_the_engine_path_writes(
         original_forget(self)
         self.state.history.clear()
         self.state.documents.clear()
+        self.state.personal.clear()
 
     monkeypatch.setattr(BulkCaseStore, "record_of", counting)
     monkeypatch.setattr(BulkCaseStore, "_forget", forget_everything)
@@ -103,6 +107,7 @@ def test_the_bulk_paths_write_exactly_what_the_engine_path_writes(
 
     assert len(reloads) > 100, "records were not read back: the test lost its edge"
     engine_tables = snapshot(engine_url)
+    assert engine_tables["personal_value"]
     for url in (bulk_url, parallel_url):
         tables = snapshot(url)
         assert tables.keys() == engine_tables.keys()
@@ -296,11 +301,23 @@ def _rungs_before(history: Sequence[AuditEntry], event: str) -> int | None:
 def test_names_and_addresses_are_invented_and_nothing_looks_like_a_cpr_number(
     office_url: str,
 ) -> None:
+    # An entry holds commitments (hex digests) in place of personal values:
+    # read it with the values, as people see it.
+    kept = {
+        str(commitment): _loaded(value)
+        for commitment, value in _rows(
+            office_url, "SELECT commitment, value FROM personal_value"
+        )
+    }
+    assert kept
     texts = [
         *(r[0] for r in _rows(office_url, "SELECT title FROM wf_case")),
         *(r[0] for r in _rows(office_url, "SELECT parties FROM wf_case")),
         *(r[0] for r in _rows(office_url, "SELECT title FROM document")),
-        *(r[0] for r in _rows(office_url, "SELECT data FROM audit_entry")),
+        *(
+            json.dumps(reveal(_loaded(r[0]), kept), ensure_ascii=False)
+            for r in _rows(office_url, "SELECT data FROM audit_entry")
+        ),
         *(r[0] for r in _rows(office_url, "SELECT subject || body FROM outbox")),
     ]
     assert not [t for t in texts if contains_cpr(str(t))]
@@ -320,11 +337,14 @@ def test_names_and_addresses_are_invented_and_nothing_looks_like_a_cpr_number(
 
 
 def _json(value: object) -> list[dict[str, str]]:
-    import json
-
-    parsed = json.loads(value) if isinstance(value, str) else value
+    parsed = _loaded(value)
     assert isinstance(parsed, list)
     return parsed
+
+
+def _loaded(value: Any) -> Any:
+    """A JSON column's value (SQLite hands back its text)."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 # -- the sweep -------------------------------------------------------------------------

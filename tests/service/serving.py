@@ -25,6 +25,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from structlog.testing import capture_logs
 
 from demo.bulk.store import BulkCaseStore
+from demo.wiring import demo_key
 from engine.cases.engine import CaseEngine
 from engine.chasing.chaser import ChaseSettings
 from engine.clock import Clock
@@ -122,6 +123,7 @@ def new_database(
             registry=registry,
             clock=FakeClock(SET_UP_AT),
             calendar=BusinessCalendar(),
+            keys=demo_key,  # both ways build the same rows, keys included
         )
         for user_id, (role, address) in USERS.items():
             engine.add_user(user_id, [role], email=address)

@@ -89,7 +89,14 @@ def test_a_dossier_verifies_offline_and_one_changed_byte_fails(
         "mark_dispatched",
     ]
     assert body["workflow"].startswith("# The founding workflow")
-    assert body["checkpoint"]["heads"] == [[NUMBER, 3, body["case"]["audit_head"]]]
+    # the checkpoint's signed body and this case's proof: the only case, the root
+    assert "heads" not in body["checkpoint"]
+    assert body["checkpoint"]["proof"] == {
+        "index": 0,
+        "size": 1,
+        "count": 3,
+        "path": [],
+    }
     # offline: a database URL that leads nowhere is never opened
     offline = ("--db", f"sqlite:///{tmp_path / 'nowhere.db'}")
     assert run(*offline, "audit", "verify", "--dossier", str(dossier)).code == 0

@@ -179,7 +179,7 @@ def test_case_show_json_tells_the_story(run: Run, founding: str) -> None:
     shown = ok_json(run, "case", "show", founding, "--json")
     assert shown["number"] == founding
     assert shown["title"] == TITLE
-    assert (shown["workflow"], shown["workflow_version"]) == ("ombudsman-inquiry", 1)
+    assert (shown["workflow"], shown["workflow_version"]) == ("ombudsman-inquiry", 2)
     assert (shown["state"], shown["version"]) == ("closed", 5)
     assert (shown["due"], shown["overdue"], shown["working_days_overdue"]) == (
         None,
@@ -545,7 +545,7 @@ def test_workflow_list_json(run: Run) -> None:
     listed = ok_json(run, "workflow", "list", "--json")
     assert [w["name"] for w in listed] == ["access-to-documents", "ombudsman-inquiry"]
     inquiry = listed[1]
-    assert (inquiry["version"], inquiry["source"]) == (1, "ombudsman_inquiry.yaml")
+    assert (inquiry["version"], inquiry["source"]) == (2, "ombudsman_inquiry.yaml")
     assert inquiry["states"] == STATES
     assert {"open", "send_inquiry", "mark_dispatched", "receive_reply", "close"} <= set(
         inquiry["events"]
@@ -562,7 +562,7 @@ def test_workflow_show_json(run: Run) -> None:
     shown = ok_json(run, "workflow", "show", "ombudsman-inquiry", "--json")
     assert (shown["name"], shown["version"], shown["initial"]) == (
         "ombudsman-inquiry",
-        1,
+        2,
         "opened",
     )
     assert shown["parties"] == ["citizen", "authority", "authority_management"]
@@ -581,7 +581,7 @@ def test_workflow_show_json(run: Run) -> None:
 def test_workflow_show_text(run: Run) -> None:
     text = ok(run, "workflow", "show", "ombudsman-inquiry")
     assert text.startswith(
-        "ombudsman-inquiry (version 1): Inquiry to an administration"
+        "ombudsman-inquiry (version 2): Inquiry to an administration"
     )
     for state in STATES:
         assert f"  {state} " in text

@@ -48,7 +48,7 @@ def _entry(**fields: Any) -> AuditEntry:
         "due_after": None,
         "calendar": None,
         "document": None,
-        "workflow_version": 1,
+        "workflow_version": 2,  # the bundled version
     }
     return AuditEntry(**(base | fields))
 
@@ -155,7 +155,7 @@ def _write_old_record(conn: Connection) -> None:
             "INSERT INTO wf_case (id, number, workflow, workflow_version, title, "
             "state, version, parties, data, due, calendar, chase_position, "
             "chase_due, state_entry_seq, state_entered_at, opened_at, "
-            "last_event_at, updated_at, documents_count) VALUES (?, ?, ?, 1, 'T', "
+            "last_event_at, updated_at, documents_count) VALUES (?, ?, ?, 2, 'T', "
             "?, ?, '[]', '{}', ?, ?, 0, ?, ?, '2024-10-09 13:00:00', "
             "'2024-10-03 08:00:00', '2024-10-10 09:15:00', '2024-10-10 09:15:00', "
             "0)",

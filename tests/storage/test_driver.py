@@ -62,6 +62,8 @@ def _case_values(number: str) -> dict[str, Any]:
         "updated_at": AT,
         "documents_count": 0,
         "audit_head": "a" * 64,
+        "personal_key": "b" * 64,
+        "erased": None,
     }
 
 
@@ -161,6 +163,8 @@ def test_a_broken_constraint_is_sqlalchemys_integrity_error(db: Engine) -> None:
             "document": None,
             "prev_hash": "0" * 64,
             "hash": "b" * 64,
+            "chain_version": 2,
+            "sealed": {"documents": [], "case": {}},
         }
         assert set(entry) == set(stm.AUDIT_KEYS)
         assert set(AuditEntry.__dataclass_fields__) >= set(stm.AUDIT_KEYS)

@@ -140,7 +140,8 @@ def dossier(number: str, state: State, user: Reader) -> Response:
     """The case's self-contained dossier, as `audit export` writes it.
 
     Check it offline with `sagsflow audit verify --dossier FILE`. The latest
-    checkpoint in `SAGSFLOW_ANCHOR_DIR` that covers the case is included.
+    checkpoint in `SAGSFLOW_ANCHOR_DIR` that covers the case is included as its
+    signed body and this case's inclusion proof (no other case's number).
     """
     engine = state.engine
     view = engine.show(number)

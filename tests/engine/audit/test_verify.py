@@ -82,6 +82,8 @@ AUDIT_COLUMNS = (
     "document",
     "prev_hash",
     "hash",
+    "chain_version",
+    "sealed",
 )
 
 
@@ -308,6 +310,10 @@ def audit_row(entry: AuditEntry) -> dict[str, object]:
         "document": entry.document,
         "prev_hash": entry.prev_hash,
         "hash": entry.hash,
+        "chain_version": entry.chain_version,
+        "sealed": json.dumps(entry.sealed, ensure_ascii=False)
+        if entry.sealed is not None
+        else None,
     }
 
 
@@ -337,6 +343,54 @@ def rechain(
         prev = entry.hash
     conn.execute(
         "UPDATE wf_case SET audit_head = ? WHERE id = ?", (prev, entries[0].case_id)
+    )
+
+
+def restore_case_row(conn: sqlite3.Connection, entry: AuditEntry) -> None:
+    """Set the case row and journal back to what `entry` left (drop later documents).
+
+    What an attacker with the file can do: the seal's plain fields are copied,
+    its commitments resolved from the kept personal values.
+    """
+    assert entry.sealed is not None
+    said = entry.sealed["case"]
+    kept = {
+        c: json.loads(v)
+        for c, v in conn.execute(
+            "SELECT commitment, value FROM personal_value WHERE case_id = ?",
+            (entry.case_id,),
+        )
+    }
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict) and set(value) == {"personal"}:
+            return kept[value["personal"]]
+        return value
+
+    conn.execute("DROP TRIGGER IF EXISTS document_no_delete")
+    conn.execute(
+        "DELETE FROM document WHERE case_id = ? AND event_seq > ?",
+        (entry.case_id, entry.seq),
+    )
+    conn.execute(
+        "UPDATE wf_case SET state = ?, title = ?, due = ?, calendar = ?, "
+        "chase_position = ?, chase_due = ?, state_entry_seq = ?, "
+        "documents_count = ?, data = ?, parties = ? WHERE id = ?",
+        (
+            said["state"],
+            said["title"],
+            said["due"],
+            said["calendar"],
+            said["chase_position"],
+            said["chase_due"],
+            said["state_entry_seq"],
+            said["documents"],
+            json.dumps({k: plain(v) for k, v in said["data"].items()}),
+            json.dumps(
+                [{k: plain(v) for k, v in party.items()} for party in said["parties"]]
+            ),
+            entry.case_id,
+        ),
     )
 
 
@@ -455,7 +509,7 @@ def test_a_rewrite_that_changes_no_value_is_not_reported(db_path: Path) -> None:
         pytest.param("due_before = NULL", 5, "altered", id="due_before"),
         pytest.param("calendar = 'dk-lenient'", 3, "altered", id="calendar"),
         pytest.param("workflow = 'access-to-documents'", 3, "altered", id="workflow"),
-        pytest.param("workflow_version = 2", 3, "altered", id="workflow_version"),
+        pytest.param("workflow_version = 3", 3, "altered", id="workflow_version"),
         pytest.param("document = NULL", 2, "altered", id="document"),
         pytest.param("case_number = '2024-0000001'", 3, "altered", id="case_number"),
         pytest.param("hash = lower(hex(randomblob(32)))", 4, "altered", id="hash"),
@@ -511,7 +565,7 @@ def test_an_edited_case_row_is_named(
         pytest.param([2, 5], "deleted", 2, id="two-gaps"),
         pytest.param([7], "truncated", 7, id="last"),
         pytest.param([6, 7], "truncated", 6, id="last-two"),
-        pytest.param([1, 2, 3, 4, 5, 6, 7], "truncated", 1, id="all"),
+        pytest.param([1, 2, 3, 4, 5, 6, 7], "chain_gone", 1, id="all"),
     ],
 )
 def test_a_deleted_entry_is_named(
@@ -584,6 +638,9 @@ def test_an_entry_appended_with_its_case_row_is_a_step_like_any_other(
     anchored = anchored_from(anchor_file(db_path, tmp_path / "cp.json"))
     entries = history(db_path, target)
     forged = _forged(entries[-1])
+    assert forged.sealed is not None
+    left = {**forged.sealed["case"], "state": "opened", "version": forged.seq}
+    forged = replace(forged, sealed={"documents": [], "case": left})
     forged = replace(
         forged,
         prev_hash=entries[-1].hash,
@@ -703,6 +760,15 @@ def test_a_tail_cut_with_its_case_row_shows_only_against_a_checkpoint(
             "UPDATE wf_case SET version = ?, audit_head = ? WHERE id = ?",
             (keep, entries[keep - 1].hash, target.id),
         )
+    # The row and journal still show the cut steps: named without a checkpoint.
+    assert {k for _, k, _ in problems(verify_file(db_path))} <= {
+        "case_changed",
+        "document_inserted",
+    }
+    assert not verify_file(db_path).ok
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        restore_case_row(conn, entries[keep - 1])  # a careful attacker does
+        conn.commit()
     assert verify_file(db_path).ok
     assert problems(verify_file(db_path, anchored)) == [
         (target.number, "truncated", keep + 1)
@@ -718,7 +784,7 @@ def test_a_removed_case_shows_only_against_a_checkpoint(
     case = template.cases[label]
     with tampering(db_path) as conn:
         conn.execute("DROP TRIGGER document_no_delete")
-        for table in ("audit_entry", "document", "chase", "outbox"):
+        for table in ("audit_entry", "document", "chase", "outbox", "personal_value"):
             conn.execute(f"DELETE FROM {table} WHERE case_id = ?", (case.id,))
         assert (
             conn.execute("DELETE FROM wf_case WHERE id = ?", (case.id,)).rowcount == 1

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
+from typing import Any
 
 import pytest
+import structlog
+from structlog.testing import capture_logs
+from structlog.typing import EventDict
 
 from engine.cases.engine import CaseEngine
+from engine.chasing import chaser as chaser_module
 from engine.chasing.chaser import Chaser, ChaseSettings
 from engine.dates.timeparse import parse_instant
-from engine.exceptions import InvalidTimeError
+from engine.exceptions import InvalidTimeError, StorageError
 from engine.records import CaseFilter, Party
 from engine.testing import FakeClock, chaser_for
 from engine.workflow.file import parse_workflow
@@ -368,3 +375,84 @@ def test_a_kept_sweep_holds_each_chase_and_the_same_counts(
     assert (kept.examined, kept.fired, len(kept.chased)) == (5, 5, 5)
     assert kept.notifications == sum(c.notifications for c in kept.chased)
     assert kept.notifications > 0
+
+
+# -- the operator's log: a chase is logged once its batch has committed ----------
+
+
+@pytest.fixture
+def chase_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[EventDict]]:
+    """The chaser's log lines. Through a fresh logger: one cached by an earlier
+    test in this process (`configure_logging` caches) would bypass the capture."""
+    monkeypatch.setattr(chaser_module, "log", structlog.get_logger())
+    with capture_logs() as logs:
+        yield logs
+
+
+def logged_chases(logs: list[EventDict]) -> list[str]:
+    return [e["case"] for e in logs if e["event"] == "case_chased"]
+
+
+class _Commits:
+    """The engine's store, noting how many chases were logged when each write
+    transaction committed; with `fail` its commit fails (all is rolled back)."""
+
+    def __init__(
+        self, engine: CaseEngine, logs: list[EventDict], *, fail: bool = False
+    ) -> None:
+        self.store = engine.store
+        self.logs = logs
+        self.fail = fail
+        self.logged_at_commit: list[int] = []
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Any]:
+        with self.store.transaction(write=write) as tx:
+            yield tx
+            if self.fail:
+                raise StorageError("database error: disk I/O error")
+        self.logged_at_commit.append(len(logged_chases(self.logs)))
+
+
+def _chaser_on(engine: CaseEngine, store: _Commits, batch: int) -> Chaser:
+    return Chaser(
+        store=store,
+        clock=engine.clock,
+        calendar=engine.calendar,
+        rules=engine.rules,
+        settings=ChaseSettings(batch=batch),
+    )
+
+
+def test_each_chase_is_logged_after_its_batch_commits(
+    engine: CaseEngine, clock: FakeClock, chase_log: list[EventDict]
+) -> None:
+    """Three cases in batches of two: no line before its batch's commit."""
+    numbers = [founding_case(engine, clock) for _ in range(3)]
+    store = _Commits(engine, chase_log)
+
+    rungs = sweep_at(_chaser_on(engine, store, 2), clock, "2024-11-07T09:00")
+
+    assert rungs == ["reminder_1"] * 3
+    assert store.logged_at_commit == [0, 2]  # the first batch's lines came after
+    assert sorted(logged_chases(chase_log)) == numbers
+    assert [e["rung"] for e in chase_log if e["event"] == "case_chased"] == [
+        "reminder_1"
+    ] * 3
+
+
+def test_a_chase_whose_commit_fails_is_not_logged(
+    engine: CaseEngine, clock: FakeClock, chase_log: list[EventDict]
+) -> None:
+    numbers = [founding_case(engine, clock) for _ in range(2)]
+    store = _Commits(engine, chase_log, fail=True)
+
+    with pytest.raises(StorageError, match="disk I/O error"):
+        sweep_at(_chaser_on(engine, store, 10), clock, "2024-11-07T09:00")
+
+    assert logged_chases(chase_log) == []
+    assert [chases(engine, n) for n in numbers] == [[], []]  # rolled back
+    store.fail = False  # the next sweep does the work, and logs it
+    rungs = sweep_at(_chaser_on(engine, store, 10), clock, "2024-11-07T09:00")
+    assert rungs == ["reminder_1"] * 2
+    assert sorted(logged_chases(chase_log)) == numbers

@@ -206,7 +206,7 @@ def test_accessible_name_and_description() -> None:
     title = root.find(f"{NS}title")
     assert title is not None
     assert title.get("id") == title_id
-    assert title.text == "ombudsman-inquiry version 1: Inquiry to an administration"
+    assert title.text == "ombudsman-inquiry version 2: Inquiry to an administration"
     desc = root.find(f"{NS}desc")
     assert desc is not None
     assert desc.get("id") == root.get("aria-describedby")

@@ -96,7 +96,7 @@ def test_in_danish_the_same_reasons_are_said_with_danish_days_and_units(
     number = founding_case(fast_engine, clock)
     text = _explain(fast_engine, number, "2024-10-20T10:00", language="da")
     assert (
-        "Sag " + number + " (ombudsman-inquiry, version 1) er i 'awaiting_reply'"
+        "Sag " + number + " (ombudsman-inquiry, version 2) er i 'awaiting_reply'"
         in text
     )
     assert "Den kom i 'awaiting_reply' den 2024-10-09 ved 'mark_dispatched'" in text

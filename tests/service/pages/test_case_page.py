@@ -33,7 +33,7 @@ def test_the_summary_shows_the_case_as_the_api_does(
     assert response.status_code == 200
     summary = parse(response.text).find("section", id="case-summary")
     assert summary.find(id="case-workflow").text == "ombudsman-inquiry"
-    assert summary.find(id="case-workflow-version").text == "1"
+    assert summary.find(id="case-workflow-version").text == "2"
     assert summary.find(id="case-state").text == "awaiting_reply"
     assert "2024-10-03 10:00" in summary.text  # opened, Copenhagen time
     party = summary.find("li", data_role="authority")
@@ -62,7 +62,9 @@ def test_the_deadline_section_gives_case_explain_s_reasoning_in_the_page_s_langu
     assert "reminder_1" in section.find(id="next-rung").text
     view = api_engine.show(founding)
     with api_engine.store.transaction(write=False) as tx:
-        definition = api_engine.definition_for(tx, "ombudsman-inquiry", 1)
+        definition = api_engine.definition_for(
+            tx, "ombudsman-inquiry", view.case.workflow_version
+        )
     expected = explain(
         definition,
         view.case,
