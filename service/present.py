@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from engine.audit.contents import personal_section
 from engine.audit.dossier import build_dossier
 from engine.cases.engine import CaseEngine
 from engine.cases.view import CaseView
@@ -132,15 +133,22 @@ def dossier_json(
         exported_by: who asked for it (recorded in the dossier).
     """
     case = view.case
+    # The calendar the newest deadline was counted on (a closed case has none now).
+    used = [e.calendar for e in view.history if e.calendar]
+    calendar_id = case.calendar or (used[-1] if used else None)
     with engine.store.transaction(write=False) as tx:
         text = tx.workflow_text(case.workflow, case.workflow_version) or ""
-        calendar = tx.calendar_spec(case.calendar) if case.calendar else None
+        calendar = tx.calendar_spec(calendar_id) if calendar_id else None
+        kept = tx.personal_values([case.id or 0]).get(case.id or 0, {})
     now = engine.clock.now()
     shown = case_json(view, now=now, calendar=engine.calendar)
     left_out = ("documents", "history", "overdue", "working_days_overdue")
     return build_dossier(
         case={
             **{k: v for k, v in shown.items() if k not in left_out},
+            "chase_due": iso(case.chase_due),
+            "state_entry_seq": case.state_entry_seq,
+            "erased": case.erased,
             "audit_head": case.audit_head,
         },
         documents=[
@@ -148,10 +156,13 @@ def dossier_json(
         ],
         history=list(view.history),
         workflow_text=text,
-        calendar={"id": case.calendar, "spec": calendar},
+        calendar={"id": calendar_id, "spec": calendar},
         checkpoint=checkpoint,
         exported_at=now,
         exported_by=exported_by,
+        personal=None
+        if case.erased is not None
+        else personal_section(case.personal_key, kept),
     )
 
 

@@ -7,7 +7,7 @@ checkpoint covering the case, reduced to what concerns this case. Format 2
 
     {"format": "sagsflow-dossier/2", "exported_at": ..., "exported_by": ...,
      "case": {...}, "documents": [...], "entries": [...], "workflow": TEXT,
-     "calendar": {...},
+     "calendar": {...}, "personal": null or {"key": HEX, "values": {...}},
      "checkpoint": null or
         {"format": "sagsflow-checkpoint/2", "created_at": ..., "cases": N,
          "entries": M, "root": HEX, "previous": HEX or null,
@@ -15,13 +15,18 @@ checkpoint covering the case, reduced to what concerns this case. Format 2
          "proof": {"index": I, "size": N, "count": C, "path": [HEX, ...]}},
      "digest": HEX}
 
+`personal` holds the case key and the values its commitments stand for
+(`engine.audit.contents`), or null once the case's personal data is erased.
+
 The checkpoint is its signed body and signature without its list of heads,
 plus this case's Merkle inclusion proof (`engine.audit.merkle`): leaf `index`
 of a tree of `size` leaves, the case's entry count `C` at the checkpoint, and
 the audit path. No other case's number, count or head is in the file.
 
 `check_dossier` needs nothing but the file (and, for the signature, the key):
-it recomputes the chain, compares it with the case's head, checks the
+it recomputes the chain, compares it with the case's head, checks the case,
+documents, workflow text, calendar and personal values against what the
+entries sealed (chain version 2, `engine.audit.contents`), checks the
 checkpoint's signature, and checks that the leaf (case number, `C`, the hash of
 entry `C`) with the proof gives the signed root. With a key, entries no
 checkpoint covers are *not anchored*: nothing signed vouches for them, so the
@@ -30,7 +35,8 @@ dossier does not verify unless the caller accepts that (`allow_unanchored`).
 What proves what: the chain shows the entries follow each other; the signed
 root and the proof show entries 1..C are the ones the office recorded when the
 checkpoint was taken. The `digest` over the whole file is a corruption check
-only: anyone can recompute it, so on its own it proves nothing against a forger.
+only: anyone can recompute it, so on its own it proves nothing against a forger
+(for version-1 entries, which seal none of the rest, it is all there is).
 
 Format-1 dossiers (`sagsflow-dossier/1`, carrying the whole format-1
 checkpoint) still verify: their checkpoint's signed list of heads anchors the
@@ -50,6 +56,7 @@ from typing import Any
 from engine.audit.anchor import FORMAT as CHECKPOINT_FORMAT
 from engine.audit.anchor import SIGNED, CheckpointError, Signer, case_leaf, check_signed
 from engine.audit.chain import GENESIS, chain_fields, link_hash
+from engine.audit.contents import check_contents
 from engine.audit.merkle import inclusion_proof, verify_inclusion
 from engine.records import AuditEntry
 
@@ -80,6 +87,7 @@ def build_dossier(
     checkpoint: Mapping[str, Any] | None,
     exported_at: datetime,
     exported_by: str,
+    personal: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The dossier as a JSON-ready dict, with its digest.
 
@@ -99,6 +107,8 @@ def build_dossier(
         "workflow": workflow_text,
         "calendar": dict(calendar),
         "checkpoint": _with_proof(checkpoint, str(case["number"])),
+        # the case key and kept values (engine.audit.contents), None once erased
+        "personal": dict(personal) if personal is not None else None,
     }
     body["digest"] = _digest(body)
     return body
@@ -163,6 +173,10 @@ def check_dossier(
         result.problems.append(f"the dossier is malformed ({exc!r})")
         return result
     result.problems.extend(_check_chain(entries, number, version, head))
+    if not result.problems:
+        found, warned = check_contents(dossier, entries)
+        result.problems.extend(found)
+        result.warnings.extend(warned)
     checkpoint = dossier.get("checkpoint")
     check = _check_v1 if dossier["format"] == FORMAT_V1 else _check_proof
     result.problems.extend(check(checkpoint, number, entries, signer, result))

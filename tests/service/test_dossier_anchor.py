@@ -516,3 +516,85 @@ def test_the_daily_checkpoint_follows_the_newest_in_the_folder(
     written = sorted(office.anchors.iterdir())[-1]
     assert written != newest
     assert load(written)["previous"] == checkpoint_digest(load(newest))
+
+
+# -- the rest of the dossier, checked against the chain (chain version 2) ------------
+def _edit_state(body: dict[str, Any]) -> None:
+    body["case"]["state"] = "opened"
+
+
+def _edit_document(body: dict[str, Any]) -> None:
+    body["documents"][-1]["title"] = "Et andet brev"
+
+
+def _edit_workflow(body: dict[str, Any]) -> None:
+    body["workflow"] = body["workflow"].replace("closed", "lukket", 1)
+
+
+def _edit_calendar(body: dict[str, Any]) -> None:
+    body["calendar"]["spec"]["extra_closed_days"] = ["2024-11-11"]
+
+
+def _edit_party(body: dict[str, Any]) -> None:
+    body["case"]["parties"][0]["name"] = "En Anden"
+
+
+def _edit_personal_value(body: dict[str, Any]) -> None:
+    values = body["personal"]["values"]
+    first = sorted(values)[0]
+    values[first] = "En Anden"
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragment"),
+    [
+        pytest.param(_edit_state, "the dossier's case's state is 'opened'", id="state"),
+        pytest.param(_edit_document, "title is 'Et andet brev'", id="document"),
+        pytest.param(_edit_workflow, "the workflow text is not", id="workflow"),
+        pytest.param(_edit_calendar, "the calendar's rules are not", id="calendar"),
+        pytest.param(_edit_party, "name is not the one entry", id="party"),
+        pytest.param(
+            _edit_personal_value, "not the one its entry committed to", id="personal"
+        ),
+    ],
+)
+def test_every_part_of_the_dossier_is_checked_against_the_chain(
+    run: Run,
+    office: Office,
+    tmp_path: Path,
+    verify: Verify,
+    edit: Callable[[dict[str, Any]], None],
+    fragment: str,
+) -> None:
+    """An edit with the digest recomputed fails, with or without a key: the
+    entries sealed what the case, documents, workflow, calendar and values say."""
+    path = export(run, tmp_path, FOUNDING, office.anchors, "dossier.json")
+    body = load(path)
+    edit(body)
+    forged = save(tmp_path / "forged.json", body)
+
+    for argv in ((), ("--allow-unanchored",)):
+        code, out = verify(forged, *argv)
+        assert code == 1, out
+        assert fragment in out, out
+
+
+def test_dossiers_from_before_and_after_an_erasure_both_verify(
+    run: Run, office: Office, tmp_path: Path, verify: Verify
+) -> None:
+    before = export(run, tmp_path, FOUNDING, office.anchors, "before.json")
+    names = [p["name"] for p in load(before)["case"]["parties"]]
+    assert (
+        run("case", "erase", FOUNDING, "--actor", "bra", "--reason", "Anmodning")[0]
+        == 0
+    )
+    assert run("audit", "anchor", "--out", str(office.anchors))[0] == 0
+    after = export(run, tmp_path, FOUNDING, office.anchors, "after.json")
+
+    assert verify(before)[0] == 0, "exported before: anchored by its checkpoint"
+    code, out = verify(after)
+    assert code == 0, out
+    text = after.read_text(encoding="utf-8")
+    assert load(after)["personal"] is None
+    for name in names:
+        assert name not in text
