@@ -7,10 +7,16 @@ The CLI reads the real clock, so the cases here were closed (back-dated with
 from __future__ import annotations
 
 import json
+import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from engine.testing import FakeClock
+from service import app as composition
+from service.housekeeping import daily_job
+from service.settings import Settings
 from tests.service.cli.test_errors import REFUSED, assert_one_error_line
 from tests.service.conftest import Run, snapshot
 
@@ -151,3 +157,26 @@ def test_a_refused_erasure_is_one_error_and_changes_nothing(
     message = assert_one_error_line(result, REFUSED, fragment)
     assert CITIZEN not in message
     assert snapshot(initialised) == before
+
+
+def test_serve_s_daily_job_erases_what_retention_has_due(
+    run: Run, initialised: Path
+) -> None:
+    """The job `serve` runs once a day, on a fake clock set after retention ends."""
+    number = closed_in_2020(run)
+    settings = Settings.from_env(os.environ).with_database(f"sqlite:///{initialised}")
+    store = composition.open_store(settings)
+    try:
+        clock = FakeClock(datetime(2025, 1, 19, 12, tzinfo=UTC))
+        engine = composition.build_engine(settings, clock=clock, store=store)
+        daily_job(settings, lambda: engine)()
+        assert engine.show_case(number).erased is None, "a day before it is due"
+        clock.set(datetime(2025, 1, 20, 12, tzinfo=UTC))
+        daily_job(settings, lambda: engine)()
+        erased = engine.show_case(number).erased
+    finally:
+        store.engine.dispose()
+    assert erased is not None
+    assert erased["by"] == "system"
+    assert "5 years" in str(erased["rule"])
+    assert not traces(initialised)
