@@ -138,7 +138,8 @@ def erase(
         actor=step.actor,
         role=step.role,
         at=step.at,
-        data={"reason": reason, "rule": rule, "erased": paths},
+        # "grounds", not "reason": a workflow may declare "reason" personal
+        data={"grounds": reason, "rule": rule, "erased": paths},
         personal=personal,
         erasing=True,
         workflow_digest=definition.digest,

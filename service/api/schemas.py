@@ -106,6 +106,12 @@ class JournalDocument(_Body):
     at: str | None = Field(default=None, max_length=64, description=_TIME)
 
 
+class EraseCase(_Body):
+    """Erase a closed case's personal data (the advisor; `case erase`)."""
+
+    reason: str = Field(max_length=2000, examples=["Anmodning efter GDPR art. 17"])
+
+
 # -- responses (descriptions of service.present's JSON) -----------------------------
 class _Out(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
@@ -306,3 +312,13 @@ class HealthOut(_Out):
     oldest_overdue_lag_days: int | None = Field(
         description="days since the deadline of the oldest case waiting to be chased"
     )
+
+
+class ErasureOut(_Out):
+    """What an erasure did (`case erase --json`)."""
+
+    case: str
+    erased: list[str] = Field(description="`parties.ROLE.name`, `data.FIELD`, ...")
+    entry: int = Field(description="The `erase` entry's seq.")
+    notifications: int = Field(description="Notifications whose text held a value.")
+    storage: str = Field(description="What the database did to make the bytes go.")

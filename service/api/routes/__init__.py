@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from service.api.routes import audit, cases, outbox, reports, system, workflows
+from service.api.routes import (
+    audit,
+    cases,
+    erasure,
+    outbox,
+    reports,
+    system,
+    workflows,
+)
 
 ROUTERS = (
     system.router,
     workflows.router,
     cases.router,
+    erasure.router,
     audit.router,
     reports.router,
     outbox.router,
