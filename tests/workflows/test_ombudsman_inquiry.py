@@ -571,7 +571,7 @@ def test_reject_sets_outcome_rejected(fast_engine: CaseEngine) -> None:
 
     assert view.case.state == "closed"
     assert view.case.data["outcome"] == "rejected"
-    assert view.history[-1].data == {
+    assert view.history[-1].readable == {
         "reason": "outside the office's remit",
         "outcome": "rejected",
     }
