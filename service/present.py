@@ -114,6 +114,7 @@ def case_json(
             {"role": p.role, "name": p.name, "email": p.email} for p in case.parties
         ],
         "data": case.data,
+        "erased": case.erased,  # when, by whom, why its personal data went
         "documents": [document_json(d) for d in view.documents],
         "history": [entry_json(e) for e in view.history],
     }
@@ -148,7 +149,6 @@ def dossier_json(
             **{k: v for k, v in shown.items() if k not in left_out},
             "chase_due": iso(case.chase_due),
             "state_entry_seq": case.state_entry_seq,
-            "erased": case.erased,
             "audit_head": case.audit_head,
         },
         documents=[

@@ -59,25 +59,35 @@ def chain_fields(entry: AuditEntry) -> dict[str, object]:
 
 
 def _plain(value: object) -> object:
+    """JSON's fallback for the two kinds of value the fields hold besides JSON's own:
+    instants (UTC, to the microsecond) and dates. Called only for those, so the
+    fields need no walk of their own."""
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat(timespec="microseconds")
     if isinstance(value, date):
         return value.isoformat()
-    return value
+    raise TypeError(f"{type(value).__name__} is not part of the canonical form")
+
+
+def _canonical(version: int, fields: Mapping[str, object]) -> bytes:
+    text = json.dumps(
+        {"v": version, **fields},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=_plain,
+    )
+    return text.encode("utf-8")
 
 
 def canonical_v1(fields: Mapping[str, object]) -> bytes:
     """Version 1 of the canonical content (frozen: see the module docstring)."""
-    body = {"v": 1, **{k: _plain(v) for k, v in fields.items()}}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return text.encode("utf-8")
+    return _canonical(1, fields)
 
 
 def canonical_v2(fields: Mapping[str, object]) -> bytes:
     """Version 2: version 1's form over the fields with `sealed` (frozen)."""
-    body = {"v": 2, **{k: _plain(v) for k, v in fields.items()}}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return text.encode("utf-8")
+    return _canonical(2, fields)
 
 
 def link_hash(prev_hash: str, fields: Mapping[str, object]) -> str:

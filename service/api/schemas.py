@@ -180,6 +180,11 @@ class CaseOut(_Out):
     state_entered_at: datetime | None
     parties: list[PartyOut]
     data: dict[str, Any]
+    erased: dict[str, Any] | None = Field(
+        default=None,
+        description="When, by whom and why its personal data was erased (at, by, "
+        "reason, rule, fields); null while it is kept.",
+    )
     documents: list[DocumentOut]
     history: list[EntryOut]
 

@@ -41,6 +41,12 @@ def case_text(view: CaseView, *, now: datetime, calendar: BusinessCalendar) -> s
         f"  deadline   {due}",
         f"  opened     {local(c.opened_at)}",
     ]
+    if c.erased is not None:
+        why = c.erased.get("rule") or c.erased.get("reason")
+        lines.append(
+            f"  erased     personal data, {c.erased.get('at')} by "
+            f"{c.erased.get('by')}: {why}"
+        )
     for p in c.parties:
         lines.append(f"  {p.role:<10} {p.name}" + (f" <{p.email}>" if p.email else ""))
     for key, value in sorted(c.data.items()):
