@@ -56,7 +56,7 @@ def _case_row(case: Case, last: AuditEntry) -> list[Finding]:
         }
     else:
         said = dict(last.sealed.get("case") or {})
-    row = _row_view(case)
+    row = case_fields(case)
     found: list[Finding] = []
     for name, value in said.items():
         if name in ("parties", "data", "workflow_digest"):
@@ -77,7 +77,8 @@ def _case_row(case: Case, last: AuditEntry) -> list[Finding]:
     return found
 
 
-def _row_view(case: Case) -> dict[str, Any]:
+def case_fields(case: Case) -> dict[str, Any]:
+    """The case's plain fields as a seal states them (`engine.cases.recorder`)."""
     return {
         "state": case.state,
         "version": case.version,

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from engine.audit.chain import CHAIN_VERSION, seal
 from engine.audit.personal import Sealer, new_key
+from engine.audit.rows import case_fields
 from engine.ports import CaseRecords
 from engine.records import AuditEntry, Case, Document, JsonDict
 
@@ -175,19 +176,7 @@ def seal_document(number: str, document: Journal) -> JsonDict:
 def seal_case(case: Case, sealer: Sealer, values: Case) -> JsonDict:
     """What the chain says of the case row after a step (personal values sealed
     from `values`, which is `case` except when the step erases them)."""
-    return {
-        "state": case.state,
-        "version": case.version,
-        "title": case.title,
-        "workflow": case.workflow,
-        "workflow_version": case.workflow_version,
-        "due": case.due.isoformat() if case.due else None,
-        "calendar": case.calendar,
-        "chase_position": case.chase_position,
-        "chase_due": case.chase_due.isoformat() if case.chase_due else None,
-        "state_entry_seq": case.state_entry_seq,
-        "documents": case.documents_count,
+    return case_fields(case) | {
         "parties": sealer.parties(values.parties),
         "data": sealer.data(values.data),
-        "erased": case.erased is not None,
     }
