@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import structlog
+from sqlalchemy import Engine
 
 from engine.cases.engine import CaseEngine
 from engine.dates.calendars import BusinessCalendar
@@ -103,6 +104,16 @@ def _migrated_url(request: pytest.FixtureRequest, kind: str) -> str:
 def database_url(request: pytest.FixtureRequest) -> str:
     """A migrated database on each real database sagsflow runs on."""
     return _migrated_url(request, request.param)
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Engine]:
+    """`database_url`'s database as an SQLAlchemy engine, disposed after."""
+    db = create_db_engine(database_url)
+    try:
+        yield db
+    finally:
+        db.dispose()
 
 
 @pytest.fixture(params=["memory", "sqlite", POSTGRES])

@@ -10,9 +10,8 @@ document, the field. On SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, delete, insert, select, text, update
@@ -25,7 +24,7 @@ from engine.dates.timeparse import parse_instant
 from engine.records import Party
 from engine.testing import FakeClock
 from engine.workflow.registry import WorkflowRegistry
-from storage import SqlCaseStore, create_db_engine, upgrade_schema
+from storage import SqlCaseStore
 from storage.tables import AUDIT, CASES, DOCUMENTS, PERSONAL
 
 INQUIRY = "ombudsman-inquiry"
@@ -34,19 +33,6 @@ CITIZEN = "Karen Blixen Testesen"
 
 def at(moment: str) -> datetime:
     return parse_instant(moment)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        db = create_db_engine(f"sqlite:///{tmp_path / 'sagsflow.db'}")
-        upgrade_schema(db)
-    else:
-        db = create_db_engine(str(request.getfixturevalue("postgres_url")))
-    try:
-        yield db
-    finally:
-        db.dispose()
 
 
 def founding_office(db: Engine, registry: WorkflowRegistry) -> tuple[str, str]:

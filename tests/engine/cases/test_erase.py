@@ -8,7 +8,6 @@ still verifies and the case says what was erased, when and why.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from engine.exceptions import InvalidDataError, RoleNotAllowedError
 from engine.records import Party
 from engine.testing import FakeClock
 from engine.workflow.registry import WorkflowRegistry
-from storage import SqlCaseStore, create_db_engine, upgrade_schema
+from storage import SqlCaseStore
 from storage.tables import CASES, OUTBOX
 
 INQUIRY = "ombudsman-inquiry"
@@ -35,19 +34,6 @@ REASON = "Klagerens egen forklaring om Karen Blixen Testesen"
 
 def at(moment: str) -> datetime:
     return parse_instant(moment)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        db = create_db_engine(f"sqlite:///{tmp_path / 'sagsflow.db'}")
-        upgrade_schema(db)
-    else:
-        db = create_db_engine(str(request.getfixturevalue("postgres_url")))
-    try:
-        yield db
-    finally:
-        db.dispose()
 
 
 @pytest.fixture
