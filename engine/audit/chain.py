@@ -13,10 +13,14 @@ date, content digest) and the case as the step left it (state, version,
 deadlines, chase position, title, parties, data), so `engine.audit.verify` can
 compare the stored case row and documents with what the chain says. In version
 2 personal values appear only as commitments (`engine.audit.personal`).
+Version 3 is version 2 with the case packed (`engine.audit.seals`): a sealed
+field the entry's own fields imply is left out. Its fields carry `"v": 3`, so
+an entry's form is read from its fields alone.
 
-Hazard: the canonical form is part of the record. Never change `canonical_v1`
-or `canonical_v2`; a new form is a new function and a new `CHAIN_VERSION`, and
-entries keep the version they were sealed with (`AuditEntry.chain_version`).
+Hazard: the canonical form is part of the record. Never change `canonical_v1`,
+`canonical_v2` or `canonical_v3`; a new form is a new function and a new
+`CHAIN_VERSION`, and entries keep the version they were sealed with
+(`AuditEntry.chain_version`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from datetime import UTC, date, datetime
 
 from engine.records import AuditEntry
 
-CHAIN_VERSION = 2  # what new entries are sealed with
+CHAIN_VERSION = 3  # what new entries are sealed with
 GENESIS = "0" * 64
 
 
@@ -55,6 +59,8 @@ def chain_fields(entry: AuditEntry) -> dict[str, object]:
     }
     if entry.chain_version >= 2:
         fields["sealed"] = entry.sealed
+    if entry.chain_version >= 3:
+        fields["v"] = entry.chain_version
     return fields
 
 
@@ -90,12 +96,34 @@ def canonical_v2(fields: Mapping[str, object]) -> bytes:
     return _canonical(2, fields)
 
 
+def canonical_v3(fields: Mapping[str, object]) -> bytes:
+    """Version 3: version 2's form, the fields carrying `"v": 3` (frozen)."""
+    return _canonical(3, fields)
+
+
+def fields_version(fields: Mapping[str, object]) -> int:
+    """The chain version fields are of: from 3 on they say it in `v`; `sealed`
+    is in version 2's and not in 1's."""
+    said = fields.get("v")
+    if isinstance(said, int) and not isinstance(said, bool) and said >= 3:
+        return said
+    return 2 if "sealed" in fields else 1
+
+
+_CANONICAL = {1: canonical_v1, 2: canonical_v2, 3: canonical_v3}
+KNOWN_VERSIONS = frozenset(_CANONICAL)
+
+
 def link_hash(prev_hash: str, fields: Mapping[str, object]) -> str:
     """The hash of an entry with these fields after `prev_hash`.
 
-    The fields say their version: `sealed` is in version 2's and not in 1's.
+    Raises:
+        ValueError: the fields say a chain version this code does not know.
     """
-    content = canonical_v2(fields) if "sealed" in fields else canonical_v1(fields)
+    version = fields_version(fields)
+    if version not in _CANONICAL:
+        raise ValueError(f"chain version {version} is newer than this sagsflow")
+    content = _CANONICAL[version](fields)
     return hashlib.sha256(prev_hash.encode() + b"\n" + content).hexdigest()
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from engine.audit.personal import commit
 from engine.audit.rows import compare_case
+from engine.audit.seals import unpack_case
 from engine.records import AuditEntry, Case, Document, Party
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -115,7 +116,7 @@ def _document(raw: Mapping[str, Any]) -> Document:
 
 def _workflow(text: Any, entries: Sequence[AuditEntry]) -> list[str]:
     sealed = [
-        e.sealed["case"].get("workflow_digest")
+        unpack_case(e).get("workflow_digest")
         for e in entries
         if e.chain_version >= 2 and e.sealed is not None
     ]

@@ -55,7 +55,13 @@ from typing import Any
 
 from engine.audit.anchor import FORMAT as CHECKPOINT_FORMAT
 from engine.audit.anchor import SIGNED, CheckpointError, Signer, case_leaf, check_signed
-from engine.audit.chain import GENESIS, chain_fields, link_hash
+from engine.audit.chain import (
+    GENESIS,
+    KNOWN_VERSIONS,
+    chain_fields,
+    fields_version,
+    link_hash,
+)
 from engine.audit.contents import check_contents
 from engine.audit.merkle import inclusion_proof, verify_inclusion
 from engine.records import AuditEntry
@@ -202,15 +208,23 @@ def check_dossier(
 def _check_chain(
     entries: Sequence[AuditEntry], number: str, version: int, head: str
 ) -> list[str]:
-    prev, expected = GENESIS, 1
+    prev, expected, newest = GENESIS, 1, 1
     for entry in entries:
         if entry.case_number != number or entry.seq != expected:
             return [f"entry {expected} is missing or out of place"]
         if (
             entry.prev_hash != prev
+            or entry.chain_version not in KNOWN_VERSIONS
             or link_hash(prev, chain_fields(entry)) != entry.hash
         ):
             return [f"entry {entry.seq} does not verify (altered or re-chained)"]
+        if entry.chain_version < newest:
+            return [
+                f"entry {entry.seq} is sealed under chain version "
+                f"{entry.chain_version} after one of version {newest}: a later "
+                "entry cannot say less than an earlier one"
+            ]
+        newest = max(newest, entry.chain_version)
         prev, expected = entry.hash, expected + 1
     if expected - 1 != version or prev != head:
         return ["the entries end before the case's last step"]
@@ -338,8 +352,8 @@ def _entry(raw: Mapping[str, Any]) -> AuditEntry:
         document=raw["document"],
         prev_hash=raw["prev_hash"],
         hash=raw["hash"],
-        # Chain version 2 adds `sealed` to the covered fields (engine.audit.chain).
-        chain_version=2 if "sealed" in raw else 1,
+        # the fields say their version (engine.audit.chain)
+        chain_version=fields_version(raw),
         sealed=raw.get("sealed"),
     )
 

@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine.audit.personal import ERASED, commit, commitments, committed
+from engine.audit.seals import unpack_case
 from engine.records import AuditEntry, Case, Document
 
 # (kind, field or None, what is wrong): the caller adds the case and entry.
@@ -55,7 +56,7 @@ def _case_row(case: Case, last: AuditEntry) -> list[Finding]:
             "workflow_version": last.workflow_version,
         }
     else:
-        said = dict(last.sealed.get("case") or {})
+        said = unpack_case(last)
     row = case_fields(case)
     found: list[Finding] = []
     for name, value in said.items():

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from engine.audit.chain import GENESIS, chain_fields, link_hash
+from engine.audit.chain import GENESIS, KNOWN_VERSIONS, chain_fields, link_hash
 from engine.audit.rows import compare_case
 from engine.records import AuditEntry, Case, Document, UnreadableEntry
 
@@ -168,6 +168,13 @@ def _verify_case(
                 "broken_link",
                 f"entry {entry.seq} does not follow entry {entry.seq - 1}: inserted, "
                 "swapped, or the chain was re-written from here",
+            )
+        elif entry.chain_version not in KNOWN_VERSIONS:
+            problem = bad(
+                entry.seq,
+                "altered",
+                f"entry {entry.seq} says chain version {entry.chain_version}, "
+                "which no sagsflow up to this one seals with",
             )
         elif link_hash(prev, chain_fields(entry)) != entry.hash:
             problem = bad(

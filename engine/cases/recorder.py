@@ -7,8 +7,9 @@ the case's chain (`engine.audit.chain`), and the case row is written with the
 new head and version only if nobody changed it since it was read
 (`update_case(expected_version=...)`). What an entry records is decided here,
 once: from chain version 2 on, the documents' metadata and the case as the
-step left it, with personal values as commitments (`engine.audit.personal`)
-whose values go to the store's erasable table.
+step left it (packed from version 3 on: `engine.audit.seals`), with personal
+values as commitments (`engine.audit.personal`) whose values go to the store's
+erasable table.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Protocol
 from engine.audit.chain import CHAIN_VERSION, seal
 from engine.audit.personal import Sealer, new_key
 from engine.audit.rows import case_fields
+from engine.audit.seals import PACKED_FROM, defaults, pack_case
 from engine.ports import CaseRecords
 from engine.records import AuditEntry, Case, Document, JsonDict
 
@@ -115,15 +117,27 @@ def record(
             )
         )
         sealed_documents.append(seal_document(numbers[-1], document))
-    after = replace(
-        after,
-        version=version,
-        documents_count=counted + len(journal),
-        updated_at=recorded_at,
-        personal_key=None if change.erasing else key,
-    )
     data = sealer.data(change.data)
     kept = dict(sealer.values)  # the values the entry's own data stands for
+    # erasing: the commitments to the values it erases; the version and
+    # document count as the row is written below (one copy of the case, not two)
+    sealed_case = seal_case(after, sealer, before if change.erasing else after) | {
+        "version": version,
+        "documents": counted + len(journal),
+        "workflow_digest": change.workflow_digest,
+    }
+    if CHAIN_VERSION >= PACKED_FROM:
+        sealed_case = pack_case(
+            sealed_case,
+            defaults(
+                seq=version,
+                to_state=after.state,
+                due=after.due.isoformat() if after.due else None,
+                calendar=after.calendar,
+                workflow=after.workflow,
+                workflow_version=after.workflow_version,
+            ),
+        )
     entry = seal(
         AuditEntry(
             case_id=case_id,
@@ -144,17 +158,19 @@ def record(
             workflow_version=after.workflow_version,
             document=numbers[0] if numbers else None,
             chain_version=CHAIN_VERSION,
-            sealed={
-                "documents": sealed_documents,
-                # erasing: the commitments to the values it erases
-                "case": seal_case(after, sealer, before if change.erasing else after)
-                | {"workflow_digest": change.workflow_digest},
-            },
+            sealed={"documents": sealed_documents, "case": sealed_case},
         ),
         # a new case's chain starts at GENESIS, the head it was added with
         before.audit_head,
     )
-    after = replace(after, audit_head=entry.hash)
+    after = replace(
+        after,
+        version=version,
+        documents_count=counted + len(journal),
+        updated_at=recorded_at,
+        personal_key=None if change.erasing else key,
+        audit_head=entry.hash,
+    )
     tx.update_case(after, expected_version=before.version)
     out.append_audit(entry)
     if kept:

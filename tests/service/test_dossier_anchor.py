@@ -10,6 +10,7 @@ the head and the digest with sagsflow's own functions.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -24,6 +25,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from engine.audit import chain
 from engine.audit.anchor import FORMAT_V1, Signer, canonical, checkpoint_digest
 from engine.audit.chain import GENESIS, chain_fields, link_hash
 from engine.audit.dossier import _digest, _entry
@@ -518,7 +520,7 @@ def test_the_daily_checkpoint_follows_the_newest_in_the_folder(
     assert load(written)["previous"] == checkpoint_digest(load(newest))
 
 
-# -- the rest of the dossier, checked against the chain (chain version 2) ------------
+# -- the rest of the dossier, checked against the chain (chain versions 2, 3) ----------
 def _edit_state(body: dict[str, Any]) -> None:
     body["case"]["state"] = "opened"
 
@@ -539,6 +541,30 @@ def _edit_party(body: dict[str, Any]) -> None:
     body["case"]["parties"][0]["name"] = "En Anden"
 
 
+def _rehash_last(body: dict[str, Any], version: int) -> None:
+    """The last entry re-hashed under `version`'s form, as a forger would."""
+    entry = body["entries"][-1]
+    fields = {k: v for k, v in entry.items() if k not in ("prev_hash", "hash", "v")}
+    if version >= 3:
+        fields["v"] = version
+    entry.clear()
+    entry.update(fields, prev_hash=body["entries"][-2]["hash"])
+    content = chain._canonical(version, fields)
+    entry["hash"] = hashlib.sha256(
+        entry["prev_hash"].encode() + b"\n" + content
+    ).hexdigest()
+    body["case"]["audit_head"] = entry["hash"]
+
+
+def _edit_unknown_version(body: dict[str, Any]) -> None:
+    _rehash_last(body, 9)
+
+
+def _edit_downgrade(body: dict[str, Any]) -> None:
+    """The last entry read as version 2, which implies nothing about the case."""
+    _rehash_last(body, 2)
+
+
 def _edit_personal_value(body: dict[str, Any]) -> None:
     values = body["personal"]["values"]
     first = sorted(values)[0]
@@ -555,6 +581,10 @@ def _edit_personal_value(body: dict[str, Any]) -> None:
         pytest.param(_edit_party, "name is not the one entry", id="party"),
         pytest.param(
             _edit_personal_value, "not the one its entry committed to", id="personal"
+        ),
+        pytest.param(_edit_unknown_version, "does not verify", id="version-9"),
+        pytest.param(
+            _edit_downgrade, "chain version 2 after one of version 3", id="downgrade"
         ),
     ],
 )

@@ -230,6 +230,18 @@ ATTACKS: list[tuple[str, Attack, str, str]] = [
         "case_changed",
         "the case row's due is '2025-01-01', but entry 5 left it None",
     ),
+    (  # fields a version 3 seal leaves out, implied by its entry, still count
+        "case-chase-position",
+        _case(chase_position=2),
+        "case_changed",
+        "the case row's chase_position is 2, but entry 5 left it 0",
+    ),
+    (
+        "case-state-entered",
+        _case(state_entry_seq=1),
+        "case_changed",
+        "the case row's state_entry_seq is 1, but entry 5 left it 5",
+    ),
     (
         "case-parties",
         _swap_party,

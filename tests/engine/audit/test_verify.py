@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from engine.audit.anchor import CheckpointError, Signer, anchored_heads, read_checkpoint
 from engine.audit.chain import GENESIS, chain_fields, link_hash
 from engine.audit.review import checkpoint, verify_store
+from engine.audit.seals import unpack_case
 from engine.audit.verify import Report
 from engine.cases.engine import CaseEngine
 from engine.dates.calendars import BusinessCalendar
@@ -353,7 +354,7 @@ def restore_case_row(conn: sqlite3.Connection, entry: AuditEntry) -> None:
     its commitments resolved from the kept personal values.
     """
     assert entry.sealed is not None
-    said = entry.sealed["case"]
+    said = unpack_case(entry)
     kept = {
         c: json.loads(v)
         for c, v in conn.execute(
@@ -639,7 +640,8 @@ def test_an_entry_appended_with_its_case_row_is_a_step_like_any_other(
     entries = history(db_path, target)
     forged = _forged(entries[-1])
     assert forged.sealed is not None
-    left = {**forged.sealed["case"], "state": "opened", "version": forged.seq}
+    # the case as the last entry left it, moved on; every field said in full
+    left = {**unpack_case(entries[-1]), "state": "opened", "version": forged.seq}
     forged = replace(forged, sealed={"documents": [], "case": left})
     forged = replace(
         forged,
