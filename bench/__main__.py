@@ -1,11 +1,12 @@
-"""`python -m bench [W1|W2|W3|W4|all] [--quick] [--runs N] [--sizes N,N]`.
+"""`python -m bench [W1|W2|W3|W4|W5|all] [--quick] [--runs N] [--sizes N,N]`.
 
 Runs the benchmarks and prints their tables. `--sizes` replaces the chosen
-workload's sizes (cases for W1 and W3, the office for W2, the cases for W4),
-so one size can be run on its own; the defaults are the issue's sizes, and a
-full `all` takes hours (the naive competitors are slow by nature). `--quick`
-is the test suite's smoke run: small sizes and one run of each (every table
-and ratio is printed, the figures mean nothing), unless `--runs` is given.
+workload's sizes (cases for W1 and W3, the office for W2 and W5, the cases
+for W4), so one size can be run on its own; the defaults are the issue's
+sizes, and a full `all` takes hours (the naive competitors are slow by
+nature). `--quick` is the test suite's smoke run: small sizes and one run of
+each (every table and ratio is printed, the figures mean nothing), unless
+`--runs` is given.
 
 The workloads are imported after the arguments are checked (but for W2's
 sizes, which W2 knows), so most refusals come at once.
@@ -25,7 +26,10 @@ QUICK_RUNS = 1
 def main(argv: Sequence[str] | None = None, *, prog: str = "python -m bench") -> int:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument(
-        "workload", nargs="?", default="all", choices=["W1", "W2", "W3", "W4", "all"]
+        "workload",
+        nargs="?",
+        default="all",
+        choices=["W1", "W2", "W3", "W4", "W5", "all"],
     )
     parser.add_argument(
         "--quick", action="store_true", help="small sizes, one run (smoke)"
@@ -43,10 +47,10 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m bench") ->
     if args.runs is not None and args.runs < RUNS:
         parser.error(f"--runs must be at least {RUNS} (median and min-max)")
     if args.sizes is not None and args.workload == "all":
-        parser.error("--sizes needs one workload (W1, W2, W3 or W4)")
+        parser.error("--sizes needs one workload (W1, W2, W3, W4 or W5)")
     runs = args.runs or (QUICK_RUNS if args.quick else RUNS)
 
-    from bench import w1_lifecycle, w2_sweep, w3_memory, w4_postgres
+    from bench import w1_lifecycle, w2_sweep, w3_memory, w4_postgres, w5_search
 
     overdue = w2_sweep.settings(args.quick)[1]
     if args.workload == "W2" and args.sizes and min(args.sizes) < overdue:
@@ -73,6 +77,9 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m bench") ->
     if args.workload in ("W4", "all"):
         for cases in chosen or (w4_postgres.sizes(args.quick),):
             w4_postgres.run(cases, runs)
+    if args.workload in ("W5", "all"):
+        sizes = w5_search.QUICK_SIZES if args.quick else w5_search.DEFAULT_SIZES
+        w5_search.run(chosen or sizes, runs)
     return 0
 
 

@@ -322,7 +322,15 @@ def _play(
 ) -> Outcome:
     engine, clock = office_engine(store, registry, calendar, first=first)
     go_live(engine, clock, first=first)
-    year = simulation(engine, clock, settings, start=start, on_finished=on_finished)
+    year = simulation(
+        engine,
+        clock,
+        settings,
+        seed=seed,
+        first=first,
+        start=start,
+        on_finished=on_finished,
+    )
     stories = plan(seed=seed, cases=cases, first=first, until=start, calendar=calendar)
     return year.run(stories, first=first, on_day=progress)
 

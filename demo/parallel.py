@@ -148,7 +148,13 @@ def _play_share(
         stories = _share(job, calendar, store, ids)
         engine, clock = office_engine(store, registry, calendar, first=job.first)
         year = simulation(
-            engine, clock, settings, start=job.start, on_finished=store.release
+            engine,
+            clock,
+            settings,
+            seed=job.seed,
+            first=job.first,
+            start=job.start,
+            on_finished=store.release,
         )
         outcome = year.run(stories, first=job.first, on_day=lambda _: store.flush())
         store.finish()

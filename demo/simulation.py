@@ -3,11 +3,14 @@
 Every morning at 07:00 (Copenhagen) the chaser sweeps, as `sagsflow serve`
 would (it skips weekends and holidays by itself), and the dispatcher delivers
 what the sweep queued; then the day's steps of every story happen in time
-order. Each step goes through the engine's real operations (`open_case`,
-`fire`, the chaser's `sweep`, the dispatcher's `dispatch`) with the clock set
-to its moment, so the recorded time of every entry is the moment it happened,
-as if sagsflow had been running all year: deterministic for a seed and a
-start date, and the record verifies like any other.
+order, and the advisor records the lawyers' absences as the office learns of
+them (demo/absences.py; before a story's step at the same moment). Each step
+goes through the engine's real operations (`open_case`, `fire`,
+`assign_case`, `set_away`, the chaser's `sweep`, the dispatcher's `dispatch`)
+with the clock set to its moment, so the recorded time of every entry is
+the moment it happened, as if sagsflow had been running all year:
+deterministic for a seed and a start date, and the record verifies like any
+other.
 
 Nothing at or after `until` happens: a story whose next step lies there stays
 where it is (its case is still open), and the chaser has not swept on
@@ -17,12 +20,15 @@ where it is (its case is still open), and the chaser has not swept on
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from demo.absences import Away, Staffing
 from demo.stories import play
 from demo.story import (
+    Assign,
     AwaitRung,
     Fire,
     Open,
@@ -82,10 +88,13 @@ class Simulation:
         dispatcher: Dispatcher,
         clock: FakeClock,
         until: datetime,
+        staff: Staffing,
         on_finished: Callable[[str], None] | None = None,
     ) -> None:
-        """`on_finished` hears the number of each case whose story has ended."""
+        """`staff` says who is away when; `on_finished` hears the number of
+        each case whose story has ended."""
         self.engine = engine
+        self.staff = staff
         self.on_finished = on_finished
         self.chaser = chaser
         self.dispatcher = dispatcher
@@ -97,6 +106,7 @@ class Simulation:
         # the stories are shared out (demo.parallel relies on it).
         self._queue: list[tuple[datetime, int, _Running, Step]] = []
         self._awaiting: dict[str, tuple[_Running, str]] = {}
+        self._absences: deque[Away] = deque(staff.absences)  # by booked_at
 
     def run(
         self,
@@ -143,12 +153,13 @@ class Simulation:
 
     # -- the stories -------------------------------------------------------------------
     def _start(self, story: Story) -> None:
-        running = _Running(steps=play(story, self.timing), story=story)
+        running = _Running(steps=play(story, self.timing, self.staff), story=story)
         self.outcome.opened += 1
         self._schedule(running, next(running.steps))
 
     def _run_until(self, end: datetime) -> None:
         while self._queue and self._queue[0][0] < end:
+            self._record_absences(self._queue[0][0], inclusive=True)
             at, _, running, step = heapq.heappop(self._queue)
             self.clock.set(at)
             self.outcome.steps += 1
@@ -163,6 +174,10 @@ class Simulation:
                     number=running.story.number,
                 )
                 running.number = view.case.number
+            elif isinstance(step, Assign):
+                view = self.engine.assign_case(
+                    running.number, step.owner, actor=step.actor, reason=step.reason
+                )
             else:
                 assert isinstance(step, Fire)
                 view = self.engine.fire(
@@ -173,6 +188,25 @@ class Simulation:
                     document=step.document,
                 )
             self._advance(running, view.case)
+        self._record_absences(end, inclusive=False)
+
+    def _record_absences(self, until: datetime, *, inclusive: bool) -> None:
+        """Record the absences the office learns of before `until` (or at it,
+        if `inclusive`). They are the office's, not a case's: no step."""
+        absences = self._absences
+        while absences and (
+            absences[0].booked_at < until
+            or (inclusive and absences[0].booked_at == until)
+        ):
+            away = absences.popleft()
+            self.clock.set(away.booked_at)
+            self.engine.set_away(
+                away.user,
+                starts=away.starts,
+                ends=away.ends,
+                deputy=away.deputy,
+                actor=away.by,
+            )
 
     def _advance(self, running: _Running, value: Case | RungFired) -> None:
         try:

@@ -3,7 +3,8 @@
 Pure: a seeded `random.Random` plans the office (how many cases open on which
 working day, what kind of case each is, how its administration behaves), and
 each `Story` is played by its workflow's script (demo/scripts/), a generator
-that yields the steps to take (demo/story.py).
+that yields the steps to take (demo/story.py), as its owners and their
+absences have it (demo/owners.py).
 
 The mix is docs/domain.md's ("The demo office's mix"), in demo/mix.py. Same
 seed, same office.
@@ -16,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
+from demo.absences import Staffing
 from demo.mix import (
     ACCESS,
     ACCESS_MIX,
@@ -32,6 +34,7 @@ from demo.mix import (
     REOPENED,
     REPLIES,
 )
+from demo.owners import owned
 from demo.people import ADMINISTRATIONS, CASEWORKERS
 from demo.scripts.access_to_documents import play_access
 from demo.scripts.ombudsman_inquiry import play_inquiry
@@ -110,8 +113,8 @@ def _story(index: int, opened_at: datetime, rng: random.Random) -> Story:
     )
 
 
-def play(story: Story, timing: Timing) -> Play:
-    """The steps of `story`, in order; see the module docstring."""
+def play(story: Story, timing: Timing, staff: Staffing) -> Play:
+    """The steps of `story`, in order, with its owners (demo/owners.py)."""
     if story.workflow == ACCESS:
-        return play_access(story, timing)
-    return play_inquiry(story, timing)
+        return owned(story, play_access(story, timing), timing, staff)
+    return owned(story, play_inquiry(story, timing), timing, staff)

@@ -1,8 +1,9 @@
 """What a story is: a case's plan, the steps it asks for, its randomness and timing.
 
 A story is played by a generator that yields the steps to take: `Open`,
-`Fire` (an event at a moment) or `AwaitRung` (wait until the chaser has fired
-that rung of the case's ladder). The simulation (`demo.simulation`) carries
+`Fire` (an event at a moment), `Assign` (the case given to a lawyer at a
+moment: demo/owners.py) or `AwaitRung` (wait until the chaser has fired that
+rung of the case's ladder). The simulation (`demo.simulation`) carries
 the steps out through the engine and sends back the case as the engine left
 it, or the rung that fired (`step_open`, `step_fire` and `step_await` take
 the answer).
@@ -49,6 +50,14 @@ class Fire:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Assign:
+    at: datetime
+    actor: str
+    owner: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AwaitRung:
     """Wait until the chaser fires `rung` on the case (in its current stay)."""
 
@@ -64,7 +73,7 @@ class RungFired:
     new_due: date | None
 
 
-Step = Open | Fire | AwaitRung
+Step = Open | Fire | Assign | AwaitRung
 Play = Generator[Step, Case | RungFired, None]
 
 

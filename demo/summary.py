@@ -1,4 +1,5 @@
-"""What a demo office holds: cases by workflow, state and outcome; overdue now.
+"""What a demo office holds: cases by workflow, state and outcome; overdue now;
+open cases by owner.
 
 Pure: counted from the cases as stored (`Case` values) and the workflow
 definitions (which states are final); the caller says what "today" is.
@@ -25,6 +26,7 @@ class Summary:
     open_by_state: Mapping[str, Mapping[str, int]]  # workflow -> state -> cases
     closed_by_outcome: Mapping[str, Mapping[str, int]]  # workflow -> outcome -> cases
     overdue: int  # open, and the local date of today is after the deadline
+    open_by_owner: Mapping[str | None, int]  # owner (None: unassigned) -> open cases
 
     def count(self, workflow: str) -> int:
         return sum(self.open_by_state.get(workflow, {}).values()) + sum(
@@ -46,6 +48,7 @@ def summarise(
     final: dict[tuple[str, int, str], bool] = {}
     open_by: defaultdict[str, Counter[str]] = defaultdict(Counter)
     closed_by: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    owners: Counter[str | None] = Counter()
     total = overdue = 0
     for case in cases:
         total += 1
@@ -60,6 +63,7 @@ def summarise(
             closed_by[case.workflow][outcome] += 1
             continue
         open_by[case.workflow][case.state] += 1
+        owners[case.owner] += 1
         overdue += case.due is not None and case.due < today
     return Summary(
         today=today,
@@ -69,6 +73,7 @@ def summarise(
             w: dict(c.most_common()) for w, c in sorted(closed_by.items())
         },
         overdue=overdue,
+        open_by_owner=_by_owner(owners),
     )
 
 
@@ -76,7 +81,9 @@ def combine(summaries: Sequence[Summary]) -> Summary:
     """The summary of several parts of one office (as of the same day)."""
     open_by: defaultdict[str, Counter[str]] = defaultdict(Counter)
     closed_by: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    owners: Counter[str | None] = Counter()
     for part in summaries:
+        owners.update(part.open_by_owner)
         for workflow, states in part.open_by_state.items():
             open_by[workflow].update(states)
         for workflow, outcomes in part.closed_by_outcome.items():
@@ -89,7 +96,13 @@ def combine(summaries: Sequence[Summary]) -> Summary:
             w: dict(c.most_common()) for w, c in sorted(closed_by.items())
         },
         overdue=sum(s.overdue for s in summaries),
+        open_by_owner=_by_owner(owners),
     )
+
+
+def _by_owner(counts: Counter[str | None]) -> dict[str | None, int]:
+    """By owner id, unassigned (None) last."""
+    return dict(sorted(counts.items(), key=lambda o: (o[0] is None, o[0] or "")))
 
 
 def describe(summary: Summary) -> list[str]:
@@ -107,6 +120,11 @@ def describe(summary: Summary) -> list[str]:
         f"  overdue now ({summary.today.isoformat()}): {summary.overdue} of "
         f"{summary.open} open cases"
     )
+    owners = ", ".join(
+        f"{owner or 'unassigned'} {n}" for owner, n in summary.open_by_owner.items()
+    )
+    if owners:
+        lines.append(f"  open cases by owner: {owners}")
     return lines
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 
 from demo import founding
+from demo.absences import plan_absences
 from demo.people import STAFF
 from demo.simulation import Delivered, Simulation
 from engine.cases.engine import CaseEngine
@@ -75,10 +76,13 @@ def simulation(
     clock: FakeClock,
     settings: Settings,
     *,
+    seed: int,
+    first: date,
     start: date,
     on_finished: Callable[[str], None] | None = None,
 ) -> Simulation:
-    """The year up to `start`, with the office's letters; the past delivered."""
+    """The year from `first` up to `start`, with the office's letters and the
+    lawyers' absences (planned from `seed`); the past delivered."""
     chaser = Chaser(
         store=engine.store,
         clock=clock,
@@ -99,5 +103,8 @@ def simulation(
         dispatcher=dispatcher,
         clock=clock,
         until=midnight(start),
+        staff=plan_absences(
+            seed=seed, first=first, until=start, calendar=engine.calendar
+        ),
         on_finished=on_finished,  # a closed case's record can leave memory
     )

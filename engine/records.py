@@ -55,6 +55,22 @@ class User:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Absence:
+    """A period a user is away, both days included, and who deputises.
+
+    The user's notices as a case's owner go to the deputy meanwhile, or to the
+    advisor without one (`engine.chasing.recipients`)."""
+
+    id: int | None = None
+    user_id: str
+    starts: date
+    ends: date
+    deputy: str | None = None
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Case:
     """A case as stored: where it is, its deadline and its data."""
 
@@ -82,6 +98,7 @@ class Case:
     # secret, never shown; None once erased (and on cases not yet given one).
     personal_key: str | None = field(default=None, repr=False)
     erased: JsonDict | None = None  # when, by whom, why its personal data went
+    owner: str | None = None  # the user on whose desk the case lies; None: unassigned
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -145,6 +162,9 @@ class CaseFilter:
     offset: int = 0
     by_due: bool = False  # the oldest deadline first (then by id); else by id
     after_id: int | None = None  # only cases with a larger id (paging by id)
+    owner: str | None = None  # only this user's cases
+    unassigned: bool = False  # only cases without an owner
+    not_in_states: frozenset[str] = frozenset()  # e.g. the final states: open cases
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -174,6 +194,18 @@ class OverdueCase:
     due: date | None
     chase_due: date
     chase_position: int  # rungs fired in this stay; the next is this index
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StalePlace:
+    """A state of one workflow version that declares `stale_after`, as of one
+    day: a case there is stale when it entered before `entered_before`
+    (`engine.cases.ages`)."""
+
+    workflow: str
+    version: int
+    state: str
+    entered_before: datetime  # UTC: the start of the day after the last such day
 
 
 def overdue_of(case: Case) -> OverdueCase:
@@ -248,7 +280,8 @@ class AccessEntry:
     id: int | None = None
     at: datetime
     actor: str
-    action: str  # case_show | case_list | case_documents | audit_log | audit_export
+    # case_show | case_list | case_search | case_documents | audit_log | audit_export
+    action: str
     case_number: str | None = None
 
 

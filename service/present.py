@@ -19,10 +19,12 @@ from typing import Any
 
 from engine.audit.contents import personal_section
 from engine.audit.dossier import build_dossier
+from engine.cases.ages import StateAge
 from engine.cases.engine import CaseEngine
+from engine.cases.search import CaseMatch
 from engine.cases.view import CaseView
 from engine.dates.calendars import COPENHAGEN, BusinessCalendar, is_overdue, local_date
-from engine.records import AuditEntry, Document, Notification, User
+from engine.records import Absence, AuditEntry, Document, Notification, User
 from engine.workflow.definition import WorkflowDefinition
 
 AUDIT_COLUMNS = (
@@ -88,8 +90,13 @@ def document_json(doc: Document) -> dict[str, Any]:
 
 
 def case_json(
-    view: CaseView, *, now: datetime, calendar: BusinessCalendar
+    view: CaseView,
+    *,
+    now: datetime,
+    calendar: BusinessCalendar,
+    age: StateAge | None,
 ) -> dict[str, Any]:
+    """The case with its record; `age` is `CaseEngine.age(case, now)`."""
     case = view.case
     overdue = is_overdue(case.due, now)
     return {
@@ -99,6 +106,7 @@ def case_json(
         "workflow_version": case.workflow_version,
         "state": case.state,
         "version": case.version,
+        "owner": case.owner,  # a user id, or None: unassigned
         "due": iso(case.due),
         "overdue": overdue,
         "working_days_overdue": (
@@ -106,6 +114,7 @@ def case_json(
             if overdue and case.due
             else 0
         ),
+        "age": age_json(age),
         "chase_position": case.chase_position,
         "calendar": case.calendar,
         "opened_at": iso(case.opened_at),
@@ -117,6 +126,20 @@ def case_json(
         "erased": case.erased,  # when, by whom, why its personal data went
         "documents": [document_json(d) for d in view.documents],
         "history": [entry_json(e) for e in view.history],
+    }
+
+
+def age_json(age: StateAge | None) -> dict[str, Any] | None:
+    """A case's age in a state without a deadline (null when it has one or is
+    closed): `{"state": "opened", "working_days": 73, "stale": true,
+    "stale_after": 10}`, `stale_after` null where the state declares none."""
+    if age is None:
+        return None
+    return {
+        "state": age.state,
+        "working_days": age.working_days,
+        "stale": age.stale,
+        "stale_after": age.stale_after,
     }
 
 
@@ -142,8 +165,8 @@ def dossier_json(
         calendar = tx.calendar_spec(calendar_id) if calendar_id else None
         kept = tx.personal_values([case.id or 0]).get(case.id or 0, {})
     now = engine.clock.now()
-    shown = case_json(view, now=now, calendar=engine.calendar)
-    left_out = ("documents", "history", "overdue", "working_days_overdue")
+    shown = case_json(view, now=now, calendar=engine.calendar, age=None)
+    left_out = ("documents", "history", "overdue", "working_days_overdue", "age")
     return build_dossier(
         case={
             **{k: v for k, v in shown.items() if k not in left_out},
@@ -164,6 +187,11 @@ def dossier_json(
         if case.erased is not None
         else personal_section(case.personal_key, kept),
     )
+
+
+def match_json(match: CaseMatch) -> dict[str, Any]:
+    """What of a case a search matched: its field and what the field holds."""
+    return {"field": match.field, "value": match.value}
 
 
 def dumps(value: Any) -> str:
@@ -249,6 +277,17 @@ def user_json(user: User) -> dict[str, Any]:
         "roles": list(user.roles),
         "email": user.email,
         "created_at": iso(user.created_at),
+    }
+
+
+def absence_json(absence: Absence) -> dict[str, Any]:
+    return {
+        "user": absence.user_id,
+        "from": absence.starts.isoformat(),
+        "until": absence.ends.isoformat(),  # the last day away, included
+        "deputy": absence.deputy,
+        "created_by": absence.created_by,
+        "created_at": iso(absence.created_at),
     }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from engine.exceptions import InvalidInputError
+from storage.sql.search import INDEX as SEARCH_INDEX
 from storage.tables import metadata
 
 # The record: written once, never changed.
@@ -39,7 +40,8 @@ def grant_statements(role: str, *, database: str, schema: str = "public") -> lis
                 f"{what} name {name!r} must be a plain lower-case identifier "
                 "(letters, digits and _, at most 63)"
             )
-    tables = sorted(t.name for t in metadata.sorted_tables)
+    # and the search index, which the triggers on wf_case write as the writer
+    tables = sorted([*(t.name for t in metadata.sorted_tables), SEARCH_INDEX])
     writable = [t for t in tables if t not in (*APPEND_ONLY, *DELETABLE)]
     record = ", ".join(APPEND_ONLY)
     return [

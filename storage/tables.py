@@ -47,6 +47,7 @@ class CaseRow(SQLModel, table=True):
         Index("ix_wf_case_due_open", "due"),
         Index("ix_wf_case_chase_due", "chase_due"),
         Index("ix_wf_case_workflow_state", "workflow", "state"),
+        Index("ix_wf_case_owner", "owner"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True))
@@ -73,6 +74,7 @@ class CaseRow(SQLModel, table=True):
     )
     personal_key: str | None = Field(default=None, max_length=64)
     erased: dict[str, Any] | None = Field(default=None, sa_type=_json())
+    owner: str | None = Field(default=None, max_length=128)  # a user id, or unassigned
 
 
 class AuditRow(SQLModel, table=True):
@@ -151,6 +153,21 @@ class UserRow(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=128)
     roles: list[str] = Field(sa_type=_json())
     email: str | None = Field(default=None, max_length=320)
+    created_at: dt.datetime
+
+
+class AbsenceRow(SQLModel, table=True):
+    """A period a user is away (both days included), and who deputises."""
+
+    __tablename__ = "user_absence"
+    __table_args__ = (Index("ix_user_absence_user_id", "user_id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(_ID, primary_key=True))
+    user_id: str = Field(max_length=128, foreign_key="app_user.id")
+    starts: dt.date
+    ends: dt.date
+    deputy: str | None = Field(default=None, max_length=128, foreign_key="app_user.id")
+    created_by: str = Field(max_length=128)
     created_at: dt.datetime
 
 
@@ -308,6 +325,7 @@ AUDIT = _table(AuditRow)
 DOCUMENTS = _table(DocumentRow)
 PERSONAL = _table(PersonalValueRow)
 USERS = _table(UserRow)
+ABSENCES = _table(AbsenceRow)
 SEQUENCES = _table(CaseSequenceRow)
 WORKFLOWS = _table(WorkflowVersionRow)
 CALENDARS = _table(CalendarRow)

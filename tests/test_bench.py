@@ -36,8 +36,11 @@ def test_quick_bench_prints_tables_and_ratios() -> None:
         "== W1 lifecycle",
         "== W2 sweep",
         "== W3 memory",
+        "== W5 search",
     ):
         assert heading in out
+    assert "W5 search: ms, median" in out
+    assert "N=200 citizen's name: sagsflow" in out
     assert "W2 find: 20 overdue" in out
     assert "sagsflow chase: 10x the cases, same overdue:" in out
     assert "| competitor" in out

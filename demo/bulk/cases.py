@@ -187,6 +187,9 @@ class CaseBulk(BulkRows):
         found = self.s.workflows.get((name, version))
         return found[1] if found else None
 
+    def workflow_versions(self, name: str) -> Sequence[int]:
+        return sorted(v for n, v in self.s.workflows if n == name)
+
     def record_calendar(self, calendar_id: str, spec: JsonDict) -> None:
         self._writing()
         s = self.s

@@ -1,11 +1,11 @@
 """What a bulk transaction answers from the database: what building does not need.
 
 `DatabaseAnswers` declares each method of `engine.ports.CaseTransaction` that
-memory does not answer (listings, counts, reads across the record and its
-verification, the access log, the outbox's listings) as the `SqlTransaction`
-method of the same name, run by `on_database` or `streamed_from_database`: so
-each has the signature the SQL store gives it, and the type checker holds it
-to the port.
+memory does not answer (listings, counts, searches, reads across the record
+and its verification, the access log, the outbox's listings) as the
+`SqlTransaction` method of the same name, run by `on_database` or
+`streamed_from_database`: so each has the signature the SQL store gives it,
+and the type checker holds it to the port.
 
 Hazards:
     * Each runs after a complete flush, in a database transaction of its own
@@ -70,7 +70,12 @@ class DatabaseAnswers(BulkRows):
     # CaseListing
     list_cases = on_database(SqlTransaction.list_cases)
     count_cases = on_database(SqlTransaction.count_cases)
+    stale_cases = on_database(SqlTransaction.stale_cases)
+    count_stale = on_database(SqlTransaction.count_stale)
     state_counts = on_database(SqlTransaction.state_counts)
+    owner_counts = on_database(SqlTransaction.owner_counts)
+    # CaseSearch
+    search_cases = on_database(SqlTransaction.search_cases)
     # AuditReads
     audit_entries = streamed_from_database(SqlTransaction.audit_entries)
     verify_entries = streamed_from_database(SqlTransaction.verify_entries)

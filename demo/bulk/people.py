@@ -1,9 +1,9 @@
 """A bulk transaction's people and settings from memory.
 
-`PeopleBulk` answers `engine.ports.UserRecords`, the writing half of
-`AccessLog` (reads of the log are the database's: demo/bulk/database.py) and
-`DatabaseSettings` from the store's `BulkState`, with an undo step for each
-change.
+`PeopleBulk` answers `engine.ports.UserRecords` (users and their absences),
+the writing half of `AccessLog` (reads of the log are the database's:
+demo/bulk/database.py) and `DatabaseSettings` from the store's `BulkState`,
+with an undo step for each change.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from datetime import datetime
 
 from demo.bulk.state import BulkRows
 from engine.exceptions import DuplicateError
-from engine.records import AccessEntry, User
-from storage.tables import ACCESS
+from engine.records import Absence, AccessEntry, User
+from storage.tables import ABSENCES, ACCESS
 
 
 class PeopleBulk(BulkRows):
@@ -38,6 +38,16 @@ class PeopleBulk(BulkRows):
 
     def users_with_role(self, role: str) -> Sequence[User]:
         return [u for u in self.list_users() if role in u.roles]
+
+    def add_absence(self, absence: Absence) -> None:
+        self._writing()
+        stored = replace(absence, id=self._take_id(ABSENCES))
+        self._append(self.s.absences, stored)
+        self._append(self.s.new_absences, stored)
+
+    def absences(self, user_id: str | None = None) -> Sequence[Absence]:
+        found = [a for a in self.s.absences if user_id in (None, a.user_id)]
+        return sorted(found, key=lambda a: (a.user_id, a.starts, a.id or 0))
 
     def record_access(self, entry: AccessEntry) -> None:
         self._writing()

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine.records import (
+    Absence,
     AccessEntry,
     AuditEntry,
     Case,
@@ -28,6 +29,7 @@ from engine.records import (
     User,
 )
 from storage.tables import (
+    ABSENCES,
     ACCESS,
     AUDIT,
     CALENDARS,
@@ -42,7 +44,7 @@ from storage.tables import (
     WORKFLOWS,
 )
 
-ID_TABLES = (CASES, AUDIT, DOCUMENTS, OUTBOX, ACCESS)
+ID_TABLES = (CASES, AUDIT, DOCUMENTS, OUTBOX, ACCESS, ABSENCES)
 
 
 @dataclass(slots=True)
@@ -50,6 +52,7 @@ class RowBatch:
     """Rows for one database transaction, with their ids (see `write_rows`)."""
 
     users: list[User] = field(default_factory=list)
+    absences: list[Absence] = field(default_factory=list)  # ids set
     workflows: list[tuple[str, int, str, str]] = field(default_factory=list)
     calendars: list[tuple[str, JsonDict]] = field(default_factory=list)
     sequences: dict[int, int] = field(default_factory=dict)  # year -> last
@@ -73,6 +76,7 @@ class RowBatch:
             + len(self.personal)
             + len(self.chases)
             + len(self.access)
+            + len(self.absences)
             + len(self.outbox)
             + len(self.case_updates)
             + len(self.outbox_updates)
@@ -82,6 +86,7 @@ class RowBatch:
 def write_rows(rows: Rows, batch: RowBatch) -> None:
     """Insert (and update) `batch`'s rows, parents before children."""
     rows.insert(USERS, [_user_row(u) for u in batch.users])
+    rows.insert(ABSENCES, [_row(a, ABSENCES) | {"id": a.id} for a in batch.absences])
     rows.insert(
         WORKFLOWS,
         [
@@ -207,7 +212,7 @@ def _user_row(user: User) -> dict[str, Any]:
 # with each table's column names looked up once instead of once a row.
 _NAMES: dict[str, tuple[str, ...]] = {
     t.name: tuple(c.name for c in t.columns if c.name != "id")
-    for t in (CASES, AUDIT, DOCUMENTS, CHASES, ACCESS, OUTBOX)
+    for t in (CASES, AUDIT, DOCUMENTS, CHASES, ACCESS, OUTBOX, ABSENCES)
 }
 
 

@@ -18,6 +18,10 @@ are decided in advance (the order in which cases open, `case_ids`), and steps
 at the same moment happen in case id order (demo.simulation does).
 A chase's documents and notifications are recognised by (case, recorded
 time), so a case must not have a chase and another step at the same instant.
+
+Absences are the office's, not a case's: every worker records all of them, as
+one process would (its chaser must know who is away), with the same ids; the
+parent writes the first worker's and checks that the others recorded the same.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from demo.bulk.rows import (
 )
 from demo.bulk.store import BulkCaseStore
 from engine.records import (
+    Absence,
     AuditEntry,
     Case,
     ChaseRecord,
@@ -49,7 +54,15 @@ from engine.records import (
     parse_case_number,
 )
 from storage.database import WRITE_OPTION
-from storage.tables import AUDIT, CASES, DOCUMENTS, OUTBOX, SEQUENCES, WORKFLOWS
+from storage.tables import (
+    ABSENCES,
+    AUDIT,
+    CASES,
+    DOCUMENTS,
+    OUTBOX,
+    SEQUENCES,
+    WORKFLOWS,
+)
 
 Key = tuple[datetime, int, date, int]
 _STEP = 1
@@ -68,6 +81,7 @@ class ShardBatch:
     chases: list[ChaseRecord] = field(default_factory=list)
     outbox: list[tuple[Key, int, Notification]] = field(default_factory=list)
     workflows: list[tuple[str, int, str, str]] = field(default_factory=list)
+    absences: list[Absence] = field(default_factory=list)  # ids set, as every worker's
     case_updates: list[Case] = field(default_factory=list)
     outbox_updates: list[tuple[int, Notification]] = field(default_factory=list)
     final: bool = False
@@ -130,8 +144,8 @@ class ShardStore(BulkCaseStore):
         rows = self.batch(complete=complete)
         if rows.users or rows.calendars or rows.settings or rows.access:
             raise RuntimeError(
-                "a shard adds cases and their records only; users, calendars, "
-                "settings and the access log are the parent's"
+                "a shard adds cases, their records and the office's absences only; "
+                "users, calendars, settings and the access log are the parent's"
             )
         chased = {(c.case_id, c.fired_at): c.due_missed for c in rows.chases}
 
@@ -152,6 +166,7 @@ class ShardStore(BulkCaseStore):
                 chases=rows.chases,
                 outbox=[(key(n.case_id, n.created_at), i, n) for i, n in rows.outbox],
                 workflows=rows.workflows,
+                absences=rows.absences,
                 case_updates=rows.case_updates,
                 outbox_updates=rows.outbox_updates,
                 final=complete,
@@ -201,6 +216,12 @@ class ShardMerger:
     def add(self, batches: list[ShardBatch]) -> None:
         """One period's batches, one per worker (index = worker)."""
         rows = self.waiting
+        absences = batches[0].absences
+        if any(b.absences != absences for b in batches[1:]):
+            raise RuntimeError("the workers recorded different absences")
+        rows.absences.extend(absences)
+        for absence in absences:
+            self.next_ids[ABSENCES.name] = (absence.id or 0) + 1
         for batch in batches:
             rows.cases.extend(batch.cases)
             rows.personal.extend(batch.personal)

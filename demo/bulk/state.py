@@ -33,6 +33,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Table
 
 from engine.records import (
+    Absence,
     AccessEntry,
     AuditEntry,
     Case,
@@ -68,6 +69,7 @@ class BulkState:
     pending: dict[int, None] = field(default_factory=dict)  # pending ids, in order
     outbox_keys: set[str] = field(default_factory=set)
     users: dict[str, User] = field(default_factory=dict)
+    absences: list[Absence] = field(default_factory=list)  # in the order recorded
     sequences: dict[int, int] = field(default_factory=dict)
     workflows: dict[tuple[str, int], tuple[str, str]] = field(default_factory=dict)
     calendars: dict[str, JsonDict] = field(default_factory=dict)
@@ -86,6 +88,7 @@ class BulkState:
     new_chases: list[ChaseRecord] = field(default_factory=list)
     new_access: list[AccessEntry] = field(default_factory=list)
     new_users: list[User] = field(default_factory=list)
+    new_absences: list[Absence] = field(default_factory=list)
     new_workflows: list[tuple[str, int]] = field(default_factory=list)
     new_calendars: list[str] = field(default_factory=list)
     dirty_sequences: set[int] = field(default_factory=set)
@@ -99,6 +102,7 @@ class BulkState:
             + len(self.new_personal)
             + len(self.new_chases)
             + len(self.new_access)
+            + len(self.new_absences)
             + len(self.new_cases)
             + len(self.outbox)
         )

@@ -126,6 +126,7 @@ class BulkCaseStore(CaseStore):
             if cases and not with_cases:
                 raise ValueError("bulk building needs a database without cases")
             s.users = {u.id: u for u in tx.list_users()}
+            s.absences = sorted(tx.absences(), key=lambda a: a.id or 0)
             for year, last in conn.execute(select(SEQUENCES.c.year, SEQUENCES.c.last)):
                 s.sequences[year] = last
             for name, version, digest, body in conn.execute(
@@ -242,6 +243,7 @@ class BulkCaseStore(CaseStore):
         s = self.state
         return RowBatch(
             users=list(s.new_users),
+            absences=list(s.new_absences),
             workflows=[(n, v, *s.workflows[n, v]) for n, v in s.new_workflows],
             calendars=[(c, s.calendars[c]) for c in s.new_calendars],
             sequences={y: s.sequences[y] for y in sorted(s.dirty_sequences)},
@@ -283,6 +285,7 @@ class BulkCaseStore(CaseStore):
             s.new_chases,
             s.new_access,
             s.new_users,
+            s.new_absences,
             s.new_workflows,
             s.new_calendars,
         ):

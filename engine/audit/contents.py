@@ -98,6 +98,7 @@ def _case(raw: Mapping[str, Any], key: str | None, documents: int) -> Case:
         audit_head=raw.get("audit_head", ""),
         personal_key=key,
         erased=raw.get("erased"),
+        owner=raw.get("owner"),
     )
 
 

@@ -93,6 +93,7 @@ def case_fields(case: Case) -> dict[str, Any]:
         "state_entry_seq": case.state_entry_seq,
         "documents": case.documents_count,
         "erased": case.erased is not None,
+        "owner": case.owner,
     }
 
 

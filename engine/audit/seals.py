@@ -43,6 +43,7 @@ def defaults(
         "chase_due": due,
         "state_entry_seq": seq,
         "erased": False,
+        "owner": None,
         "parties": [],
         "data": {},
     }

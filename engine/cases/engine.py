@@ -24,11 +24,12 @@ import structlog
 
 from engine.audit.personal import KeySource, random_key
 from engine.cases.erasing import Erasure, erase
+from engine.cases.owners import assign
+from engine.cases.people import PeopleDesk
 from engine.cases.reads import CaseReads
 from engine.cases.retention import DueErasure, due_erasures
 from engine.cases.rules import RuleBook
 from engine.cases.steps import refuse_cpr
-from engine.cases.users import new_user
 from engine.cases.view import CaseView
 from engine.cases.writes import CaseWriter
 from engine.clock import Clock
@@ -40,8 +41,13 @@ from engine.exceptions import (
     StorageError,
 )
 from engine.ports import CaseStore
-from engine.records import Case, Party, User
-from engine.workflow.definition import CORRECTION_EVENT, OPEN_EVENT, SYSTEM_ACTOR
+from engine.records import Case, Party
+from engine.workflow.definition import (
+    ASSIGN_EVENT,
+    CORRECTION_EVENT,
+    OPEN_EVENT,
+    SYSTEM_ACTOR,
+)
 from engine.workflow.registry import WorkflowRegistry
 
 log = structlog.get_logger()
@@ -50,7 +56,7 @@ log = structlog.get_logger()
 _STDLIB_LOG = logging.getLogger(__name__)
 
 
-class CaseEngine(CaseReads):
+class CaseEngine(PeopleDesk, CaseReads):
     """The case engine: the only way cases change."""
 
     def __init__(
@@ -73,25 +79,6 @@ class CaseEngine(CaseReads):
             registry=registry, calendar=calendar, rules=rules, keys=keys
         )
 
-    # -- users -----------------------------------------------------------------
-    def add_user(
-        self, user_id: str, roles: Sequence[str], email: str | None = None
-    ) -> User:
-        """Register a user with their roles.
-
-        Raises:
-            InvalidDataError: no role, an unknown role, or the reserved system id.
-            DuplicateError: the id exists.
-        """
-        user = new_user(user_id, roles, email=email, at=self.clock.now())
-        with self.store.transaction() as tx:
-            tx.add_user(user)
-        return user
-
-    def list_users(self) -> Sequence[User]:
-        with self.store.transaction(write=False) as tx:
-            return tx.list_users()
-
     # -- cases -----------------------------------------------------------------
     def open_case(
         self,
@@ -104,11 +91,14 @@ class CaseEngine(CaseReads):
         document: str | None = None,
         at: datetime | None = None,
         number: str | None = None,
+        owner: str | None = None,
+        unassigned: bool = False,
     ) -> CaseView:
         """Open a case on the newest version of `workflow`.
 
         `number` keeps a case number brought over from another system; without
-        it the next number of the opening year is allocated.
+        it the next number of the opening year is allocated. The case's owner
+        is `owner`, none with `unassigned`, else the opener when a caseworker.
         """
         now = self.clock.now()
         definition = self.registry.get(workflow)
@@ -125,6 +115,8 @@ class CaseEngine(CaseReads):
                 at=at,
                 now=now,
                 number=number,
+                owner=owner,
+                unassigned=unassigned,
             )
         self.rules.mark_recorded(definition)
         self._log("case_opened", case, OPEN_EVENT, None, actor)
@@ -224,6 +216,38 @@ class CaseEngine(CaseReads):
         done = self._erase(number, actor=actor, reason=reason, rule=None)
         return replace(done, storage=self.store.forget())
 
+    def assign_case(
+        self,
+        number: str,
+        owner: str,
+        *,
+        actor: str,
+        reason: str | None = None,
+        at: datetime | None = None,
+    ) -> CaseView:
+        """Give a case to `owner` (an audited `assign` step; the rules are in
+        `engine.cases.owners`)."""
+        with self.store.transaction() as tx:
+            self.rules.record(tx, None)
+            case = tx.get_case(number, for_update=True)
+            now = self.clock.now()  # after the lock, as in `fire`
+            definition = self.rules.definition_for(
+                tx, case.workflow, case.workflow_version
+            )
+            case = assign(
+                tx,
+                case,
+                definition,
+                actor=actor,
+                owner=owner,
+                reason=reason,
+                at=at,
+                now=now,
+            )
+        self.rules.mark_recorded(None)
+        self._log("case_assigned", case, ASSIGN_EVENT, case.state, actor)
+        return self._changed(case)
+
     def due_erasures(self, today: date) -> list[DueErasure]:
         """The closed cases whose retention rule has them erased by `today`."""
         with self.store.transaction(write=False) as tx:
@@ -304,6 +328,7 @@ class CaseEngine(CaseReads):
                 at=opening.at,
                 now=now,
                 number=item.number,
+                owner=item.owner,
             )
             for i, step in enumerate(item.events[1:], start=1):
                 try:

@@ -1,8 +1,9 @@
 """Read one line of a `case import` file: a case with its whole history.
 
     {"workflow": "ombudsman-inquiry", "number": "2024-0283489" (optional),
-     "title": "...", "parties": {"authority": "Socialforvaltningen" |
-                                  {"name": "...", "email": "..."}},
+     "title": "...", "owner": "jur" (optional: as `case open --owner`),
+     "parties": {"authority": "Socialforvaltningen" |
+                 {"name": "...", "email": "..."}},
      "events": [{"event": "open", "actor": "bra", "at": "2024-10-03T09:00:00+02:00",
                  "data": {...}, "document": "..."}, ...]}
 
@@ -21,7 +22,7 @@ from engine.exceptions import InvalidDataError
 from engine.records import Party, parse_case_number
 from engine.workflow.definition import OPEN_EVENT
 
-_TOP = frozenset({"workflow", "number", "title", "parties", "events"})
+_TOP = frozenset({"workflow", "number", "title", "owner", "parties", "events"})
 _EVENT = frozenset({"event", "actor", "at", "data", "document"})
 
 
@@ -41,6 +42,7 @@ class ImportedCase:
     title: str
     parties: tuple[Party, ...]
     events: tuple[ImportedEvent, ...]
+    owner: str | None = None
 
 
 def parse_import_record(record: Mapping[str, object]) -> ImportedCase:
@@ -62,6 +64,9 @@ def parse_import_record(record: Mapping[str, object]) -> ImportedCase:
             parse_case_number(number)
         except ValueError as exc:
             raise InvalidDataError(f"'number': {exc}") from None
+    owner = record.get("owner")
+    if owner is not None and not isinstance(owner, str):
+        raise InvalidDataError("'owner' must be a user id")
     parties = _parties(record.get("parties", {}))
     raw_events = record.get("events")
     if not isinstance(raw_events, list) or not raw_events:
@@ -74,7 +79,12 @@ def parse_import_record(record: Mapping[str, object]) -> ImportedCase:
     if any(e.event == OPEN_EVENT for e in events[1:]):
         raise InvalidDataError("only events[0] may be 'open'")
     return ImportedCase(
-        workflow=workflow, number=number, title=title, parties=parties, events=events
+        workflow=workflow,
+        number=number,
+        title=title,
+        parties=parties,
+        events=events,
+        owner=owner,
     )
 
 

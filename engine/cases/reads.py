@@ -1,21 +1,25 @@
-"""The read half of `CaseEngine`: cases, their records, the record across cases.
+"""The read half of `CaseEngine`: cases, their records, the record across cases,
+and how long a case has waited in a state without a deadline.
 
 Reads of personal data by a person are logged (`record_read`): a case shown,
-a listing handed out with its record, a case's audit log. Reads for a figure
-(a report, a count) are not. Every read runs in a read transaction
-(`write=False`), one snapshot throughout on PostgreSQL.
+a listing handed out with its record, a case's audit log, the cases a
+search finds. Reads for a figure (a report, a count) are not. Every read runs
+in a read transaction (`write=False`), one snapshot throughout on PostgreSQL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
+from engine.cases.ages import StateAge, stale_places, state_age
 from engine.cases.rules import RuleBook
+from engine.cases.search import SEARCH_READ, CaseMatch, search, with_records
 from engine.cases.view import VIEW_PAGE, CaseView, read_views, revealed
 from engine.clock import Clock
+from engine.dates.calendars import local_date
 from engine.exceptions import InvalidInputError
-from engine.ports import CaseStore, EngineTransaction
+from engine.ports import CaseStore, EngineTransaction, RuleRecords
 from engine.records import (
     AccessEntry,
     AuditEntry,
@@ -23,7 +27,9 @@ from engine.records import (
     Case,
     CaseFilter,
     Document,
+    StalePlace,
 )
+from engine.search import parse_search
 from engine.workflow.definition import ROLES, WorkflowDefinition
 
 
@@ -51,6 +57,9 @@ class CaseReads:
 
     def definition(self, name: str, version: int) -> WorkflowDefinition:
         """The declaration cases of (name, version) run under (see `RuleBook`)."""
+        known = self.rules.trusted(name, version)
+        if known is not None:  # no transaction: a listing asks once a case
+            return known
         with self.store.transaction(write=False) as tx:
             return self.rules.definition_for(tx, name, version)
 
@@ -59,6 +68,27 @@ class CaseReads:
     ) -> WorkflowDefinition:
         """`definition`, in a transaction the caller holds."""
         return self.rules.definition_for(tx, name, version)
+
+    # -- waiting without a deadline (engine.cases.ages) ---------------------------
+    def age(self, case: Case, now: datetime) -> StateAge | None:
+        """How long `case` has been in its state as of `now`, if that state
+        gives it no deadline (and is not final); stale or not."""
+        definition = self.definition(case.workflow, case.workflow_version)
+        state = definition.state(case.state)
+        today = local_date(now)
+        return state_age(case, state, calendar=self.rules.calendar, today=today)
+
+    def stale_places(self, tx: RuleRecords, today: date) -> list[StalePlace]:
+        """Where a case is stale on `today`: each state with `stale_after` of
+        every version of every workflow, on record or in the files."""
+        registry = self.rules.registry
+        found: list[StalePlace] = []
+        for name in registry.names():
+            versions = {*tx.workflow_versions(name), registry.get(name).version}
+            for version in sorted(versions):
+                definition = self.rules.definition_for(tx, name, version)
+                found += stale_places(definition, self.rules.calendar, today)
+        return found
 
     # -- many cases ----------------------------------------------------------------
     def list_cases(self, selection: CaseFilter) -> Sequence[Case]:
@@ -101,6 +131,39 @@ class CaseReads:
             numbers = [v.case.number for v in views]
             self.record_reads(actor=reader, action="case_list", numbers=numbers)
         return views
+
+    # -- search (engine.cases.search) ----------------------------------------------
+    def search(
+        self, text: str, *, limit: int, reader: str | None = None
+    ) -> list[CaseMatch]:
+        """The cases `text` finds (a number, title words, names), best first.
+
+        With `reader`, each case found is logged as read (`case_search`): a
+        match may show a party's name. The text itself is logged nowhere.
+
+        Raises:
+            InvalidInputError: a text too long, or with nothing to search for.
+        """
+        terms = parse_search(text)
+        with self.store.transaction(write=False) as tx:
+            found = search(tx, terms, limit=limit)
+        self._searched(found, reader)
+        return found
+
+    def search_views(
+        self, text: str, *, limit: int, reader: str | None = None
+    ) -> list[tuple[CaseMatch, CaseView]]:
+        """`search`, each case with its record (read in the same snapshot)."""
+        terms = parse_search(text)
+        with self.store.transaction(write=False) as tx:
+            found = with_records(tx, search(tx, terms, limit=limit))
+        self._searched([m for m, _ in found], reader)
+        return found
+
+    def _searched(self, found: Sequence[CaseMatch], reader: str | None) -> None:
+        if reader is not None:
+            numbers = [m.case.number for m in found]
+            self.record_reads(actor=reader, action=SEARCH_READ, numbers=numbers)
 
     # -- the record across cases ---------------------------------------------------
     def audit_log(self, selection: AuditFilter) -> Iterator[AuditEntry]:

@@ -64,6 +64,10 @@ class RuleBook:
             self._trusted[definition.name, definition.version] = definition
         self._calendar_recorded = True
 
+    def trusted(self, name: str, version: int) -> WorkflowDefinition | None:
+        """The declaration of (name, version) once known to be the recorded one."""
+        return self._trusted.get((name, version))
+
     def definition_for(
         self, tx: RuleRecords, name: str, version: int
     ) -> WorkflowDefinition:

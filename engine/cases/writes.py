@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from engine.audit.personal import KeySource, random_key
+from engine.cases.owners import owner_at_opening
 from engine.cases.recorder import Change, Journal, record
 from engine.cases.rules import RuleBook
 from engine.cases.steps import Step, check_parties, check_step, refuse_cpr
@@ -72,8 +73,13 @@ class CaseWriter:
         at: datetime | None,
         now: datetime,
         number: str | None,
+        owner: str | None = None,
+        unassigned: bool = False,
     ) -> Case:
-        """Open a case on the newest version of `workflow`; returns it as written."""
+        """Open a case on the newest version of `workflow`; returns it as written.
+
+        Its owner is `owner`, none with `unassigned`, else the opener when a
+        caseworker (`engine.cases.owners`)."""
         definition = self.registry.get(workflow)
         title = title.strip()
         if not title:
@@ -90,6 +96,7 @@ class CaseWriter:
             at=at,
             now=now,
         )
+        owner = owner_at_opening(tx, actor, owner, unassigned=unassigned)
         if number is None:
             number = tx.next_case_number(local_date(step.at).year)
         else:
@@ -126,9 +133,12 @@ class CaseWriter:
                 updated_at=now,
                 documents_count=1 if step.document is not None else 0,
                 personal_key=self.keys(number),
+                owner=owner,
             )
         )
         said: JsonDict = {"title": title, **step.data}
+        if owner is not None:
+            said["owner"] = owner
         if parties:
             said["parties"] = {
                 p.role: {"name": p.name, "email": p.email} for p in parties

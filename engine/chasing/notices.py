@@ -20,7 +20,12 @@ from engine.chasing.letters import render_letter
 from engine.chasing.recipients import Recipient, recipients_for
 from engine.ports import Letters, UserRecords
 from engine.records import AuditEntry, Case, Document, Notification
-from engine.workflow.definition import Rung, State, WorkflowDefinition
+from engine.workflow.definition import (
+    OWNER_TARGET,
+    Rung,
+    State,
+    WorkflowDefinition,
+)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -63,12 +68,17 @@ def rung_messages(
     journal: list[Journal] = []
     written: list[str] = []
     notifications: list[Notification] = []
+    reached: set[str] = set()  # users notified by an earlier target of this rung
     for target in rung.notify:
-        for recipient in recipients_for(tx, case, history, target):
+        for recipient in recipients_for(tx, case, history, target, today):
+            if not recipient.is_party and recipient.channel != "log":
+                if recipient.name in reached:
+                    continue  # e.g. the advisor standing in for an absent owner
+                reached.add(recipient.name)
             subject, body = render_letter(
                 letters,
                 workflow=definition.name,
-                names=[f"{rung.name}.{target}", rung.name, "notice"],
+                names=_template_names(rung.name, target),
                 language=language,
                 context={**context, "target": target, "recipient_name": recipient.name},
             )
@@ -164,3 +174,15 @@ def letter_context(
         "office": office,
         "today": today,
     }
+
+
+def _template_names(rung: str, target: str) -> list[str]:
+    """The templates a rung's notice to `target` may use, most specific first.
+
+    The owner's notice reads as the caseworker's where the office wrote one
+    for the caseworker only (workflows before `owner` named the caseworker).
+    """
+    names = [f"{rung}.{target}"]
+    if target == OWNER_TARGET:
+        names.append(f"{rung}.caseworker")
+    return [*names, rung, "notice"]

@@ -10,13 +10,14 @@ roles it uses and no more:
     AuditReads       the record across cases: review, verification, metrics
     PersonalRecords  personal values kept apart from the record, and erased
     RuleRecords      the declarations and calendars cases ran under
+    CaseSearch       cases found by number, title words and names
     UserRecords      users and their roles
     AccessLog        who read personal data
     ChaseRecords     overdue cases and the rungs fired on them
     OutboxRecords    messages waiting, sent or failed
     DatabaseSettings facts about the database itself
 
-    EngineTransaction = the first seven: what `CaseEngine` uses
+    EngineTransaction = the first eight: what `CaseEngine` uses
     ChaseTransaction  = one case's records, rules, users, chasing, the outbox
     CaseTransaction   = all of them: what a full store (SQL, memory) offers
 
@@ -42,6 +43,7 @@ from engine.ports.chasing import ChaseRecords
 from engine.ports.letters import Letters
 from engine.ports.outbox import Channel, OutboxRecords
 from engine.ports.people import AccessLog, UserRecords
+from engine.ports.search import CaseSearch
 from engine.ports.settings import DatabaseSettings
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "AuditReads",
     "CaseListing",
     "CaseRecords",
+    "CaseSearch",
     "CaseStore",
     "CaseTransaction",
     "Channel",
@@ -85,6 +88,7 @@ class EngineTransaction(
     AuditReads,
     PersonalRecords,
     RuleRecords,
+    CaseSearch,
     UserRecords,
     AccessLog,
     Protocol,

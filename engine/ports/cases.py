@@ -19,6 +19,7 @@ from engine.records import (
     CaseFilter,
     Document,
     JsonDict,
+    StalePlace,
     UnreadableEntry,
 )
 
@@ -93,6 +94,19 @@ class CaseListing(Protocol):
         """How many cases `list_cases` selects, leaving out its limit and offset."""
         ...
 
+    def stale_cases(
+        self, places: Sequence[StalePlace], *, limit: int, offset: int = 0
+    ) -> Sequence[Case]:
+        """The cases in one of `places` (workflow, version, state) that entered
+        it before the place's `entered_before`: the longest there first, then
+        by id. Read through the (workflow, state) index: the cost follows the
+        cases in those states, which are open ones."""
+        ...
+
+    def count_stale(self, places: Sequence[StalePlace]) -> int:
+        """How many cases `stale_cases` would list without a limit."""
+        ...
+
     def state_counts(
         self, *, due_before: date | None = None
     ) -> Sequence[tuple[str, str, int]]:
@@ -101,6 +115,14 @@ class CaseListing(Protocol):
         With `due_before`, only the cases due before that date (overdue) count.
         An aggregate over the (workflow, state) or the deadline index.
         """
+        ...
+
+    def owner_counts(
+        self, *, not_in_states: frozenset[str], due_before: date | None = None
+    ) -> Sequence[tuple[str | None, int]]:
+        """(owner or None for unassigned, cases) over the cases not in
+        `not_in_states` (the open ones), by owner id, unassigned last; with
+        `due_before`, only those due before it (overdue)."""
         ...
 
 
@@ -171,6 +193,10 @@ class RuleRecords(Protocol):
 
     def workflow_text(self, name: str, version: int) -> str | None:
         """The declaration recorded for (name, version), if any."""
+        ...
+
+    def workflow_versions(self, name: str) -> Sequence[int]:
+        """The versions of workflow `name` recorded, in ascending order."""
         ...
 
     def record_calendar(self, calendar_id: str, spec: JsonDict) -> None:

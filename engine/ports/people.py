@@ -1,4 +1,4 @@
-"""The people: users and their roles, and the log of who read personal data."""
+"""The people: users, their roles and absences, and who read personal data."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from engine.records import AccessEntry, User
+from engine.records import Absence, AccessEntry, User
 
 
 class UserRecords(Protocol):
@@ -19,6 +19,12 @@ class UserRecords(Protocol):
     def list_users(self) -> Sequence[User]: ...
 
     def users_with_role(self, role: str) -> Sequence[User]: ...
+
+    def add_absence(self, absence: Absence) -> None: ...
+
+    def absences(self, user_id: str | None = None) -> Sequence[Absence]:
+        """Every absence (of `user_id`), by user then start, the newest set last."""
+        ...
 
 
 class AccessLog(Protocol):

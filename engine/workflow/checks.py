@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from engine.workflow.definition import ROLES, StateKind, WorkflowDefinition
+from engine.workflow.definition import (
+    OWNER_TARGET,
+    ROLES,
+    StateKind,
+    WorkflowDefinition,
+)
 from engine.workflow.yamlsource import Path, format_path
 
 Report = Callable[[Path, str], None]
@@ -88,11 +93,12 @@ def _check_deadlines_and_ladders(d: WorkflowDefinition, report: Report) -> None:
         rungs = state.ladder.rungs if state.ladder else ()
         for i, rung in enumerate(rungs):
             for j, target in enumerate(rung.notify):
-                if target not in d.parties and target not in ROLES:
+                if target not in (*d.parties, *ROLES, OWNER_TARGET):
                     report(
                         ("states", state.name, "chase", "rungs", i, "notify", j),
                         f"{target!r} is neither a party "
-                        f"({', '.join(d.parties) or 'none declared'}) nor a role",
+                        f"({', '.join(d.parties) or 'none declared'}), 'owner' "
+                        "nor a role",
                     )
 
 

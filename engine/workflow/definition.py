@@ -3,7 +3,8 @@
 A `WorkflowDefinition` is what a workflow file declares, after
 `engine.workflow.file.parse_workflow` has checked it: states (initial, waiting,
 final), transitions with their roles, data fields (some of them personal data)
-and named guards, deadlines, chase ladders and the retention of personal data.
+and named guards, deadlines, chase ladders, when a case waiting without a
+deadline is stale, and the retention of personal data.
 Nothing here does I/O; the values are frozen so one definition can
 be shared by every case and thread.
 """
@@ -27,7 +28,9 @@ OPEN_EVENT = "open"
 CHASE_EVENT = "chase"  # a chase ladder rung fired by the system
 CORRECTION_EVENT = "correction"  # a new entry that corrects an earlier one
 ERASE_EVENT = "erase"  # a closed case's personal data erased
-ENGINE_EVENTS = (CHASE_EVENT, CORRECTION_EVENT, ERASE_EVENT)
+ASSIGN_EVENT = "assign"  # the case given to another owner (engine.cases.owners)
+ENGINE_EVENTS = (CHASE_EVENT, CORRECTION_EVENT, ERASE_EVENT, ASSIGN_EVENT)
+OWNER_TARGET = "owner"  # a rung's notice to the case's owner (or their stand-in)
 """Events the engine writes itself, in every workflow; they keep the state."""
 
 
@@ -205,6 +208,9 @@ class State:
     description: str = ""
     deadline: DeadlineSpec | None = None
     ladder: Ladder | None = None
+    # Working days in the state after which a case is stale: only on a state
+    # without a deadline, which nothing else watches (engine.cases.ages).
+    stale_after: Duration | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

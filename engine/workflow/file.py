@@ -34,6 +34,7 @@ from engine.workflow.definition import (
 )
 from engine.workflow.fields import FieldReader
 from engine.workflow.retention import RETENTION_KEY, RetentionReader
+from engine.workflow.staleness import STALE_KEY, StaleReader
 from engine.workflow.yamlsource import (
     MAX_BYTES,
     LoadedYaml,
@@ -43,6 +44,7 @@ from engine.workflow.yamlsource import (
 )
 
 ANY_OPEN_STATE = "*"
+STATE_KEYS = ("kind", "description", "deadline", "chase", STALE_KEY)
 
 
 def load_workflow_file(
@@ -85,7 +87,7 @@ def parse_workflow(
     return replace(definition, source=source, digest=digest, text=text)
 
 
-class _Parser(FieldReader, RetentionReader):
+class _Parser(FieldReader, RetentionReader, StaleReader):
     def __init__(self, loaded: LoadedYaml, source: str, guards: frozenset[str]) -> None:
         super().__init__(loaded, source)
         self.guards = guards
@@ -186,7 +188,7 @@ class _Parser(FieldReader, RetentionReader):
         return out
 
     def state(self, key: str, value: Any, path: Path) -> State | None:
-        spec = self.mapping(value, path, ("kind", "description", "deadline", "chase"))
+        spec = self.mapping(value, path, STATE_KEYS)
         name = self.name(key, path)
         if spec is None or name is None:
             return None
@@ -224,6 +226,7 @@ class _Parser(FieldReader, RetentionReader):
             description=description or "",
             deadline=deadline,
             ladder=ladder,
+            stale_after=self.stale_after(spec, path, kind),
         )
 
     def deadline(self, value: Any, path: Path) -> DeadlineSpec | None:

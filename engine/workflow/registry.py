@@ -16,7 +16,7 @@ from engine.exceptions import (
     InvalidInputError,
     WorkflowNotFoundError,
 )
-from engine.workflow.definition import WorkflowDefinition
+from engine.workflow.definition import StateKind, WorkflowDefinition
 from engine.workflow.file import load_workflow_file, parse_workflow
 from engine.workflow.guards import GUARDS
 from engine.workflow.machine import WorkflowMachine
@@ -59,6 +59,17 @@ class WorkflowRegistry:
 
     def latest(self) -> list[WorkflowDefinition]:
         return [self._latest[n] for n in self.names()]
+
+    def closed_states(self) -> frozenset[str]:
+        """The state names final in every workflow that declares them: what a
+        store may leave out to select open cases (a name open in some workflow
+        is kept, so no open case drops out)."""
+        final: set[str] = set()
+        kept: set[str] = set()
+        for definition in self.latest():
+            for state in definition.states:
+                (final if state.kind is StateKind.FINAL else kept).add(state.name)
+        return frozenset(final - kept)
 
     def get(self, name: str, version: int | None = None) -> WorkflowDefinition:
         """Raises WorkflowNotFoundError."""

@@ -79,6 +79,12 @@ class OpenCase(_Body):
         max_length=64,
         description=f"Effective time, for back-dated entries ({_TIME}).",
     )
+    owner: str | None = Field(
+        default=None,
+        max_length=128,
+        description="Whose desk it lies on (default: the opener when a caseworker).",
+    )
+    unassigned: bool = Field(default=False, description="Open it without an owner.")
 
 
 class FireEvent(_Body):
@@ -104,6 +110,19 @@ class JournalDocument(_Body):
         default=None, description="incoming, outgoing or note (the default)."
     )
     at: str | None = Field(default=None, max_length=64, description=_TIME)
+
+
+class AssignCase(_Body):
+    """Give the case to another owner (`case assign`): the advisor any case, a
+    caseworker an unassigned case to themselves or their own to someone else."""
+
+    owner: str = Field(max_length=128, examples=["jur"])
+    reason: str | None = Field(default=None, max_length=2000)
+    at: str | None = Field(
+        default=None,
+        max_length=64,
+        description=f"Effective time, for back-dated entries ({_TIME}).",
+    )
 
 
 class EraseCase(_Body):
@@ -162,6 +181,32 @@ class EntryOut(_Out):
     document: str | None
 
 
+class AgeOut(_Out):
+    """How long a case has been in a state without a deadline."""
+
+    state: str
+    working_days: int = Field(
+        description="Working days since it entered the state, that day not counted"
+    )
+    stale: bool = Field(description="working_days has reached stale_after")
+    stale_after: int | None = Field(
+        description="The state's stale_after in working days; null: never stale"
+    )
+
+
+class MatchOut(_Out):
+    """What of a case a search (`q`) matched."""
+
+    field: str = Field(
+        description="number, party (a party's name, not the authority's), "
+        "authority (the authority's name) or title",
+        examples=["party"],
+    )
+    value: str = Field(
+        description="What that field holds: the number, the name or the title."
+    )
+
+
 class CaseOut(_Out):
     """A case with its record, as `sagsflow case show --json` prints it."""
 
@@ -171,9 +216,14 @@ class CaseOut(_Out):
     workflow_version: int
     state: str
     version: int
+    owner: str | None = Field(description="The owner's user id; null: unassigned.")
     due: date | None
     overdue: bool
     working_days_overdue: int
+    age: AgeOut | None = Field(
+        description="Its age in a state that gives it no deadline; null when it "
+        "has a deadline or is closed."
+    )
     chase_position: int
     calendar: str | None
     opened_at: datetime | None
@@ -187,6 +237,10 @@ class CaseOut(_Out):
     )
     documents: list[DocumentOut]
     history: list[EntryOut]
+    match: MatchOut | None = Field(
+        default=None,
+        description="Why a search (`GET /cases?q=`) found the case; absent otherwise.",
+    )
 
 
 class AuditRowOut(_Out):

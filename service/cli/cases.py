@@ -6,13 +6,11 @@ import io
 import json
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from engine.cases.view import CaseView
 from engine.dates.calendars import local_date
 from engine.exceptions import (
     EngineError,
@@ -25,6 +23,9 @@ from engine.workflow.definition import SYSTEM_ACTOR
 from service import present
 from service.cli import text
 from service.cli.context import Context, parse_at, pass_ctx, reader
+from service.cli.owners import queue_owner
+from service.cli.search import list_found
+from service.cli.show import show_case as _show
 
 
 # -- cases -------------------------------------------------------------------------
@@ -53,20 +54,6 @@ def _actor(actor: str) -> str:
     return actor
 
 
-def _show(
-    ctx: Context, view: CaseView, as_json: bool, now: datetime | None = None
-) -> None:
-    moment = now or ctx.engine.clock.now()
-    if as_json:
-        click.echo(
-            present.dumps(
-                present.case_json(view, now=moment, calendar=ctx.engine.calendar)
-            )
-        )
-    else:
-        click.echo(text.case_text(view, now=moment, calendar=ctx.engine.calendar))
-
-
 @case.command("open")
 @click.argument("workflow_name", metavar="WORKFLOW")
 @click.option("--actor", required=True, metavar="ID", help="Who opens it (a user id).")
@@ -83,6 +70,12 @@ def _show(
     metavar="ISO8601",
     help="Effective time, for back-dated entries (default: now).",
 )
+@click.option(
+    "--owner",
+    metavar="ID",
+    help="Whose desk it lies on (default: the opener when a caseworker).",
+)
+@click.option("--unassigned", is_flag=True, help="Open it without an owner.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
 def case_open(
@@ -95,6 +88,8 @@ def case_open(
     data: tuple[str, ...],
     document: str | None,
     at: str | None,
+    owner: str | None,
+    unassigned: bool,
     as_json: bool,
 ) -> None:
     """Open a case on WORKFLOW."""
@@ -113,6 +108,8 @@ def case_open(
         data=_pairs(data, "--data"),
         document=document,
         at=parse_at(at),
+        owner=owner,
+        unassigned=unassigned,
     )
     _show(ctx, view, as_json)
 
@@ -188,12 +185,22 @@ def case_show(
 @click.option(
     "--now", "now", metavar="ISO8601", help="Judge deadlines as of this moment."
 )
+@click.option("--owner", metavar="ID", help="Only this user's cases.")
+@click.option("--unassigned", is_flag=True, help="Only cases without an owner.")
+@click.option("--mine", is_flag=True, help="Only the acting user's (--actor) cases.")
 @click.option("--limit", type=click.IntRange(min=1), metavar="N")
 @click.option("--offset", type=click.IntRange(min=0), default=0, metavar="N")
 @click.option(
     "--actor",
     metavar="ID",
-    help="Who reads (with --json, each case's read is logged); default: your login.",
+    help="Who reads (with --json or --search, each case's read is logged); "
+    "default: your login.",
+)
+@click.option(
+    "--search",
+    metavar="TEXT",
+    help="Find cases by number, title words or a name instead, best first "
+    "(each found logged as read).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
@@ -203,18 +210,36 @@ def case_list(
     state: str | None,
     overdue: bool,
     now: str | None,
+    owner: str | None,
+    unassigned: bool,
+    mine: bool,
     limit: int | None,
     offset: int,
     actor: str | None,
+    search: str | None,
     as_json: bool,
 ) -> None:
     """List cases, oldest first.
 
     With --json each case comes with its parties and record, and its read is
-    logged, as `case show`'s is.
+    logged, as `case show`'s is. With --search, the cases the text finds
+    (service/cli/search.py).
     """
     engine = ctx.engine
     moment = parse_at(now, "--now") or engine.clock.now()
+    if search is not None:
+        filters = {"--workflow": workflow_name, "--state": state, "--overdue": overdue}
+        filters |= {"--owner": owner, "--unassigned": unassigned, "--mine": mine}
+        list_found(
+            ctx,
+            search,
+            others=filters | {"--offset": offset},
+            limit=limit,
+            actor=actor,
+            now=moment,
+            as_json=as_json,
+        )
+        return
     if workflow_name is not None:
         engine.registry.get(workflow_name)
     if state is not None:
@@ -225,17 +250,31 @@ def case_list(
         limit=limit,
         offset=offset,
         due_before=local_date(moment) if overdue else None,
+        owner=queue_owner(engine, owner, mine=mine, actor=actor, unassigned=unassigned),
+        unassigned=unassigned,
+        # a work queue holds the open cases: a closed case keeps its owner
+        not_in_states=(
+            engine.registry.closed_states()
+            if owner or mine or unassigned
+            else frozenset()
+        ),
     )
     if as_json:  # streamed: every case of a large office would not fit in memory
         views = engine.views(selection, reader=reader(actor))
         cases = (
-            present.case_json(v, now=moment, calendar=engine.calendar) for v in views
+            present.case_json(
+                v, now=moment, calendar=engine.calendar, age=engine.age(v.case, moment)
+            )
+            for v in views
         )
         for piece in present.dumps_array(cases):
             click.echo(piece, nl=False)
         click.echo()
         return
-    click.echo(text.cases_text(engine.list_cases(selection), now=moment))
+    listed = engine.list_cases(selection)
+    aged = ((c.number, engine.age(c, moment)) for c in listed)
+    ages = {number: age for number, age in aged if age is not None}
+    click.echo(text.cases_text(listed, now=moment, ages=ages))
 
 
 @case.command("import")

@@ -28,6 +28,7 @@ from service.cli.cases import case
 from service.cli.context import Context, pass_ctx
 from service.cli.db import grants, migrate_db
 from service.cli.erasure import case_erase, retention
+from service.cli.owners import case_assign, user_absences, user_away
 from service.cli.report import report
 from service.cli.service import outbox, serve, sweep
 from service.cli.tokens import token
@@ -115,8 +116,11 @@ def init(ctx: Context) -> None:
 
 
 cli.add_command(workflow)
+user.add_command(user_away)
+user.add_command(user_absences)
 cli.add_command(user)
 case.add_command(case_erase)
+case.add_command(case_assign)
 cli.add_command(case)
 cli.add_command(retention)
 cli.add_command(audit)

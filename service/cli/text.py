@@ -6,13 +6,14 @@ these tables and summaries are the command line's alone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from engine.cases.ages import StateAge
 from engine.cases.view import CaseView
 from engine.dates.calendars import BusinessCalendar, is_overdue, local_date
 from engine.records import AuditEntry, Case
-from engine.workflow.definition import WorkflowDefinition
+from engine.workflow.definition import ASSIGN_EVENT, WorkflowDefinition
 from service.present import iso, local, recorded_apart
 
 
@@ -26,7 +27,9 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def case_text(view: CaseView, *, now: datetime, calendar: BusinessCalendar) -> str:
+def case_text(
+    view: CaseView, *, now: datetime, calendar: BusinessCalendar, age: StateAge | None
+) -> str:
     c = view.case
     due = "none"
     if c.due is not None:
@@ -38,7 +41,9 @@ def case_text(view: CaseView, *, now: datetime, calendar: BusinessCalendar) -> s
         f"Case {c.number}: {c.title}",
         f"  workflow   {c.workflow} (version {c.workflow_version})",
         f"  state      {c.state} (since {local(c.state_entered_at)})",
+        f"  owner      {c.owner or 'unassigned'}",
         f"  deadline   {due}",
+        *([f"  age        {age_text(age)}"] if age is not None else []),
         f"  opened     {local(c.opened_at)}",
     ]
     if c.erased is not None:
@@ -86,11 +91,15 @@ def _history_row(e: AuditEntry) -> tuple[str, ...]:
     due = iso(e.due_after) or "-"
     if e.due_after != e.due_before and e.due_before is not None:
         due = f"{iso(e.due_before)} → {due}"
+    event = e.event
+    if e.event == ASSIGN_EVENT:  # who had it, who has it
+        said = e.readable
+        event = f"assign {said.get('previous') or 'unassigned'} → {said.get('owner')}"
     return (
         str(e.seq),
         local(e.at),
         recorded,
-        e.event,
+        event,
         move,
         f"{e.actor} ({e.role})",
         due,
@@ -101,19 +110,44 @@ def _indent(text: str) -> str:
     return "\n".join("  " + line for line in text.splitlines())
 
 
-def cases_text(cases: Sequence[Case], *, now: datetime) -> str:
+def cases_text(
+    cases: Sequence[Case], *, now: datetime, ages: Mapping[str, StateAge]
+) -> str:
+    """The cases, one a line; `ages` by case number, for those that have one."""
     rows = [
         (
             c.number,
             c.workflow,
             c.state,
             iso(c.due) or "-",
-            "OVERDUE" if is_overdue(c.due, now) else "",
+            _days(ages[c.number].working_days) if c.number in ages else "",
+            _flag(c, now, ages.get(c.number)),
+            c.owner or "-",
             c.title,
         )
         for c in cases
     ]
-    return table(rows, ("number", "workflow", "state", "due", "", "title"))
+    return table(
+        rows, ("number", "workflow", "state", "due", "age", "", "owner", "title")
+    )
+
+
+def age_text(age: StateAge) -> str:
+    """`in opened for 73 working days`, and whether that makes the case stale."""
+    said = f"in {age.state} for {_days(age.working_days)}"
+    if age.stale and age.stale_after is not None:
+        said += f": STALE (stale after {_days(age.stale_after)})"
+    return said
+
+
+def _flag(case: Case, now: datetime, age: StateAge | None) -> str:
+    if is_overdue(case.due, now):
+        return "OVERDUE"
+    return "STALE" if age is not None and age.stale else ""
+
+
+def _days(n: int) -> str:
+    return f"{n} working day{'s' if n != 1 else ''}"
 
 
 def audit_table_line(e: AuditEntry) -> str:
@@ -135,6 +169,8 @@ def workflow_text(d: WorkflowDefinition) -> str:
     lines += ["", "States"]
     for s in d.states:
         extra = f"  deadline: {s.deadline.describe()}" if s.deadline else ""
+        if s.stale_after is not None:
+            extra = f"  stale after {s.stale_after} in it"
         lines.append(f"  {s.name:<16} {s.kind.value:<8}{extra}")
         for i, rung in enumerate(s.ladder.rungs if s.ladder else (), start=1):
             nxt = f", next deadline {rung.next}" if rung.next else ""

@@ -9,6 +9,8 @@ documentation does not list them.
 
     /ui/login, /ui/logout        a token in, a session cookie out (auth.py)
     /ui/                         counts; overdue cases, chaser, outbox failures
+    /ui/mine                     "Mine sager": one owner's open cases
+    /ui/cases?q=TEXT             the case box: to a number's case, or what it finds
     /ui/cases/{number}           summary, deadline and why, diagram, timeline
     /ui/cases/{number}/dossier   the API's dossier, as a file
     /ui/audit, /ui/audit.csv     search the record; all of a search as CSV

@@ -29,6 +29,7 @@ import structlog
 from fastapi import Depends, Request
 from starlette.responses import Response
 
+from engine.cases.owners import OWNER_ROLES
 from engine.records import User
 from service.api import tokens
 from service.api.auth import OVERSEERS, PAGES_PREFIX, RECORD_READERS
@@ -63,6 +64,11 @@ class Viewer:
     def oversees(self) -> bool:
         """Verification of the whole record (OVERSEERS)."""
         return self.holds(OVERSEERS)
+
+    @property
+    def owns_cases(self) -> bool:
+        """Whether cases can lie on this user's desk (`engine.cases.owners`)."""
+        return self.holds(OWNER_ROLES)
 
 
 class LoginRequiredError(Exception):

@@ -18,6 +18,7 @@ from engine.records import (
     CaseFilter,
     Document,
     JsonDict,
+    StalePlace,
     format_case_number,
     parse_case_number,
 )
@@ -103,6 +104,27 @@ class CaseMemory(MemoryRows):
     def count_cases(self, selection: CaseFilter) -> int:
         return sum(1 for _ in self._selected(selection))
 
+    def stale_cases(
+        self, places: Sequence[StalePlace], *, limit: int, offset: int = 0
+    ) -> Sequence[Case]:
+        found = sorted(self._stale(places), key=lambda c: (c.state_entered_at, c.id))
+        return found[offset : offset + limit]
+
+    def count_stale(self, places: Sequence[StalePlace]) -> int:
+        return sum(1 for _ in self._stale(places))
+
+    def _stale(self, places: Sequence[StalePlace]) -> Iterator[Case]:
+        return (
+            c
+            for c in self.s.cases.values()
+            if any(
+                (c.workflow, c.workflow_version, c.state)
+                == (p.workflow, p.version, p.state)
+                and c.state_entered_at < p.entered_before
+                for p in places
+            )
+        )
+
     def state_counts(
         self, *, due_before: date | None = None
     ) -> Sequence[tuple[str, str, int]]:
@@ -111,6 +133,17 @@ class CaseMemory(MemoryRows):
             for c in self._selected(CaseFilter(due_before=due_before))
         )
         return [(w, s, n) for (w, s), n in sorted(counted.items())]
+
+    def owner_counts(
+        self, *, not_in_states: frozenset[str], due_before: date | None = None
+    ) -> Sequence[tuple[str | None, int]]:
+        counted = Counter(
+            c.owner
+            for c in self._selected(
+                CaseFilter(due_before=due_before, not_in_states=not_in_states)
+            )
+        )
+        return sorted(counted.items(), key=lambda r: (r[0] is None, r[0] or ""))
 
     def _selected(self, selection: CaseFilter) -> Iterator[Case]:
         return (
@@ -123,6 +156,9 @@ class CaseMemory(MemoryRows):
                 or (c.due is not None and c.due < selection.due_before)
             )
             and (selection.after_id is None or (c.id or 0) > selection.after_id)
+            and (selection.owner is None or c.owner == selection.owner)
+            and (not selection.unassigned or c.owner is None)
+            and c.state not in selection.not_in_states
         )
 
     def record_workflow(self, name: str, version: int, digest: str, text: str) -> str:
@@ -133,6 +169,9 @@ class CaseMemory(MemoryRows):
     def workflow_text(self, name: str, version: int) -> str | None:
         found = self.s.workflows.get((name, version))
         return found[1] if found else None
+
+    def workflow_versions(self, name: str) -> Sequence[int]:
+        return sorted(v for n, v in self.s.workflows if n == name)
 
     def record_calendar(self, calendar_id: str, spec: JsonDict) -> None:
         self._writing()

@@ -11,6 +11,7 @@ from engine.exceptions import (
     DuplicateError,
 )
 from engine.records import (
+    Absence,
     AccessEntry,
     AuditEntry,
     AuditFilter,
@@ -78,6 +79,14 @@ class PeopleMemory(MemoryRows):
 
     def users_with_role(self, role: str) -> Sequence[User]:
         return [u for u in self.list_users() if role in u.roles]
+
+    def add_absence(self, absence: Absence) -> None:
+        self._writing()
+        self.s.absences.append(replace(absence, id=len(self.s.absences) + 1))
+
+    def absences(self, user_id: str | None = None) -> Sequence[Absence]:
+        found = [a for a in self.s.absences if user_id in (None, a.user_id)]
+        return sorted(found, key=lambda a: (a.user_id, a.starts, a.id or 0))
 
     def record_access(self, entry: AccessEntry) -> None:
         self._writing()

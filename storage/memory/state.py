@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from engine.records import (
+    Absence,
     AccessEntry,
     ApiToken,
     AuditEntry,
@@ -25,6 +26,7 @@ class MemoryState:
     audit: dict[int, list[AuditEntry]] = field(default_factory=dict)
     documents: dict[int, list[Document]] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
+    absences: list[Absence] = field(default_factory=list)
     sequences: dict[int, int] = field(default_factory=dict)
     workflows: dict[tuple[str, int], tuple[str, str]] = field(default_factory=dict)
     calendars: dict[str, JsonDict] = field(default_factory=dict)

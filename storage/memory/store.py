@@ -4,7 +4,8 @@ A transaction holds one lock for its whole life (like SQLite's BEGIN IMMEDIATE)
 and works on a private copy of what it changes; commit applies the changes,
 an exception discards them, so nothing is ever half-written. It plays every
 role of the port, one class each: `CaseMemory` (cases.py), `RecordMemory` and
-`PeopleMemory` (people.py), `ChaseMemory` and `ApiMemory` (outbox.py).
+`PeopleMemory` (people.py), `ChaseMemory` and `ApiMemory` (outbox.py),
+`PersonalMemory` (personal.py) and `SearchMemory` (search.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from storage.memory.cases import CaseMemory
 from storage.memory.outbox import ApiMemory, ChaseMemory
 from storage.memory.people import PeopleMemory, RecordMemory
 from storage.memory.personal import PersonalMemory
+from storage.memory.search import SearchMemory
 from storage.memory.state import MemoryState
 
 
@@ -42,6 +44,12 @@ class InMemoryCaseStore:
 
 
 class _MemoryTransaction(
-    CaseMemory, RecordMemory, PeopleMemory, ChaseMemory, ApiMemory, PersonalMemory
+    CaseMemory,
+    RecordMemory,
+    PeopleMemory,
+    ChaseMemory,
+    ApiMemory,
+    PersonalMemory,
+    SearchMemory,
 ):
     """One unit of work: every role of the store's port."""

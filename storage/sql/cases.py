@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.exceptions import CaseNotFoundError, ConcurrentUpdateError, DuplicateError
@@ -23,6 +23,7 @@ from engine.records import (
     Case,
     CaseFilter,
     Document,
+    StalePlace,
     format_case_number,
     parse_case_number,
 )
@@ -177,6 +178,26 @@ class CaseRows(Rows):
         stmt = _case_filter(select(func.count()).select_from(CASES), selection)
         return int(self.conn.execute(stmt).scalar_one())
 
+    def stale_cases(
+        self, places: Sequence[StalePlace], *, limit: int, offset: int = 0
+    ) -> Sequence[Case]:
+        if not places:
+            return []
+        stmt = (
+            select(CASES)
+            .where(_stale(places))
+            .order_by(CASES.c.state_entered_at, CASES.c.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [case_of(r) for r in self.conn.execute(stmt).mappings()]
+
+    def count_stale(self, places: Sequence[StalePlace]) -> int:
+        if not places:
+            return 0
+        stmt = select(func.count()).select_from(CASES).where(_stale(places))
+        return int(self.conn.execute(stmt).scalar_one())
+
     def state_counts(
         self, *, due_before: date | None = None
     ) -> Sequence[tuple[str, str, int]]:
@@ -187,6 +208,20 @@ class CaseRows(Rows):
             stmt = stmt.where(CASES.c.due < due_before)
         rows = self.conn.execute(stmt.order_by(CASES.c.workflow, CASES.c.state))
         return [(str(w), str(s), int(n)) for w, s, n in rows]
+
+    def owner_counts(
+        self, *, not_in_states: frozenset[str], due_before: date | None = None
+    ) -> Sequence[tuple[str | None, int]]:
+        stmt = (
+            select(CASES.c.owner, func.count())
+            .where(CASES.c.state.not_in(sorted(not_in_states) or [""]))
+            .group_by(CASES.c.owner)
+        )
+        if due_before is not None:
+            stmt = stmt.where(CASES.c.due < due_before)
+        rows = self.conn.execute(stmt)
+        found = [(None if o is None else str(o), int(n)) for o, n in rows]
+        return sorted(found, key=lambda r: (r[0] is None, r[0] or ""))
 
 
 def _case_filter(stmt: Select[Any], selection: CaseFilter) -> Select[Any]:
@@ -199,7 +234,28 @@ def _case_filter(stmt: Select[Any], selection: CaseFilter) -> Select[Any]:
         stmt = stmt.where(CASES.c.due < selection.due_before)
     if selection.after_id is not None:
         stmt = stmt.where(CASES.c.id > selection.after_id)
+    if selection.owner is not None:
+        stmt = stmt.where(CASES.c.owner == selection.owner)
+    if selection.unassigned:
+        stmt = stmt.where(CASES.c.owner.is_(None))
+    if selection.not_in_states:
+        stmt = stmt.where(CASES.c.state.not_in(sorted(selection.not_in_states)))
     return stmt
+
+
+def _stale(places: Sequence[StalePlace]) -> ColumnElement[bool]:
+    """The cases in one of `places` that entered it before its `entered_before`."""
+    return or_(
+        *(
+            and_(
+                CASES.c.workflow == p.workflow,
+                CASES.c.state == p.state,
+                CASES.c.workflow_version == p.version,
+                CASES.c.state_entered_at < p.entered_before,
+            )
+            for p in places
+        )
+    )
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:

@@ -13,11 +13,11 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select
 
 from engine.exceptions import DuplicateError
-from engine.records import AccessEntry, User
+from engine.records import Absence, AccessEntry, User
 from storage.sql import statements as stm
 from storage.sql.base import STREAM_BATCH, Rows
 from storage.sql.mapping import columns_of, record_of, user_of
-from storage.tables import ACCESS, USERS
+from storage.tables import ABSENCES, ACCESS, USERS
 
 
 class UserRows(Rows):
@@ -62,6 +62,18 @@ class UserRows(Rows):
 
     def users_with_role(self, role: str) -> Sequence[User]:
         return [u for u in self.list_users() if role in u.roles]
+
+    def add_absence(self, absence: Absence) -> None:
+        self._writing()
+        self.conn.execute(insert(ABSENCES).values(**columns_of(absence, ABSENCES)))
+
+    def absences(self, user_id: str | None = None) -> Sequence[Absence]:
+        stmt = select(ABSENCES).order_by(
+            ABSENCES.c.user_id, ABSENCES.c.starts, ABSENCES.c.id
+        )
+        if user_id is not None:
+            stmt = stmt.where(ABSENCES.c.user_id == user_id)
+        return [record_of(Absence, r) for r in self.conn.execute(stmt).mappings()]
 
 
 class AccessRows(Rows):

@@ -22,10 +22,12 @@ from engine.audit.personal import ERASED, scrub, scrub_json
 from engine.records import Case, Document
 from storage.sql.base import STREAM_BATCH, Rows
 from storage.sql.mapping import case_columns, case_of, document_of
+from storage.sql.search import INDEX
 from storage.tables import CASES, DOCUMENTS, OUTBOX, PERSONAL
 
-# Tables an erasure writes personal data out of: PostgreSQL rewrites these.
-ERASED_TABLES = ("wf_case", "personal_value", "outbox")
+# Tables an erasure writes personal data out of: PostgreSQL rewrites these
+# (`case_search`: the search index, its GIN index rebuilt with it).
+ERASED_TABLES = ("wf_case", "personal_value", "outbox", INDEX)
 
 
 class PersonalRows(Rows):
@@ -125,7 +127,9 @@ class PersonalRows(Rows):
 def forget(engine: Engine) -> str:
     """Rewrite what erased rows left behind; say what was done (or must be).
 
-    SQLite: VACUUM rebuilds the file from its live rows (no free page keeps an
+    SQLite: the search index is merged into one segment first (FTS5 keeps a
+    deleted row's words in its older segments, marked deleted, until they
+    merge), VACUUM rebuilds the file from its live rows (no free page keeps an
     old one), then a TRUNCATE checkpoint empties the write-ahead log.
     PostgreSQL: VACUUM FULL rewrites the tables an erasure touches into new
     files (a plain VACUUM only marks dead tuples free); it needs the tables'
@@ -171,6 +175,7 @@ def _forget_sqlite(engine: Engine) -> str:
     try:
         driver = raw.driver_connection
         assert driver is not None
+        driver.execute(f"INSERT INTO {INDEX} ({INDEX}) VALUES ('optimize')")
         driver.execute("VACUUM")
         busy = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     except sqlite3.Error as exc:

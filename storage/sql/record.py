@@ -118,6 +118,14 @@ class RuleRows(Rows):
         ).scalar_one_or_none()
         return str(text) if text is not None else None
 
+    def workflow_versions(self, name: str) -> Sequence[int]:
+        rows = self.conn.execute(
+            select(WORKFLOWS.c.version)
+            .where(WORKFLOWS.c.name == name)
+            .order_by(WORKFLOWS.c.version)
+        )
+        return [int(v) for (v,) in rows]
+
     def record_calendar(self, calendar_id: str, spec: JsonDict) -> None:
         self._writing()
         self.conn.execute(

@@ -18,6 +18,7 @@ A transaction plays every role of the port, one class of rows each:
     OutboxRows   storage/sql/outbox.py   notifications
     ApiRows      storage/sql/api.py      the HTTP API's tokens and idempotency keys
     PersonalRows storage/sql/personal.py personal values, erasure, verification reads
+    SearchRows   storage/sql/search.py   cases found by number, title words, names
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from storage.sql.outbox import OutboxRows
 from storage.sql.people import AccessRows, UserRows
 from storage.sql.personal import PersonalRows, forget
 from storage.sql.record import AuditRows, RuleRows
+from storage.sql.search import SearchRows
 
 
 class SqlCaseStore:
@@ -89,6 +91,7 @@ class SqlTransaction(
     OutboxRows,
     ApiRows,
     PersonalRows,
+    SearchRows,
 ):
     """One unit of work on one connection; every role of the store's port."""
 

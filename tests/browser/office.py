@@ -7,8 +7,8 @@ makes it (`init`, the advisor `bra` and the caseworker `jur`, `case import` of
 reply due 6 November 2024; a `sweep --now` two days later fires its first
 reminder, so its timeline holds a reminder. `tests.service.api.process.live_api`
 then serves a copy of it with `sagsflow api --port 0`. A second case, opened
-by the caseworker after the sweep and not overdue, gives the audit search
-something to narrow.
+by the caseworker after the sweep (and overdue since its intake deadline, 26
+November 2024), gives the audit search something to narrow.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from engine.dates.calendars import BusinessCalendar
 from engine.exceptions import InvalidDataError
 from engine.ports import CaseStore
 from engine.records import (
+    Absence,
     AccessEntry,
     AuditFilter,
     Case,
@@ -99,6 +100,7 @@ def test_a_transaction_that_fails_after_writing_leaves_nothing_behind(
         '"f@example.org"',
     ]
     assert rows["chase"] == rows["outbox"] == rows["db_setting"] == []
+    assert rows["user_absence"] == []
 
 
 def _write_everything_then_fail(store: BulkCaseStore, case: Case) -> None:
@@ -114,6 +116,15 @@ def _write_everything_then_fail(store: BulkCaseStore, case: Case) -> None:
         tx.record_chase(_chase(case.id or 0))
         tx.add_notification(_notification(new.id or 0))
         tx.add_user(User(id="ny", roles=("caseworker",), created_at=T0))
+        tx.add_absence(
+            Absence(
+                user_id="jur",
+                starts=T0.date(),
+                ends=T0.date(),
+                created_by="bra",
+                created_at=T0,
+            )
+        )
         tx.record_workflow("other", 1, "d", "name: other")
         tx.record_calendar("other:1", {})
         tx.record_access(AccessEntry(at=T0, actor="ny", action="case_show"))
@@ -173,6 +184,7 @@ def test_the_same_steps_write_the_same_rows_as_the_sql_store(
     bulk = BulkCaseStore(bulk_db, batch_rows=3)
     overdue = []
     personal = []
+    absences = []
     stores: list[CaseStore] = [SqlCaseStore(plain), bulk]
     for store in stores:
         clock = FakeClock(T0)
@@ -216,6 +228,17 @@ def test_the_same_steps_write_the_same_rows_as_the_sql_store(
         _extend(engine, number, "jur", "Ferie", date(2026, 4, 1))
         # the same reason again: the same commitment, kept once
         _extend(engine, number, "bra", "Ferie", date(2026, 5, 4))
+        engine.add_user("jur2", ["caseworker"], "jur2@example.org")
+        engine.set_away(
+            "jur",
+            starts=date(2026, 4, 6),
+            ends=date(2026, 4, 17),
+            deputy="jur2",
+            actor="bra",
+        )
+        engine.assign_case(number, "jur2", actor="bra", reason="Ferie")
+        with store.transaction(write=False) as tx:
+            absences.append(tx.absences("jur"))
         with store.transaction(write=False) as tx:
             later_day = T0.date() + timedelta(days=365)
             overdue.append(
@@ -224,6 +247,8 @@ def test_the_same_steps_write_the_same_rows_as_the_sql_store(
             personal.append(tx.personal_values([case_id]))
     bulk.finish()
     assert overdue[0] == overdue[1]
+    assert absences[0] == absences[1]
+    assert [(a.id, a.deputy) for a in absences[0]] == [(1, "jur2")]
     assert [c.number for c in overdue[0][0]] == [number]
     assert personal[:2] == personal[2:]
     assert sorted(map(str, personal[0][case_id].values())) == [
@@ -286,6 +311,7 @@ def test_what_only_the_database_answers_is_answered_there(
         assert [d.number for d in tx.verify_documents()] == [f"{number}-1"]
         assert len(list(tx.verify_personal())) == 2
         assert tx.notification_counts() == {}
+        assert tx.owner_counts(not_in_states=frozenset({"closed"})) == [("jur", 1)]
         with pytest.raises(RuntimeError, match="a read transaction cannot write"):
             tx.purge_access(T0)
     with store.transaction() as tx:

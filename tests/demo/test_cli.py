@@ -100,6 +100,7 @@ def test_the_summary_counts_the_office_and_says_what_to_try_next(
     assert "ombudsman-inquiry" in out
     assert "access-to-documents" in out
     assert "overdue now (" in out
+    assert "open cases by owner: jur " in out
     assert f"export SAGSFLOW_DATABASE_URL={db_url}" in out
     for command in (
         "case list --overdue",

@@ -2,7 +2,8 @@
 record verifies, looks like a year of real work, and a sweep on it chases
 exactly the cases that are really overdue.
 
-Times come from a FakeClock standing at NOW; the offices run up to START.
+Times come from a FakeClock standing at NOW; the offices run up to START
+(tests/demo/conftest.py). Owners and absences: tests/demo/test_owners.py.
 """
 
 from __future__ import annotations
@@ -31,15 +32,12 @@ from engine.logs import contains_cpr
 from engine.records import AuditEntry, CaseFilter
 from engine.testing import FakeClock, chaser_for
 from engine.workflow.registry import WorkflowRegistry
-from service.settings import Settings
 from storage import InMemoryCaseStore, SqlCaseStore, create_db_engine
+from tests.demo.conftest import FAST, NOW, START
 from tests.demo.records import really_overdue, snapshot
 from tests.postgres import create_database, drop_database, require_admin_url
 
-NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
-START = date(2026, 3, 2)  # a Monday: the office's record ends on Sunday 1 March
 UNTIL = datetime.combine(START, time(0), COPENHAGEN).astimezone(UTC)
-FAST = Settings(sqlite_synchronous="NORMAL")  # temporary files: no need to fsync
 
 
 def _make(url: str, cases: int, **options: object) -> Office:
@@ -52,14 +50,6 @@ def _make(url: str, cases: int, **options: object) -> Office:
         settings=FAST,
         **options,  # type: ignore[arg-type]
     )
-
-
-@pytest.fixture(scope="module")
-def office_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The default office-year (900 cases, seed 1), made once for this module."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('office') / 'office.db'}"
-    generate_office(url, start=START, clock=FakeClock(NOW), settings=FAST)
-    return url
 
 
 def _verify(url: str) -> None:
@@ -108,6 +98,8 @@ def test_the_bulk_paths_write_exactly_what_the_engine_path_writes(
     assert len(reloads) > 100, "records were not read back: the test lost its edge"
     engine_tables = snapshot(engine_url)
     assert engine_tables["personal_value"]
+    assert engine_tables["user_absence"]
+    assert _rows(engine_url, "SELECT 1 FROM audit_entry WHERE event = 'assign'")
     for url in (bulk_url, parallel_url):
         tables = snapshot(url)
         assert tables.keys() == engine_tables.keys()
@@ -132,8 +124,10 @@ def test_on_postgresql_too_and_the_database_carries_on_after_a_bulk_build() -> N
         _make(engine_url, 80, bulk=False)
         _make(bulk_url, 80, batch_rows=200)
         _make(parallel_url, 80, batch_rows=200, workers=2)
-        assert snapshot(bulk_url) == snapshot(engine_url)
-        assert snapshot(parallel_url) == snapshot(engine_url)
+        by_engine = snapshot(engine_url)
+        assert by_engine["user_absence"]
+        assert snapshot(bulk_url) == by_engine
+        assert snapshot(parallel_url) == by_engine
         _verify(bulk_url)
         db = create_db_engine(parallel_url, create=False)
         try:  # explicit ids must not leave the id sequences behind
@@ -292,7 +286,7 @@ def _rungs_before(history: Sequence[AuditEntry], event: str) -> int | None:
             for earlier in reversed(history[:i]):
                 if earlier.event == "chase":
                     fired += 1
-                elif earlier.event != "note":
+                elif earlier.event not in ("note", "assign"):
                     return fired  # the step that entered the state
             return fired
     return None

@@ -2,8 +2,9 @@
 
 The founding case (the reply was due 6 Nov 2024) is overdue on Thursday
 7 Nov 2024. A sweep queues reminder_1 for the authority and a notice for the
-caseworker in the outbox; the dispatcher delivers them to aiosmtpd and to a
-local HTTP server on 127.0.0.1, on the memory store and on SQLite. No mocks.
+caseworker who owns the case in the outbox; the dispatcher delivers them to
+aiosmtpd and to a local HTTP server on 127.0.0.1, on the memory store and on
+SQLite. No mocks.
 
 Time is a FakeClock: backoffs and leases run out because the test advances it,
 never because it waits. The servers record a message before they answer and a
@@ -190,6 +191,7 @@ def founding_case(
         parties=[AUTHORITY],
         data={"own_initiative": True},
         at=at("2024-10-03T10:00"),
+        owner=caseworker,  # the caseworker's notice goes to the owner
     )
     number = view.case.number
     engine.fire(number, "send_inquiry", actor=caseworker, at=at("2024-10-09T09:30"))
@@ -440,7 +442,7 @@ def test_a_channel_not_configured_leaves_its_messages_pending(
     missing: str,
     configured: tuple[str, ...],
 ) -> None:
-    """The caseworker `jur` has no address: that notice goes to the log."""
+    """The owner `jur` has no address: that notice goes to the log."""
     mailbox, url = smtp
     number = founding_case(engine, clock, advisor="bra", caseworker="jur")
     chaser_for(engine, settings=ChaseSettings(webhook_url=hook.url)).sweep()
@@ -472,7 +474,7 @@ def test_a_channel_not_configured_leaves_its_messages_pending(
     )
     logged = [e for e in logs if e["event"] == "notification_logged"]
     assert [(e["case"], e["recipient"], e["kind"]) for e in logged] == [
-        (number, "caseworker: jur (no e-mail address)", "notice")
+        (number, "owner: jur (no e-mail address)", "notice")
     ]
     assert len(mailbox.mails) == (0 if missing == "email" else 1)
     assert len(hook.requests) == (0 if missing == "webhook" else 1)
@@ -599,6 +601,7 @@ def test_cli_outbox_list_dispatch_and_retry(
         *("--party", "authority=Socialforvaltningen"),
         *("--party-email", f"authority={AUTHORITY.email}"),
         *("--data", "own_initiative=true", "--at", OPENED_AT, "--json"),
+        *("--owner", CASEWORKER),
     )["number"]
     ok(run, "case", "fire", number, "send_inquiry", "--actor", CASEWORKER,
        "--document", "Høring af Socialforvaltningen", "--at", SENT_AT)  # fmt: skip

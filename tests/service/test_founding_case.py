@@ -51,8 +51,9 @@ AT_UTC = [
     "2024-11-10T11:00:00+00:00",
     "2024-11-20T09:00:00+00:00",
 ]
-# inquiry_sent: 2 working days; awaiting_reply: 20; assessed: 10 (from Sunday).
-DUE_AFTER = [None, "2024-10-11", "2024-11-06", "2024-11-22", None]
+# opened: 10 working days; inquiry_sent: 2; awaiting_reply: 20; assessed: 10
+# (from Sunday).
+DUE_AFTER = ["2024-10-17", "2024-10-11", "2024-11-06", "2024-11-22", None]
 
 
 def ok(run: Run, *argv: str) -> str:
@@ -74,7 +75,12 @@ def open_founding_case(run: Run) -> str:
         *("--data", "own_initiative=true", "--at", OPENED_AT, "--json"),
     )
     number: str = opened["number"]
-    assert (opened["state"], opened["version"], opened["due"]) == ("opened", 1, None)
+    # Version 3: the office decides on intake within 10 working days.
+    assert (opened["state"], opened["version"], opened["due"]) == (
+        "opened",
+        1,
+        "2024-10-17",
+    )
     assert opened["data"] == {"own_initiative": True}
     sent = ok_json(
         run,
@@ -179,7 +185,7 @@ def test_case_show_json_tells_the_story(run: Run, founding: str) -> None:
     shown = ok_json(run, "case", "show", founding, "--json")
     assert shown["number"] == founding
     assert shown["title"] == TITLE
-    assert (shown["workflow"], shown["workflow_version"]) == ("ombudsman-inquiry", 2)
+    assert (shown["workflow"], shown["workflow_version"]) == ("ombudsman-inquiry", 3)
     assert (shown["state"], shown["version"]) == ("closed", 5)
     assert (shown["due"], shown["overdue"], shown["working_days_overdue"]) == (
         None,
@@ -220,7 +226,7 @@ def test_case_show_json_tells_the_story(run: Run, founding: str) -> None:
         "closed",
     ]
     assert [e["due_after"] for e in history] == DUE_AFTER
-    assert [e["due_before"] for e in history] == [None, None, *DUE_AFTER[1:4]]
+    assert [e["due_before"] for e in history] == [None, *DUE_AFTER[:4]]
     assert [e["document"] for e in history] == [
         None,
         f"{founding}-1",
@@ -444,6 +450,7 @@ def test_case_list_text_marks_overdue_cases(run: Run, awaiting: str) -> None:
         "awaiting_reply",
         "2024-11-06",
         "OVERDUE",
+        "-",  # no owner: the advisor opened it
         *TITLE.split(),
     ]
 
@@ -545,7 +552,7 @@ def test_workflow_list_json(run: Run) -> None:
     listed = ok_json(run, "workflow", "list", "--json")
     assert [w["name"] for w in listed] == ["access-to-documents", "ombudsman-inquiry"]
     inquiry = listed[1]
-    assert (inquiry["version"], inquiry["source"]) == (2, "ombudsman_inquiry.yaml")
+    assert (inquiry["version"], inquiry["source"]) == (3, "ombudsman_inquiry.yaml")
     assert inquiry["states"] == STATES
     assert {"open", "send_inquiry", "mark_dispatched", "receive_reply", "close"} <= set(
         inquiry["events"]
@@ -562,7 +569,7 @@ def test_workflow_show_json(run: Run) -> None:
     shown = ok_json(run, "workflow", "show", "ombudsman-inquiry", "--json")
     assert (shown["name"], shown["version"], shown["initial"]) == (
         "ombudsman-inquiry",
-        2,
+        3,
         "opened",
     )
     assert shown["parties"] == ["citizen", "authority", "authority_management"]
@@ -581,7 +588,7 @@ def test_workflow_show_json(run: Run) -> None:
 def test_workflow_show_text(run: Run) -> None:
     text = ok(run, "workflow", "show", "ombudsman-inquiry")
     assert text.startswith(
-        "ombudsman-inquiry (version 2): Inquiry to an administration"
+        "ombudsman-inquiry (version 3): Inquiry to an administration"
     )
     for state in STATES:
         assert f"  {state} " in text

@@ -30,6 +30,7 @@ from engine.testing import FakeClock
 from engine.workflow.registry import WorkflowRegistry
 from storage import SqlCaseStore, create_db_engine, upgrade_schema
 from storage.database import _alembic_config, head_revision
+from workflows import bundled_paths
 
 CALENDAR = "dk-default:e9eb8d8244e4"
 INQUIRY = "2024-0000001"
@@ -40,6 +41,11 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
+# A record of 0002 names no declaration of its own: its cases run on the
+# bundled workflow's version (whatever it is now).
+BUNDLED = WorkflowRegistry.from_paths(bundled_paths()).get("ombudsman-inquiry").version
+
+
 def _entry(**fields: Any) -> AuditEntry:
     base: dict[str, Any] = {
         "from_state": None,
@@ -48,7 +54,7 @@ def _entry(**fields: Any) -> AuditEntry:
         "due_after": None,
         "calendar": None,
         "document": None,
-        "workflow_version": 2,  # the bundled version
+        "workflow_version": BUNDLED,
     }
     return AuditEntry(**(base | fields))
 
@@ -151,15 +157,16 @@ def _sql_time(moment: datetime) -> str:
 def _write_old_record(conn: Connection) -> None:
     """The record as revision 0002 stores it, through raw SQL."""
     for case_id, number, workflow, state, version, due in CASES:
+        tail = (due, version)  # chase_due, state_entry_seq
         conn.exec_driver_sql(
             "INSERT INTO wf_case (id, number, workflow, workflow_version, title, "
             "state, version, parties, data, due, calendar, chase_position, "
             "chase_due, state_entry_seq, state_entered_at, opened_at, "
-            "last_event_at, updated_at, documents_count) VALUES (?, ?, ?, 2, 'T', "
+            "last_event_at, updated_at, documents_count) VALUES (?, ?, ?, ?, 'T', "
             "?, ?, '[]', '{}', ?, ?, 0, ?, ?, '2024-10-09 13:00:00', "
             "'2024-10-03 08:00:00', '2024-10-10 09:15:00', '2024-10-10 09:15:00', "
             "0)",
-            (case_id, number, workflow, state, version, due, CALENDAR, due, version),
+            (case_id, number, workflow, BUNDLED, state, version, due, CALENDAR, *tail),
         )
     for e in OLD_ENTRIES:
         conn.exec_driver_sql(
@@ -220,11 +227,13 @@ def old_db(db_path: Path) -> Iterator[Engine]:
 
 
 def _triggers(db_path: Path) -> list[str]:
+    """The triggers on the record's tables (the search index has its own)."""
     with closing(sqlite3.connect(db_path)) as conn:
         return sorted(
             name
             for (name,) in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                "AND tbl_name IN ('audit_entry', 'document')"
             )
         )
 

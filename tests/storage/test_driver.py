@@ -64,6 +64,7 @@ def _case_values(number: str) -> dict[str, Any]:
         "audit_head": "a" * 64,
         "personal_key": "b" * 64,
         "erased": None,
+        "owner": "jur",
     }
 
 

@@ -117,10 +117,12 @@ def test_the_migrations_build_exactly_the_models_schema(db: Engine) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from storage.sql.search import include_name
     from storage.tables import metadata
 
     with db.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        context = MigrationContext.configure(conn, opts={"include_name": include_name})
+        assert compare_metadata(context, metadata) == []
 
 
 @pytest.mark.parametrize("table", RECORD_TABLES)

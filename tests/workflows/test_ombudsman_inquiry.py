@@ -298,7 +298,7 @@ def test_caseworker_opens_when_not_own_initiative(fast_engine: CaseEngine) -> No
     view = open_case(fast_engine, actor="jur", data={"own_initiative": False})
 
     assert view.case.state == "opened"
-    assert view.case.due is None
+    assert view.case.due == D("2024-10-22")  # 10 working days to decide on intake
     assert view.documents == ()  # the opening journals only a titled document
 
 
@@ -660,7 +660,7 @@ def test_reopen_clears_the_outcome_and_keeps_number_and_documents(
 
     assert view.case.number == number
     assert view.case.state == "opened"
-    assert view.case.due is None
+    assert view.case.due == D("2024-12-06")  # intake anew: 10 working days from 22 Nov
     for cleared in ("outcome", "severity", "reply_by"):
         assert cleared not in view.case.data
     assert view.case.data["reason"] == "the administration sent new information"
@@ -677,7 +677,7 @@ def test_reopen_clears_the_outcome_and_keeps_number_and_documents(
 @pytest.mark.parametrize(
     ("state", "due"),
     [
-        ("opened", None),
+        ("opened", "2024-10-22"),
         ("inquiry_sent", "2024-10-11"),
         ("awaiting_reply", "2024-11-06"),
         ("assessed", "2024-11-22"),
@@ -741,7 +741,7 @@ def test_the_founding_case(fast_engine: CaseEngine) -> None:
         "close",
     ]
     assert [(e.to_state, e.due_after) for e in view.history] == [
-        ("opened", None),
+        ("opened", D("2024-10-22")),
         ("inquiry_sent", D("2024-10-11")),
         ("awaiting_reply", D("2024-11-06")),
         ("assessed", D("2024-11-22")),

@@ -53,11 +53,11 @@ def test_registry_from_bundled_paths_knows_every_file() -> None:
 
     assert registry.names() == ["access-to-documents", "ombudsman-inquiry"]
     assert [d.key for d in registry.latest()] == [
-        "access-to-documents@2",
-        "ombudsman-inquiry@2",
+        "access-to-documents@3",
+        "ombudsman-inquiry@3",
     ]
-    assert registry.find("ombudsman-inquiry", 2) is registry.get("ombudsman-inquiry")
-    assert registry.find("ombudsman-inquiry", 3) is None
+    assert registry.find("ombudsman-inquiry", 3) is registry.get("ombudsman-inquiry")
+    assert registry.find("ombudsman-inquiry", 2) is None  # only the file's version
 
 
 def test_same_name_and_version_twice_is_refused() -> None:
@@ -69,7 +69,7 @@ def test_same_name_and_version_twice_is_refused() -> None:
         WorkflowRegistry([first, second])
 
     assert info.value.problems == (
-        "ombudsman-inquiry@2 is declared twice (a.yaml and b.yaml)",
+        "ombudsman-inquiry@3 is declared twice (a.yaml and b.yaml)",
     )
 
 
@@ -77,20 +77,20 @@ def test_same_name_in_two_versions_is_allowed_and_latest_wins() -> None:
     text = _ombudsman_text()
     v1 = parse_workflow(text, source="v1.yaml", guards=GUARDS)
     v2 = parse_workflow(
-        text.replace("version: 2\n", "version: 3\n"), source="v2.yaml", guards=GUARDS
+        text.replace("version: 3\n", "version: 4\n"), source="v2.yaml", guards=GUARDS
     )
 
     registry = WorkflowRegistry([v2, v1])
 
     assert registry.get("ombudsman-inquiry") is v2
-    assert registry.get("ombudsman-inquiry", 2) is v1
-    assert registry.get("ombudsman-inquiry", 3) is v2
+    assert registry.get("ombudsman-inquiry", 3) is v1
+    assert registry.get("ombudsman-inquiry", 4) is v2
     assert registry.names() == ["ombudsman-inquiry"]
 
 
 def test_from_paths_refuses_an_invalid_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(_ombudsman_text().replace("version: 2\n", "version: 0\n"))
+    bad.write_text(_ombudsman_text().replace("version: 3\n", "version: 0\n"))
 
     with pytest.raises(DefinitionError, match=r"bad\.yaml:5: version: must be"):
         WorkflowRegistry.from_paths([*bundled_paths(), bad])
@@ -110,8 +110,8 @@ def test_from_paths_refuses_a_missing_file(tmp_path: Path) -> None:
         ("sick-leave", 1, f"no workflow 'sick-leave' version 1; known: {KNOWN}"),
         (
             "ombudsman-inquiry",
-            3,
-            f"no workflow 'ombudsman-inquiry' version 3; known: {KNOWN}",
+            4,
+            f"no workflow 'ombudsman-inquiry' version 4; known: {KNOWN}",
         ),
     ],
     ids=["unknown-name", "unknown-name-and-version", "unknown-version"],
@@ -132,8 +132,8 @@ def test_get_known() -> None:
 
     inquiry = registry.get("ombudsman-inquiry")
 
-    assert registry.get("ombudsman-inquiry", 2) is inquiry
-    assert inquiry.key == "ombudsman-inquiry@2"
+    assert registry.get("ombudsman-inquiry", 3) is inquiry
+    assert inquiry.key == "ombudsman-inquiry@3"
 
 
 def test_machine_is_shared_per_definition() -> None:
@@ -146,7 +146,7 @@ def test_machine_is_shared_per_definition() -> None:
     assert isinstance(machine, WorkflowMachine)
     assert machine.definition is inquiry
     assert registry.machine(inquiry) is machine
-    assert registry.machine(registry.get("ombudsman-inquiry", 2)) is machine
+    assert registry.machine(registry.get("ombudsman-inquiry", 3)) is machine
     assert registry.machine(access) is not machine
 
 
@@ -155,7 +155,7 @@ def test_machine_is_shared_by_a_reparsed_declaration() -> None:
     registry = WorkflowRegistry.from_paths(bundled_paths())
     inquiry = registry.get("ombudsman-inquiry")
 
-    again = registry.parse_recorded(inquiry.text, name="ombudsman-inquiry", version=2)
+    again = registry.parse_recorded(inquiry.text, name="ombudsman-inquiry", version=3)
 
     assert again is not inquiry
     assert registry.machine(again) is registry.machine(inquiry)
@@ -165,7 +165,7 @@ def test_machine_is_one_per_version() -> None:
     text = _ombudsman_text()
     v1 = parse_workflow(text, source="v1.yaml", guards=GUARDS)
     v2 = parse_workflow(
-        text.replace("version: 2\n", "version: 3\n"), source="v2.yaml", guards=GUARDS
+        text.replace("version: 3\n", "version: 4\n"), source="v2.yaml", guards=GUARDS
     )
     registry = WorkflowRegistry([v1, v2])
 
@@ -215,4 +215,4 @@ def test_engine_builds_one_machine_per_version_not_per_case(
         ).case.number
         engine.fire(number, "start_processing", actor="jur")
 
-    assert sorted(built) == ["access-to-documents@2", "ombudsman-inquiry@2"]
+    assert sorted(built) == ["access-to-documents@3", "ombudsman-inquiry@3"]

@@ -15,7 +15,8 @@ from engine.workflow.definition import Duration, State, StateKind, WorkflowDefin
 
 
 def state_note(state: State, words: Mapping[str, str] = EN) -> list[str]:
-    """The deadline and chase ladder of `state`, a line each, in `words`."""
+    """The deadline and chase ladder of `state` (or when a case there is
+    stale), a line each, in `words`."""
     lines = []
     deadline = state.deadline
     if deadline is not None:
@@ -41,6 +42,8 @@ def state_note(state: State, words: Mapping[str, str] = EN) -> list[str]:
                     then=words["then"].format(next=then) if then else "",
                 )
             )
+    if state.stale_after is not None:
+        lines.append(words["stale"].format(after=duration(state.stale_after, words)))
     return lines
 
 

@@ -32,6 +32,7 @@ EN: Mapping[str, str] = {
     "if_given": "{until} if given, else {otherwise}",
     "chase": "chase {i}: {name} → {notify}{then}",
     "then": ", then {next}",
+    "stale": "stale after {after} in the state",
 }
 
 DA: Mapping[str, str] = {
@@ -59,6 +60,7 @@ DA: Mapping[str, str] = {
     "if_given": "{until} hvis givet, ellers {otherwise}",
     "chase": "rykker {i}: {name} → {notify}{then}",
     "then": ", derefter {next}",
+    "stale": "stillestående efter {after} i tilstanden",
 }
 
 WORDS: Mapping[str, Mapping[str, str]] = {"en": EN, "da": DA}

@@ -12,6 +12,7 @@ for the CLI.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -20,8 +21,9 @@ from starlette.responses import Response
 from engine.cases.engine import CaseEngine
 from engine.cases.view import CaseView
 from engine.dates.calendars import local_date
-from engine.exceptions import RoleNotAllowedError
+from engine.exceptions import InvalidInputError, RoleNotAllowedError
 from engine.records import CaseFilter, Party, User
+from engine.search import MAX_LENGTH, search_alone
 from engine.workflow.definition import Transition
 from service import present
 from service.api.auth import AnyUser
@@ -50,6 +52,14 @@ router = APIRouter(prefix="/cases", tags=["cases"])
 State = Annotated[ApiState, Depends(api_state)]
 IdempotencyKey = Annotated[str | None, Header(alias=HEADER, pattern=KEY_PATTERN)]
 NOTE_EVENT = "note"
+SEARCH_DOC = (
+    "Search every case, open and closed, instead of listing: a case number (or "
+    "its beginning), words of its title, or a name (a party's or the "
+    f"authority's); at most {MAX_LENGTH} characters, of which only letters and "
+    "digits count; every word must be found, each as the beginning of a word. "
+    "The best `limit` cases first, each with `match`; not paged, and not "
+    "combined with the other filters."
+)
 
 _CASE_LINKS = {
     "GetCase": {
@@ -78,8 +88,13 @@ def check_roles(user: User, declared: Sequence[Transition], event: str) -> None:
         raise RoleNotAllowedError(user.id, user.roles, event, allowed)
 
 
-def _case_json(engine: CaseEngine, view: CaseView) -> dict[str, object]:
-    return present.case_json(view, now=engine.clock.now(), calendar=engine.calendar)
+def _case_json(
+    engine: CaseEngine, view: CaseView, now: datetime | None = None
+) -> dict[str, object]:
+    """`present.case_json` as of `now` (default: the clock's), with its age."""
+    moment = now or engine.clock.now()
+    age = engine.age(view.case, moment)
+    return present.case_json(view, now=moment, calendar=engine.calendar, age=age)
 
 
 @router.get(
@@ -97,19 +112,48 @@ def list_cases(
     now: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    owner: Annotated[str | None, Query(max_length=128)] = None,
+    unassigned: bool = False,
+    q: Annotated[str | None, Query(description=SEARCH_DOC)] = None,
 ) -> Response:
     """Cases, oldest first, each with its record (`case list --json`).
 
     Each listed case's read is logged (`case_list`), as a single case's is.
-    `overdue` keeps the cases past their deadline as of `now` (default: now).
+    `overdue` keeps the cases past their deadline as of `now` (default: now);
+    `owner` one user's open cases, `unassigned` the open ones without an owner
+    (the work queues; a closed case keeps its owner).
     A full page carries a `Link: <...>; rel="next"` header.
+
+    With `q`, a search instead: the best `limit` cases the text finds, each
+    with `match`, and each case's read logged as `case_search`.
     """
     engine = state.engine
     moment = parse_now(now, engine.clock.now())
+    if q is not None:  # a search, logged as `case_search` (never its text)
+        search_alone(
+            {
+                "workflow": workflow,
+                "state": case_state,
+                "overdue": overdue,
+                "offset": offset,
+                "owner": owner,
+                "unassigned": unassigned,
+            }
+        )
+        found = engine.search_views(q, limit=limit, reader=user.id)
+        body = [
+            _case_json(engine, v, moment) | {"match": present.match_json(m)}
+            for m, v in found
+        ]
+        return json_response(body)
     if workflow is not None:
         engine.registry.get(workflow)
     if case_state is not None:
         engine.registry.check_state(case_state, workflow)
+    if owner is not None and unassigned:
+        raise InvalidInputError("owner and unassigned do not go together")
+    if owner is not None:
+        engine.user(owner)  # an unknown id is a 404, not an empty queue
     views = engine.list_views(
         CaseFilter(
             workflow=workflow,
@@ -117,10 +161,18 @@ def list_cases(
             limit=limit,
             offset=offset,
             due_before=local_date(moment) if overdue else None,
+            owner=owner,
+            unassigned=unassigned,
+            # a work queue holds the open cases: a closed case keeps its owner
+            not_in_states=(
+                engine.registry.closed_states()
+                if owner is not None or unassigned
+                else frozenset()
+            ),
         ),
         reader=user.id,  # each case's read is logged, as GET /cases/{number}'s
     )
-    body = [present.case_json(v, now=moment, calendar=engine.calendar) for v in views]
+    body = [_case_json(engine, v, moment) for v in views]
     if len(views) < limit or offset + limit > MAX_OFFSET:
         return json_response(body)
     following = request.url.include_query_params(offset=offset + limit)
@@ -166,6 +218,8 @@ def open_case(
             data=body.data,
             document=body.document,
             at=at,
+            owner=body.owner,
+            unassigned=body.unassigned,
         )
         return Outcome(
             status=201,
@@ -204,7 +258,7 @@ def show_case(
     moment = parse_now(now, engine.clock.now())
     view = engine.show(number)
     engine.record_read(actor=user.id, action="case_show", number=number)
-    return json_response(present.case_json(view, now=moment, calendar=engine.calendar))
+    return json_response(_case_json(engine, view, moment))
 
 
 @router.post(

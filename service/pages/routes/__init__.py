@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
-from service.pages.routes import audit, cases, dashboard, login, verify
+from service.pages.routes import (
+    audit,
+    cases,
+    dashboard,
+    login,
+    mine,
+    search,
+    verify,
+)
 
-ROUTERS = (login.router, dashboard.router, cases.router, audit.router, verify.router)
+ROUTERS = (
+    login.router,
+    dashboard.router,
+    mine.router,
+    search.router,
+    cases.router,
+    audit.router,
+    verify.router,
+)
 
 __all__ = ["ROUTERS"]

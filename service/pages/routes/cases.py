@@ -1,4 +1,5 @@
-"""`/ui/cases/...`: find a case by number, its page, and its dossier.
+"""`/ui/cases/...`: a case's page and its dossier (the case box that finds
+one is service/pages/routes/search.py).
 
 A case page is a read of personal data: it is logged in the access log under
 the viewer, with the action the API's case read logs (`case_show`); the
@@ -13,7 +14,7 @@ import json
 from datetime import date
 
 from fastapi import APIRouter, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from engine.audit.anchor import latest_checkpoint
 from engine.dates.calendars import BusinessCalendar, is_overdue, local_date
@@ -24,22 +25,10 @@ from service import present as shapes
 from service.api.state import api_state
 from service.pages import i18n, params, timeline
 from service.pages.auth import Reader
-from service.pages.errors import PageError
 from service.pages.routes.dashboard import next_rung
 from service.pages.templating import page_language, render
 
 router = APIRouter()
-
-
-@router.get("/cases")
-def find_case(request: Request, viewer: Reader) -> Response:
-    """`?number=N`: to the case's page (404 when there is no such case)."""
-    params.check(request, "number")
-    number = params.text(request, "number")
-    if number is None:
-        raise PageError(400, "error.no_number")
-    api_state(request).engine.show_case(number)  # CaseNotFoundError: 404
-    return RedirectResponse(f"/ui/cases/{number}", status_code=303)
 
 
 @router.get("/cases/{number}")
@@ -67,6 +56,7 @@ def case_page(number: str, request: Request, viewer: Reader) -> Response:
             "next": next_rung(
                 definition.state(case.state), case, engine.calendar, today
             ),
+            "age": engine.age(case, now),
         },
         explanation=explain(
             definition,

@@ -1,11 +1,14 @@
-"""`/ui/`: open cases by workflow and state, the overdue cases, the chaser, the outbox.
+"""`/ui/`: open cases by workflow and state, the overdue and the stale cases, the
+chaser, the outbox.
 
-Every office role sees the counts; the overdue list (case numbers and titles),
-the chaser and the outbox's failures need a role that reads the record, as
-over the API. Everything is read with the store's own queries, so the page
-costs the same on 100 cases as on 100,000: the counts are two aggregates over
-indexes, the overdue list one page of the deadline index and a count of it,
-the failures one page of the outbox.
+Every office role sees the counts; the overdue and stale lists (case numbers
+and titles), the chaser and the outbox's failures need a role that reads the
+record, as over the API. Everything is read with the store's own queries, so
+the page costs the same on 100 cases as on 100,000: the counts are two
+aggregates over indexes, the overdue list one page of the deadline index and a
+count of it, the stale list the same over the (workflow, state) index
+(`service.pages.stale`), the open and overdue cases per owner two more
+aggregates (`service.pages.queues`), the failures one page of the outbox.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from service.api.auth import RECORD_READERS
 from service.api.state import ApiState, api_state
 from service.pages import params
 from service.pages.auth import AnyViewer
+from service.pages.queues import owner_counts
+from service.pages.stale import stale_list
 from service.pages.templating import render
 
 router = APIRouter()
@@ -63,6 +68,7 @@ class OverdueRow:
     due: date
     late: int  # working days
     next: NextRung | None
+    owner: str | None  # None: unassigned
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -100,7 +106,7 @@ def dashboard(request: Request, viewer: AnyViewer) -> Response:
     state = api_state(request)
     engine = state.engine
     today = local_date(engine.clock.now())
-    overdue = chaser = failures = None
+    overdue = stale = chaser = failures = owners = None
     with engine.store.transaction(write=False) as tx:
         counts = _counts(
             engine.registry,
@@ -109,6 +115,8 @@ def dashboard(request: Request, viewer: AnyViewer) -> Response:
         )
         if viewer.reads_record:
             overdue = _overdue(engine, tx, today, page)
+            stale = stale_list(engine, tx, today)
+            owners = owner_counts(engine.registry, tx, today, viewer)
             chaser = _chaser(state, tx.oldest_chase_due(), today)
             failures = Failures(
                 rows=list(
@@ -128,6 +136,8 @@ def dashboard(request: Request, viewer: AnyViewer) -> Response:
         open_total=sum(c.open for c in counts),
         overdue_total=sum(c.overdue for c in counts),
         overdue=overdue,
+        stale=stale,
+        owners=owners,
         chaser=chaser,
         outbox=failures,
         record_readers=RECORD_READERS,
@@ -200,6 +210,7 @@ def _row(
         due=case.due,
         late=engine.calendar.working_days_between(case.due, today),
         next=next_rung(definition.state(case.state), case, engine.calendar, today),
+        owner=case.owner,
     )
 
 

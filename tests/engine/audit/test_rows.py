@@ -3,7 +3,7 @@
 An attacker with write access changes the database the way a reviewer would
 not notice: the append-only triggers disabled, a document's title, direction
 or date changed, a document deleted or inserted, the case row's state, title,
-parties or deadline changed, a case's whole chain deleted, a kept personal
+owner, parties or deadline changed, a case's whole chain deleted, a kept personal
 value swapped. `verify_store` must fail and name each: the case, the entry or
 document, the field. On SQLite and PostgreSQL.
 """
@@ -241,6 +241,12 @@ ATTACKS: list[tuple[str, Attack, str, str]] = [
         _case(state_entry_seq=1),
         "case_changed",
         "the case row's state_entry_seq is 1, but entry 5 left it 5",
+    ),
+    (
+        "case-owner",
+        _case(owner="bra"),
+        "case_changed",
+        "the case row's owner is 'bra', but entry 5 left it 'jur'",
     ),
     (
         "case-parties",

@@ -92,6 +92,7 @@ _DAY = st.one_of(st.none(), st.dates().map(date.isoformat))
             "chase_due": _DAY,
             "state_entry_seq": _VALUE,
             "erased": _VALUE,
+            "owner": st.one_of(st.none(), st.text(max_size=3)),
             "parties": st.lists(st.fixed_dictionaries({"role": st.text(max_size=2)})),
             "data": st.dictionaries(st.text(max_size=2), _VALUE, max_size=2),
         }

@@ -136,8 +136,8 @@ def test_founding_case_is_recorded_step_by_step(engine: CaseEngine) -> None:
         (e.due_before, e.due_after, e.calendar, e.document) for e in view.history
     ]
     assert deadlines == [
-        (None, None, None, None),
-        (None, date(2024, 10, 11), calendar, f"{number}-1"),
+        (None, date(2024, 10, 17), calendar, None),  # intake: 10 working days
+        (date(2024, 10, 17), date(2024, 10, 11), calendar, f"{number}-1"),
         (date(2024, 10, 11), date(2024, 11, 6), calendar, None),
         (date(2024, 11, 6), date(2024, 11, 22), calendar, f"{number}-2"),
         (date(2024, 11, 22), None, None, f"{number}-3"),
@@ -145,7 +145,7 @@ def test_founding_case_is_recorded_step_by_step(engine: CaseEngine) -> None:
     for entry in view.history:
         assert entry.recorded_at == NOW
         assert entry.case_number == number
-        assert (entry.workflow, entry.workflow_version) == (WORKFLOW, 2)
+        assert (entry.workflow, entry.workflow_version) == (WORKFLOW, 3)
     assert view.history[0].readable == {
         "title": "Police report for digital harassment",
         "own_initiative": True,
@@ -661,7 +661,7 @@ def test_case_stays_on_the_workflow_version_it_was_opened_with(
 ) -> None:
     v1_text = _bundled_text()
     v2_text = _edit(
-        _edit(v1_text, "version: 2\n", "version: 3\n"),
+        _edit(v1_text, "version: 3\n", "version: 4\n"),
         "deadline: {within: 2 working days}",
         "deadline: {within: 5 working days}",
     )
@@ -678,16 +678,16 @@ def test_case_stays_on_the_workflow_version_it_was_opened_with(
     new_fired = v2_engine.fire(new.number, "send_inquiry", actor="jur")
 
     # Monday 25 Nov: v1 gives 2 working days, v2 gives 5.
-    assert (fired.case.workflow_version, fired.case.due) == (2, date(2024, 11, 27))
-    assert [e.workflow_version for e in fired.history] == [2, 2]
+    assert (fired.case.workflow_version, fired.case.due) == (3, date(2024, 11, 27))
+    assert [e.workflow_version for e in fired.history] == [3, 3]
     assert (new_fired.case.workflow_version, new_fired.case.due) == (
-        3,
+        4,
         date(2024, 12, 2),
     )
-    assert [e.workflow_version for e in new_fired.history] == [3, 3]
+    assert [e.workflow_version for e in new_fired.history] == [4, 4]
     with engine.store.transaction(write=False) as tx:
-        assert tx.workflow_text(WORKFLOW, 2) == v1_text
-        assert tx.workflow_text(WORKFLOW, 3) == v2_text
+        assert tx.workflow_text(WORKFLOW, 3) == v1_text
+        assert tx.workflow_text(WORKFLOW, 4) == v2_text
 
 
 def test_changing_a_used_workflow_without_a_new_version_is_refused(
@@ -698,8 +698,8 @@ def test_changing_a_used_workflow_without_a_new_version_is_refused(
     number = _awaiting_reply(engine)
     edited = _edit(
         v1_text,
-        "deadline: {within: 10 working days}",
-        "deadline: {within: 15 working days}",
+        "assesses it.\n    deadline: {within: 10 working days}",
+        "assesses it.\n    deadline: {within: 15 working days}",
     )
     edited_engine = CaseEngine(
         store=engine.store,
@@ -716,7 +716,7 @@ def test_changing_a_used_workflow_without_a_new_version_is_refused(
 
     assert _snapshot(engine) == before
     with engine.store.transaction(write=False) as tx:
-        assert tx.workflow_text(WORKFLOW, 2) == v1_text
+        assert tx.workflow_text(WORKFLOW, 3) == v1_text
     # Monday 25 Nov: the recorded 10 working days, not the edited 15.
     view = edited_engine.fire(number, "receive_reply", actor="jur")
     assert (view.case.state, view.case.due) == ("assessed", date(2024, 12, 9))
@@ -727,11 +727,11 @@ def test_refused_first_opening_records_no_declaration(engine: CaseEngine) -> Non
     with pytest.raises(InvalidDataError):
         engine.open_case(WORKFLOW, actor="jur", title="About 010190-1234")
     with engine.store.transaction(write=False) as tx:
-        assert tx.workflow_text(WORKFLOW, 2) is None
+        assert tx.workflow_text(WORKFLOW, 3) is None
 
     engine.open_case(WORKFLOW, actor="jur", title="Complaint")
     with engine.store.transaction(write=False) as tx:
-        assert tx.workflow_text(WORKFLOW, 2) == _bundled_text()
+        assert tx.workflow_text(WORKFLOW, 3) == _bundled_text()
 
 
 # -- import ---------------------------------------------------------------------

@@ -130,11 +130,39 @@ def database_bytes(db: Engine) -> bytes:
 
 
 def traces(db: Engine) -> list[str]:
-    """Which of the erased values the database's bytes still hold."""
+    """Which of the erased values the database's bytes still hold (the
+    surname also as the search index keeps its words: lower-case)."""
     raw = database_bytes(db)
     return [
-        value for value in (CITIZEN, CITIZEN_MAIL, "Testesen") if value.encode() in raw
+        value
+        for value in (CITIZEN, CITIZEN_MAIL, "Testesen", "testesen")
+        if value.encode() in raw
     ]
+
+
+def index_bytes(db: Engine) -> bytes:
+    """The search index's own bytes: FTS5's segments on SQLite, the table
+    and its GIN index's pages on PostgreSQL."""
+    with db.begin() as conn:
+        if db.dialect.name == "sqlite":
+            blocks = conn.execute(text("SELECT block FROM case_search_data"))
+            return b"".join(blocks.scalars())
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
+        pages = []
+        for relation in ("case_search", "ix_case_search_document"):
+            size = conn.execute(
+                text(
+                    "SELECT pg_relation_size(:t) / current_setting('block_size')::int"
+                ),
+                {"t": relation},
+            ).scalar_one()
+            pages += [
+                conn.execute(
+                    text("SELECT get_raw_page(:t, :b)"), {"t": relation, "b": block}
+                ).scalar_one()
+                for block in range(int(size))
+            ]
+        return b"".join(pages)
 
 
 def test_erasing_removes_every_byte_and_the_record_still_verifies(
@@ -142,11 +170,16 @@ def test_erasing_removes_every_byte_and_the_record_still_verifies(
 ) -> None:
     number = closed_case(engine, clock)
     assert traces(database), "the values are there before"
+    assert b"testesen" in index_bytes(database), "and in the search index's pages"
+    assert [m.field for m in engine.search("Testesen", limit=5)] == ["party"]
     clock.set(at("2025-02-01T09:00"))
 
     done = engine.erase_case(number, actor="bra", reason="Anmodning efter GDPR art. 17")
 
     assert traces(database) == []
+    assert engine.search("Karen Blixen Testesen", limit=5) == []
+    assert engine.search("Borgerservice", limit=5) == []
+    assert [m.field for m in engine.search("sagsbehandlingstid", limit=5)] == ["title"]
     assert verify_store(engine.store).ok
     view = engine.show(number)
     assert [p.name for p in view.case.parties] == [ERASED, ERASED]

@@ -661,8 +661,8 @@ def test_replay_gives_the_state_of_a_real_record() -> None:
             id="open-again",
         ),
         pytest.param(
-            lambda h: (*h[:3], replace(h[3], workflow_version=3)),
-            "seq 4: recorded under ombudsman-inquiry@3",
+            lambda h: (*h[:3], replace(h[3], workflow_version=4)),
+            "seq 4: recorded under ombudsman-inquiry@4",
             id="other-version",
         ),
     ],

@@ -233,8 +233,9 @@ def test_a_chase_is_an_audited_system_step_with_its_letters_and_notices(
         outbox = tx.list_notifications()
     recipients = {(n.channel, n.recipient, n.kind) for n in outbox}
     assert ("email", "sof@example.org", "letter") in recipients
-    # the caseworker who acted on the case (jur, no address) is told in the log
-    assert ("log", "caseworker: jur (no e-mail address)", "notice") in recipients
+    # the case is unassigned (the advisor opened it): its owner's notice goes to
+    # the advisors (bra, no address), told in the log
+    assert ("log", "owner: bra (no e-mail address)", "notice") in recipients
     assert all(n.case_number == number for n in outbox)
 
 
@@ -254,11 +255,11 @@ def test_a_sweep_as_of_a_past_moment_records_with_the_real_clock(
 def test_the_sweep_reads_only_overdue_cases(
     engine: CaseEngine, chaser: Chaser, clock: FakeClock
 ) -> None:
-    """Cases with no deadline yet, or a later one, are not even examined."""
+    """Cases with a later deadline are not even examined."""
     founding_case(engine, clock)
     founding_case(engine, clock)
-    engine.open_case(WORKFLOW, actor="jur", title="Ny sag")  # no deadline
     clock.set(at("2024-11-07T09:00"))
+    engine.open_case(WORKFLOW, actor="jur", title="Ny sag")  # due 21 Nov
     result = chaser.sweep()
     assert result.examined == 2
     assert len(engine.list_cases(CaseFilter())) == 3

@@ -206,7 +206,7 @@ def test_accessible_name_and_description() -> None:
     title = root.find(f"{NS}title")
     assert title is not None
     assert title.get("id") == title_id
-    assert title.text == "ombudsman-inquiry version 2: Inquiry to an administration"
+    assert title.text == "ombudsman-inquiry version 3: Inquiry to an administration"
     desc = root.find(f"{NS}desc")
     assert desc is not None
     assert desc.get("id") == root.get("aria-describedby")
@@ -232,7 +232,7 @@ def test_in_danish_every_word_of_the_diagram_s_own_is_danish() -> None:
     )
     assert ">frist: reply_by eller 20 arbejdsdage</text>" in danish
     assert ">rykkerstige: 3 trin</text>" in danish
-    assert "rykker 1: reminder_1 → authority, caseworker, derefter 10 arbejdsdage" in (
+    assert "rykker 1: reminder_1 → authority, owner, derefter 10 arbejdsdage" in (
         danish
     )
     assert "opened (start)" in danish
@@ -268,7 +268,7 @@ def test_tooltips_hold_the_deadline_and_ladder() -> None:
     )
     tooltip = waiting.findtext(f"{NS}title") or ""
     assert tooltip.startswith("awaiting_reply (waiting): The administration")
-    assert "chase 3: escalation → advisor, caseworker" in tooltip
+    assert "chase 3: escalation → advisor, owner" in tooltip
 
 
 def test_self_contained() -> None:

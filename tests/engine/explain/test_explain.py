@@ -45,7 +45,7 @@ def test_the_founding_deadline_is_explained_to_the_day(
     )
     assert "2024-10-26 (Saturday), 2024-10-27 (Sunday)" in text
     assert "13 working day(s) remain" in text
-    assert "chase rung 1 'reminder_1' notifies authority, caseworker" in text
+    assert "chase rung 1 'reminder_1' notifies authority, owner" in text
     assert "on or after 2024-11-07; the next deadline is 10 working days" in text
     assert "Events allowed now: extend_deadline, receive_reply, withdraw, note." in text
 
@@ -96,7 +96,7 @@ def test_in_danish_the_same_reasons_are_said_with_danish_days_and_units(
     number = founding_case(fast_engine, clock)
     text = _explain(fast_engine, number, "2024-10-20T10:00", language="da")
     assert (
-        "Sag " + number + " (ombudsman-inquiry, version 2) er i 'awaiting_reply'"
+        "Sag " + number + " (ombudsman-inquiry, version 3) er i 'awaiting_reply'"
         in text
     )
     assert "Den kom i 'awaiting_reply' den 2024-10-09 ved 'mark_dispatched'" in text
@@ -106,7 +106,7 @@ def test_in_danish_the_same_reasons_are_said_with_danish_days_and_units(
     )
     assert "2024-10-26 (Lørdag), 2024-10-27 (Søndag)" in text
     assert "Pr. 2024-10-20 er der 13 arbejdsdag(e) tilbage." in text
-    assert "rykkertrin 1 'reminder_1' underretter authority, caseworker" in text
+    assert "rykkertrin 1 'reminder_1' underretter authority, owner" in text
     assert (
         "den 2024-11-07 eller senere; den næste frist er 10 arbejdsdage derfra" in text
     )

@@ -526,7 +526,7 @@ CASES = [
         [("notify: [citizen]", "notify: [citizen, mayor]")],
         "mayor",
         "states.waiting.chase.rungs[1].notify[1]",
-        "'mayor' is neither a party (citizen) nor a role",
+        "'mayor' is neither a party (citizen), 'owner' nor a role",
         1,
         id="notify-unknown-target",
     ),

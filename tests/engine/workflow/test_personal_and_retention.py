@@ -430,7 +430,7 @@ def test_bundled_workflows_keep_free_text_reasons_as_personal_data(path: Path) -
         path.read_text("utf-8"), source=path.name, guards=GUARDS
     )
 
-    assert definition.version == 2  # 1 had neither rule; its cases stay on it
+    assert definition.version == 3  # 1 had neither rule; its cases stay on it
     assert definition.personal_fields == frozenset({"reason"})
     free_text = {
         f.name

@@ -52,10 +52,13 @@ class TestOpen:
             "advisor",
             "2024-10-03T08:00:00+00:00",
         )
+        view = api_engine.show(body["number"])
+        now = api_engine.clock.now()
         expected = present.case_json(
-            api_engine.show(body["number"]),
-            now=api_engine.clock.now(),
+            view,
+            now=now,
             calendar=api_engine.calendar,
+            age=api_engine.age(view.case, now),
         )
         assert body == expected  # the CLI's --json, byte for byte in meaning
 
@@ -329,10 +332,13 @@ class TestFire:
             json={"event": "receive_reply", "document": "Svar"},
         )
         assert (fired["state"], fired["version"]) == ("assessed", 4)
+        view = api_engine.show(number)
+        now = api_engine.clock.now()
         assert fired == present.case_json(
-            api_engine.show(number),
-            now=api_engine.clock.now(),
+            view,
+            now=now,
             calendar=api_engine.calendar,
+            age=api_engine.age(view.case, now),
         )
 
 

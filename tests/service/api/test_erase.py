@@ -33,6 +33,10 @@ def close(api: Api, number: str) -> None:
 def test_the_advisor_erases_a_closed_case(api: Api, db_path: Path) -> None:
     number = open_inquiry(api)
     close(api, number)
+    found = api.ok("GET", "/cases?q=Socialforvaltningen", "bra")
+    assert [(c["number"], c["match"]["field"]) for c in found] == [
+        (number, "authority")
+    ]
 
     said = api.ok("POST", f"/cases/{number}/erase", "bra", json={"reason": "Anmodning"})
 
@@ -45,6 +49,8 @@ def test_the_advisor_erases_a_closed_case(api: Api, db_path: Path) -> None:
     assert case["history"][-1]["data"]["grounds"] == "Anmodning"
     # the party's name (the case title names the authority too: not personal)
     assert b'"Socialforvaltningen"' not in db_path.read_bytes()
+    found = api.ok("GET", "/cases?q=Socialforvaltningen", "bra")
+    assert [(c["number"], c["match"]["field"]) for c in found] == [(number, "title")]
     assert api.ok("GET", "/audit/verify", "bra")["ok"] is True
 
 

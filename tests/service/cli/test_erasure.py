@@ -48,8 +48,22 @@ def closed_in_2020(run: Run) -> str:
 
 
 def traces(db_path: Path) -> bool:
+    """Whether the files hold the name, or its surname as the search index
+    keeps its words (lower-case)."""
     files = [db_path, db_path.with_name(db_path.name + "-wal")]
-    return any(CITIZEN.encode() in f.read_bytes() for f in files if f.exists())
+    return any(
+        value in f.read_bytes()
+        for f in files
+        if f.exists()
+        for value in (CITIZEN.encode(), b"testesen")
+    )
+
+
+def searched(run: Run, text: str) -> list[tuple[str, str]]:
+    """(number, matched field) of each case `case list --search` finds."""
+    code, out, err = run("case", "list", "--search", text, "--json")
+    assert code == 0, err
+    return [(c["number"], c["match"]["field"]) for c in json.loads(out)]
 
 
 def test_erase_forgets_the_names_and_the_record_still_verifies(
@@ -57,12 +71,15 @@ def test_erase_forgets_the_names_and_the_record_still_verifies(
 ) -> None:
     number = closed_in_2020(run)
     assert traces(initialised)
+    assert searched(run, "Testesen") == [(number, "party")]
 
     code, out, err = run(
         "case", "erase", number, "--actor", "bra", "--reason", "Anmodning", "--json"
     )
 
     assert code == 0, err
+    assert searched(run, "Rasmus Klump Testesen") == []
+    assert searched(run, "klage") == [(number, "title")]
     said = json.loads(out)
     assert said["case"] == number
     assert "parties.citizen.name" in said["erased"]

@@ -561,7 +561,7 @@ BAD_INPUTS = [
     pytest.param(
         (*DIAGRAM, "--format", "svg", "--current", "x"),
         REFUSED,
-        ("'x' is not a state of ombudsman-inquiry@2",),
+        ("'x' is not a state of ombudsman-inquiry@3",),
         id="diagram-unknown-current-state",
     ),
     pytest.param(

@@ -78,10 +78,11 @@ def founding(api_engine: CaseEngine) -> str:
 
 
 def inquiry(engine: CaseEngine, number: str, dispatched: str) -> str:
-    """A case like the founding one, its inquiry dispatched on `dispatched`
-    (a local date): the reply is due 20 working days later."""
+    """A case like the founding one, unassigned, its inquiry dispatched on
+    `dispatched` (a local date): the reply is due 20 working days later."""
     record = json.loads(EXAMPLE.read_text("utf-8").splitlines()[0])
     record["number"] = number
+    del record["owner"]  # unassigned: the advisor opened it
     record["events"][0]["at"] = f"{dispatched}T08:00:00+01:00"
     record["events"][1]["at"] = f"{dispatched}T09:30:00+01:00"
     record["events"][2]["at"] = f"{dispatched}T15:00:00+01:00"

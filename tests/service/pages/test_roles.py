@@ -13,7 +13,8 @@ CASE = "2024-0283489"
 RECORD_PAGES = [
     ("GET", f"/ui/cases/{CASE}"),
     ("GET", f"/ui/cases/{CASE}/dossier"),
-    ("GET", f"/ui/cases?number={CASE}"),
+    ("GET", f"/ui/cases?q={CASE}"),
+    ("GET", "/ui/cases?q=Socialforvaltningen"),
     ("GET", "/ui/audit"),
     ("GET", f"/ui/audit?case={CASE}"),
     ("GET", f"/ui/audit.csv?case={CASE}"),
@@ -64,7 +65,7 @@ def test_intake_sees_the_counts_only(pages: Pages, founding: str) -> None:
     page = parse(response.text)
     counts = page.find("table", id="open-cases")
     assert counts.find("tr", data_state="awaiting_reply")
-    for hidden in ("overdue", "chaser", "outbox-failures", "case-number"):
+    for hidden in ("overdue", "chaser", "outbox-failures", "case-search-text"):
         assert not page.find_all(id=hidden)
     assert page.find("section", id="restricted")
     assert founding not in response.text
