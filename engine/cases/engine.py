@@ -16,7 +16,8 @@ writer committed (nor refused as out of order for it).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
 
@@ -40,7 +41,7 @@ from engine.exceptions import (
     InvalidDataError,
     StorageError,
 )
-from engine.ports import CaseStore
+from engine.ports import CaseStore, EngineTransaction
 from engine.records import Case, Party
 from engine.workflow.definition import (
     ASSIGN_EVENT,
@@ -188,10 +189,7 @@ class CaseEngine(PeopleDesk, CaseReads):
             raise InvalidDataError("a correction needs the corrected values")
         for text in (reason, *changes.keys(), *changes.values()):
             refuse_cpr(text, "a correction")
-        with self.store.transaction() as tx:
-            self.rules.record(tx, None)
-            case = tx.get_case(number, for_update=True)
-            now = self.clock.now()  # after the lock, as in `fire`
+        with self._locked(number) as (tx, case, now):
             after = self._writer.correct(
                 tx,
                 case,
@@ -202,19 +200,8 @@ class CaseEngine(PeopleDesk, CaseReads):
                 at=at,
                 now=now,
             )
-        self.rules.mark_recorded(None)
         self._log("entry_corrected", after, CORRECTION_EVENT, case.state, actor)
         return self._changed(after)
-
-    # -- personal data -----------------------------------------------------------
-    def erase_case(self, number: str, *, actor: str, reason: str) -> Erasure:
-        """Erase a closed case's personal data on request (the advisor).
-
-        See `engine.cases.erasing` for what is erased and what is refused. The
-        store then rewrites what the erased rows left in its files.
-        """
-        done = self._erase(number, actor=actor, reason=reason, rule=None)
-        return replace(done, storage=self.store.forget())
 
     def assign_case(
         self,
@@ -227,10 +214,7 @@ class CaseEngine(PeopleDesk, CaseReads):
     ) -> CaseView:
         """Give a case to `owner` (an audited `assign` step; the rules are in
         `engine.cases.owners`)."""
-        with self.store.transaction() as tx:
-            self.rules.record(tx, None)
-            case = tx.get_case(number, for_update=True)
-            now = self.clock.now()  # after the lock, as in `fire`
+        with self._locked(number) as (tx, case, now):
             definition = self.rules.definition_for(
                 tx, case.workflow, case.workflow_version
             )
@@ -244,9 +228,18 @@ class CaseEngine(PeopleDesk, CaseReads):
                 at=at,
                 now=now,
             )
-        self.rules.mark_recorded(None)
         self._log("case_assigned", case, ASSIGN_EVENT, case.state, actor)
         return self._changed(case)
+
+    # -- personal data -----------------------------------------------------------
+    def erase_case(self, number: str, *, actor: str, reason: str) -> Erasure:
+        """Erase a closed case's personal data on request (the advisor).
+
+        See `engine.cases.erasing` for what is erased and what is refused. The
+        store then rewrites what the erased rows left in its files.
+        """
+        done = self._erase(number, actor=actor, reason=reason, rule=None)
+        return replace(done, storage=self.store.forget())
 
     def due_erasures(self, today: date) -> list[DueErasure]:
         """The closed cases whose retention rule has them erased by `today`."""
@@ -281,17 +274,13 @@ class CaseEngine(PeopleDesk, CaseReads):
     def _erase(
         self, number: str, *, actor: str, reason: str, rule: str | None
     ) -> Erasure:
-        with self.store.transaction() as tx:
-            self.rules.record(tx, None)
-            case = tx.get_case(number, for_update=True)
-            now = self.clock.now()  # after the lock, as in `fire`
+        with self._locked(number) as (tx, case, now):
             definition = self.rules.definition_for(
                 tx, case.workflow, case.workflow_version
             )
             done = erase(
                 tx, case, definition, actor=actor, reason=reason, rule=rule, now=now
             )
-        self.rules.mark_recorded(None)
         log.info(
             "case_erased",
             case=number,
@@ -354,6 +343,19 @@ class CaseEngine(PeopleDesk, CaseReads):
     def _changed(self, case: Case) -> CaseView:
         """The view a change returns: its record is read when first asked for."""
         return CaseView(case=case, load=self._load_record)
+
+    @contextmanager
+    def _locked(
+        self, number: str
+    ) -> Iterator[tuple[EngineTransaction, Case, datetime]]:
+        """A write transaction holding case `number` locked, and the time read
+        after the lock (as `fire` reads it); the rule book is told once it
+        commits."""
+        with self.store.transaction() as tx:
+            self.rules.record(tx, None)
+            case = tx.get_case(number, for_update=True)
+            yield tx, case, self.clock.now()
+        self.rules.mark_recorded(None)
 
     def _log(
         self, name: str, case: Case, event: str, source: str | None, actor: str
