@@ -12,14 +12,11 @@ for the CLI.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
-from engine.cases.engine import CaseEngine
-from engine.cases.view import CaseView
 from engine.dates.calendars import local_date
 from engine.exceptions import InvalidInputError, RoleNotAllowedError
 from engine.records import CaseFilter, Party, User
@@ -32,6 +29,7 @@ from service.api.routes.shared import (
     IDEMPOTENCY_DOC,
     MAX_LIMIT,
     MAX_OFFSET,
+    case_body,
     check_dates,
     json_response,
     parse_effective,
@@ -88,15 +86,6 @@ def check_roles(user: User, declared: Sequence[Transition], event: str) -> None:
         raise RoleNotAllowedError(user.id, user.roles, event, allowed)
 
 
-def _case_json(
-    engine: CaseEngine, view: CaseView, now: datetime | None = None
-) -> dict[str, object]:
-    """`present.case_json` as of `now` (default: the clock's), with its age."""
-    moment = now or engine.clock.now()
-    age = engine.age(view.case, moment)
-    return present.case_json(view, now=moment, calendar=engine.calendar, age=age)
-
-
 @router.get(
     "",
     response_model=None,
@@ -142,7 +131,7 @@ def list_cases(
         )
         found = engine.search_views(q, limit=limit, reader=user.id)
         body = [
-            _case_json(engine, v, moment) | {"match": present.match_json(m)}
+            case_body(engine, v, moment) | {"match": present.match_json(m)}
             for m, v in found
         ]
         return json_response(body)
@@ -172,7 +161,7 @@ def list_cases(
         ),
         reader=user.id,  # each case's read is logged, as GET /cases/{number}'s
     )
-    body = [_case_json(engine, v, moment) for v in views]
+    body = [case_body(engine, v, moment) for v in views]
     if len(views) < limit or offset + limit > MAX_OFFSET:
         return json_response(body)
     following = request.url.include_query_params(offset=offset + limit)
@@ -223,7 +212,7 @@ def open_case(
         )
         return Outcome(
             status=201,
-            body=_case_json(engine, view),
+            body=case_body(engine, view),
             headers={"Location": f"/cases/{view.case.number}"},
         )
 
@@ -258,7 +247,7 @@ def show_case(
     moment = parse_now(now, engine.clock.now())
     view = engine.show(number)
     engine.record_read(actor=user.id, action="case_show", number=number)
-    return json_response(_case_json(engine, view, moment))
+    return json_response(case_body(engine, view, moment))
 
 
 @router.post(
@@ -368,7 +357,7 @@ def _fire(
             at=at,
             expected_version=expected_version,
         )
-        return Outcome(status=200, body=_case_json(engine, view))
+        return Outcome(status=200, body=case_body(engine, view))
 
     return run_once(
         state,

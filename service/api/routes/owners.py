@@ -13,10 +13,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 from starlette.responses import Response
 
-from service import present
 from service.api.auth import AnyUser
 from service.api.idempotency import HEADER, KEY_PATTERN, Outcome, run_once
-from service.api.routes.shared import IDEMPOTENCY_DOC, parse_effective, problems
+from service.api.routes.shared import (
+    IDEMPOTENCY_DOC,
+    case_body,
+    parse_effective,
+    problems,
+)
 from service.api.schemas import AssignCase, CaseOut
 from service.api.state import ApiState, api_state
 
@@ -49,12 +53,7 @@ def assign_case(
         view = engine.assign_case(
             number, body.owner, actor=user.id, reason=body.reason, at=at
         )
-        moment = engine.clock.now()
-        age = engine.age(view.case, moment)
-        return Outcome(
-            status=200,
-            body=present.case_json(view, now=moment, calendar=engine.calendar, age=age),
-        )
+        return Outcome(status=200, body=case_body(engine, view))
 
     return run_once(
         state,

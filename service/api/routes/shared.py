@@ -13,9 +13,12 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
+from engine.cases.engine import CaseEngine
+from engine.cases.view import CaseView
 from engine.dates.timeparse import parse_instant
 from engine.exceptions import InvalidDataError, InvalidTimeError
 from engine.workflow.definition import FieldSpec, FieldType
+from service import present
 from service.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from service.api.problems import PROBLEM_JSON, ApiProblem
 
@@ -184,3 +187,12 @@ def _query_names(dependant: Dependant) -> Iterator[str]:
     yield from (field.alias for field in dependant.query_params)
     for inner in dependant.dependencies:
         yield from _query_names(inner)
+
+
+def case_body(
+    engine: CaseEngine, view: CaseView, now: datetime | None = None
+) -> dict[str, object]:
+    """`present.case_json` as of `now` (default: the clock's), with its age."""
+    moment = now or engine.clock.now()
+    age = engine.age(view.case, moment)
+    return present.case_json(view, now=moment, calendar=engine.calendar, age=age)
