@@ -17,9 +17,11 @@ the class to a status code (service/api/problems.py).
     ├── NotAllowedError
     │   ├── TransitionNotAllowedError   event not allowed in the case's state
     │   ├── RoleNotAllowedError         the actor has none of the roles the event needs
-    │   └── GuardRejectedError          a named guard refused, with its reason
+    │   ├── GuardRejectedError          a named guard refused, with its reason
+    │   └── UserDeactivatedError        the actor was deactivated
     ├── ConflictError
     │   ├── ConcurrentUpdateError   someone else changed the case first
+    │   ├── UsersChangedError       someone else changed the users first
     │   └── DuplicateError          a case number or user that already exists
     ├── StorageError                the database failed; the driver error is __cause__
     │   └── SchemaError             the database is not initialised or not up to date
@@ -164,6 +166,27 @@ class ConcurrentUpdateError(ConflictError):
             f"case {number} was changed by another update since version "
             f"{expected}{now}; "
             "nothing was written: reload the case and try again"
+        )
+
+
+class UsersChangedError(ConflictError):
+    """Someone else changed the users between read and write."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "someone else changed the users at the same moment; "
+            "nothing was written: try again"
+        )
+
+
+class UserDeactivatedError(NotAllowedError):
+    """The user was deactivated: they cannot act, sign in or use a token."""
+
+    def __init__(self, user_id: str) -> None:
+        self.user_id = user_id
+        super().__init__(
+            f"user {user_id!r} is deactivated and cannot act "
+            "(an advisor can reactivate them: 'sagsflow user activate')"
         )
 
 

@@ -46,12 +46,41 @@ class Party:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class User:
-    """A person (or the system) who acts on cases, by internal id."""
+    """A person (or the system) who acts on cases, by internal id.
+
+    `name` is the display name letters and pages use (personal data: never in a
+    log line or an id). `login` is the operating-system login bound to the user
+    (`SAGSFLOW_CLI_IDENTITY=login`). A deactivated user (`active` false) cannot
+    act anywhere, and their tokens and sessions stop."""
 
     id: str
     roles: tuple[str, ...]
     email: str | None = None
     created_at: datetime | None = None
+    name: str | None = None
+    login: str | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UserChange:
+    """One change to the users, on the users' hash chain (`engine.audit.users`).
+
+    `state` is the user as the change left them (id, roles, name, login,
+    e-mail, active), so the chain alone says who could do what, when."""
+
+    seq: int  # 1, 2, 3 ... over the whole office
+    user_id: str
+    # enrolled (the chain began) | added | deactivated | activated | roles
+    # | login | name | email
+    change: str
+    actor: str
+    at: datetime
+    reason: str | None = None
+    state: JsonDict = field(default_factory=dict)
+    via: JsonDict | None = None  # how the change came in (engine.via)
+    prev_hash: str = ""
+    hash: str = ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -130,6 +159,8 @@ class AuditEntry:
     # `data` as people read it: commitments replaced by the values kept for
     # them (or "[erased]"); None when read for verification, or nothing is sealed.
     shown: JsonDict | None = field(default=None, compare=False)
+    # How the step came in (engine.via): sealed from chain version 4 on.
+    via: JsonDict | None = None
 
     @property
     def readable(self) -> JsonDict:
@@ -283,6 +314,7 @@ class AccessEntry:
     # case_show | case_list | case_search | case_documents | audit_log | audit_export
     action: str
     case_number: str | None = None
+    via: JsonDict | None = None  # how the read came in (engine.via)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

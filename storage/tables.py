@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -111,6 +112,7 @@ class AuditRow(SQLModel, table=True):
     hash: str = Field(max_length=64, sa_column_kwargs={"server_default": ""})
     chain_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     sealed: dict[str, Any] | None = Field(default=None, sa_type=_json())
+    via: dict[str, Any] | None = Field(default=None, sa_type=_json())
 
 
 class PersonalValueRow(SQLModel, table=True):
@@ -149,11 +151,33 @@ class DocumentRow(SQLModel, table=True):
 
 class UserRow(SQLModel, table=True):
     __tablename__ = "app_user"
+    __table_args__ = (Index("ix_app_user_login", "login", unique=True),)
 
     id: str = Field(primary_key=True, max_length=128)
     roles: list[str] = Field(sa_type=_json())
     email: str | None = Field(default=None, max_length=320)
     created_at: dt.datetime
+    name: str | None = Field(default=None, max_length=200)
+    login: str | None = Field(default=None, max_length=128)
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+
+
+class UserChangeRow(SQLModel, table=True):
+    """The users' hash chain: every change to a user, append-only (triggers)."""
+
+    __tablename__ = "user_change"
+    __table_args__ = (Index("ix_user_change_user_id", "user_id"),)
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    user_id: str = Field(max_length=128)
+    change: str = Field(max_length=32)
+    actor: str = Field(max_length=128)
+    at: dt.datetime
+    reason: str | None = None
+    state: dict[str, Any] = Field(sa_type=_json())
+    via: dict[str, Any] | None = Field(default=None, sa_type=_json())
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
 
 
 class AbsenceRow(SQLModel, table=True):
@@ -265,6 +289,7 @@ class AccessRow(SQLModel, table=True):
     actor: str = Field(max_length=128)
     action: str = Field(max_length=32)
     case_number: str | None = Field(default=None, max_length=32)
+    via: dict[str, Any] | None = Field(default=None, sa_type=_json())
 
 
 class SettingRow(SQLModel, table=True):
@@ -325,6 +350,7 @@ AUDIT = _table(AuditRow)
 DOCUMENTS = _table(DocumentRow)
 PERSONAL = _table(PersonalValueRow)
 USERS = _table(UserRow)
+USER_CHANGES = _table(UserChangeRow)
 ABSENCES = _table(AbsenceRow)
 SEQUENCES = _table(CaseSequenceRow)
 WORKFLOWS = _table(WorkflowVersionRow)

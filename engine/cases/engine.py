@@ -30,6 +30,7 @@ from engine.cases.people import PeopleDesk
 from engine.cases.reads import CaseReads
 from engine.cases.retention import DueErasure, due_erasures
 from engine.cases.rules import RuleBook
+from engine.cases.staff import StaffDesk
 from engine.cases.steps import refuse_cpr
 from engine.cases.view import CaseView
 from engine.cases.writes import CaseWriter
@@ -57,7 +58,7 @@ log = structlog.get_logger()
 _STDLIB_LOG = logging.getLogger(__name__)
 
 
-class CaseEngine(PeopleDesk, CaseReads):
+class CaseEngine(StaffDesk, PeopleDesk, CaseReads):
     """The case engine: the only way cases change."""
 
     def __init__(

@@ -45,6 +45,8 @@ def check_owner(tx: EngineTransaction, user_id: str) -> User:
     user = tx.get_user(user_id)
     if user is None:
         raise UserNotFoundError(user_id)
+    if not user.active:
+        raise InvalidDataError(f"user {user_id!r} is deactivated and cannot own a case")
     if not set(OWNER_ROLES) & set(user.roles):
         raise InvalidDataError(
             f"user {user_id!r} cannot own a case: an owner holds the caseworker "
@@ -65,7 +67,8 @@ def owner_at_opening(
     if unassigned:
         return None
     user = tx.get_user(opener)
-    return opener if user is not None and "caseworker" in user.roles else None
+    owns = user is not None and user.active and "caseworker" in user.roles
+    return opener if owns else None
 
 
 def assign(

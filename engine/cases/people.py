@@ -12,9 +12,13 @@ from collections.abc import Sequence
 from datetime import date
 
 from engine.cases.owners import check_owner
-from engine.cases.users import new_user
 from engine.clock import Clock
-from engine.exceptions import InvalidDataError, NotAllowedError, UserNotFoundError
+from engine.exceptions import (
+    InvalidDataError,
+    NotAllowedError,
+    UserDeactivatedError,
+    UserNotFoundError,
+)
 from engine.ports import CaseStore
 from engine.records import Absence, User
 from engine.workflow.definition import SYSTEM_ACTOR
@@ -25,20 +29,6 @@ class PeopleDesk:
 
     store: CaseStore
     clock: Clock
-
-    def add_user(
-        self, user_id: str, roles: Sequence[str], email: str | None = None
-    ) -> User:
-        """Register a user with their roles.
-
-        Raises:
-            InvalidDataError: no role, an unknown role, or the reserved system id.
-            DuplicateError: the id exists.
-        """
-        user = new_user(user_id, roles, email=email, at=self.clock.now())
-        with self.store.transaction() as tx:
-            tx.add_user(user)
-        return user
 
     def list_users(self) -> Sequence[User]:
         with self.store.transaction(write=False) as tx:
@@ -80,6 +70,8 @@ class PeopleDesk:
             acting = tx.get_user(actor) if actor != SYSTEM_ACTOR else None
             if acting is None:
                 raise UserNotFoundError(actor)
+            if not acting.active:
+                raise UserDeactivatedError(actor)
             if actor != user_id and "advisor" not in acting.roles:
                 raise NotAllowedError(
                     "an absence is recorded by the advisor, or by the user who is away"

@@ -19,6 +19,7 @@ from engine.exceptions import (
     InvalidDataError,
     InvalidTimeError,
     RoleNotAllowedError,
+    UserDeactivatedError,
 )
 from engine.logs import contains_cpr
 from engine.records import AuditEntry, Case, Document, JsonDict, Party, User
@@ -60,6 +61,8 @@ def check_step(
         RoleNotAllowedError, InvalidDataError, InvalidTimeError,
         GuardRejectedError: the event is refused; nothing is written.
     """
+    if not user.active:
+        raise UserDeactivatedError(user.id)
     role = acting_role(user, transition)
     effective = effective_time(at, now, case)
     values = coerce_event_data(transition, data, on=local_date(effective))

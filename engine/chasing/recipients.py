@@ -64,14 +64,19 @@ def recipients_for(
 
 
 def _owner_or_stand_in(tx: UserRecords, case: Case, today: date) -> list[User]:
-    """The owner; the deputy while the owner is away; else the advisors."""
+    """The owner; the deputy while the owner is away; else the advisors. A
+    deactivated owner or deputy is nobody: the advisors are told instead."""
     owner = tx.get_user(case.owner) if case.owner is not None else None
-    if owner is not None:
+    if owner is not None and owner.active:
         absence = away_on(tx.absences(owner.id), owner.id, today)
         if absence is None:
             return [owner]
         deputy = tx.get_user(absence.deputy) if absence.deputy else None
-        if deputy is not None and not away_on(tx.absences(deputy.id), deputy.id, today):
+        if (
+            deputy is not None
+            and deputy.active
+            and not away_on(tx.absences(deputy.id), deputy.id, today)
+        ):
             return [deputy]
     return list(tx.users_with_role("advisor"))
 

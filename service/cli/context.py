@@ -34,6 +34,16 @@ class Context:
             self._engine = composition.build_engine(self.settings, store=self.store)
         return self._engine
 
+    def acting(self, given: str | None) -> str:
+        """Who acts: `--actor` as given (see README: Identity).
+
+        Raises:
+            click.UsageError: no `--actor`.
+        """
+        if not given:
+            raise click.UsageError("give --actor ID (who does it)")
+        return given
+
     def close(self) -> None:
         """Close the database connections the command opened (its pool)."""
         if self._store is not None:

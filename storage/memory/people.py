@@ -7,9 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from engine.exceptions import (
-    DuplicateError,
-)
+from engine.exceptions import DuplicateError, UsersChangedError
 from engine.records import (
     Absence,
     AccessEntry,
@@ -17,6 +15,7 @@ from engine.records import (
     AuditFilter,
     UnreadableEntry,
     User,
+    UserChange,
 )
 from storage.memory.state import MemoryRows
 
@@ -71,14 +70,36 @@ class PeopleMemory(MemoryRows):
             raise DuplicateError(f"user {user.id!r} already exists")
         self.s.users[user.id] = user
 
+    def update_user(self, user: User) -> None:
+        self._writing()
+        self.s.users[user.id] = user
+
     def get_user(self, user_id: str) -> User | None:
         return self.s.users.get(user_id)
+
+    def user_by_login(self, login: str) -> User | None:
+        return next((u for u in self.s.users.values() if u.login == login), None)
 
     def list_users(self) -> Sequence[User]:
         return [self.s.users[k] for k in sorted(self.s.users)]
 
     def users_with_role(self, role: str) -> Sequence[User]:
-        return [u for u in self.list_users() if role in u.roles]
+        return [u for u in self.list_users() if role in u.roles and u.active]
+
+    def append_user_change(self, change: UserChange) -> None:
+        self._writing()
+        if change.seq != len(self.s.user_changes) + 1:
+            raise UsersChangedError()
+        self.s.user_changes.append(change)
+
+    def user_changes(self, user_id: str | None = None) -> Iterator[UserChange]:
+        return iter([c for c in self.s.user_changes if user_id in (None, c.user_id)])
+
+    def users_head(self) -> tuple[int, str]:
+        if not self.s.user_changes:
+            return 0, "0" * 64
+        last = self.s.user_changes[-1]
+        return last.seq, last.hash
 
     def add_absence(self, absence: Absence) -> None:
         self._writing()

@@ -17,6 +17,7 @@ from engine.records import (
     JsonDict,
     Notification,
     User,
+    UserChange,
 )
 
 
@@ -26,6 +27,7 @@ class MemoryState:
     audit: dict[int, list[AuditEntry]] = field(default_factory=dict)
     documents: dict[int, list[Document]] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
+    user_changes: list[UserChange] = field(default_factory=list)
     absences: list[Absence] = field(default_factory=list)
     sequences: dict[int, int] = field(default_factory=dict)
     workflows: dict[tuple[str, int], tuple[str, str]] = field(default_factory=dict)

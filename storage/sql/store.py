@@ -37,7 +37,7 @@ from storage.sql.cases import CaseRows
 from storage.sql.chasing import ChaseRows, SettingRows
 from storage.sql.driver import Driver
 from storage.sql.outbox import OutboxRows
-from storage.sql.people import AccessRows, UserRows
+from storage.sql.people import AccessRows, UserCache, UserRows
 from storage.sql.personal import PersonalRows, forget
 from storage.sql.record import AuditRows, RuleRows
 from storage.sql.search import SearchRows
@@ -48,9 +48,9 @@ class SqlCaseStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        # Users as committed: a user is never changed or removed once added, so
-        # one read serves the store's life (every transition reads its actor).
-        self.known_users: dict[str, User] = {}
+        # Users as committed, while the users' chain does not grow (every
+        # transition reads its actor): storage/sql/people.py.
+        self.known_users = UserCache()
 
     def forget(self) -> str:
         """See `storage.sql.personal.forget`."""
@@ -100,11 +100,12 @@ class SqlTransaction(
         conn: Connection,
         *,
         writable: bool,
-        known_users: dict[str, User] | None = None,
+        known_users: UserCache | None = None,
     ) -> None:
         self.conn = conn
         self.writable = writable
-        self._known_users = {} if known_users is None else known_users
+        self._known_users = UserCache() if known_users is None else known_users
+        self._users_checked = False  # the cache's version not yet compared
         self._added_users = False  # a user this transaction added may roll back
         self.postgres = conn.dialect.name == "postgresql"
         self.dialect = "postgresql" if self.postgres else "sqlite"

@@ -1,0 +1,389 @@
+"""The users' lifecycle half of `CaseEngine`: add, deactivate, activate, roles.
+
+Every change is one entry on the users' hash chain (`engine.audit.users`),
+written in the same transaction as the user's new row, with who made it, when,
+why and how it came in (`engine.via`). The advisor manages users; the
+built-in `system` user stands for the installation (the first advisor is
+added before there is one to act) and is never anyone's role. A deactivated
+user cannot act (`engine.cases.steps`), their tokens and page sessions stop
+(the service checks `User.active` on every request), notices no longer go to
+them (`engine.chasing.recipients`), and the open cases they own are returned
+as needing a new owner. The office always keeps one active advisor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from engine import via
+from engine.audit.users import seal, user_state
+from engine.cases.users import check_login, check_name, check_reason, new_user
+from engine.clock import Clock
+from engine.exceptions import (
+    InvalidDataError,
+    NotAllowedError,
+    UserDeactivatedError,
+    UserNotFoundError,
+)
+from engine.ports import CaseStore, CaseTransaction
+from engine.records import Case, CaseFilter, User, UserChange
+from engine.workflow.definition import ROLES, SYSTEM_ACTOR
+from engine.workflow.registry import WorkflowRegistry
+
+MANAGER = "advisor"  # the role that manages users
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UserUpdate:
+    """A user as a change left them, and the open cases needing a new owner."""
+
+    user: User
+    change: UserChange
+    orphaned: tuple[Case, ...] = ()
+
+
+class StaffDesk:
+    """Users' lifecycle on the record."""
+
+    store: CaseStore
+    clock: Clock
+    registry: WorkflowRegistry
+
+    def add_user(
+        self,
+        user_id: str,
+        roles: Sequence[str],
+        email: str | None = None,
+        *,
+        name: str | None = None,
+        login: str | None = None,
+        actor: str = SYSTEM_ACTOR,
+        reason: str | None = None,
+    ) -> User:
+        """Register a user with their roles, on the users' chain.
+
+        `actor` is an active advisor, or `system` (the installation).
+
+        Raises:
+            InvalidDataError: no role, an unknown role, the reserved system id,
+                a malformed e-mail, name or login, a login bound to another
+                user, or a CPR number in the reason.
+            DuplicateError: the id exists.
+            UserNotFoundError, NotAllowedError, UserDeactivatedError: the
+                actor is not an active advisor.
+        """
+        now = self.clock.now()
+        user = new_user(user_id, roles, email=email, at=now)
+        user = replace(
+            user,
+            name=check_name(name) if name is not None else None,
+            login=check_login(login) if login is not None else None,
+        )
+        with self.store.transaction() as tx:
+            _manager(tx, actor)
+            if user.login is not None:
+                _login_free(tx, user.login, user.id)
+            tx.add_user(user)
+            _chain(tx, user, "added", actor=actor, reason=check_reason(reason), at=now)
+        return user
+
+    def deactivate_user(self, user_id: str, *, actor: str, reason: str) -> UserUpdate:
+        """Stop `user_id` from acting, anywhere, from the next request on.
+
+        Raises:
+            InvalidDataError: no reason, one with a CPR number, or a user who
+                is deactivated already.
+            NotAllowedError: the office's last active advisor.
+            UserNotFoundError, NotAllowedError, UserDeactivatedError: no
+                such user, or an actor who is not an active advisor.
+        """
+        reason_text = _required(reason)
+        with self.store.transaction() as tx:
+            _manager(tx, actor)
+            user = _target(tx, user_id)
+            if not user.active:
+                raise InvalidDataError(f"user {user_id!r} is deactivated already")
+            _keep_an_advisor(tx, user, roles_after=())
+            changed = replace(user, active=False)
+            tx.update_user(changed)
+            entry = _chain(
+                tx,
+                changed,
+                "deactivated",
+                actor=actor,
+                reason=reason_text,
+                at=self.clock.now(),
+            )
+            orphaned = _owned_open(tx, self.registry, user_id)
+        return UserUpdate(user=changed, change=entry, orphaned=orphaned)
+
+    def activate_user(
+        self, user_id: str, *, actor: str, reason: str | None = None
+    ) -> UserUpdate:
+        """Let a deactivated user act again.
+
+        Raises:
+            InvalidDataError: an active user, or a CPR number in the reason.
+            UserNotFoundError, NotAllowedError, UserDeactivatedError.
+        """
+        with self.store.transaction() as tx:
+            _manager(tx, actor)
+            user = _target(tx, user_id)
+            if user.active:
+                raise InvalidDataError(f"user {user_id!r} is active already")
+            changed = replace(user, active=True)
+            tx.update_user(changed)
+            entry = _chain(
+                tx,
+                changed,
+                "activated",
+                actor=actor,
+                reason=check_reason(reason),
+                at=self.clock.now(),
+            )
+        return UserUpdate(user=changed, change=entry)
+
+    def change_roles(
+        self,
+        user_id: str,
+        *,
+        add: Sequence[str] = (),
+        remove: Sequence[str] = (),
+        actor: str,
+        reason: str | None = None,
+    ) -> UserUpdate:
+        """Give `user_id` roles and take others away, in one change.
+
+        Raises:
+            InvalidDataError: nothing to change, an unknown or reserved role,
+                a role both added and removed, the last role removed, or a
+                CPR number in the reason.
+            NotAllowedError: the last active advisor would lose the role.
+            UserNotFoundError, NotAllowedError, UserDeactivatedError.
+        """
+        _check_roles(add, remove)
+        with self.store.transaction() as tx:
+            _manager(tx, actor)
+            user = _target(tx, user_id)
+            roles = tuple(r for r in (*user.roles, *add) if r not in remove)
+            roles = tuple(dict.fromkeys(roles))
+            if not roles:
+                raise InvalidDataError(
+                    f"user {user_id!r} would hold no role; deactivate them instead"
+                )
+            if roles == user.roles:
+                raise InvalidDataError(f"user {user_id!r} holds exactly those roles")
+            if user.active:
+                _keep_an_advisor(tx, user, roles_after=roles)
+            changed = replace(user, roles=roles)
+            tx.update_user(changed)
+            entry = _chain(
+                tx,
+                changed,
+                "roles",
+                actor=actor,
+                reason=check_reason(reason),
+                at=self.clock.now(),
+            )
+            orphaned: tuple[Case, ...] = ()
+            if not {"caseworker", "advisor"} & set(roles):
+                orphaned = _owned_open(tx, self.registry, user_id)
+        return UserUpdate(user=changed, change=entry, orphaned=orphaned)
+
+    def bind_login(
+        self,
+        user_id: str,
+        login: str | None,
+        *,
+        actor: str,
+        reason: str | None = None,
+    ) -> UserUpdate:
+        """Bind the operating-system `login` to `user_id` (None: unbind).
+
+        Raises:
+            InvalidDataError: a malformed login, one bound to another user, or
+                the login the user has already.
+            UserNotFoundError, NotAllowedError, UserDeactivatedError.
+        """
+        login = check_login(login) if login is not None else None
+        with self.store.transaction() as tx:
+            _manager(tx, actor)
+            user = _target(tx, user_id)
+            if login == user.login:
+                raise InvalidDataError(f"user {user_id!r} has that login already")
+            if login is not None:
+                _login_free(tx, login, user_id)
+            changed = replace(user, login=login)
+            tx.update_user(changed)
+            entry = _chain(
+                tx,
+                changed,
+                "login",
+                actor=actor,
+                reason=check_reason(reason),
+                at=self.clock.now(),
+            )
+        return UserUpdate(user=changed, change=entry)
+
+    def rename_user(
+        self, user_id: str, name: str | None, *, actor: str, reason: str | None = None
+    ) -> UserUpdate:
+        """Set `user_id`'s display name (None: none).
+
+        Raises:
+            InvalidDataError, UserNotFoundError, NotAllowedError,
+            UserDeactivatedError.
+        """
+        name = check_name(name) if name is not None else None
+        with self.store.transaction() as tx:
+            _manager(tx, actor)
+            user = _target(tx, user_id)
+            changed = replace(user, name=name)
+            tx.update_user(changed)
+            entry = _chain(
+                tx,
+                changed,
+                "name",
+                actor=actor,
+                reason=check_reason(reason),
+                at=self.clock.now(),
+            )
+        return UserUpdate(user=changed, change=entry)
+
+    def user_history(self, user_id: str) -> list[UserChange]:
+        """Every change to `user_id`, oldest first.
+
+        Raises:
+            UserNotFoundError: no such user.
+        """
+        with self.store.transaction(write=False) as tx:
+            if tx.get_user(user_id) is None:
+                raise UserNotFoundError(user_id)
+            return list(tx.user_changes(user_id))
+
+    def user_by_login(self, login: str) -> User | None:
+        with self.store.transaction(write=False) as tx:
+            return tx.user_by_login(login)
+
+    def owned_open_cases(self, user_id: str) -> tuple[Case, ...]:
+        with self.store.transaction(write=False) as tx:
+            return _owned_open(tx, self.registry, user_id)
+
+    def cases_needing_owner(self) -> tuple[Case, ...]:
+        """Open cases whose owner is deactivated or may own cases no more."""
+        with self.store.transaction(write=False) as tx:
+            gone = [
+                u.id
+                for u in tx.list_users()
+                if not u.active or not {"caseworker", "advisor"} & set(u.roles)
+            ]
+            return tuple(
+                case
+                for user_id in gone
+                for case in _owned_open(tx, self.registry, user_id)
+            )
+
+
+def _manager(tx: CaseTransaction, actor: str) -> None:
+    """Check that `actor` may manage users: an active advisor, or `system`."""
+    if actor == SYSTEM_ACTOR:
+        return
+    user = tx.get_user(actor)
+    if user is None:
+        raise UserNotFoundError(actor)
+    if not user.active:
+        raise UserDeactivatedError(actor)
+    if MANAGER not in user.roles:
+        raise NotAllowedError(
+            f"user {actor!r} ({', '.join(user.roles)}) may not manage users; "
+            f"the {MANAGER} does"
+        )
+
+
+def _target(tx: CaseTransaction, user_id: str) -> User:
+    if user_id == SYSTEM_ACTOR:
+        raise InvalidDataError(
+            f"{SYSTEM_ACTOR!r} is the scheduler's built-in user; it cannot be changed"
+        )
+    user = tx.get_user(user_id)
+    if user is None:
+        raise UserNotFoundError(user_id)
+    return user
+
+
+def _keep_an_advisor(
+    tx: CaseTransaction, user: User, *, roles_after: Sequence[str]
+) -> None:
+    if MANAGER not in user.roles or MANAGER in roles_after:
+        return
+    others = [u for u in tx.users_with_role(MANAGER) if u.id != user.id]
+    if not others:
+        raise NotAllowedError(
+            f"user {user.id!r} is the office's last active {MANAGER}: give "
+            f"another user the {MANAGER} role first (nobody could manage users)"
+        )
+
+
+def _login_free(tx: CaseTransaction, login: str, user_id: str) -> None:
+    holder = tx.user_by_login(login)
+    if holder is not None and holder.id != user_id:
+        raise InvalidDataError(
+            f"login {login!r} is bound to user {holder.id!r} already"
+        )
+
+
+def _check_roles(add: Sequence[str], remove: Sequence[str]) -> None:
+    if not add and not remove:
+        raise InvalidDataError("give --add ROLE or --remove ROLE")
+    assignable = [r for r in ROLES if r != SYSTEM_ACTOR]
+    for role in (*add, *remove):
+        if role not in assignable:
+            raise InvalidDataError(
+                f"unknown role {role!r} (roles: {', '.join(assignable)})"
+            )
+    both = sorted(set(add) & set(remove))
+    if both:
+        raise InvalidDataError(f"role {both[0]!r} is both added and removed")
+
+
+def _required(reason: str | None) -> str:
+    text = check_reason(reason)
+    if not text:
+        raise InvalidDataError("give a reason (--reason TEXT): it goes on the record")
+    return text
+
+
+def _chain(
+    tx: CaseTransaction,
+    user: User,
+    change: str,
+    *,
+    actor: str,
+    reason: str | None,
+    at: datetime,
+) -> UserChange:
+    count, head = tx.users_head()
+    entry = seal(
+        UserChange(
+            seq=count + 1,
+            user_id=user.id,
+            change=change,
+            actor=actor,
+            at=at,
+            reason=reason,
+            state=user_state(user),
+            via=via.current(actor),
+        ),
+        head,
+    )
+    tx.append_user_change(entry)
+    return entry
+
+
+def _owned_open(
+    tx: CaseTransaction, registry: WorkflowRegistry, user_id: str
+) -> tuple[Case, ...]:
+    selection = CaseFilter(owner=user_id, not_in_states=registry.closed_states())
+    return tuple(tx.list_cases(selection))
