@@ -8,13 +8,13 @@ with an undo step for each change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from demo.bulk.state import BulkRows
-from engine.exceptions import DuplicateError
-from engine.records import Absence, AccessEntry, User
+from engine.exceptions import DuplicateError, UsersChangedError
+from engine.records import Absence, AccessEntry, User, UserChange
 from storage.tables import ABSENCES, ACCESS
 
 
@@ -30,14 +30,40 @@ class PeopleBulk(BulkRows):
         self._log(lambda: s.users.pop(user.id))
         self._append(s.new_users, user)
 
+    def update_user(self, user: User) -> None:
+        raise NotImplementedError("the demo's bulk building adds users only")
+
     def get_user(self, user_id: str) -> User | None:
         return self.s.users.get(user_id)
+
+    def user_by_login(self, login: str) -> User | None:
+        return next((u for u in self.s.users.values() if u.login == login), None)
 
     def list_users(self) -> Sequence[User]:
         return [self.s.users[k] for k in sorted(self.s.users)]
 
     def users_with_role(self, role: str) -> Sequence[User]:
-        return [u for u in self.list_users() if role in u.roles]
+        return [u for u in self.list_users() if role in u.roles and u.active]
+
+    def append_user_change(self, change: UserChange) -> None:
+        self._writing()
+        s = self.s
+        if change.seq != s.users_head[0] + 1:
+            raise UsersChangedError()
+        before = s.users_head
+        s.users_head = (change.seq, change.hash)
+
+        def undo() -> None:
+            s.users_head = before
+
+        self._log(undo)
+        self._append(s.new_user_changes, change)
+
+    def user_changes(self, user_id: str | None = None) -> Iterator[UserChange]:
+        raise NotImplementedError("the users' chain is read from the database")
+
+    def users_head(self) -> tuple[int, str]:
+        return self.s.users_head
 
     def add_absence(self, absence: Absence) -> None:
         self._writing()

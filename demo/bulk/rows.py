@@ -27,7 +27,9 @@ from engine.records import (
     JsonDict,
     Notification,
     User,
+    UserChange,
 )
+from storage.sql.mapping import columns_of
 from storage.tables import (
     ABSENCES,
     ACCESS,
@@ -40,6 +42,7 @@ from storage.tables import (
     PERSONAL,
     SEQUENCES,
     SETTINGS,
+    USER_CHANGES,
     USERS,
     WORKFLOWS,
 )
@@ -52,6 +55,7 @@ class RowBatch:
     """Rows for one database transaction, with their ids (see `write_rows`)."""
 
     users: list[User] = field(default_factory=list)
+    user_changes: list[UserChange] = field(default_factory=list)  # sealed
     absences: list[Absence] = field(default_factory=list)  # ids set
     workflows: list[tuple[str, int, str, str]] = field(default_factory=list)
     calendars: list[tuple[str, JsonDict]] = field(default_factory=list)
@@ -86,6 +90,7 @@ class RowBatch:
 def write_rows(rows: Rows, batch: RowBatch) -> None:
     """Insert (and update) `batch`'s rows, parents before children."""
     rows.insert(USERS, [_user_row(u) for u in batch.users])
+    rows.insert(USER_CHANGES, [columns_of(c, USER_CHANGES) for c in batch.user_changes])
     rows.insert(ABSENCES, [_row(a, ABSENCES) | {"id": a.id} for a in batch.absences])
     rows.insert(
         WORKFLOWS,
@@ -199,12 +204,7 @@ class Rows:
 
 
 def _user_row(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "roles": list(user.roles),
-        "email": user.email,
-        "created_at": user.created_at,
-    }
+    return columns_of(user, USERS) | {"id": user.id, "roles": list(user.roles)}
 
 
 # -- rows ----------------------------------------------------------------------

@@ -142,7 +142,13 @@ class ShardStore(BulkCaseStore):
         if self.wrote():
             raise RuntimeError("cannot flush in the middle of a transaction")
         rows = self.batch(complete=complete)
-        if rows.users or rows.calendars or rows.settings or rows.access:
+        if (
+            rows.users
+            or rows.user_changes
+            or rows.calendars
+            or rows.settings
+            or (rows.access)
+        ):
             raise RuntimeError(
                 "a shard adds cases, their records and the office's absences only; "
                 "users, calendars, settings and the access log are the parent's"

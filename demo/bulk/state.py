@@ -42,6 +42,7 @@ from engine.records import (
     JsonDict,
     Notification,
     User,
+    UserChange,
 )
 from storage.sql.store import SqlTransaction
 
@@ -69,6 +70,7 @@ class BulkState:
     pending: dict[int, None] = field(default_factory=dict)  # pending ids, in order
     outbox_keys: set[str] = field(default_factory=set)
     users: dict[str, User] = field(default_factory=dict)
+    users_head: tuple[int, str] = (0, "0" * 64)  # the users' chain's end
     absences: list[Absence] = field(default_factory=list)  # in the order recorded
     sequences: dict[int, int] = field(default_factory=dict)
     workflows: dict[tuple[str, int], tuple[str, str]] = field(default_factory=dict)
@@ -88,6 +90,7 @@ class BulkState:
     new_chases: list[ChaseRecord] = field(default_factory=list)
     new_access: list[AccessEntry] = field(default_factory=list)
     new_users: list[User] = field(default_factory=list)
+    new_user_changes: list[UserChange] = field(default_factory=list)
     new_absences: list[Absence] = field(default_factory=list)
     new_workflows: list[tuple[str, int]] = field(default_factory=list)
     new_calendars: list[str] = field(default_factory=list)

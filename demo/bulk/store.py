@@ -126,6 +126,7 @@ class BulkCaseStore(CaseStore):
             if cases and not with_cases:
                 raise ValueError("bulk building needs a database without cases")
             s.users = {u.id: u for u in tx.list_users()}
+            s.users_head = tx.users_head()
             s.absences = sorted(tx.absences(), key=lambda a: a.id or 0)
             for year, last in conn.execute(select(SEQUENCES.c.year, SEQUENCES.c.last)):
                 s.sequences[year] = last
@@ -243,6 +244,7 @@ class BulkCaseStore(CaseStore):
         s = self.state
         return RowBatch(
             users=list(s.new_users),
+            user_changes=list(s.new_user_changes),
             absences=list(s.new_absences),
             workflows=[(n, v, *s.workflows[n, v]) for n, v in s.new_workflows],
             calendars=[(c, s.calendars[c]) for c in s.new_calendars],
@@ -285,6 +287,7 @@ class BulkCaseStore(CaseStore):
             s.new_chases,
             s.new_access,
             s.new_users,
+            s.new_user_changes,
             s.new_absences,
             s.new_workflows,
             s.new_calendars,

@@ -1,4 +1,8 @@
-"""Audit review over a store: verify every chain, take a checkpoint."""
+"""Audit review over a store: verify every chain, take a checkpoint.
+
+The chains are the cases' and the users' (engine.audit.users); a checkpoint
+lists the users' chain as one more head, named `USERS_CHAIN`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.audit.anchor import Signer, make_checkpoint
+from engine.audit.users import USERS_CHAIN, verify_users
 from engine.audit.verify import ChainHead, Report, verify
 from engine.ports import CaseStore
 
@@ -17,7 +22,10 @@ def verify_store(
     anchored: Mapping[str, tuple[int, str]] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Report:
-    """Verify the whole record in one read transaction, streaming."""
+    """Verify the whole record in one read transaction, streaming: the cases'
+    chains and rows, then the users' chain and the users."""
+    cases_anchored = dict(anchored or {})
+    users_anchor = cases_anchored.pop(USERS_CHAIN, None)
     with store.transaction(write=False) as tx:
         heads = (
             ChainHead(
@@ -29,14 +37,20 @@ def verify_store(
             )
             for c in tx.verify_cases()
         )
-        return verify(
+        report = verify(
             heads,
             tx.verify_entries(),
-            anchored=anchored,
+            anchored=cases_anchored,
             progress=progress,
             documents=tx.verify_documents(),
             personal=tx.verify_personal(),
         )
+        count, problems = verify_users(
+            tx.user_changes(), tx.list_users(), anchor=users_anchor
+        )
+    report.user_changes = count
+    report.problems.extend(problems)
+    return report
 
 
 def count_entries(store: CaseStore) -> int:
@@ -59,5 +73,7 @@ def checkpoint(
             whose digest the new one names; None for the first.
     """
     with store.transaction(write=False) as tx:
-        heads = ((n, v, h) for _, n, v, h in tx.chain_heads())
+        users = tx.users_head()
+        heads = [(n, v, h) for _, n, v, h in tx.chain_heads()]
+        heads.append((USERS_CHAIN, *users))  # left out while it is empty
         return make_checkpoint(heads, created_at=now, signer=signer, previous=previous)

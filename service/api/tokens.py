@@ -5,7 +5,9 @@ easy to find in a repository or a log), the token's public id, and 32 random
 bytes (`secrets.token_urlsafe(32)`). Only the SHA-256 of the secret is stored;
 a presented token is looked up by its id and its digest compared in constant
 time (`hmac.compare_digest`). A token acts as its user, with the user's roles;
-the scheduler's `system` user can have none.
+the scheduler's `system` user can have none. A deactivated user's tokens
+stop at their next request (the user is read on every request, and the store
+sees another process's change at once); deactivating revokes them for good.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from engine.exceptions import (
     InvalidInputError,
     InvalidTimeError,
     NotFoundError,
+    UserDeactivatedError,
     UserNotFoundError,
 )
 from engine.records import ApiToken, User
@@ -38,7 +41,8 @@ _UNKNOWN_DIGEST = hashlib.sha256(b"no such token").hexdigest()
 class Refusal:
     """Why a presented token does not authenticate (logged; the token is not)."""
 
-    reason: str  # malformed | unknown | wrong_secret | revoked | expired | no_user
+    # malformed | unknown | wrong_secret | revoked | expired | no_user | deactivated
+    reason: str
     token_id: str | None = None
 
 
@@ -95,8 +99,11 @@ def issue(
         expires_at=expires_at,
     )
     with store.transaction() as tx:
-        if tx.get_user(user_id) is None:
+        user = tx.get_user(user_id)
+        if user is None:
             raise UserNotFoundError(user_id)
+        if not user.active:
+            raise UserDeactivatedError(user_id)
         tx.add_token(token)
     return token, f"{PREFIX}{token_id}_{secret}"
 
@@ -112,6 +119,19 @@ def revoke(store: ApiStore, clock: Clock, token_id: str) -> ApiToken:
     if token is None:
         raise NotFoundError(f"no token {token_id!r} (see 'sagsflow token list')")
     return token
+
+
+def revoke_all(store: ApiStore, clock: Clock, user_id: str) -> list[ApiToken]:
+    """Revoke every token of `user_id` that still works (a deactivated user's,
+    so that activating them again does not bring old tokens back)."""
+    now = clock.now()
+    with store.transaction() as tx:
+        live = [
+            t
+            for t in tx.list_tokens()
+            if t.user_id == user_id and status(t, now) == "active"
+        ]
+        return [r for t in live if (r := tx.revoke_token(t.id, now)) is not None]
 
 
 def list_tokens(store: ApiStore) -> list[ApiToken]:
@@ -162,4 +182,6 @@ def authenticate(store: ApiStore, clock: Clock, text: str) -> User | Refusal:
         return Refusal(reason=state, token_id=token_id)
     if user is None or user.id == SYSTEM_ACTOR or SYSTEM_ACTOR in user.roles:
         return Refusal(reason="no_user", token_id=token_id)
+    if not user.active:  # read now: a deactivation elsewhere counts at once
+        return Refusal(reason="deactivated", token_id=token_id)
     return user

@@ -1,4 +1,4 @@
-"""`sagsflow workflow ...` and `sagsflow user ...`."""
+"""`sagsflow workflow ...`."""
 
 from __future__ import annotations
 
@@ -118,41 +118,3 @@ def workflow_diagram(ctx: Context, name: str, fmt: str, current: str | None) -> 
     else:
         text = to_mermaid(definition) if fmt == "mermaid" else to_dot(definition)
     click.echo(text, nl=False)
-
-
-# -- users -------------------------------------------------------------------------
-@click.group()
-def user() -> None:
-    """The people who act on cases, and their roles."""
-
-
-@user.command("add")
-@click.argument("user_id", metavar="ID")
-@click.option(
-    "--role",
-    "roles",
-    multiple=True,
-    required=True,
-    help="intake, caseworker, advisor or auditor (repeat for several).",
-)
-@click.option("--email", metavar="ADDRESS")
-@pass_ctx
-def user_add(
-    ctx: Context, user_id: str, roles: tuple[str, ...], email: str | None
-) -> None:
-    """Add a user with one or more roles."""
-    added = ctx.engine.add_user(user_id, roles, email)
-    click.echo(f"added {added.id} ({', '.join(added.roles)})")
-
-
-@user.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@pass_ctx
-def user_list(ctx: Context, as_json: bool) -> None:
-    """List users and their roles."""
-    users = ctx.engine.list_users()
-    if as_json:
-        click.echo(present.dumps([present.user_json(u) for u in users]))
-        return
-    rows = [(u.id, ", ".join(u.roles), u.email or "") for u in users]
-    click.echo(text.table(rows, ("id", "roles", "email")))

@@ -39,7 +39,8 @@ def founding_office(folder: Path) -> Prepared:
     env = environment(db_path)
     setup_cli(env, "init")
     for user, (role, address) in USERS.items():
-        setup_cli(env, "user", "add", user, "--role", role, "--email", address)
+        by = () if user == "bra" else ("--actor", "bra")
+        setup_cli(env, "user", "add", user, "--role", role, "--email", address, *by)
     setup_cli(
         env, "case", "import", str(REPO_ROOT / "examples" / "founding-case.jsonl")
     )

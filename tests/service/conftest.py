@@ -174,7 +174,8 @@ def initialised(run: Run, db_path: Path) -> Path:
     code, _, err = run("init")
     assert (code, err) == (0, "")
     for user_id, role in USERS.items():
-        code, out, err = run("user", "add", user_id, "--role", role)
+        by = () if user_id == "bra" else ("--actor", "bra")
+        code, out, err = run("user", "add", user_id, "--role", role, *by)
         assert (code, err) == (0, ""), err
         assert out == f"added {user_id} ({role})\n"
     return db_path

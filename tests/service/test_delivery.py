@@ -594,7 +594,7 @@ def test_cli_outbox_list_dispatch_and_retry(
 ) -> None:
     mailbox, url = smtp
     ok(run, "user", "add", CASEWORKER, "--role", "caseworker", "--email",
-       ADDRESSES[CASEWORKER])  # fmt: skip
+       ADDRESSES[CASEWORKER], "--actor", "bra")  # fmt: skip
     number = ok_json(
         run,
         *("case", "open", WORKFLOW, "--actor", "bra", "--title", "Politianmeldelse"),

@@ -143,7 +143,8 @@ def initialised_template(folder: Path) -> tuple[Path, Run]:
     run = quiet_runner(path)
     ok(run, "init")
     for user_id, role in USERS.items():
-        ok(run, "user", "add", user_id, "--role", role)
+        by = () if user_id == "bra" else ("--actor", "bra")
+        ok(run, "user", "add", user_id, "--role", role, *by)
     return path, run
 
 

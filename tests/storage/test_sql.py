@@ -109,6 +109,8 @@ def test_append_only_triggers_allow_inserts(db_path: Path, db: Engine) -> None:
         "audit_entry_no_update",
         "document_no_delete",
         "document_no_update",
+        "user_change_no_delete",  # the users' chain (engine.audit.users)
+        "user_change_no_update",
         "wf_case_search_delete",  # the search index's (storage/sql/search.py)
         "wf_case_search_insert",
         "wf_case_search_update",

@@ -112,7 +112,8 @@ def prepare(folder: Path) -> Prepared:
     env = environment(db_path)
     setup_cli(env, "init")
     for user, role in ROLES.items():
-        setup_cli(env, "user", "add", user, "--role", role)
+        by = () if user == "bra" else ("--actor", "bra")
+        setup_cli(env, "user", "add", user, "--role", role, *by)
     tokens = {user: setup_cli(env, "token", "create", user).strip() for user in ROLES}
     return Prepared(db_path=db_path, tokens=tokens)
 

@@ -61,7 +61,7 @@ def test_a_database_moves_to_a_new_file_and_verifies(
     assert out.rstrip().endswith("1 cases, 3 entries, verified")
     assert _show(run, f"sqlite:///{target}") == _show(run, f"sqlite:///{source}")
     code, out, _ = run("audit", "verify", db=f"sqlite:///{target}")
-    assert (code, out) == (0, "verified: 1 cases, 3 entries\n")
+    assert (code, out) == (0, "verified: 1 cases, 3 entries, 4 changes to users\n")
 
 
 def test_json_output_names_every_table(run: Run, source: Path, tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ def opened(run: Run, actor: str, *argv: str) -> str:
 @pytest.fixture
 def office(run: Run, initialised: Path) -> dict[str, str]:
     """A second caseworker, and a case each: jur's, mab's and an unassigned one."""
-    assert run("user", "add", "mab", "--role", "caseworker").code == 0
+    assert run("user", "add", "mab", "--role", "caseworker", "--actor", "bra").code == 0
     return {
         "jur": opened(run, "jur"),
         "mab": opened(run, "bra", "--owner", "mab"),
