@@ -11,7 +11,7 @@ run() { echo "\$ sagsflow $*" >&2; "$SAGSFLOW" "$@"; }
 
 run init
 run user add bra --role advisor --email borgerraadgiver@example.org
-run user add jur --role caseworker --email jurist@example.org
+run user add jur --role caseworker --email jurist@example.org --actor bra
 run case import examples/founding-case.jsonl
 N=2024-0283489
 run case fire "$N" receive_reply --actor jur \

@@ -15,24 +15,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 
-from engine import via
-from engine.audit.users import seal, user_state
+from engine.cases.owners import OWNER_ROLES
+from engine.cases.staff_rules import (
+    chain_change,
+    check_login_free,
+    check_manager,
+    check_roles,
+    keep_an_advisor,
+    owned_open,
+    required_reason,
+    target_user,
+)
 from engine.cases.users import check_login, check_name, check_reason, new_user
 from engine.clock import Clock
 from engine.exceptions import (
     InvalidDataError,
-    NotAllowedError,
-    UserDeactivatedError,
     UserNotFoundError,
 )
-from engine.ports import CaseStore, CaseTransaction
-from engine.records import Case, CaseFilter, User, UserChange
-from engine.workflow.definition import ROLES, SYSTEM_ACTOR
+from engine.ports import CaseStore
+from engine.records import Case, User, UserChange
+from engine.workflow.definition import SYSTEM_ACTOR
 from engine.workflow.registry import WorkflowRegistry
-
-MANAGER = "advisor"  # the role that manages users
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -82,11 +86,13 @@ class StaffDesk:
             login=check_login(login) if login is not None else None,
         )
         with self.store.transaction() as tx:
-            _manager(tx, actor)
+            check_manager(tx, actor)
             if user.login is not None:
-                _login_free(tx, user.login, user.id)
+                check_login_free(tx, user.login, user.id)
             tx.add_user(user)
-            _chain(tx, user, "added", actor=actor, reason=check_reason(reason), at=now)
+            chain_change(
+                tx, user, "added", actor=actor, reason=check_reason(reason), at=now
+            )
         return user
 
     def deactivate_user(self, user_id: str, *, actor: str, reason: str) -> UserUpdate:
@@ -99,16 +105,16 @@ class StaffDesk:
             UserNotFoundError, NotAllowedError, UserDeactivatedError: no
                 such user, or an actor who is not an active advisor.
         """
-        reason_text = _required(reason)
+        reason_text = required_reason(reason)
         with self.store.transaction() as tx:
-            _manager(tx, actor)
-            user = _target(tx, user_id)
+            check_manager(tx, actor)
+            user = target_user(tx, user_id)
             if not user.active:
                 raise InvalidDataError(f"user {user_id!r} is deactivated already")
-            _keep_an_advisor(tx, user, roles_after=())
+            keep_an_advisor(tx, user, roles_after=())
             changed = replace(user, active=False)
             tx.update_user(changed)
-            entry = _chain(
+            entry = chain_change(
                 tx,
                 changed,
                 "deactivated",
@@ -116,7 +122,7 @@ class StaffDesk:
                 reason=reason_text,
                 at=self.clock.now(),
             )
-            orphaned = _owned_open(tx, self.registry, user_id)
+            orphaned = owned_open(tx, self.registry, user_id)
         return UserUpdate(user=changed, change=entry, orphaned=orphaned)
 
     def activate_user(
@@ -129,13 +135,13 @@ class StaffDesk:
             UserNotFoundError, NotAllowedError, UserDeactivatedError.
         """
         with self.store.transaction() as tx:
-            _manager(tx, actor)
-            user = _target(tx, user_id)
+            check_manager(tx, actor)
+            user = target_user(tx, user_id)
             if user.active:
                 raise InvalidDataError(f"user {user_id!r} is active already")
             changed = replace(user, active=True)
             tx.update_user(changed)
-            entry = _chain(
+            entry = chain_change(
                 tx,
                 changed,
                 "activated",
@@ -163,10 +169,10 @@ class StaffDesk:
             NotAllowedError: the last active advisor would lose the role.
             UserNotFoundError, NotAllowedError, UserDeactivatedError.
         """
-        _check_roles(add, remove)
+        check_roles(add, remove)
         with self.store.transaction() as tx:
-            _manager(tx, actor)
-            user = _target(tx, user_id)
+            check_manager(tx, actor)
+            user = target_user(tx, user_id)
             roles = tuple(r for r in (*user.roles, *add) if r not in remove)
             roles = tuple(dict.fromkeys(roles))
             if not roles:
@@ -176,10 +182,10 @@ class StaffDesk:
             if roles == user.roles:
                 raise InvalidDataError(f"user {user_id!r} holds exactly those roles")
             if user.active:
-                _keep_an_advisor(tx, user, roles_after=roles)
+                keep_an_advisor(tx, user, roles_after=roles)
             changed = replace(user, roles=roles)
             tx.update_user(changed)
-            entry = _chain(
+            entry = chain_change(
                 tx,
                 changed,
                 "roles",
@@ -188,8 +194,8 @@ class StaffDesk:
                 at=self.clock.now(),
             )
             orphaned: tuple[Case, ...] = ()
-            if not {"caseworker", "advisor"} & set(roles):
-                orphaned = _owned_open(tx, self.registry, user_id)
+            if not set(OWNER_ROLES) & set(roles):
+                orphaned = owned_open(tx, self.registry, user_id)
         return UserUpdate(user=changed, change=entry, orphaned=orphaned)
 
     def bind_login(
@@ -209,15 +215,15 @@ class StaffDesk:
         """
         login = check_login(login) if login is not None else None
         with self.store.transaction() as tx:
-            _manager(tx, actor)
-            user = _target(tx, user_id)
+            check_manager(tx, actor)
+            user = target_user(tx, user_id)
             if login == user.login:
                 raise InvalidDataError(f"user {user_id!r} has that login already")
             if login is not None:
-                _login_free(tx, login, user_id)
+                check_login_free(tx, login, user_id)
             changed = replace(user, login=login)
             tx.update_user(changed)
-            entry = _chain(
+            entry = chain_change(
                 tx,
                 changed,
                 "login",
@@ -238,11 +244,11 @@ class StaffDesk:
         """
         name = check_name(name) if name is not None else None
         with self.store.transaction() as tx:
-            _manager(tx, actor)
-            user = _target(tx, user_id)
+            check_manager(tx, actor)
+            user = target_user(tx, user_id)
             changed = replace(user, name=name)
             tx.update_user(changed)
-            entry = _chain(
+            entry = chain_change(
                 tx,
                 changed,
                 "name",
@@ -269,7 +275,7 @@ class StaffDesk:
 
     def owned_open_cases(self, user_id: str) -> tuple[Case, ...]:
         with self.store.transaction(write=False) as tx:
-            return _owned_open(tx, self.registry, user_id)
+            return owned_open(tx, self.registry, user_id)
 
     def cases_needing_owner(self) -> tuple[Case, ...]:
         """Open cases whose owner is deactivated or may own cases no more."""
@@ -277,113 +283,10 @@ class StaffDesk:
             gone = [
                 u.id
                 for u in tx.list_users()
-                if not u.active or not {"caseworker", "advisor"} & set(u.roles)
+                if not u.active or not set(OWNER_ROLES) & set(u.roles)
             ]
             return tuple(
                 case
                 for user_id in gone
-                for case in _owned_open(tx, self.registry, user_id)
+                for case in owned_open(tx, self.registry, user_id)
             )
-
-
-def _manager(tx: CaseTransaction, actor: str) -> None:
-    """Check that `actor` may manage users: an active advisor, or `system`."""
-    if actor == SYSTEM_ACTOR:
-        return
-    user = tx.get_user(actor)
-    if user is None:
-        raise UserNotFoundError(actor)
-    if not user.active:
-        raise UserDeactivatedError(actor)
-    if MANAGER not in user.roles:
-        raise NotAllowedError(
-            f"user {actor!r} ({', '.join(user.roles)}) may not manage users; "
-            f"the {MANAGER} does"
-        )
-
-
-def _target(tx: CaseTransaction, user_id: str) -> User:
-    if user_id == SYSTEM_ACTOR:
-        raise InvalidDataError(
-            f"{SYSTEM_ACTOR!r} is the scheduler's built-in user; it cannot be changed"
-        )
-    user = tx.get_user(user_id)
-    if user is None:
-        raise UserNotFoundError(user_id)
-    return user
-
-
-def _keep_an_advisor(
-    tx: CaseTransaction, user: User, *, roles_after: Sequence[str]
-) -> None:
-    if MANAGER not in user.roles or MANAGER in roles_after:
-        return
-    others = [u for u in tx.users_with_role(MANAGER) if u.id != user.id]
-    if not others:
-        raise NotAllowedError(
-            f"user {user.id!r} is the office's last active {MANAGER}: give "
-            f"another user the {MANAGER} role first (nobody could manage users)"
-        )
-
-
-def _login_free(tx: CaseTransaction, login: str, user_id: str) -> None:
-    holder = tx.user_by_login(login)
-    if holder is not None and holder.id != user_id:
-        raise InvalidDataError(
-            f"login {login!r} is bound to user {holder.id!r} already"
-        )
-
-
-def _check_roles(add: Sequence[str], remove: Sequence[str]) -> None:
-    if not add and not remove:
-        raise InvalidDataError("give --add ROLE or --remove ROLE")
-    assignable = [r for r in ROLES if r != SYSTEM_ACTOR]
-    for role in (*add, *remove):
-        if role not in assignable:
-            raise InvalidDataError(
-                f"unknown role {role!r} (roles: {', '.join(assignable)})"
-            )
-    both = sorted(set(add) & set(remove))
-    if both:
-        raise InvalidDataError(f"role {both[0]!r} is both added and removed")
-
-
-def _required(reason: str | None) -> str:
-    text = check_reason(reason)
-    if not text:
-        raise InvalidDataError("give a reason (--reason TEXT): it goes on the record")
-    return text
-
-
-def _chain(
-    tx: CaseTransaction,
-    user: User,
-    change: str,
-    *,
-    actor: str,
-    reason: str | None,
-    at: datetime,
-) -> UserChange:
-    count, head = tx.users_head()
-    entry = seal(
-        UserChange(
-            seq=count + 1,
-            user_id=user.id,
-            change=change,
-            actor=actor,
-            at=at,
-            reason=reason,
-            state=user_state(user),
-            via=via.current(actor),
-        ),
-        head,
-    )
-    tx.append_user_change(entry)
-    return entry
-
-
-def _owned_open(
-    tx: CaseTransaction, registry: WorkflowRegistry, user_id: str
-) -> tuple[Case, ...]:
-    selection = CaseFilter(owner=user_id, not_in_states=registry.closed_states())
-    return tuple(tx.list_cases(selection))

@@ -42,6 +42,8 @@ class OwnerCount:
     open: int
     overdue: int
     queue: str | None  # the link to the owner's queue, where the viewer may see it
+    # the owner was deactivated or may own cases no more: the cases need a new one
+    needs_owner: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -91,12 +93,18 @@ def owner_counts(
     """Open and overdue cases per owner, by owner id, unassigned last."""
     closed = closed_states(registry)
     late = dict(tx.owner_counts(not_in_states=closed, due_before=today))
+    gone = {
+        u.id
+        for u in tx.list_users()
+        if not u.active or not set(OWNER_ROLES) & set(u.roles)
+    }
     return [
         OwnerCount(
             owner=owner,
             open=n,
             overdue=late.get(owner, 0),
             queue=queue_link(owner, viewer),
+            needs_owner=owner in gone,
         )
         for owner, n in tx.owner_counts(not_in_states=closed)
     ]

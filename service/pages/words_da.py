@@ -27,6 +27,42 @@ WORDS: dict[str, str] = {
     "login.submit": "Log ind",
     "login.refused": "Tokenet virker ikke: det er ukendt, spærret eller udløbet.",
     "login.missing": "Skriv dit adgangstoken.",
+    "login.provider": "Log ind med {name}",
+    "login.provider_hint": "Med dit brugernavn og din adgangskode fra kontoret.",
+    "login.or_token": "Eller med et adgangstoken",
+    "login.token_off": "Der kan ikke logges ind med et token her; "
+    "log ind hos kontorets identitetsudbyder.",
+    # signing in at the office's identity provider
+    "signin.done_title": "Du er logget ind",
+    "signin.go_on": "Fortsæt",
+    "signin.refused_title": "Du er ikke logget ind",
+    "signin.again": "Log ind igen",
+    "signin.no_state": "Svaret fra identitetsudbyderen manglede sin reference. "
+    "Begynd forfra.",
+    "signin.unknown_state": "Dette login er ukendt eller allerede brugt. "
+    "Begynd forfra fra login-siden.",
+    "signin.too_late": "Login tog for lang tid (over 10 minutter). Begynd forfra.",
+    "signin.other_browser": "Login blev begyndt i en anden browser, eller dens "
+    "cookie er væk. Begynd forfra i denne browser.",
+    "signin.wrong_issuer": "Svaret kom fra en anden identitetsudbyder end "
+    "sagsflows. Ingen er logget ind.",
+    "signin.provider_said": "{provider} afviste login ({word}).",
+    "signin.no_code": "{provider} sendte ingen login-kode. Begynd forfra.",
+    "signin.provider_down": "{provider} kan ikke nås lige nu. Prøv igen om lidt.",
+    "signin.provider_failed": "{provider} svarede med en fejl. Prøv igen om lidt; "
+    "sig det til driften, hvis det bliver ved.",
+    "signin.code_refused": "{provider} afviste login-koden (den er brugt eller "
+    "udløbet). Begynd forfra.",
+    "signin.bad_token": "Svaret fra {provider} holdt ikke til kontrollen, så "
+    "ingen er logget ind. Driften kan se hvorfor i loggen.",
+    "signin.no_claim": "{provider} sagde ikke, hvem du er (intet {claim}). "
+    "Bed borgerrådgiveren om at få sagsflow sat op til din konto.",
+    "signin.no_user": "Du er logget ind hos {provider} som {who}, men sagsflow "
+    "har ingen aktiv bruger til dig. Spørg borgerrådgiveren.",
+    "signedout.title": "Du er logget ud",
+    "signedout.body": "Du er logget ud af sagsflow.",
+    "signedout.provider": "Du er måske stadig logget ind hos {name}.",
+    "signedout.provider_link": "Log også ud hos {name}",
     # errors
     "error.home": "Til overblikket",
     "error.400": "Ugyldig forespørgsel",
@@ -163,6 +199,7 @@ WORDS: dict[str, str] = {
     "col.hash": "Hash",
     # work queues (service.pages.queues)
     "col.owner": "Sagsbehandler",
+    "owner.needs_new": "kan ikke eje sager nu: fordel dem på ny",
     "owner.none": "ufordelt",
     "owners.heading": "Sager pr. sagsbehandler",
     "owners.caption": "Åbne sager og sager over fristen pr. sagsbehandler, "

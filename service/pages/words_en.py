@@ -26,6 +26,42 @@ WORDS: dict[str, str] = {
     "login.submit": "Log in",
     "login.refused": "The token does not work: it is unknown, revoked or expired.",
     "login.missing": "Enter your access token.",
+    "login.provider": "Sign in with {name}",
+    "login.provider_hint": "With your office user name and password.",
+    "login.or_token": "Or with an access token",
+    "login.token_off": "Signing in with a token is switched off here; "
+    "sign in with the office's identity provider.",
+    # signing in at the office's identity provider
+    "signin.done_title": "You are signed in",
+    "signin.go_on": "Go on",
+    "signin.refused_title": "You are not signed in",
+    "signin.again": "Sign in again",
+    "signin.no_state": "The identity provider's answer lacked its reference. "
+    "Start again.",
+    "signin.unknown_state": "This sign-in is unknown or has been used already. "
+    "Start again from the login page.",
+    "signin.too_late": "The sign-in took too long (over 10 minutes). Start again.",
+    "signin.other_browser": "The sign-in was started in another browser, or its "
+    "cookie is gone. Start again in this browser.",
+    "signin.wrong_issuer": "The answer came from another identity provider than "
+    "sagsflow's. Nobody is signed in.",
+    "signin.provider_said": "{provider} refused the sign-in ({word}).",
+    "signin.no_code": "{provider} sent no sign-in code. Start again.",
+    "signin.provider_down": "{provider} cannot be reached just now. Try again shortly.",
+    "signin.provider_failed": "{provider} answered with an error. Try again "
+    "shortly; tell the operators if it goes on.",
+    "signin.code_refused": "{provider} refused the sign-in code (it has been used "
+    "or has expired). Start again.",
+    "signin.bad_token": "The answer from {provider} did not pass the checks, so "
+    "nobody is signed in. The operators can see why in the log.",
+    "signin.no_claim": "{provider} did not say who you are (no {claim}). Ask the "
+    "advisor to have sagsflow set up for your account.",
+    "signin.no_user": "You are signed in at {provider} as {who}, but sagsflow "
+    "has no active user for you. Ask the advisor.",
+    "signedout.title": "You are signed out",
+    "signedout.body": "You are signed out of sagsflow.",
+    "signedout.provider": "You may still be signed in at {name}.",
+    "signedout.provider_link": "Sign out at {name} too",
     "error.home": "To the overview",
     "error.400": "Bad request",
     "error.403": "Access denied",
@@ -158,6 +194,7 @@ WORDS: dict[str, str] = {
     "col.hash": "Hash",
     # work queues (service.pages.queues)
     "col.owner": "Owner",
+    "owner.needs_new": "cannot own cases now: assign them anew",
     "owner.none": "unassigned",
     "owners.heading": "Cases per owner",
     "owners.caption": "Open and overdue cases per owner, unassigned last",
