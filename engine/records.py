@@ -361,3 +361,30 @@ class IdempotencyRecord:
     body: str | None = None  # the answer's JSON text
     headers: JsonDict = field(default_factory=dict)
     completed_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PageSession:
+    """A browser signed in to the review pages (service.pages.sessions): the
+    cookie holds `<id>_<secret>`, the store only the secret's SHA-256."""
+
+    id: str  # public: the pages' `via` names it (engine.via.pages)
+    digest: str  # hex SHA-256 of the secret part
+    user_id: str
+    method: str  # oidc (the office's provider) | token (an API token)
+    token_id: str | None = None  # the token's public id, for method token
+    created_at: datetime
+    last_seen_at: datetime  # kept to the minute: the idle limit counts from it
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PendingSignIn:
+    """A sign-in gone to the OpenID provider, not back yet; used once
+    (service.pages.oidc_flow)."""
+
+    state_digest: str  # hex SHA-256 of the `state` sent
+    nonce: str  # the ID token must carry it
+    verifier: str  # PKCE: the code is redeemed with it
+    next_path: str
+    browser_digest: str  # SHA-256 of the secret in the browser's sign-in cookie
+    created_at: datetime

@@ -24,7 +24,14 @@ from engine.cases.engine import CaseEngine
 from engine.cases.search import CaseMatch
 from engine.cases.view import CaseView
 from engine.dates.calendars import COPENHAGEN, BusinessCalendar, is_overdue, local_date
-from engine.records import Absence, AuditEntry, Document, Notification, User
+from engine.records import (
+    Absence,
+    AccessEntry,
+    AuditEntry,
+    Document,
+    Notification,
+    User,
+)
 from engine.workflow.definition import WorkflowDefinition
 
 AUDIT_COLUMNS = (
@@ -41,6 +48,7 @@ AUDIT_COLUMNS = (
     "due_after",
     "document",
     "data",
+    "via",
 )
 
 
@@ -76,6 +84,28 @@ def entry_json(entry: AuditEntry) -> dict[str, Any]:
         "workflow": entry.workflow,
         "workflow_version": entry.workflow_version,
         "document": entry.document,
+        "via": entry.via,  # how it came in (engine.via); null before chain version 4
+    }
+
+
+def via_text(came: dict[str, Any] | None) -> str:
+    """How a step or read came in, short: `cli:jdoe`, `api:3f9a0c1b2d4e`,
+    `pages`, `system`; `-` when unrecorded (before chain version 4)."""
+    if not came:
+        return "-"
+    channel = str(came.get("channel") or "?")
+    detail = {"cli": came.get("login"), "api": came.get("token")}.get(channel)
+    return f"{channel}:{detail}" if detail else channel
+
+
+def access_json(read: AccessEntry) -> dict[str, Any]:
+    """A logged read as `audit access --json` and `GET /audit/access` show it."""
+    return {
+        "at": iso(read.at),
+        "actor": read.actor,
+        "action": read.action,
+        "case": read.case_number,
+        "via": read.via,
     }
 
 
@@ -250,7 +280,9 @@ def audit_csv_lines(
         buffer.seek(0)
         buffer.truncate()
         values = [
-            json.dumps(v, ensure_ascii=False, sort_keys=True) if k == "data" else v
+            json.dumps(v, ensure_ascii=False, sort_keys=True)
+            if k in ("data", "via") and v is not None
+            else v
             for k, v in row.items()
         ]
         cells = ["" if v is None else v for v in values]
@@ -277,6 +309,9 @@ def user_json(user: User) -> dict[str, Any]:
         "roles": list(user.roles),
         "email": user.email,
         "created_at": iso(user.created_at),
+        "name": user.name,
+        "login": user.login,
+        "active": user.active,
     }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///sagsflow.db"
@@ -56,6 +56,24 @@ class Settings:
             over (default 300: a killed worker's mail waits this long).
         quiet_hours: `SAGSFLOW_QUIET_HOURS`, local hours without sweeps as
             `START-END` (default `2-3`: the hour the clocks change), or `none`.
+        cli_identity: `SAGSFLOW_CLI_IDENTITY`, `believed` (default: the command
+            line's `--actor` as given) or `login` (the operating-system login's
+            bound user; service.cli.identity).
+        oidc_issuer: `SAGSFLOW_OIDC_ISSUER`, the office's OpenID provider; the
+            review pages offer sign-in there when it is set.
+        oidc_client_id: `SAGSFLOW_OIDC_CLIENT_ID`, sagsflow's client at the provider.
+        oidc_client_secret: `SAGSFLOW_OIDC_CLIENT_SECRET` (never in a repr or log).
+        oidc_user_claim: `SAGSFLOW_OIDC_USER_CLAIM`, the ID token's claim that
+            names the sagsflow user (default `preferred_username`).
+        oidc_scopes: `SAGSFLOW_OIDC_SCOPES` (default `openid profile email`).
+        oidc_name: `SAGSFLOW_OIDC_NAME`, the provider's name on the login page
+            (default the issuer's host).
+        public_url: `SAGSFLOW_PUBLIC_URL`, where people reach sagsflow (the
+            provider sends them back to `{public_url}/ui/oidc/callback`).
+        session_idle_minutes: `SAGSFLOW_SESSION_IDLE_MINUTES`, how long a page
+            session lasts unused (default 30).
+        token_login: `SAGSFLOW_TOKEN_LOGIN`, `on` (default) or `off`: whether the
+            pages take an API token as a sign-in.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -83,6 +101,16 @@ class Settings:
     api_idempotency_hours: int = 24
     db_pool_size: int = 5
     outbox_lease_seconds: int = 300
+    cli_identity: str = "believed"
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_user_claim: str = "preferred_username"
+    oidc_scopes: str = "openid profile email"
+    oidc_name: str | None = None
+    public_url: str | None = None
+    session_idle_minutes: int = 30
+    token_login: str = "on"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -124,6 +152,21 @@ class Settings:
             api_idempotency_hours=_int(environ, "SAGSFLOW_API_IDEMPOTENCY_HOURS", 24),
             db_pool_size=_int(environ, "SAGSFLOW_DB_POOL_SIZE", 5),
             outbox_lease_seconds=_int(environ, "SAGSFLOW_OUTBOX_LEASE_SECONDS", 300),
+            cli_identity=environ.get("SAGSFLOW_CLI_IDENTITY", "").strip().lower()
+            or "believed",
+            oidc_issuer=_optional(environ, "SAGSFLOW_OIDC_ISSUER"),
+            oidc_client_id=_optional(environ, "SAGSFLOW_OIDC_CLIENT_ID"),
+            oidc_client_secret=_optional(environ, "SAGSFLOW_OIDC_CLIENT_SECRET"),
+            oidc_user_claim=_optional(environ, "SAGSFLOW_OIDC_USER_CLAIM")
+            or "preferred_username",
+            oidc_scopes=" ".join(
+                environ.get("SAGSFLOW_OIDC_SCOPES", "").split()
+                or ("openid", "profile", "email")
+            ),
+            oidc_name=_optional(environ, "SAGSFLOW_OIDC_NAME"),
+            public_url=_optional(environ, "SAGSFLOW_PUBLIC_URL"),
+            session_idle_minutes=_int(environ, "SAGSFLOW_SESSION_IDLE_MINUTES", 30),
+            token_login=(_optional(environ, "SAGSFLOW_TOKEN_LOGIN") or "on").lower(),
         )
 
     def with_database(self, url: str | None) -> Settings:

@@ -17,11 +17,15 @@ from engine.exceptions import InvalidInputError
 from storage.sql.search import INDEX as SEARCH_INDEX
 from storage.tables import metadata
 
-# The record: written once, never changed.
-APPEND_ONLY = ("audit_entry", "document")
+# The record: written once, never changed (the users' chain included).
+APPEND_ONLY = ("audit_entry", "document", "user_change")
 # Rows the application itself deletes: the access log's retention purge, and
 # personal values when a case's personal data is erased.
 DELETABLE = ("access_entry", "personal_value")
+# Working rows the application changes and deletes: the review pages' sessions
+# (seen, signed out, idle) and sign-ins (each used once), and the API's
+# idempotency keys (completed, expired).
+TRANSIENT = ("page_session", "page_sign_in", "api_idempotency")
 # Read to check the schema version; only `sagsflow init` (the owner) changes it.
 READ_ONLY = ("alembic_version",)
 
@@ -42,7 +46,7 @@ def grant_statements(role: str, *, database: str, schema: str = "public") -> lis
             )
     # and the search index, which the triggers on wf_case write as the writer
     tables = sorted([*(t.name for t in metadata.sorted_tables), SEARCH_INDEX])
-    writable = [t for t in tables if t not in (*APPEND_ONLY, *DELETABLE)]
+    writable = [t for t in tables if t not in (*APPEND_ONLY, *DELETABLE, *TRANSIENT)]
     record = ", ".join(APPEND_ONLY)
     return [
         f"GRANT CONNECT ON DATABASE {database} TO {role};",
@@ -52,6 +56,7 @@ def grant_statements(role: str, *, database: str, schema: str = "public") -> lis
         f"GRANT SELECT, INSERT ON {record} TO {role};",
         f"GRANT SELECT, INSERT, UPDATE ON {', '.join(writable)} TO {role};",
         f"GRANT SELECT, INSERT, DELETE ON {', '.join(DELETABLE)} TO {role};",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(TRANSIENT)} TO {role};",
         f"GRANT SELECT ON {', '.join(READ_ONLY)} TO {role};",
         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role};",
     ]

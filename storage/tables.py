@@ -340,6 +340,38 @@ class IdempotencyRow(SQLModel, table=True):
     completed_at: dt.datetime | None = None
 
 
+class PageSessionRow(SQLModel, table=True):
+    """A browser signed in to the review pages: its secret's SHA-256, not the secret."""
+
+    __tablename__ = "page_session"
+    __table_args__ = (
+        Index("ix_page_session_user_id", "user_id"),
+        Index("ix_page_session_last_seen_at", "last_seen_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    digest: str = Field(max_length=64)
+    user_id: str = Field(max_length=128, foreign_key="app_user.id")
+    method: str = Field(max_length=16)  # oidc | token
+    token_id: str | None = Field(default=None, max_length=32)
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+
+
+class PendingSignInRow(SQLModel, table=True):
+    """A sign-in gone to the OpenID provider, keyed by its state's digest; used once."""
+
+    __tablename__ = "page_sign_in"
+    __table_args__ = (Index("ix_page_sign_in_created_at", "created_at"),)
+
+    state_digest: str = Field(primary_key=True, max_length=64)
+    nonce: str = Field(max_length=128)
+    verifier: str = Field(max_length=128)
+    next_path: str = Field(max_length=2000)
+    browser_digest: str = Field(max_length=64)
+    created_at: dt.datetime
+
+
 # -- the tables as SQLAlchemy Core handles, for the SQL store's statements -------
 def _table(model: type) -> Table:
     return cast(Table, model.__table__)  # type: ignore[attr-defined]
@@ -361,3 +393,5 @@ ACCESS = _table(AccessRow)
 SETTINGS = _table(SettingRow)
 TOKENS = _table(ApiTokenRow)
 IDEMPOTENCY_KEYS = _table(IdempotencyRow)
+PAGE_SESSIONS = _table(PageSessionRow)
+PENDING_SIGN_INS = _table(PendingSignInRow)

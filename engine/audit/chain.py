@@ -15,11 +15,16 @@ compare the stored case row and documents with what the chain says. In version
 2 personal values appear only as commitments (`engine.audit.personal`).
 Version 3 is version 2 with the case packed (`engine.audit.seals`): a sealed
 field the entry's own fields imply is left out. Its fields carry `"v": 3`, so
-an entry's form is read from its fields alone.
+an entry's form is read from its fields alone. Version 4 is version 3 with
+`via`: how the step came in (`engine.via`: the command line and its
+operating-system login, the API and its token's public id, the pages, the
+scheduler), so that too is part of what an entry proves. An entry of an
+earlier version seals no `via`; a `via` shown beside one was not sealed
+(`engine.audit.rows` names it).
 
 Hazard: the canonical form is part of the record. Never change `canonical_v1`,
-`canonical_v2` or `canonical_v3`; a new form is a new function and a new
-`CHAIN_VERSION`, and entries keep the version they were sealed with
+`canonical_v2`, `canonical_v3` or `canonical_v4`; a new form is a new function
+and a new `CHAIN_VERSION`, and entries keep the version they were sealed with
 (`AuditEntry.chain_version`).
 """
 
@@ -33,7 +38,8 @@ from datetime import UTC, date, datetime
 
 from engine.records import AuditEntry
 
-CHAIN_VERSION = 3  # what new entries are sealed with
+CHAIN_VERSION = 4  # what new entries are sealed with
+SEALS_VIA = 4  # the first chain version whose entries seal their `via`
 GENESIS = "0" * 64
 
 
@@ -61,6 +67,8 @@ def chain_fields(entry: AuditEntry) -> dict[str, object]:
         fields["sealed"] = entry.sealed
     if entry.chain_version >= 3:
         fields["v"] = entry.chain_version
+    if entry.chain_version >= SEALS_VIA:
+        fields["via"] = entry.via
     return fields
 
 
@@ -101,6 +109,12 @@ def canonical_v3(fields: Mapping[str, object]) -> bytes:
     return _canonical(3, fields)
 
 
+def canonical_v4(fields: Mapping[str, object]) -> bytes:
+    """Version 4: version 3's form over the fields with `via`, carrying `"v": 4`
+    (frozen)."""
+    return _canonical(4, fields)
+
+
 def fields_version(fields: Mapping[str, object]) -> int:
     """The chain version fields are of: from 3 on they say it in `v`; `sealed`
     is in version 2's and not in 1's."""
@@ -110,7 +124,7 @@ def fields_version(fields: Mapping[str, object]) -> int:
     return 2 if "sealed" in fields else 1
 
 
-_CANONICAL = {1: canonical_v1, 2: canonical_v2, 3: canonical_v3}
+_CANONICAL = {1: canonical_v1, 2: canonical_v2, 3: canonical_v3, 4: canonical_v4}
 KNOWN_VERSIONS = frozenset(_CANONICAL)
 
 

@@ -32,6 +32,9 @@ entry `C`) with the proof gives the signed root. With a key, entries no
 checkpoint covers are *not anchored*: nothing signed vouches for them, so the
 dossier does not verify unless the caller accepts that (`allow_unanchored`).
 
+Entries of chain version 4 carry `via` (how each step came in) among their
+hashed fields; an older entry carrying one fails, since nothing sealed it.
+
 What proves what: the chain shows the entries follow each other; the signed
 root and the proof show entries 1..C are the ones the office recorded when the
 checkpoint was taken. The `digest` over the whole file is a corruption check
@@ -58,6 +61,7 @@ from engine.audit.anchor import SIGNED, CheckpointError, Signer, case_leaf, chec
 from engine.audit.chain import (
     GENESIS,
     KNOWN_VERSIONS,
+    SEALS_VIA,
     chain_fields,
     fields_version,
     link_hash,
@@ -218,6 +222,11 @@ def _check_chain(
             or link_hash(prev, chain_fields(entry)) != entry.hash
         ):
             return [f"entry {entry.seq} does not verify (altered or re-chained)"]
+        if entry.chain_version < SEALS_VIA and entry.via is not None:
+            return [
+                f"entry {entry.seq} shows how it came in (via), but its chain "
+                f"version ({entry.chain_version}) seals no such thing"
+            ]
         if entry.chain_version < newest:
             return [
                 f"entry {entry.seq} is sealed under chain version "
@@ -355,6 +364,9 @@ def _entry(raw: Mapping[str, Any]) -> AuditEntry:
         # the fields say their version (engine.audit.chain)
         chain_version=fields_version(raw),
         sealed=raw.get("sealed"),
+        # sealed from version 4 on; one beside an older entry is named
+        # (engine.audit.rows, through engine.audit.contents)
+        via=raw.get("via"),
     )
 
 

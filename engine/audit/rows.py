@@ -12,7 +12,10 @@ seals the documents it journalised and the case as it left it
 - a case row whose state, deadlines, title, parties or data differ from its
   last entry's seal (`case_changed`, naming the field);
 - a kept personal value that is not the one its commitment was made to, or
-  one an erased case still keeps (`personal_changed`).
+  one an erased case still keeps (`personal_changed`);
+- an entry sealed before chain version 4 that shows a `via`: its version
+  seals none, so one shown beside it was put there afterwards
+  (`via_unsealed`). From version 4 on the chain itself covers `via`.
 
 Entries sealed under version 1 say less: of the case row only its state, its
 deadline and its workflow version are checked against them, and of documents
@@ -24,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from engine.audit.chain import SEALS_VIA
 from engine.audit.personal import ERASED, commit, commitments, committed
 from engine.audit.seals import unpack_case
 from engine.records import AuditEntry, Case, Document
@@ -44,6 +48,7 @@ def compare_case(
         found.extend(_case_row(case, history[-1]))
     found.extend(_documents(case, history, documents))
     found.extend(_personal(case, history, personal))
+    found.extend(_unsealed_via(history))
     return found
 
 
@@ -265,3 +270,17 @@ def _personal(
             )
         )
     return found
+
+
+def _unsealed_via(history: Sequence[AuditEntry]) -> list[Finding]:
+    """Entries that show a `via` their chain version does not seal."""
+    return [
+        (
+            "via_unsealed",
+            e.seq,
+            f"entry {e.seq} shows how it came in, but its chain version "
+            f"({e.chain_version}) seals no such thing: it was added afterwards",
+        )
+        for e in history
+        if e.chain_version < SEALS_VIA and e.via is not None
+    ]

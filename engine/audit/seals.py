@@ -9,8 +9,11 @@ exact both ways, so a version 3 entry commits to the whole case as surely as a
 version 2 entry does, at about half the bytes per entry (what the W1
 lifecycle pays at `synchronous=FULL` is mostly bytes written).
 
-Hazard: `defaults` is part of version 3's meaning. Never change it; a new rule
-is a new chain version (`engine.audit.chain`).
+Version 4 (which adds `via`, `engine.audit.chain`) packs the case as version
+3 does: every version from `PACKED_FROM` on is unpacked by the same rule.
+
+Hazard: `defaults` is part of the meaning of versions 3 and 4. Never change it;
+a new rule is a new chain version (`engine.audit.chain`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 from engine.records import AuditEntry, JsonDict
 
-PACKED_FROM = 3  # the first chain version whose entries seal the case packed
+PACKED_FROM = 3  # the first chain version whose entries seal the case packed (3, 4)
 
 
 def defaults(

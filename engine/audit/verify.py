@@ -48,6 +48,7 @@ class Problem:
     # altered | deleted | broken_link | moved | truncated | rechained | removed
     # | chain_gone | downgraded; and, against the rows: case_changed |
     # document_changed | document_inserted | document_deleted | personal_changed
+    # | via_unsealed
     kind: str
     detail: str
 
@@ -57,6 +58,7 @@ class Report:
     cases: int = 0
     entries: int = 0
     anchored_cases: int = 0
+    user_changes: int = 0  # entries of the users' chain (engine.audit.users)
     problems: list[Problem] = field(default_factory=list)
 
     @property

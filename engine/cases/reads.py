@@ -3,8 +3,9 @@ and how long a case has waited in a state without a deadline.
 
 Reads of personal data by a person are logged (`record_read`): a case shown,
 a listing handed out with its record, a case's audit log, the cases a
-search finds. Reads for a figure (a report, a count) are not. Every read runs
-in a read transaction (`write=False`), one snapshot throughout on PostgreSQL.
+search finds, each with how it came in (`engine.via`). Reads for a figure (a
+report, a count) are not. Every read runs in a read transaction
+(`write=False`), one snapshot throughout on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 
+from engine import via
 from engine.cases.ages import StateAge, stale_places, state_age
 from engine.cases.rules import RuleBook
 from engine.cases.search import SEARCH_READ, CaseMatch, search, with_records
@@ -195,7 +197,11 @@ class CaseReads:
         with self.store.transaction() as tx:
             tx.record_access(
                 AccessEntry(
-                    at=self.clock.now(), actor=actor, action=action, case_number=number
+                    at=self.clock.now(),
+                    actor=actor,
+                    action=action,
+                    case_number=number,
+                    via=via.current(actor),
                 )
             )
 
@@ -203,11 +209,13 @@ class CaseReads:
         """`record_read` for each case in `numbers`, in one transaction."""
         if not numbers:
             return
-        now = self.clock.now()
+        now, came = self.clock.now(), via.current(actor)
         with self.store.transaction() as tx:
             for number in numbers:
                 tx.record_access(
-                    AccessEntry(at=now, actor=actor, action=action, case_number=number)
+                    AccessEntry(
+                        at=now, actor=actor, action=action, case_number=number, via=came
+                    )
                 )
 
     def reads(

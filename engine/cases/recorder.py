@@ -9,7 +9,8 @@ new head and version only if nobody changed it since it was read
 once: from chain version 2 on, the documents' metadata and the case as the
 step left it (packed from version 3 on: `engine.audit.seals`), with personal
 values as commitments (`engine.audit.personal`) whose values go to the store's
-erasable table.
+erasable table; from version 4 on, how the step came in (`engine.via`: the
+scheduler's steps are always `{"channel": "system"}`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Protocol
 
-from engine.audit.chain import CHAIN_VERSION, seal
+from engine import via
+from engine.audit.chain import CHAIN_VERSION, SEALS_VIA, seal
 from engine.audit.personal import Sealer, new_key
 from engine.audit.rows import case_fields
 from engine.audit.seals import PACKED_FROM, defaults, pack_case
@@ -159,6 +161,7 @@ def record(
             document=numbers[0] if numbers else None,
             chain_version=CHAIN_VERSION,
             sealed={"documents": sealed_documents, "case": sealed_case},
+            via=via.current(change.actor) if CHAIN_VERSION >= SEALS_VIA else None,
         ),
         # a new case's chain starts at GENESIS, the head it was added with
         before.audit_head,

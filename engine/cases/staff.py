@@ -13,7 +13,7 @@ as needing a new owner. The office always keeps one active advisor.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from engine.cases.owners import OWNER_ROLES
@@ -33,7 +33,7 @@ from engine.exceptions import (
     InvalidDataError,
     UserNotFoundError,
 )
-from engine.ports import CaseStore
+from engine.ports import CaseStore, CaseTransaction
 from engine.records import Case, User, UserChange
 from engine.workflow.definition import SYSTEM_ACTOR
 from engine.workflow.registry import WorkflowRegistry
@@ -106,24 +106,14 @@ class StaffDesk:
                 such user, or an actor who is not an active advisor.
         """
         reason_text = required_reason(reason)
-        with self.store.transaction() as tx:
-            check_manager(tx, actor)
-            user = target_user(tx, user_id)
+
+        def deactivated(tx: CaseTransaction, user: User) -> User:
             if not user.active:
                 raise InvalidDataError(f"user {user_id!r} is deactivated already")
             keep_an_advisor(tx, user, roles_after=())
-            changed = replace(user, active=False)
-            tx.update_user(changed)
-            entry = chain_change(
-                tx,
-                changed,
-                "deactivated",
-                actor=actor,
-                reason=reason_text,
-                at=self.clock.now(),
-            )
-            orphaned = owned_open(tx, self.registry, user_id)
-        return UserUpdate(user=changed, change=entry, orphaned=orphaned)
+            return replace(user, active=False)
+
+        return self._change(user_id, "deactivated", deactivated, actor, reason_text)
 
     def activate_user(
         self, user_id: str, *, actor: str, reason: str | None = None
@@ -134,22 +124,15 @@ class StaffDesk:
             InvalidDataError: an active user, or a CPR number in the reason.
             UserNotFoundError, NotAllowedError, UserDeactivatedError.
         """
-        with self.store.transaction() as tx:
-            check_manager(tx, actor)
-            user = target_user(tx, user_id)
+
+        def activated(tx: CaseTransaction, user: User) -> User:
             if user.active:
                 raise InvalidDataError(f"user {user_id!r} is active already")
-            changed = replace(user, active=True)
-            tx.update_user(changed)
-            entry = chain_change(
-                tx,
-                changed,
-                "activated",
-                actor=actor,
-                reason=check_reason(reason),
-                at=self.clock.now(),
-            )
-        return UserUpdate(user=changed, change=entry)
+            return replace(user, active=True)
+
+        return self._change(
+            user_id, "activated", activated, actor, check_reason(reason)
+        )
 
     def change_roles(
         self,
@@ -170,9 +153,8 @@ class StaffDesk:
             UserNotFoundError, NotAllowedError, UserDeactivatedError.
         """
         check_roles(add, remove)
-        with self.store.transaction() as tx:
-            check_manager(tx, actor)
-            user = target_user(tx, user_id)
+
+        def given_roles(tx: CaseTransaction, user: User) -> User:
             roles = tuple(r for r in (*user.roles, *add) if r not in remove)
             roles = tuple(dict.fromkeys(roles))
             if not roles:
@@ -183,20 +165,9 @@ class StaffDesk:
                 raise InvalidDataError(f"user {user_id!r} holds exactly those roles")
             if user.active:
                 keep_an_advisor(tx, user, roles_after=roles)
-            changed = replace(user, roles=roles)
-            tx.update_user(changed)
-            entry = chain_change(
-                tx,
-                changed,
-                "roles",
-                actor=actor,
-                reason=check_reason(reason),
-                at=self.clock.now(),
-            )
-            orphaned: tuple[Case, ...] = ()
-            if not set(OWNER_ROLES) & set(roles):
-                orphaned = owned_open(tx, self.registry, user_id)
-        return UserUpdate(user=changed, change=entry, orphaned=orphaned)
+            return replace(user, roles=roles)
+
+        return self._change(user_id, "roles", given_roles, actor, check_reason(reason))
 
     def bind_login(
         self,
@@ -214,24 +185,15 @@ class StaffDesk:
             UserNotFoundError, NotAllowedError, UserDeactivatedError.
         """
         login = check_login(login) if login is not None else None
-        with self.store.transaction() as tx:
-            check_manager(tx, actor)
-            user = target_user(tx, user_id)
+
+        def bound(tx: CaseTransaction, user: User) -> User:
             if login == user.login:
                 raise InvalidDataError(f"user {user_id!r} has that login already")
             if login is not None:
                 check_login_free(tx, login, user_id)
-            changed = replace(user, login=login)
-            tx.update_user(changed)
-            entry = chain_change(
-                tx,
-                changed,
-                "login",
-                actor=actor,
-                reason=check_reason(reason),
-                at=self.clock.now(),
-            )
-        return UserUpdate(user=changed, change=entry)
+            return replace(user, login=login)
+
+        return self._change(user_id, "login", bound, actor, check_reason(reason))
 
     def rename_user(
         self, user_id: str, name: str | None, *, actor: str, reason: str | None = None
@@ -243,20 +205,39 @@ class StaffDesk:
             UserDeactivatedError.
         """
         name = check_name(name) if name is not None else None
+
+        def named(_: CaseTransaction, user: User) -> User:
+            return replace(user, name=name)
+
+        return self._change(user_id, "name", named, actor, check_reason(reason))
+
+    def _change(
+        self,
+        user_id: str,
+        kind: str,
+        make: Callable[[CaseTransaction, User], User],
+        actor: str,
+        reason: str | None,
+    ) -> UserUpdate:
+        """One change to `user_id` by `actor`, in one transaction: checked,
+        stored, and sealed onto the users' chain. The open cases of a user who
+        can own cases no more come back as needing a new owner.
+
+        Raises:
+            InvalidDataError: `make` refuses the change.
+            UserNotFoundError, NotAllowedError, UserDeactivatedError.
+        """
         with self.store.transaction() as tx:
             check_manager(tx, actor)
-            user = target_user(tx, user_id)
-            changed = replace(user, name=name)
+            changed = make(tx, target_user(tx, user_id))
             tx.update_user(changed)
             entry = chain_change(
-                tx,
-                changed,
-                "name",
-                actor=actor,
-                reason=check_reason(reason),
-                at=self.clock.now(),
+                tx, changed, kind, actor=actor, reason=reason, at=self.clock.now()
             )
-        return UserUpdate(user=changed, change=entry)
+            orphaned: tuple[Case, ...] = ()
+            if not changed.active or not set(OWNER_ROLES) & set(changed.roles):
+                orphaned = owned_open(tx, self.registry, user_id)
+        return UserUpdate(user=changed, change=entry, orphaned=orphaned)
 
     def user_history(self, user_id: str) -> list[UserChange]:
         """Every change to `user_id`, oldest first.

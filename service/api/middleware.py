@@ -5,9 +5,11 @@ Outermost first: `RequestLog` writes one `api_request` line per request
 never the query string or body; the log pipeline scrubs CPR numbers from the
 rest); `LastResort` turns an unexpected exception into a 500 problem that
 names nothing internal, and logs it; `AuthGate` answers 401 to a request
-without a valid token before anything else is read; `BodyLimit` refuses a
-body over the limit with a 413 problem before the app reads it (under the
-pages' prefix, by raising as the body is read, so the pages' 413 page answers).
+without a valid token before anything else is read, and runs the rest of it as
+come in over the API with the token's public id (`engine.via`); `BodyLimit`
+refuses a body over the limit with a 413 problem before the app reads it (under
+the pages' prefix, by raising as the body is read, so the pages' 413 page
+answers).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from engine import via
 from engine.exceptions import EngineError
+from service.api import tokens
 from service.api.auth import PAGES_PREFIX, authenticate, needs_token
 from service.api.problems import ApiProblem, engine_problem, problem_response, render
 from service.api.state import ApiState
@@ -76,7 +80,10 @@ class RequestLog:
 class AuthGate:
     """401 unless the request carries a valid token (public paths, pages excepted).
 
-    The user found is kept in the request's state for `current_user`.
+    The user found is kept in the request's state for `current_user`. The rest
+    of the request runs with `via.api(token id)`: the routes' engine calls run
+    in a thread pool that copies this context, so every entry and logged read
+    they write says it came in with this token (its public id, never the secret).
     """
 
     def __init__(self, app: ASGIApp, *, state: ApiState) -> None:
@@ -99,7 +106,16 @@ class AuthGate:
             return
         request.state.principal = user
         request.state.user = user.id
-        await self.app(scope, receive, send)
+        with via.entering(via.api(_token_id(header))):
+            await self.app(scope, receive, send)
+
+
+def _token_id(authorization: str | None) -> str:
+    """The public id of the bearer token in a header that authenticated."""
+    _, _, credentials = (authorization or "").partition(" ")
+    parts = tokens.split(credentials.strip())
+    assert parts is not None, "the header authenticated, so its token is well-formed"
+    return parts[0]
 
 
 class BodyLimit:

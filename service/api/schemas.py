@@ -132,6 +132,13 @@ class EraseCase(_Body):
 
 
 # -- responses (descriptions of service.present's JSON) -----------------------------
+_VIA = (
+    'How it came in (engine.via): {"channel": "cli", "login": LOGIN}, {"channel": '
+    '"api", "token": TOKEN_ID}, {"channel": "pages", ...} or {"channel": "system"}; '
+    "null for an entry sealed before chain version 4"
+)
+
+
 class _Out(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -179,6 +186,7 @@ class EntryOut(_Out):
     workflow: str
     workflow_version: int
     document: str | None
+    via: dict[str, Any] | None = Field(default=None, description=_VIA)
 
 
 class AgeOut(_Out):
@@ -259,6 +267,7 @@ class AuditRowOut(_Out):
     due_after: date | None
     document: str | None
     data: dict[str, Any]
+    via: dict[str, Any] | None = Field(default=None, description=_VIA)
 
 
 class AccessOut(_Out):
@@ -266,6 +275,7 @@ class AccessOut(_Out):
     actor: str
     action: str
     case: str | None
+    via: dict[str, Any] | None = Field(default=None, description=_VIA)
 
 
 class VerifyProblemOut(_Out):

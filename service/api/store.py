@@ -1,4 +1,4 @@
-"""The HTTP API's own rows: bearer tokens and idempotency keys.
+"""The HTTP API's own rows: bearer tokens and idempotency keys; the pages' sessions.
 
 The API owns these protocols; `storage` implements them (its SQL and in-memory
 stores hand out transactions that play these roles besides the engine's),
@@ -13,7 +13,13 @@ from datetime import datetime
 from typing import Protocol, TypeAlias
 
 from engine.ports import Store, UserRecords
-from engine.records import ApiToken, IdempotencyRecord, JsonDict
+from engine.records import (
+    ApiToken,
+    IdempotencyRecord,
+    JsonDict,
+    PageSession,
+    PendingSignIn,
+)
 
 
 class TokenRecords(Protocol):
@@ -70,8 +76,49 @@ class IdempotencyRecords(Protocol):
         ...
 
 
-class ApiTransaction(TokenRecords, IdempotencyRecords, UserRecords, Protocol):
-    """What the API reads and writes of its own (users: who a token acts as)."""
+class PageSessionRecords(Protocol):
+    """The review pages' sessions and pending sign-ins (service.pages.sessions)."""
+
+    def add_page_session(self, session: PageSession, *, idle_before: datetime) -> None:
+        """Store a new session; sessions last seen before `idle_before` go first.
+
+        Raises:
+            DuplicateError: a session with that id exists.
+        """
+        ...
+
+    def get_page_session(self, session_id: str) -> PageSession | None: ...
+
+    def touch_page_session(self, session_id: str, at: datetime) -> None:
+        """Mark the session seen at `at` (never earlier than it was)."""
+        ...
+
+    def end_page_session(self, session_id: str) -> bool:
+        """Delete the session; whether there was one."""
+        ...
+
+    def add_pending_sign_in(
+        self, pending: PendingSignIn, *, expire_before: datetime
+    ) -> None:
+        """Store a sign-in sent to the provider; those made before
+        `expire_before` are dropped first.
+
+        Raises:
+            DuplicateError: a sign-in with that state exists.
+        """
+        ...
+
+    def take_pending_sign_in(self, state_digest: str) -> PendingSignIn | None:
+        """Remove the sign-in of that state and return it (None when there is
+        none): under concurrency exactly one caller gets it."""
+        ...
+
+
+class ApiTransaction(
+    TokenRecords, IdempotencyRecords, PageSessionRecords, UserRecords, Protocol
+):
+    """What the API and the pages read and write of their own (users: who a
+    token or a session acts as)."""
 
 
 ApiStore: TypeAlias = Store[ApiTransaction]

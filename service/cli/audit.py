@@ -18,13 +18,14 @@ from engine.audit.anchor import (
     read_checkpoint,
 )
 from engine.audit.review import checkpoint, count_entries, verify_store
+from engine.audit.users import USERS_CHAIN
 from engine.exceptions import (
     InvalidInputError,
 )
 from engine.records import AuditFilter
 from service import present
 from service.cli import text
-from service.cli.context import Context, parse_at, pass_ctx, reader
+from service.cli.context import Context, parse_at, pass_ctx
 from service.cli.dossiers import verify_dossier_file
 from service.housekeeping import retention, signer_from, write_checkpoint
 
@@ -85,9 +86,10 @@ def audit_log(
         workflow=workflow_name,
         role=role,
     )
+    reading = ctx.reading(who) if number is not None else None
     entries = ctx.engine.audit_log(selection)
-    if number is not None:
-        ctx.engine.record_read(actor=reader(who), action="audit_log", number=number)
+    if reading is not None:
+        ctx.engine.record_read(actor=reading, action="audit_log", number=number)
     if fmt == "csv":
         for chunk in present.audit_csv_lines(entries):
             click.echo(chunk, nl=False)
@@ -132,9 +134,13 @@ def audit_anchor(ctx: Context, out: Path, key_file: Path | None) -> None:
     )
     path = write_checkpoint(body, out, now)
     after = f" (after {found[0].name})" if found else " (the first in its folder)"
+    users = next((h for h in body["heads"] if h[0] == USERS_CHAIN), None)
+    cases = body["cases"] - (users is not None)
+    entries = body["entries"] - (users[1] if users else 0)
+    users_text = f" and the users' chain ({users[1]} changes)" if users else ""
     click.echo(
-        f"checkpoint {path}{after}: {body['cases']} cases, {body['entries']} "
-        f"entries, signed {body['signature']['alg']}"
+        f"checkpoint {path}{after}: {cases} cases, {entries} entries"
+        f"{users_text}, signed {body['signature']['alg']}"
     )
 
 
@@ -223,6 +229,7 @@ def audit_verify(
                     "cases": report.cases,
                     "entries": report.entries,
                     "anchored_cases": report.anchored_cases,
+                    "user_changes": report.user_changes,
                     "problems": problems,
                 }
             )
@@ -238,7 +245,8 @@ def audit_verify(
         broken = len(report.problems) + len(chain)
         verdict = "verified" if ok else f"{broken} broken"
         click.echo(
-            f"{verdict}: {report.cases} cases, {report.entries} entries{anchored_text}"
+            f"{verdict}: {report.cases} cases, {report.entries} entries, "
+            f"{report.user_changes} changes to users{anchored_text}"
         )
     if not ok:
         raise click.exceptions.Exit(1)
@@ -254,19 +262,23 @@ def audit_verify(
     help="Checkpoints to take the latest covering this case from "
     "(default: SAGSFLOW_ANCHOR_DIR).",
 )
-@click.option("--actor", metavar="ID", help="Who exports it (recorded in the file).")
+@click.option(
+    "--actor",
+    metavar="ID",
+    help="Who exports it (recorded in the file and the access log); default: "
+    "your login name.",
+)
 @pass_ctx
 def audit_export(
     ctx: Context, number: str, out: Path, anchor: Path | None, actor: str | None
 ) -> None:
     """Write one case's self-contained, offline-verifiable dossier."""
+    who = ctx.reading(actor)
     engine = ctx.engine
     view = engine.show(number)
-    engine.record_read(actor=reader(actor), action="audit_export", number=number)
+    engine.record_read(actor=who, action="audit_export", number=number)
     covering = latest_checkpoint(anchor or ctx.settings.anchor_dir, number)
-    body = present.dossier_json(
-        engine, view, checkpoint=covering, exported_by=actor or ""
-    )
+    body = present.dossier_json(engine, view, checkpoint=covering, exported_by=who)
     try:
         with out.open("x", encoding="utf-8") as handle:
             json.dump(body, handle, ensure_ascii=False, indent=1, default=str)
@@ -291,7 +303,9 @@ def audit_export(
 @audit.command("correct")
 @click.argument("number")
 @click.argument("seq", type=int)
-@click.option("--actor", required=True, metavar="ID", help="Who corrects (a user id).")
+@click.option(
+    "--actor", metavar="ID", help="Who corrects (a user id; see README: Identity)."
+)
 @click.option(
     "--reason", required=True, metavar="TEXT", help="Why the entry was wrong."
 )
@@ -308,22 +322,19 @@ def audit_correct(
     ctx: Context,
     number: str,
     seq: int,
-    actor: str,
+    actor: str | None,
     reason: str,
     changes: tuple[str, ...],
 ) -> None:
     """Correct entry SEQ of a case with a new entry (the record is never rewritten)."""
+    who = ctx.acting(actor)
     values: dict[str, str] = {}
     for item in changes:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise InvalidInputError(f"--set {item!r}: write FIELD=VALUE")
         values[key.strip()] = value
-    if actor == "system":
-        raise InvalidInputError(
-            "'system' is the scheduler's own actor; act as yourself"
-        )
-    view = ctx.engine.correct(number, seq, actor=actor, reason=reason, changes=values)
+    view = ctx.engine.correct(number, seq, actor=who, reason=reason, changes=values)
     entry = view.history[-1]
     click.echo(f"case {number}: entry {entry.seq} corrects entry {seq}")
 
@@ -348,21 +359,16 @@ def audit_access(
         click.echo(f"purged {dropped} read(s) older than the retention", err=True)
     reads = engine.reads(number=number, actor=actor)
     if as_json:
-        click.echo(
-            present.dumps(
-                [
-                    {
-                        "at": present.iso(r.at),
-                        "actor": r.actor,
-                        "action": r.action,
-                        "case": r.case_number,
-                    }
-                    for r in reads
-                ]
-            )
-        )
+        click.echo(present.dumps([present.access_json(r) for r in reads]))
         return
     rows = [
-        (present.local(r.at), r.actor, r.action, r.case_number or "") for r in reads
+        (
+            present.local(r.at),
+            r.actor,
+            present.via_text(r.via),
+            r.action,
+            r.case_number or "",
+        )
+        for r in reads
     ]
-    click.echo(text.table(rows, ("at (local)", "who", "read", "case")))
+    click.echo(text.table(rows, ("at (local)", "who", "via", "read", "case")))

@@ -19,10 +19,9 @@ from engine.exceptions import (
 )
 from engine.explain.case import explain
 from engine.records import CaseFilter, Party
-from engine.workflow.definition import SYSTEM_ACTOR
 from service import present
 from service.cli import text
-from service.cli.context import Context, parse_at, pass_ctx, reader
+from service.cli.context import Context, parse_at, pass_ctx
 from service.cli.owners import queue_owner
 from service.cli.search import list_found
 from service.cli.show import show_case as _show
@@ -46,17 +45,11 @@ def _pairs(values: Sequence[str], option: str) -> dict[str, str]:
     return out
 
 
-def _actor(actor: str) -> str:
-    if actor == SYSTEM_ACTOR:
-        raise InvalidInputError(
-            f"{SYSTEM_ACTOR!r} is the scheduler's own actor; act as yourself"
-        )
-    return actor
-
-
 @case.command("open")
 @click.argument("workflow_name", metavar="WORKFLOW")
-@click.option("--actor", required=True, metavar="ID", help="Who opens it (a user id).")
+@click.option(
+    "--actor", metavar="ID", help="Who opens it (a user id; see README: Identity)."
+)
 @click.option("--title", required=True, metavar="TEXT")
 @click.option("--party", "parties", multiple=True, metavar="ROLE=NAME")
 @click.option("--party-email", "party_emails", multiple=True, metavar="ROLE=ADDRESS")
@@ -81,7 +74,7 @@ def _actor(actor: str) -> str:
 def case_open(
     ctx: Context,
     workflow_name: str,
-    actor: str,
+    actor: str | None,
     title: str,
     parties: tuple[str, ...],
     party_emails: tuple[str, ...],
@@ -93,6 +86,7 @@ def case_open(
     as_json: bool,
 ) -> None:
     """Open a case on WORKFLOW."""
+    who = ctx.acting(actor)
     names = _pairs(parties, "--party")
     emails = _pairs(party_emails, "--party-email")
     for role in emails:
@@ -102,7 +96,7 @@ def case_open(
             )
     view = ctx.engine.open_case(
         workflow_name,
-        actor=_actor(actor),
+        actor=who,
         title=title,
         parties=[Party(role=r, name=n, email=emails.get(r)) for r, n in names.items()],
         data=_pairs(data, "--data"),
@@ -117,7 +111,9 @@ def case_open(
 @case.command("fire")
 @click.argument("number")
 @click.argument("event")
-@click.option("--actor", required=True, metavar="ID", help="Who does it (a user id).")
+@click.option(
+    "--actor", metavar="ID", help="Who does it (a user id; see README: Identity)."
+)
 @click.option("--data", "data", multiple=True, metavar="KEY=VALUE")
 @click.option("--document", metavar="TITLE", help="Journal a document with the event.")
 @click.option(
@@ -138,7 +134,7 @@ def case_fire(
     ctx: Context,
     number: str,
     event: str,
-    actor: str,
+    actor: str | None,
     data: tuple[str, ...],
     document: str | None,
     at: str | None,
@@ -149,7 +145,7 @@ def case_fire(
     view = ctx.engine.fire(
         number,
         event,
-        actor=_actor(actor),
+        actor=ctx.acting(actor),
         data=_pairs(data, "--data"),
         document=document,
         at=parse_at(at),
@@ -173,8 +169,9 @@ def case_show(
 ) -> None:
     """Show a case: state, deadline, parties, documents and history."""
     moment = parse_at(now, "--now")
+    who = ctx.reading(actor)
     view = ctx.engine.show(number)
-    ctx.engine.record_read(actor=reader(actor), action="case_show", number=number)
+    ctx.engine.record_read(actor=who, action="case_show", number=number)
     _show(ctx, view, as_json, moment)
 
 
@@ -227,6 +224,8 @@ def case_list(
     """
     engine = ctx.engine
     moment = parse_at(now, "--now") or engine.clock.now()
+    if actor is not None or mine:
+        actor = ctx.who(actor)  # SAGSFLOW_CLI_IDENTITY=login: the login's user
     if search is not None:
         filters = {"--workflow": workflow_name, "--state": state, "--overdue": overdue}
         filters |= {"--owner": owner, "--unassigned": unassigned, "--mine": mine}
@@ -260,7 +259,7 @@ def case_list(
         ),
     )
     if as_json:  # streamed: every case of a large office would not fit in memory
-        views = engine.views(selection, reader=reader(actor))
+        views = engine.views(selection, reader=ctx.reading(actor))
         cases = (
             present.case_json(
                 v, now=moment, calendar=engine.calendar, age=engine.age(v.case, moment)

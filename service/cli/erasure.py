@@ -14,27 +14,24 @@ import click
 from engine.cases.retention import DueErasure
 from engine.dates.calendars import local_date
 from engine.exceptions import InvalidInputError
-from engine.workflow.definition import SYSTEM_ACTOR
 from service.cli.context import Context, parse_at, pass_ctx
 
 
 @click.command("erase")
 @click.argument("number")
-@click.option("--actor", required=True, metavar="ID", help="Who erases (the advisor).")
+@click.option(
+    "--actor", metavar="ID", help="Who erases (the advisor; see README: Identity)."
+)
 @click.option(
     "--reason", required=True, metavar="TEXT", help="Why (the request, the law)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
 def case_erase(
-    ctx: Context, number: str, actor: str, reason: str, as_json: bool
+    ctx: Context, number: str, actor: str | None, reason: str, as_json: bool
 ) -> None:
     """Erase a closed case's personal data; its record stays and still verifies."""
-    if actor == SYSTEM_ACTOR:
-        raise InvalidInputError(
-            "'system' is the scheduler's own actor; act as yourself"
-        )
-    done = ctx.engine.erase_case(number, actor=actor, reason=reason)
+    done = ctx.engine.erase_case(number, actor=ctx.acting(actor), reason=reason)
     if as_json:
         click.echo(
             json.dumps(

@@ -16,12 +16,14 @@ from typing import NoReturn
 import click
 import structlog
 
+from engine import via
 from engine.exceptions import (
     EngineError,
     StorageError,
 )
 from engine.logs import redact_text
 from service import app as composition
+from service.cli import identity
 from service.cli.api import api
 from service.cli.audit import audit
 from service.cli.cases import case
@@ -32,7 +34,8 @@ from service.cli.owners import case_assign, user_absences, user_away
 from service.cli.report import report
 from service.cli.service import outbox, serve, sweep
 from service.cli.tokens import token
-from service.cli.workflows import user, workflow
+from service.cli.users import user
+from service.cli.workflows import workflow
 from service.settings import Settings
 from storage import upgrade_schema
 from storage.database import sqlite_path
@@ -87,8 +90,16 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
     """
     settings = Settings.from_env(os.environ).with_database(db_url)
     composition.setup_logging(settings)
-    ctx.obj = Context(settings=settings)
+    identity.check_mode(settings.cli_identity)
+    # The login: the operating system's, unless the caller of `main` (a test)
+    # handed one in as the root context's object.
+    login = ctx.obj if isinstance(ctx.obj, str) else identity.os_login()
+    ctx.obj = Context(settings=settings, login=login)
     ctx.call_on_close(ctx.obj.close)
+    # Every entry and logged read of this command says it came in here, by
+    # whom (engine.via); for the command's own context, so an in-process
+    # caller's later work is not attributed to it.
+    ctx.with_resource(via.entering(via.cli(login or identity.UNKNOWN)))
 
 
 # -- init ----------------------------------------------------------------------
@@ -141,14 +152,21 @@ EXIT_STORAGE = 3
 EXIT_BUG = 70
 
 
-def main(argv: Sequence[str] | None = None) -> NoReturn:
-    """Run the CLI; turn every error into one line on stderr and an exit code."""
+def main(argv: Sequence[str] | None = None, *, login: str | None = None) -> NoReturn:
+    """Run the CLI; turn every error into one line on stderr and an exit code.
+
+    Args:
+        login: the operating-system login to act under instead of the process's
+            own (tests). Only code in this process can pass it, and such code
+            could write the database directly anyway: it proves nothing less.
+    """
     try:
         # Without standalone mode click *returns* the code of a raised Exit.
         code = cli.main(
             args=list(argv) if argv is not None else None,
             prog_name="sagsflow",
             standalone_mode=False,
+            obj=login,
         )
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

@@ -11,7 +11,6 @@ import click
 from engine.cases.engine import CaseEngine
 from engine.dates.timeparse import parse_date
 from engine.exceptions import InvalidInputError
-from engine.workflow.definition import SYSTEM_ACTOR
 from service import present
 from service.cli import text
 from service.cli.context import Context, parse_at, pass_ctx
@@ -50,7 +49,7 @@ def queue_owner(
 @click.command("assign")
 @click.argument("number")
 @click.argument("owner", metavar="USER")
-@click.option("--actor", required=True, metavar="ID", help="Who assigns it.")
+@click.option("--actor", metavar="ID", help="Who assigns it (see README: Identity).")
 @click.option("--reason", metavar="TEXT", help="Why (kept on the record).")
 @click.option(
     "--at",
@@ -64,19 +63,15 @@ def case_assign(
     ctx: Context,
     number: str,
     owner: str,
-    actor: str,
+    actor: str | None,
     reason: str | None,
     at: str | None,
     as_json: bool,
 ) -> None:
     """Give case NUMBER to USER (the advisor: any case; a caseworker: an
     unassigned case to themselves, or their own to someone else)."""
-    if actor == SYSTEM_ACTOR:
-        raise InvalidInputError(
-            f"{SYSTEM_ACTOR!r} is the scheduler's own actor; act as yourself"
-        )
     view = ctx.engine.assign_case(
-        number, owner, actor=actor, reason=reason, at=parse_at(at)
+        number, owner, actor=ctx.acting(actor), reason=reason, at=parse_at(at)
     )
     show_case(ctx, view, as_json)
 
@@ -86,7 +81,7 @@ def case_assign(
 @click.option("--from", "starts", required=True, metavar="DATE", help="First day away.")
 @click.option("--until", "ends", required=True, metavar="DATE", help="Last day away.")
 @click.option("--deputy", metavar="ID", help="Who gets their notices meanwhile.")
-@click.option("--actor", required=True, metavar="ID", help="Who records it.")
+@click.option("--actor", metavar="ID", help="Who records it (see README: Identity).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
 def user_away(
@@ -95,7 +90,7 @@ def user_away(
     starts: str,
     ends: str,
     deputy: str | None,
-    actor: str,
+    actor: str | None,
     as_json: bool,
 ) -> None:
     """Record that user ID is away from --from to --until (both days included).
@@ -103,12 +98,13 @@ def user_away(
     Meanwhile the notices meant for them as a case's owner go to --deputy, or,
     without one, to the advisor.
     """
+    who = ctx.acting(actor)
     absence = ctx.engine.set_away(
         user_id,
         starts=parse_date(starts, what="--from"),
         ends=parse_date(ends, what="--until"),
         deputy=deputy,
-        actor=actor,
+        actor=who,
     )
     if as_json:
         click.echo(present.dumps(present.absence_json(absence)))

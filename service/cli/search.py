@@ -17,7 +17,7 @@ import click
 from engine.cases.search import CaseMatch
 from engine.search import search_alone
 from service import present
-from service.cli.context import Context, reader
+from service.cli.context import Context
 from service.cli.text import table
 
 DEFAULT_LIMIT = 20  # a screenful: a search that finds more wants another word
@@ -40,10 +40,11 @@ def list_found(
             with nothing to search for.
     """
     search_alone(others)
+    who = ctx.reading(actor)
     engine = ctx.engine
     limit = limit or DEFAULT_LIMIT
     if as_json:
-        found = engine.search_views(text, limit=limit, reader=reader(actor))
+        found = engine.search_views(text, limit=limit, reader=who)
         body = [
             present.case_json(
                 view, now=now, calendar=engine.calendar, age=engine.age(view.case, now)
@@ -53,7 +54,7 @@ def list_found(
         ]
         click.echo(present.dumps(body))
         return
-    matches = engine.search(text, limit=limit, reader=reader(actor))
+    matches = engine.search(text, limit=limit, reader=who)
     click.echo(found_text(matches) if matches else "no case found")
 
 

@@ -14,7 +14,7 @@ from engine.cases.view import CaseView
 from engine.dates.calendars import BusinessCalendar, is_overdue, local_date
 from engine.records import AuditEntry, Case
 from engine.workflow.definition import ASSIGN_EVENT, WorkflowDefinition
-from service.present import iso, local, recorded_apart
+from service.present import iso, local, recorded_apart, via_text
 
 
 def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
@@ -73,7 +73,16 @@ def case_text(
         _indent(
             table(
                 rows,
-                ("#", "effective", "recorded", "event", "from → to", "by", "deadline"),
+                (
+                    "#",
+                    "effective",
+                    "recorded",
+                    "event",
+                    "from → to",
+                    "by",
+                    "via",
+                    "deadline",
+                ),
             )
         )
     )
@@ -102,6 +111,7 @@ def _history_row(e: AuditEntry) -> tuple[str, ...]:
         event,
         move,
         f"{e.actor} ({e.role})",
+        via_text(e.via),
         due,
     )
 
@@ -155,7 +165,7 @@ def audit_table_line(e: AuditEntry) -> str:
     doc = f" doc {e.document}" if e.document else ""
     return (
         f"{e.case_number}  #{e.seq:<3} {local(e.at)}  {e.event:<16} {move:<32} "
-        f"{e.actor} ({e.role}){doc}"
+        f"{e.actor} ({e.role}) via {via_text(e.via)}{doc}"
     ).rstrip()
 
 

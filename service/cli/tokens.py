@@ -1,13 +1,18 @@
 """`sagsflow token ...`: bearer tokens for the HTTP API.
 
 A token is printed once, when it is made, and never again: only its SHA-256
-is stored. It acts as its user, with that user's roles.
+is stored. It acts as its user, with that user's roles. A token is made or
+revoked by its user or by an advisor: under `SAGSFLOW_CLI_IDENTITY=login`
+that is the login's bound user; otherwise `--actor` when given (believed, as
+everywhere on the command line without login binding).
 """
 
 from __future__ import annotations
 
 import click
 
+from engine.exceptions import NotAllowedError, UserDeactivatedError
+from engine.records import User
 from service import present
 from service.api import tokens
 from service.cli import text
@@ -26,9 +31,13 @@ def token() -> None:
     metavar="DATE",
     help="Last day it works (YYYY-MM-DD, to the end of that day in Copenhagen).",
 )
+@click.option("--actor", metavar="ID", help="Who makes it: USER or an advisor.")
 @pass_ctx
-def token_create(ctx: Context, user_id: str, expires: str | None) -> None:
+def token_create(
+    ctx: Context, user_id: str, expires: str | None, actor: str | None
+) -> None:
     """Make a token that acts as USER; it is shown this once only."""
+    _may_handle(ctx, actor, user_id)
     made, text = tokens.issue(ctx.store, ctx.engine.clock, user_id, expires=expires)
     until = (
         f", until {present.local(made.expires_at)}"
@@ -79,8 +88,39 @@ def token_list(ctx: Context, as_json: bool) -> None:
 
 @token.command("revoke")
 @click.argument("token_id", metavar="ID")
+@click.option("--actor", metavar="ID", help="Who revokes it: its user or an advisor.")
 @pass_ctx
-def token_revoke(ctx: Context, token_id: str) -> None:
+def token_revoke(ctx: Context, token_id: str, actor: str | None) -> None:
     """Revoke a token: from now on it gets 401."""
+    found = {t.id: t for t in tokens.list_tokens(ctx.store)}.get(token_id)
+    if found is not None:
+        _may_handle(ctx, actor, found.user_id)
     revoked = tokens.revoke(ctx.store, ctx.engine.clock, token_id)
     click.echo(f"token {revoked.id} of {revoked.user_id} is revoked")
+
+
+def _may_handle(ctx: Context, actor: str | None, user_id: str) -> None:
+    """Check that whoever acts may make or revoke `user_id`'s tokens.
+
+    Raises:
+        NotAllowedError: someone other than the user or an active advisor.
+        UserNotFoundError, UserDeactivatedError: an unknown or deactivated actor.
+    """
+    who = ctx.who(actor)
+    if who is None or who == user_id:
+        if who is not None:
+            _active(ctx, who)
+        return
+    acting = _active(ctx, who)
+    if "advisor" not in acting.roles:
+        raise NotAllowedError(
+            f"user {who!r} may not handle {user_id!r}'s tokens: "
+            "a token is made or revoked by its user or an advisor"
+        )
+
+
+def _active(ctx: Context, user_id: str) -> User:
+    found = ctx.engine.user(user_id)
+    if not found.active:
+        raise UserDeactivatedError(user_id)
+    return found

@@ -134,7 +134,7 @@ def user_show(ctx: Context, user_id: str, as_json: bool) -> None:
             present.local(c.at),
             c.change,
             c.actor,
-            _via(c.via),
+            present.via_text(c.via),
             c.reason or "",
         )
         for c in history
@@ -298,11 +298,3 @@ def _may_own(u: User) -> bool:
 
 def _numbers(cases: Sequence[Case]) -> str:
     return ", ".join(c.number for c in cases)
-
-
-def _via(value: dict[str, Any] | None) -> str:
-    if not value:
-        return ""
-    channel = str(value.get("channel", ""))
-    detail = value.get("login") or value.get("token") or ""
-    return f"{channel}:{detail}" if detail else channel

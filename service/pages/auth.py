@@ -1,14 +1,17 @@
-"""Who is looking: the pages' session cookie, the roles a page needs, and CSRF.
+"""Who is looking: the pages' session, the roles a page needs, and CSRF.
 
-Logging in exchanges an API token (`sagsflow token create USER`) for the
-cookie `sagsflow_session` (HttpOnly, SameSite=Strict, Path=/ui, Secure over
-HTTPS, no lifetime: it ends with the browser session). The cookie holds the
-token itself, and every page request authenticates it again exactly as the API
-authenticates a bearer token (`service.api.tokens.authenticate`): a revoked or
-expired token stops working at once, in every process and on every machine
-that serves the pages, and the server keeps no session state that a restart
-would lose or several machines would have to share. The API never reads the
-cookie; it stays Bearer-only (`service.api.middleware.AuthGate`).
+A person signs in with the office's OpenID provider (`service.pages.oidc_flow`)
+or, where the office allows it, with an API token (`sagsflow token create
+USER`, `service.pages.routes.login`); either way the server stores a session
+(`service.pages.sessions`) and the browser gets the cookie `sagsflow_session`
+(HttpOnly, SameSite=Strict, Path=/ui, Secure over HTTPS, no lifetime: it ends
+with the browser session) holding the session's id and secret, never a token.
+`service.pages.sessions_gate.SessionGate` checks it on every page request and
+`current_viewer` turns what it found into the page's viewer: a session that is
+unknown, idle too long, signed out, of a deactivated user or of a revoked
+token sends the browser to sign in again, in every process and on every
+machine that serves the pages (they share the database). The API never reads
+the cookie; it stays Bearer-only (`service.api.middleware.AuthGate`).
 
 The role groups are the API's (`service.api.auth`), so a page shows what the
 same user's token may read over HTTP.
@@ -30,23 +33,25 @@ from fastapi import Depends, Request
 from starlette.responses import Response
 
 from engine.cases.owners import OWNER_ROLES
+from engine.exceptions import EngineError
 from engine.records import User
-from service.api import tokens
 from service.api.auth import OVERSEERS, PAGES_PREFIX, RECORD_READERS
 from service.api.state import api_state
+from service.pages.sessions import COOKIE, Signed
+from service.pages.sessions_gate import FAILED, REFUSED, SIGNED
 
 log = structlog.get_logger()
 
-COOKIE = "sagsflow_session"
 MAX_TOKEN_CHARS = 256  # a token is about 60; anything much longer is not one
 HOME = PAGES_PREFIX + "/"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Viewer:
-    """The logged-in user a page is rendered for."""
+    """The signed-in user a page is rendered for, and their session's public id."""
 
     user: User
+    session_id: str | None = None
 
     @property
     def id(self) -> str:
@@ -93,32 +98,21 @@ class CrossSiteError(Exception):
 
 
 def current_viewer(request: Request) -> Viewer:
-    """The session cookie's user, authenticated now (a dependency).
+    """The signed-in user, as the session gate found them (a dependency).
 
     Raises:
-        LoginRequiredError: no cookie, or a token that does not authenticate.
+        LoginRequiredError: no session cookie, or one that opens no session.
         StorageError: the database is away (a 503 page).
     """
-    token = request.cookies.get(COOKIE)
-    if not token:
-        raise LoginRequiredError(clear=False)
-    found = (
-        tokens.authenticate(
-            api_state(request).store, api_state(request).engine.clock, token
-        )
-        if len(token) <= MAX_TOKEN_CHARS
-        else tokens.Refusal(reason="malformed")
-    )
-    if isinstance(found, tokens.Refusal):
-        log.warning(
-            "page_unauthenticated",
-            path=request.url.path,
-            reason=found.reason,
-            token_id=found.token_id,  # the public id only
-        )
-        raise LoginRequiredError(clear=True)
-    viewer = Viewer(user=found)
-    request.state.user = found.id  # for the request log line
+    state = request.scope.get("state", {})
+    failed = state.get(FAILED)
+    if isinstance(failed, EngineError):
+        raise failed
+    signed = state.get(SIGNED)
+    if not isinstance(signed, Signed):
+        raise LoginRequiredError(clear=bool(state.get(REFUSED)))
+    viewer = Viewer(user=signed.user, session_id=signed.session.id)
+    request.state.user = viewer.id  # for the request log line
     request.state.viewer = viewer  # for error pages
     return viewer
 
@@ -193,14 +187,22 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def set_session(request: Request, response: Response, token: str) -> None:
+def secure_cookies(request: Request) -> bool:
+    """Whether cookies get `Secure`: over HTTPS, or behind a proxy that ends it
+    (`SAGSFLOW_PUBLIC_URL` says https)."""
+    public = api_state(request).settings.public_url or ""
+    return request.url.scheme == "https" or public.lower().startswith("https://")
+
+
+def set_session(request: Request, response: Response, value: str) -> None:
+    """Give the browser the session cookie (`<id>_<secret>`, sessions.open_session)."""
     response.set_cookie(
         COOKIE,
-        token,
+        value,
         path=PAGES_PREFIX,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=secure_cookies(request),
     )
 
 
@@ -210,5 +212,5 @@ def clear_session(request: Request, response: Response) -> None:
         path=PAGES_PREFIX,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=secure_cookies(request),
     )

@@ -21,6 +21,7 @@ from engine.dates.calendars import COPENHAGEN
 from service.api.state import api_state
 from service.pages import i18n
 from service.pages.auth import Viewer
+from service.present import via_text
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -66,7 +67,7 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-ENV.filters.update(day=day, when=when, isotime=isotime, num=_number)
+ENV.filters.update(day=day, when=when, isotime=isotime, num=_number, via=via_text)
 
 
 def page_language(request: Request) -> str:

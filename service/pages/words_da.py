@@ -258,6 +258,7 @@ WORDS: dict[str, str] = {
     "timeline.backdated": "registreret senere",
     "timeline.recorded": "registreret {when}",
     "timeline.by": "af {actor} ({role})",
+    "timeline.via": "via {via}",
     "timeline.document": "dokument {number}",
     "timeline.rung": "rykkertrin {name} (nr. {n})",
     "timeline.notified": "underrettet: {targets}",

@@ -249,6 +249,7 @@ WORDS: dict[str, str] = {
     "timeline.backdated": "recorded later",
     "timeline.recorded": "recorded {when}",
     "timeline.by": "by {actor} ({role})",
+    "timeline.via": "via {via}",
     "timeline.document": "document {number}",
     "timeline.rung": "chase rung {name} (no. {n})",
     "timeline.notified": "notified: {targets}",

@@ -16,6 +16,8 @@ from engine.records import (
     IdempotencyRecord,
     JsonDict,
     Notification,
+    PageSession,
+    PendingSignIn,
     User,
     UserChange,
 )
@@ -38,6 +40,9 @@ class MemoryState:
     # the HTTP API's tokens and idempotency keys; (workflow, event) of each entry
     tokens: dict[str, ApiToken] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
+    # the review pages' sessions, and their sign-ins by the state's digest
+    page_sessions: dict[str, PageSession] = field(default_factory=dict)
+    sign_ins: dict[str, PendingSignIn] = field(default_factory=dict)
     audit_order: list[tuple[str, str]] = field(default_factory=list)
     settings: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     personal: dict[int, dict[str, object]] = field(default_factory=dict)

@@ -5,7 +5,8 @@ and works on a private copy of what it changes; commit applies the changes,
 an exception discards them, so nothing is ever half-written. It plays every
 role of the port, one class each: `CaseMemory` (cases.py), `RecordMemory` and
 `PeopleMemory` (people.py), `ChaseMemory` and `ApiMemory` (outbox.py),
-`PersonalMemory` (personal.py) and `SearchMemory` (search.py).
+`PersonalMemory` (personal.py), `SearchMemory` (search.py) and
+`SessionMemory` (sessions.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from storage.memory.outbox import ApiMemory, ChaseMemory
 from storage.memory.people import PeopleMemory, RecordMemory
 from storage.memory.personal import PersonalMemory
 from storage.memory.search import SearchMemory
+from storage.memory.sessions import SessionMemory
 from storage.memory.state import MemoryState
 
 
@@ -51,5 +53,6 @@ class _MemoryTransaction(
     ApiMemory,
     PersonalMemory,
     SearchMemory,
+    SessionMemory,
 ):
     """One unit of work: every role of the store's port."""

@@ -17,6 +17,7 @@ A transaction plays every role of the port, one class of rows each:
     SettingRows  storage/sql/chasing.py  facts about the database
     OutboxRows   storage/sql/outbox.py   notifications
     ApiRows      storage/sql/api.py      the HTTP API's tokens and idempotency keys
+    SessionRows  storage/sql/sessions.py the review pages' sessions and sign-ins
     PersonalRows storage/sql/personal.py personal values, erasure, verification reads
     SearchRows   storage/sql/search.py   cases found by number, title words, names
 """
@@ -41,6 +42,7 @@ from storage.sql.people import AccessRows, UserCache, UserRows
 from storage.sql.personal import PersonalRows, forget
 from storage.sql.record import AuditRows, RuleRows
 from storage.sql.search import SearchRows
+from storage.sql.sessions import SessionRows
 
 
 class SqlCaseStore:
@@ -92,6 +94,7 @@ class SqlTransaction(
     ApiRows,
     PersonalRows,
     SearchRows,
+    SessionRows,
 ):
     """One unit of work on one connection; every role of the store's port."""
 

@@ -89,14 +89,17 @@ def test_a_dossier_verifies_offline_and_one_changed_byte_fails(
         "mark_dispatched",
     ]
     assert body["workflow"].startswith("# The founding workflow")
-    # the checkpoint's signed body and this case's proof: the only case, the root
+    # the checkpoint's signed body and this case's proof: the only case, beside
+    # the users' chain (its leaf the one hash on the path: no user is named)
     assert "heads" not in body["checkpoint"]
-    assert body["checkpoint"]["proof"] == {
+    proof = body["checkpoint"]["proof"]
+    assert {k: proof[k] for k in ("index", "size", "count")} == {
         "index": 0,
-        "size": 1,
+        "size": 2,
         "count": 3,
-        "path": [],
     }
+    assert len(proof["path"]) == 1
+    assert '"users"' not in json.dumps(body["checkpoint"])
     # offline: a database URL that leads nowhere is never opened
     offline = ("--db", f"sqlite:///{tmp_path / 'nowhere.db'}")
     assert run(*offline, "audit", "verify", "--dossier", str(dossier)).code == 0

@@ -163,9 +163,10 @@ def test_a_dossier_names_no_other_case(
             k: checkpoint[k] for k in ("cases", "entries", "root")
         }
         assert set(body["proof"]) == {"index", "size", "count", "path"}
-        assert body["proof"]["size"] == 5
-        # a tree of 5: the first four under one node, the fifth carried up to the top
-        assert len(body["proof"]["path"]) == (1 if body["proof"]["index"] == 4 else 3)
+        assert body["proof"]["size"] == 6  # the five cases and the users' chain
+        # a tree of 6: the first four under one node, the fifth case and the
+        # users' chain (named "users", after every case number) under another
+        assert len(body["proof"]["path"]) == (2 if body["proof"]["index"] == 4 else 3)
         code, out = verify(path)
         assert (code, out) == (0, f"verified: dossier of case {number}\n")
 
@@ -476,7 +477,8 @@ def test_verify_anchor_names_a_deleted_checkpoint(
     code, out, _ = run("audit", "verify", "--anchor", str(office.anchors))
     assert (code, out) == (
         0,
-        "verified: 5 cases, 17 entries, 5 held against checkpoints\n",
+        "verified: 5 cases, 17 entries, 4 changes to users, "
+        "5 held against checkpoints\n",
     )
     assert run("audit", "anchor", "--out", str(office.anchors)).code == 0
     first, second, third = sorted(office.anchors.iterdir())
@@ -487,7 +489,7 @@ def test_verify_anchor_names_a_deleted_checkpoint(
     assert out.splitlines() == [
         f"BROKEN checkpoints: {third.name} does not follow {first.name}: a checkpoint "
         f"between them was deleted, or {first.name} was replaced",
-        "1 broken: 5 cases, 17 entries, 5 held against checkpoints",
+        "1 broken: 5 cases, 17 entries, 4 changes to users, 5 held against checkpoints",
     ]
     code, out, _ = run("audit", "verify", "--anchor", str(office.anchors), "--json")
     assert code == 1
@@ -520,7 +522,7 @@ def test_the_daily_checkpoint_follows_the_newest_in_the_folder(
     assert load(written)["previous"] == checkpoint_digest(load(newest))
 
 
-# -- the rest of the dossier, checked against the chain (chain versions 2, 3) ----------
+# -- the rest of the dossier, checked against the chain (chain versions 2-4) ----------
 def _edit_state(body: dict[str, Any]) -> None:
     body["case"]["state"] = "opened"
 
@@ -542,9 +544,11 @@ def _edit_party(body: dict[str, Any]) -> None:
 
 
 def _rehash_last(body: dict[str, Any], version: int) -> None:
-    """The last entry re-hashed under `version`'s form, as a forger would."""
+    """The last entry re-hashed under `version`'s form, as a forger would
+    (without `via` under a version that seals none)."""
     entry = body["entries"][-1]
-    fields = {k: v for k, v in entry.items() if k not in ("prev_hash", "hash", "v")}
+    dropped = ("prev_hash", "hash", "v") + (("via",) if version < 4 else ())
+    fields = {k: v for k, v in entry.items() if k not in dropped}
     if version >= 3:
         fields["v"] = version
     entry.clear()
@@ -563,6 +567,16 @@ def _edit_unknown_version(body: dict[str, Any]) -> None:
 def _edit_downgrade(body: dict[str, Any]) -> None:
     """The last entry read as version 2, which implies nothing about the case."""
     _rehash_last(body, 2)
+
+
+def _edit_downgrade_3(body: dict[str, Any]) -> None:
+    """The last entry read as version 3, which seals no `via`."""
+    _rehash_last(body, 3)
+
+
+def _edit_via(body: dict[str, Any]) -> None:
+    """How the last step came in, made to say another login."""
+    body["entries"][-1]["via"] = {"channel": "cli", "login": "someone-else"}
 
 
 def _edit_personal_value(body: dict[str, Any]) -> None:
@@ -584,8 +598,12 @@ def _edit_personal_value(body: dict[str, Any]) -> None:
         ),
         pytest.param(_edit_unknown_version, "does not verify", id="version-9"),
         pytest.param(
-            _edit_downgrade, "chain version 2 after one of version 3", id="downgrade"
+            _edit_downgrade, "chain version 2 after one of version 4", id="downgrade"
         ),
+        pytest.param(
+            _edit_downgrade_3, "chain version 3 after one of version 4", id="to-3"
+        ),
+        pytest.param(_edit_via, "entry 5 does not verify", id="via"),
     ],
 )
 def test_every_part_of_the_dossier_is_checked_against_the_chain(

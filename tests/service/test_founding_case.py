@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from service import present
+from service.cli.identity import os_login
 from service.present import AUDIT_COLUMNS
 from tests.service.conftest import (
     USERS,
@@ -324,7 +325,8 @@ def test_audit_log_table_has_one_line_per_entry(run: Run, founding: str) -> None
     for line, name in zip(lines, EVENTS, strict=True):
         assert line.startswith(f"{founding}  #")
         assert f" {name} " in line
-    assert lines[3].endswith(f"jur (caseworker) doc {founding}-2")
+    came = f"cli:{os_login()}"  # the tests' own login: `run` hands in none
+    assert lines[3].endswith(f"jur (caseworker) via {came} doc {founding}-2")
 
 
 @pytest.mark.parametrize(
@@ -675,5 +677,5 @@ def test_installed_console_script_behaves_the_same(
     usage = sagsflow("case", "fire", opened["number"], "close")
     assert usage.returncode == 2
     assert usage.stderr.splitlines() == [
-        "sagsflow: error: Missing option '--actor'. (see 'sagsflow --help')"
+        "sagsflow: error: give --actor ID (who does it) (see 'sagsflow --help')"
     ]

@@ -166,6 +166,7 @@ def test_a_broken_constraint_is_sqlalchemys_integrity_error(db: Engine) -> None:
             "hash": "b" * 64,
             "chain_version": 2,
             "sealed": {"documents": [], "case": {}},
+            "via": None,
         }
         assert set(entry) == set(stm.AUDIT_KEYS)
         assert set(AuditEntry.__dataclass_fields__) >= set(stm.AUDIT_KEYS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -20,7 +20,13 @@ from engine.chasing.chaser import ChaseSettings
 from engine.chasing.dispatcher import Dispatcher
 from engine.dates.calendars import BusinessCalendar
 from engine.dates.timeparse import parse_instant
-from engine.records import CaseFilter, Notification, Party
+from engine.records import (
+    CaseFilter,
+    IdempotencyRecord,
+    Notification,
+    PageSession,
+    Party,
+)
 from engine.testing import FakeClock, chaser_for
 from engine.workflow.registry import WorkflowRegistry
 from service.app import database
@@ -31,9 +37,13 @@ from tests.postgres import require_admin_url
 
 pytestmark = pytest.mark.external_service
 
-RECORD_TABLES = ("audit_entry", "document")
+RECORD_TABLES = {
+    "audit_entry": "recorded_at",
+    "document": "recorded_at",
+    "user_change": "at",
+}
 TAMPERING = {
-    "UPDATE": "UPDATE {table} SET recorded_at = recorded_at",
+    "UPDATE": "UPDATE {table} SET {column} = {column}",
     "DELETE": "DELETE FROM {table}",
     "TRUNCATE": "TRUNCATE {table}",
 }
@@ -64,7 +74,9 @@ def _work(db: Engine, registry: WorkflowRegistry) -> tuple[CaseEngine, Channel]:
         calendar=BusinessCalendar(),
     )
     engine.add_user("bra", ["advisor"])
-    engine.add_user("jur", ["caseworker"], email="jur@kk.example")
+    engine.add_user("jur", ["caseworker"], email="jur@kk.example", actor="bra")
+    engine.add_user("mab", ["caseworker"], actor="bra")  # and one who leaves:
+    engine.deactivate_user("mab", actor="bra", reason="Fratrådt")
     number = engine.open_case(
         "ombudsman-inquiry",
         actor="bra",
@@ -131,7 +143,8 @@ def test_the_owner_cannot_change_the_record_either(
     db: Engine, registry: WorkflowRegistry, table: str, action: str
 ) -> None:
     _work(db, registry)
-    message = _refusal(db, TAMPERING[action].format(table=table))
+    statement = TAMPERING[action].format(table=table, column=RECORD_TABLES[table])
+    message = _refusal(db, statement)
     assert f"{table} is append-only: {action} refused" in message
     with db.connect() as conn:
         assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
@@ -170,12 +183,45 @@ def test_the_application_role_can_work_but_not_change_the_record(
         (case,) = engine.list_cases(CaseFilter())
         assert (case.state, case.chase_position) == ("awaiting_reply", 1)
         assert len(channel.sent) == 2  # the authority and the caseworker
-        for table in RECORD_TABLES:
+        for table, column in RECORD_TABLES.items():
             for action, statement in TAMPERING.items():
-                message = _refusal(as_app, statement.format(table=table))
+                message = _refusal(as_app, statement.format(table=table, column=column))
                 assert "permission denied" in message, (table, action, message)
         message = _refusal(as_app, "UPDATE alembic_version SET version_num = 'x'")
         assert "permission denied" in message
+    finally:
+        as_app.dispose()
+
+
+def test_the_application_role_keeps_and_drops_its_working_rows(
+    postgres_url: str, app_role: str, registry: WorkflowRegistry
+) -> None:
+    """Page sessions (seen, ended) and idempotency keys (finished, expired)."""
+    url = make_url(postgres_url).set(username=app_role, password=None)
+    as_app = create_db_engine(url.render_as_string(hide_password=False), create=False)
+    t0 = datetime(2024, 10, 3, 8, tzinfo=UTC)
+    try:
+        _work(as_app, registry)
+        store = SqlCaseStore(as_app)
+        session = PageSession(
+            id="s1", digest="0" * 64, user_id="jur", method="token",
+            created_at=t0, last_seen_at=t0,
+        )  # fmt: skip
+        key = IdempotencyRecord(
+            user_id="jur", key="k1", fingerprint="f" * 64, created_at=t0
+        )
+        with store.transaction() as tx:
+            tx.add_page_session(session, idle_before=t0)
+            tx.touch_page_session("s1", t0 + timedelta(minutes=5))
+            assert tx.claim_idempotency(key, expire_before=t0) is None
+            tx.finish_idempotency("jur", "k1", status=201, body="{}", headers={}, at=t0)
+        later = t0 + timedelta(days=2)
+        with store.transaction() as tx:
+            assert tx.end_page_session("s1")
+            fresh = IdempotencyRecord(
+                user_id="jur", key="k1", fingerprint="f" * 64, created_at=later
+            )
+            assert tx.claim_idempotency(fresh, expire_before=later) is None
     finally:
         as_app.dispose()
 

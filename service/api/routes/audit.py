@@ -119,15 +119,7 @@ def audit_access(
 ) -> Response:
     """Who read which case or record, and when (`audit access --json`)."""
     with _closing(state.engine.reads(number=case, actor=actor)) as reads:
-        rows = [
-            {
-                "at": present.iso(r.at),
-                "actor": r.actor,
-                "action": r.action,
-                "case": r.case_number,
-            }
-            for r in page(reads, limit=limit, offset=offset)
-        ]
+        rows = [present.access_json(r) for r in page(reads, limit=limit, offset=offset)]
     return json_response(rows)
 
 

@@ -8,12 +8,14 @@ from service.pages.routes import (
     dashboard,
     login,
     mine,
+    oidc,
     search,
     verify,
 )
 
 ROUTERS = (
     login.router,
+    oidc.router,
     dashboard.router,
     mine.router,
     search.router,

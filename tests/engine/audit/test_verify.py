@@ -85,6 +85,7 @@ AUDIT_COLUMNS = (
     "hash",
     "chain_version",
     "sealed",
+    "via",
 )
 
 
@@ -315,6 +316,7 @@ def audit_row(entry: AuditEntry) -> dict[str, object]:
         "sealed": json.dumps(entry.sealed, ensure_ascii=False)
         if entry.sealed is not None
         else None,
+        "via": json.dumps(entry.via) if entry.via is not None else None,
     }
 
 
@@ -426,14 +428,21 @@ def test_the_untouched_record_verifies(db_path: Path, template: Template) -> Non
 def test_the_untouched_record_verifies_against_its_checkpoint(
     db_path: Path, template: Template, tmp_path: Path
 ) -> None:
-    anchored = anchored_from(anchor_file(db_path, tmp_path / "cp.json"))
+    full = anchored_from(anchor_file(db_path, tmp_path / "cp.json"))
+    anchored = dict(full)
     with contextlib.closing(sqlite3.connect(db_path)) as conn:
         heads = conn.execute("SELECT number, version, audit_head FROM wf_case")
-        assert anchored == {number: (v, head) for number, v, head in heads}
+        users = conn.execute(
+            "SELECT seq, hash FROM user_change ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        assert anchored == {number: (v, head) for number, v, head in heads} | {
+            "users": tuple(users)
+        }
+    del anchored["users"]  # the users' chain, as its own leaf
     assert {n: v for n, (v, _) in anchored.items()} == {
         c.number: c.version for c in template.cases.values()
     }
-    report = verify_file(db_path, anchored)
+    report = verify_file(db_path, full)
     assert (report.ok, report.anchored_cases, report.entries) == (
         True,
         6,
@@ -1076,6 +1085,7 @@ def test_cli_verify_passes_on_the_untouched_record(
         "cases": 6,
         "entries": template.entries,
         "anchored_cases": 0,
+        "user_changes": 3,
         "problems": [],
     }
 
@@ -1108,7 +1118,9 @@ def test_cli_anchor_then_verify_names_a_rechained_case(
     anchors.mkdir()
     code, out, err = cli("audit", "anchor", "--out", str(anchors), env=KEY_ENV)
     assert (code, err) == (0, "")
-    assert out.endswith(": 6 cases, 27 entries, signed hmac-sha256\n")
+    assert out.endswith(
+        ": 6 cases, 27 entries and the users' chain (3 changes), signed hmac-sha256\n"
+    )
     with tampering(db_path) as conn:
         rechain(conn, history(db_path, target), 2, actor="mallory")
 
@@ -1125,8 +1137,8 @@ def test_cli_anchor_then_verify_names_a_rechained_case(
     code, out, err = cli("audit", "verify", "--anchor", str(anchors), env=KEY_ENV)
     assert (code, err) == (1, "")
     assert (
-        out.splitlines()[-1]
-        == "1 broken: 6 cases, 27 entries, 6 held against checkpoints"
+        out.splitlines()[-1] == "1 broken: 6 cases, 27 entries, 3 changes to users, "
+        "6 held against checkpoints"
     )
 
 
@@ -1142,7 +1154,8 @@ def test_cli_anchor_writes_a_new_file_each_time_and_never_overwrites(
     assert len(files) == 2
     assert all(re.fullmatch(r"checkpoint-\d{8}T\d{12}Z\.json", f.name) for f in files)
     signer = Signer(hmac_key=HMAC_KEY)
-    assert [read_checkpoint(f, signer)["entries"] for f in files] == [27, 27]
+    # the cases' 27 entries and the users' chain's 3
+    assert [read_checkpoint(f, signer)["entries"] for f in files] == [30, 30]
 
     before = files[0].read_bytes()
     code, out, err = cli("audit", "anchor", "--out", str(files[0]), env=KEY_ENV)
@@ -1170,7 +1183,10 @@ def test_cli_ed25519_anchor_verifies_with_the_public_key(
         "audit", "verify", "--anchor", str(out_file), "--public-key", str(public)
     )
     assert (code, err) == (0, "")
-    assert out == "verified: 6 cases, 27 entries, 6 held against checkpoints\n"
+    assert out == (
+        "verified: 6 cases, 27 entries, 3 changes to users, "
+        "6 held against checkpoints\n"
+    )
     code, out, err = cli(
         "audit", "verify", "--anchor", str(out_file), "--public-key", str(stranger)
     )

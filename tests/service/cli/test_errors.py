@@ -51,7 +51,10 @@ def cases_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = ("--db", f"sqlite:///{path}")
     steps = [
         "init",
-        *(f"user add {user} --role {role}" for user, role in USERS.items()),
+        *(
+            f"user add {user} --role {role}" + ("" if user == "bra" else " --actor bra")
+            for user, role in USERS.items()
+        ),
         (
             "case open ombudsman-inquiry --actor bra --title Hjemmehjælp "
             "--party authority=Socialforvaltningen --at 2024-10-03T10:00:00+02:00"
@@ -439,31 +442,31 @@ BAD_INPUTS = [
         id="stale-expect-version-on-close",
     ),
     pytest.param(
-        ("user", "add", "chef", "--role", "boss"),
+        ("user", "add", "chef", "--role", "boss", "--actor", "bra"),
         REFUSED,
         ("unknown role 'boss'",),
         id="user-unknown-role",
     ),
     pytest.param(
-        ("user", "add", "jur", "--role", "caseworker"),
+        ("user", "add", "jur", "--role", "caseworker", "--actor", "bra"),
         REFUSED,
         ("user 'jur' already exists",),
         id="user-duplicate-id",
     ),
     pytest.param(
-        ("user", "add", "system", "--role", "advisor"),
+        ("user", "add", "system", "--role", "advisor", "--actor", "bra"),
         REFUSED,
         ("'system' is the scheduler's built-in user",),
         id="user-id-system",
     ),
     pytest.param(
-        ("user", "add", "robot", "--role", "system"),
+        ("user", "add", "robot", "--role", "system", "--actor", "bra"),
         REFUSED,
         ("'system' is the scheduler's built-in user and role",),
         id="user-role-system",
     ),
     pytest.param(
-        ("user", "add", " ", "--role", "advisor"),
+        ("user", "add", " ", "--role", "advisor", "--actor", "bra"),
         REFUSED,
         ("user id '' must be 1-64 letters",),
         id="user-blank-id",
@@ -501,13 +504,13 @@ BAD_INPUTS = [
     pytest.param(
         ("case", "fire", OPENED, "send_inquiry"),
         USAGE,
-        ("Missing option '--actor'",),
+        ("give --actor ID (who does it)",),
         id="missing-actor",
     ),
     pytest.param(
         (*OPEN, "--title", "Klage"),
         USAGE,
-        ("Missing option '--actor'",),
+        ("give --actor ID (who does it)",),
         id="open-missing-actor",
     ),
     pytest.param(
@@ -592,7 +595,7 @@ def test_bad_input_is_one_error_line_and_changes_nothing(
         ("case", "show", "010190-1234"),
         ("case", "fire", "0101901234", "note", "--actor", "jur"),
         ("audit", "log", "010190-1234"),
-        ("user", "add", "010190-1234", "--role", "caseworker"),
+        ("user", "add", "010190-1234", "--role", "caseworker", "--actor", "bra"),
     ],
     ids=["show", "fire", "audit-log", "user-id"],
 )
