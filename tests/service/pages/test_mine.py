@@ -267,6 +267,22 @@ def test_the_dashboard_counts_open_and_overdue_cases_per_owner_unassigned_last(
     assert not table.find("tr", data_owner="").find_all("a")
 
 
+def test_an_owner_deactivated_or_without_an_owner_role_is_marked(
+    pages: Pages, office: dict[str, str], api_engine: CaseEngine
+) -> None:
+    api_engine.deactivate_user("jur2", actor="bra", reason="Fratrådt")
+    page = parse(pages.as_user("bra").get("/ui/").text)
+    table = page.find("table", id="owner-counts")
+    marked = table.find("tr", data_owner="jur2").find("th").text
+    assert marked == "jur2 kan ikke eje sager nu: fordel dem på ny"
+    assert "fordel" not in table.find("tr", data_owner="jur").find("th").text
+    api_engine.activate_user("jur2", actor="bra")
+    api_engine.change_roles("jur2", add=["auditor"], remove=["caseworker"], actor="bra")
+    page = parse(pages.as_user("bra").get("/ui/?lang=en").text)
+    row = page.find("table", id="owner-counts").find("tr", data_owner="jur2")
+    assert row.find("th").text == "jur2 cannot own cases now: assign them anew"
+
+
 def test_a_caseworker_is_linked_to_their_own_queue_only(
     pages: Pages, office: dict[str, str]
 ) -> None:
