@@ -8,8 +8,8 @@ every logged read records its `via`, a small JSON object:
     {"channel": "pages", "session": "…"}       the page session's public id
     {"channel": "system"}                      the scheduler (the `system` user)
 
-The way in sets it once for the work it does (`entering`): the command line
-for its process, the API's gate for one request, the pages for one request.
+The way in sets it for the work it does (`entering`): the command line for
+its command, the API's gate for one request, the pages' gate for one request.
 Code that writes the record reads `current()`; the scheduler's own steps are
 `SYSTEM` whatever surrounds them. Library use with no way in set records
 `{"channel": "engine"}`.
@@ -57,8 +57,3 @@ def entering(via: JsonDict) -> Iterator[None]:
         yield
     finally:
         _CURRENT.reset(token)
-
-
-def set_for_process(via: JsonDict) -> None:
-    """Record `via` for everything this context does from now on (the CLI)."""
-    _CURRENT.set(dict(via))
