@@ -13,7 +13,8 @@ the class to a status code (service/api/problems.py).
     ├── NotFoundError(LookupError)
     │   ├── CaseNotFoundError
     │   ├── WorkflowNotFoundError
-    │   └── UserNotFoundError
+    │   ├── UserNotFoundError
+    │   └── DocumentNotFoundError   no document by that number, or none with content
     ├── NotAllowedError
     │   ├── TransitionNotAllowedError   event not allowed in the case's state
     │   ├── RoleNotAllowedError         the actor has none of the roles the event needs
@@ -25,7 +26,9 @@ the class to a status code (service/api/problems.py).
     │   └── DuplicateError          a case number or user that already exists
     ├── StorageError                the database failed; the driver error is __cause__
     │   └── SchemaError             the database is not initialised or not up to date
-    └── DeliveryError               a notification could not be delivered (retried)
+    ├── DeliveryError               a notification could not be delivered (retried)
+    └── ContentTamperedError        a document's content is gone or no longer matches
+                                    its seal: never served as good
 
 Storage errors are defined here and raised by `storage`, so the engine and the
 CLI catch them without importing `storage`.
@@ -92,6 +95,12 @@ class UserNotFoundError(NotFoundError):
     def __init__(self, user_id: str) -> None:
         self.user_id = user_id
         super().__init__(f"no user {user_id!r} (add one with 'sagsflow user add')")
+
+
+class DocumentNotFoundError(NotFoundError):
+    def __init__(self, number: str, *, why: str = "") -> None:
+        self.number = number
+        super().__init__(why or f"no document {number!r}")
 
 
 class NotAllowedError(EngineError):
@@ -196,6 +205,16 @@ class DuplicateError(ConflictError):
 
 class StorageError(EngineError):
     """The database failed; the driver's error is the `__cause__`."""
+
+
+class ContentTamperedError(EngineError):
+    """A document's stored content is gone or no longer has the digest its
+    entry sealed: never served as good."""
+
+    def __init__(self, number: str, *, missing: bool = False) -> None:
+        self.number = number
+        what = "is gone" if missing else "no longer matches its seal"
+        super().__init__(f"document {number}: its content {what}")
 
 
 class SchemaError(StorageError):

@@ -13,6 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+# The web surfaces' values live in engine.records_web; imported from here as before.
+from engine.records_web import ApiToken as ApiToken
+from engine.records_web import IdempotencyRecord as IdempotencyRecord
+from engine.records_web import PageSession as PageSession
+from engine.records_web import PendingSignIn as PendingSignIn
+
 JsonDict = dict[str, Any]
 
 CASE_NUMBER = re.compile(r"^(?P<year>\d{4})-(?P<seq>\d{7,})$")
@@ -170,7 +176,12 @@ class AuditEntry:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Document:
-    """A journalised document (letter in or out, or a note) on a case."""
+    """A journalised document (letter in or out, or a note) on a case.
+
+    A document journalised with content has its SHA-256 (hex), size in bytes
+    and media type here; the bytes are kept apart, by their SHA-256
+    (`engine.ports.documents`), and the digest is sealed by the entry that
+    journalised it. Documents journalised before content was kept have none."""
 
     case_id: int
     seq: int
@@ -180,6 +191,20 @@ class Document:
     date: date
     recorded_at: datetime
     event_seq: int  # the audit entry that journalised it
+    sha256: str | None = None
+    size: int | None = None
+    media_type: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Content:
+    """A document's bytes and their media type, as given to be journalised.
+
+    The media type is the caller's to establish (the API sniffs it from the
+    bytes; the command line too); the engine keeps what it is told."""
+
+    data: bytes = field(repr=False)
+    media_type: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -312,6 +337,7 @@ class AccessEntry:
     at: datetime
     actor: str
     # case_show | case_list | case_search | case_documents | audit_log | audit_export
+    # | document_get
     action: str
     case_number: str | None = None
     via: JsonDict | None = None  # how the read came in (engine.via)
@@ -325,66 +351,3 @@ class UnreadableEntry:
     case_number: str
     seq: int
     error: str
-
-
-# -- the HTTP API ----------------------------------------------------------------
-@dataclass(frozen=True, kw_only=True, slots=True)
-class ApiToken:
-    """A bearer token of the HTTP API, bound to one user; only its digest is kept.
-
-    The token itself is shown once, when it is made; `digest` is its SHA-256,
-    so a copy of the database gives no usable token.
-    """
-
-    id: str  # the public part of the token, named in `token list` and `revoke`
-    user_id: str
-    digest: str  # hex SHA-256 of the secret part
-    created_at: datetime
-    expires_at: datetime | None = None  # refused from this instant on
-    revoked_at: datetime | None = None
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class IdempotencyRecord:
-    """A POST made with an `Idempotency-Key`, and its answer once there is one.
-
-    Keyed by (user, key): the first request claims the key before it does
-    anything, so a second one with the same key finds it (in flight, or done
-    with the answer to replay) and fires nothing.
-    """
-
-    user_id: str
-    key: str
-    fingerprint: str  # hex SHA-256 of the method, the path and the canonical body
-    created_at: datetime
-    status: int | None = None  # None while the first request is in flight
-    body: str | None = None  # the answer's JSON text
-    headers: JsonDict = field(default_factory=dict)
-    completed_at: datetime | None = None
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class PageSession:
-    """A browser signed in to the review pages (service.pages.sessions): the
-    cookie holds `<id>_<secret>`, the store only the secret's SHA-256."""
-
-    id: str  # public: the pages' `via` names it (engine.via.pages)
-    digest: str  # hex SHA-256 of the secret part
-    user_id: str
-    method: str  # oidc (the office's provider) | token (an API token)
-    token_id: str | None = None  # the token's public id, for method token
-    created_at: datetime
-    last_seen_at: datetime  # kept to the minute: the idle limit counts from it
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class PendingSignIn:
-    """A sign-in gone to the OpenID provider, not back yet; used once
-    (service.pages.oidc_flow)."""
-
-    state_digest: str  # hex SHA-256 of the `state` sent
-    nonce: str  # the ID token must carry it
-    verifier: str  # PKCE: the code is redeemed with it
-    next_path: str
-    browser_digest: str  # SHA-256 of the secret in the browser's sign-in cookie
-    created_at: datetime

@@ -55,7 +55,13 @@ def workflow_files(settings: Settings) -> list[Path]:
 
 
 def load_registry(settings: Settings) -> WorkflowRegistry:
-    return WorkflowRegistry.from_paths(workflow_files(settings))
+    """The workflows, with their letter templates rendered once against sample
+    values and the office file read: either refused here, with file and line."""
+    from service.letter_preview import check_letters
+
+    registry = WorkflowRegistry.from_paths(workflow_files(settings))
+    check_letters(settings, registry)
+    return registry
 
 
 def load_calendar(settings: Settings) -> BusinessCalendar:
@@ -84,7 +90,7 @@ def open_store(settings: Settings) -> SqlCaseStore:
         raise SchemaError(f"no database at {path}: run 'sagsflow init' first")
     db = database(settings)
     check_schema(db)
-    return SqlCaseStore(db)
+    return SqlCaseStore(db, content_dir=settings.document_dir)
 
 
 def database(settings: Settings, *, create: bool = False) -> Engine:
@@ -113,6 +119,7 @@ def build_engine(
         registry=load_registry(settings),
         clock=clock or SystemClock(),
         calendar=load_calendar(settings),
+        note_text=True,  # a note's text is its content (README: Documents' content)
     )
 
 

@@ -116,6 +116,10 @@ def document_json(doc: Document) -> dict[str, Any]:
         "direction": doc.direction,
         "date": iso(doc.date),
         "recorded_at": iso(doc.recorded_at),
+        # its content (engine.cases.documents): None when journalised without
+        "sha256": doc.sha256,
+        "size": doc.size,
+        "media_type": doc.media_type,
     }
 
 

@@ -31,8 +31,11 @@ class Settings:
         mail_from: `SAGSFLOW_MAIL_FROM`, the sender of letters and notices.
         webhook_url: `SAGSFLOW_WEBHOOK_URL`: every chase is also POSTed here.
         webhook_secret: `SAGSFLOW_WEBHOOK_SECRET`, the HMAC-SHA256 signing key.
-        language: `SAGSFLOW_LANGUAGE`, `da` (default) or `en`, for letters.
+        language: `SAGSFLOW_LANGUAGE`, `da` (default) or `en`, for letters and
+            the command line's human-readable output (the workflows' labels).
         office: `SAGSFLOW_OFFICE`, the office's name in letters.
+        office_file: `SAGSFLOW_OFFICE_FILE`, the office's profile for its letters
+            (YAML or TOML: name, address, EAN, phone, signers; service.office).
         template_paths: `SAGSFLOW_TEMPLATES`, folders of the office's own letter
             templates, tried before the bundled ones.
         sweep_closed_days: `SAGSFLOW_SWEEP_CLOSED_DAYS=1` lets the sweep run on
@@ -74,6 +77,10 @@ class Settings:
             session lasts unused (default 30).
         token_login: `SAGSFLOW_TOKEN_LOGIN`, `on` (default) or `off`: whether the
             pages take an API token as a sign-in.
+        document_dir: `SAGSFLOW_DOCUMENT_DIR`: documents' content goes to files
+            there, named by their SHA-256; default the database.
+        document_max_bytes: `SAGSFLOW_DOCUMENT_MAX_BYTES`, the largest document
+            a surface accepts (20 MB).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -88,6 +95,7 @@ class Settings:
     webhook_secret: str | None = None
     language: str = "da"
     office: str = "Borgerrådgiveren"
+    office_file: Path | None = None
     template_paths: tuple[Path, ...] = ()
     sweep_closed_days: bool = False
     quiet_hours: str = "2-3"
@@ -111,6 +119,8 @@ class Settings:
     public_url: str | None = None
     session_idle_minutes: int = 30
     token_login: str = "on"
+    document_dir: Path | None = None
+    document_max_bytes: int = 20 * 1024 * 1024
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -132,6 +142,7 @@ class Settings:
             webhook_secret=_optional(environ, "SAGSFLOW_WEBHOOK_SECRET"),
             language=environ.get("SAGSFLOW_LANGUAGE", "da").strip().lower() or "da",
             office=_optional(environ, "SAGSFLOW_OFFICE") or "Borgerrådgiveren",
+            office_file=_path(environ, "SAGSFLOW_OFFICE_FILE"),
             template_paths=tuple(
                 Path(p)
                 for p in environ.get("SAGSFLOW_TEMPLATES", "").split(os.pathsep)
@@ -167,6 +178,10 @@ class Settings:
             public_url=_optional(environ, "SAGSFLOW_PUBLIC_URL"),
             session_idle_minutes=_int(environ, "SAGSFLOW_SESSION_IDLE_MINUTES", 30),
             token_login=(_optional(environ, "SAGSFLOW_TOKEN_LOGIN") or "on").lower(),
+            document_dir=_path(environ, "SAGSFLOW_DOCUMENT_DIR"),
+            document_max_bytes=_int(
+                environ, "SAGSFLOW_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024
+            ),
         )
 
     def with_database(self, url: str | None) -> Settings:

@@ -214,4 +214,6 @@ def _plain(value: object) -> str:
         return value.isoformat(timespec="microseconds")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, bytes | memoryview):  # documents' content
+        return bytes(value).hex()
     raise TypeError(f"cannot compare a {type(value).__name__}")

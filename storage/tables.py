@@ -1,4 +1,8 @@
-"""The SQLModel tables: the only module that defines tables.
+"""The SQLModel tables of the record, the people and the chaser.
+
+With `storage.tables_web` (the HTTP API's and the pages' tables, re-exported
+here) and `storage.columns` (the metadata and shared column types) this is
+where tables are defined; everything else imports them from here.
 
 No `from __future__ import annotations` here: SQLModel resolves annotations at
 class creation (fastapi/sqlmodel#196). Datetimes use SQLModel 0.0.50's default
@@ -11,35 +15,20 @@ import datetime as dt
 from typing import Any, cast
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Column,
     ForeignKey,
     Index,
-    Integer,
-    MetaData,
+    LargeBinary,
     Table,
     UniqueConstraint,
     true,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-# Named constraints, so Alembic batch mode on SQLite can alter them later.
-SQLModel.metadata.naming_convention = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-metadata: MetaData = SQLModel.metadata
-
-_ID = BigInteger().with_variant(Integer(), "sqlite")  # INTEGER PRIMARY KEY = rowid
-
-
-def _json() -> Any:
-    return JSON().with_variant(JSONB(), "postgresql")
+from storage.columns import ID as _ID
+from storage.columns import json_type as _json
+from storage.columns import metadata as metadata
 
 
 class CaseRow(SQLModel, table=True):
@@ -147,6 +136,23 @@ class DocumentRow(SQLModel, table=True):
     date: dt.date
     recorded_at: dt.datetime
     event_seq: int
+    # the content's SHA-256 (sealed by the entry), size and media type; the
+    # bytes are in `document_content` (or SAGSFLOW_DOCUMENT_DIR) by the digest
+    sha256: str | None = Field(default=None, max_length=64)
+    size: int | None = Field(default=None, sa_type=BigInteger)
+    media_type: str | None = Field(default=None, max_length=128)
+
+
+class DocumentContentRow(SQLModel, table=True):
+    """A document's bytes, content-addressed: written once, never changed.
+
+    Many documents may share one row (the same bytes journalised twice)."""
+
+    __tablename__ = "document_content"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int = Field(sa_type=BigInteger)
+    data: bytes = Field(sa_type=LargeBinary)
 
 
 class UserRow(SQLModel, table=True):
@@ -306,70 +312,11 @@ class SettingRow(SQLModel, table=True):
     set_at: dt.datetime
 
 
-class ApiTokenRow(SQLModel, table=True):
-    """A bearer token of the HTTP API: its SHA-256 digest, never the token."""
-
-    __tablename__ = "api_token"
-    __table_args__ = (Index("ix_api_token_user_id", "user_id"),)
-
-    id: str = Field(primary_key=True, max_length=32)
-    user_id: str = Field(max_length=128, foreign_key="app_user.id")
-    digest: str = Field(max_length=64)
-    created_at: dt.datetime
-    expires_at: dt.datetime | None = None
-    revoked_at: dt.datetime | None = None
-
-
-class IdempotencyRow(SQLModel, table=True):
-    """A POST's `Idempotency-Key` per user, claimed first, answered after.
-
-    The primary key makes a second request with the same key find the first
-    one's row instead of firing again; rows are dropped after their retention.
-    """
-
-    __tablename__ = "api_idempotency"
-    __table_args__ = (Index("ix_api_idempotency_created_at", "created_at"),)
-
-    user_id: str = Field(primary_key=True, max_length=128)
-    key: str = Field(primary_key=True, max_length=255)
-    fingerprint: str = Field(max_length=64)
-    created_at: dt.datetime
-    status: int | None = None
-    body: str | None = None
-    headers: dict[str, Any] = Field(sa_type=_json())
-    completed_at: dt.datetime | None = None
-
-
-class PageSessionRow(SQLModel, table=True):
-    """A browser signed in to the review pages: its secret's SHA-256, not the secret."""
-
-    __tablename__ = "page_session"
-    __table_args__ = (
-        Index("ix_page_session_user_id", "user_id"),
-        Index("ix_page_session_last_seen_at", "last_seen_at"),
-    )
-
-    id: str = Field(primary_key=True, max_length=32)
-    digest: str = Field(max_length=64)
-    user_id: str = Field(max_length=128, foreign_key="app_user.id")
-    method: str = Field(max_length=16)  # oidc | token
-    token_id: str | None = Field(default=None, max_length=32)
-    created_at: dt.datetime
-    last_seen_at: dt.datetime
-
-
-class PendingSignInRow(SQLModel, table=True):
-    """A sign-in gone to the OpenID provider, keyed by its state's digest; used once."""
-
-    __tablename__ = "page_sign_in"
-    __table_args__ = (Index("ix_page_sign_in_created_at", "created_at"),)
-
-    state_digest: str = Field(primary_key=True, max_length=64)
-    nonce: str = Field(max_length=128)
-    verifier: str = Field(max_length=128)
-    next_path: str = Field(max_length=2000)
-    browser_digest: str = Field(max_length=64)
-    created_at: dt.datetime
+# The HTTP API's and the pages' tables, defined in storage.tables_web.
+from storage.tables_web import ApiTokenRow as ApiTokenRow  # noqa: E402
+from storage.tables_web import IdempotencyRow as IdempotencyRow  # noqa: E402
+from storage.tables_web import PageSessionRow as PageSessionRow  # noqa: E402
+from storage.tables_web import PendingSignInRow as PendingSignInRow  # noqa: E402
 
 
 # -- the tables as SQLAlchemy Core handles, for the SQL store's statements -------
@@ -380,6 +327,7 @@ def _table(model: type) -> Table:
 CASES = _table(CaseRow)
 AUDIT = _table(AuditRow)
 DOCUMENTS = _table(DocumentRow)
+CONTENTS = _table(DocumentContentRow)
 PERSONAL = _table(PersonalValueRow)
 USERS = _table(UserRow)
 USER_CHANGES = _table(UserChangeRow)

@@ -424,16 +424,17 @@ def test_the_chaser_by_hand_sends_and_records_the_reminder(workdir: Path) -> Non
     # `sagsflow outbox list` shows both `sent`.
     listed = cli(cli_env, workdir, "outbox", "list").splitlines()
     assert [line.split()[2] for line in listed[2:]] == ["sent", "sent"], listed
-    # `case show`: the `chase` step by `system` (come in as the scheduler's,
+    # `case show` (in Danish, the default): the `chase` step ("rykker") by
+    # `system` (come in as the scheduler's,
     # though `serve` ran from a shell), from the deadline missed, and the
     # reminder journalised as the case's third document.
     case = cli(cli_env, workdir, "case", "show", FOUNDING)
     chase = (
-        r"^\s+4\s.*\schase\s+awaiting_reply \(stays\)\s+system \(system\)"
+        r"^\s+4\s.*\srykker\s+Afventer svar \(uændret\)\s+system \(system\)"
         r"\s+system\s+2024-11-06 → "
     )
     assert re.search(chase, case, re.MULTILINE), case
-    letter = rf"^\s+{FOUNDING}-3\s+\S+\s+outgoing\s+{re.escape(REMINDER)}$"
+    letter = rf"^\s+{FOUNDING}-3\s+\S+\s+udgående\s+{re.escape(REMINDER)}$"
     assert re.search(letter, case, re.MULTILINE), case
 
 

@@ -7,7 +7,9 @@ seal what the rest of the dossier shows, so each part is checked against them:
 - the case (state, version, deadlines, chase position, title, parties, data)
   against the seal of its last entry, with the same comparison `audit verify`
   makes of the case row (`engine.audit.rows`);
-- every document against the entry that journalised it;
+- every document (its metadata and content digest) against the entry that
+  journalised it, and, in a dossier with its documents' files
+  (`audit export --with-documents`), each file against that digest;
 - the workflow text against the declaration's SHA-256 the last entry sealed;
 - the calendar's rules against the calendar id the entries recorded (the id
   names a digest of the rules);
@@ -112,6 +114,7 @@ def _document(raw: Mapping[str, Any]) -> Document:
         date=date.fromisoformat(raw["date"]),
         recorded_at=_EPOCH,
         event_seq=raw["event_seq"],
+        sha256=raw.get("sha256"),
     )
 
 

@@ -14,6 +14,7 @@ from engine.audit.anchor import Signer, make_checkpoint
 from engine.audit.users import USERS_CHAIN, verify_users
 from engine.audit.verify import ChainHead, Report, verify
 from engine.ports import CaseStore
+from engine.ports.documents import ContentRecords
 
 
 def verify_store(
@@ -44,6 +45,7 @@ def verify_store(
             progress=progress,
             documents=tx.verify_documents(),
             personal=tx.verify_personal(),
+            contents=tx.content if isinstance(tx, ContentRecords) else None,
         )
         count, problems = verify_users(
             tx.user_changes(), tx.list_users(), anchor=users_anchor

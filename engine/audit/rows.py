@@ -6,9 +6,11 @@ could change without touching the chain. From chain version 2 on every entry
 seals the documents it journalised and the case as it left it
 (`engine.cases.recorder.seal_case`), so each of those rows can be checked:
 
-- a document row whose title, direction or date differs from its entry's
-  seal (`document_changed`), one no entry journalised (`document_inserted`),
-  and a sealed document whose row is gone (`document_deleted`);
+- a document row whose title, direction, date or content digest differs
+  from its entry's seal (`document_changed`; the content itself is checked
+  against the digest by `engine.audit.verify`), one no entry journalised
+  (`document_inserted`), and a sealed document whose row is gone
+  (`document_deleted`);
 - a case row whose state, deadlines, title, parties or data differ from its
   last entry's seal (`case_changed`, naming the field);
 - a kept personal value that is not the one its commitment was made to, or
@@ -191,6 +193,7 @@ def _documents(
                 "title": row.title,
                 "direction": row.direction,
                 "date": row.date.isoformat(),
+                "sha256": row.sha256,
             }
             for field, value in stored.items():
                 if doc.get(field) != value:

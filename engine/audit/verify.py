@@ -14,11 +14,15 @@ For each broken chain the first bad entry is named:
 A checkpoint (engine.audit.anchor) adds what a chain alone cannot show: that a case
 was re-chained or removed after the checkpoint was taken. Given the case rows,
 document rows and kept personal values too, each sound chain is compared with
-them (engine.audit.rows), and each disagreement is named.
+them (engine.audit.rows), and each disagreement is named. Given the documents'
+content too, every document that has content is read and hashed: content
+changed (one byte is enough) or gone is named (`content_changed`,
+`content_missing`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -48,7 +52,7 @@ class Problem:
     # altered | deleted | broken_link | moved | truncated | rechained | removed
     # | chain_gone | downgraded; and, against the rows: case_changed |
     # document_changed | document_inserted | document_deleted | personal_changed
-    # | via_unsealed
+    # | via_unsealed | content_changed | content_missing
     kind: str
     detail: str
 
@@ -74,6 +78,7 @@ def verify(
     progress: Callable[[int], None] | None = None,
     documents: Iterable[Document] = (),
     personal: Iterable[tuple[int, str, object]] = (),
+    contents: Callable[[str], bytes | None] | None = None,
 ) -> Report:
     """Verify every chain, and compare each sound one with its rows.
 
@@ -82,6 +87,7 @@ def verify(
         progress: called with the number of entries after each case.
         documents: every document row by case id and seq (with `ChainHead.case`).
         personal: (case id, commitment, value) of every kept value, by case id.
+        contents: the bytes kept under a SHA-256 (`ContentRecords.content`).
     """
     report = Report()
     anchored = anchored or {}
@@ -111,6 +117,8 @@ def verify(
                     head.case, history, case_docs, case_kept
                 )
             )
+            if contents is not None:
+                report.problems.extend(_contents(head.number, case_docs, contents))
     for number, seq in stream.orphans().items():
         report.problems.append(
             Problem(
@@ -132,6 +140,31 @@ def verify(
             )
         )
     return report
+
+
+def _contents(
+    number: str, documents: Iterable[Document], read: Callable[[str], bytes | None]
+) -> Iterator[Problem]:
+    """The documents of one case whose content is gone or not their digest's."""
+    for document in documents:
+        if document.sha256 is None:
+            continue
+        data = read(document.sha256)
+        if data is None:
+            yield Problem(
+                case=number,
+                seq=document.event_seq,
+                kind="content_missing",
+                detail=f"document {document.number}: its content is gone",
+            )
+        elif hashlib.sha256(data).hexdigest() != document.sha256:
+            yield Problem(
+                case=number,
+                seq=document.event_seq,
+                kind="content_changed",
+                detail=f"document {document.number}: its content no longer "
+                "matches its seal",
+            )
 
 
 def _verify_case(

@@ -43,7 +43,7 @@ from engine.exceptions import (
     StorageError,
 )
 from engine.ports import CaseStore, EngineTransaction
-from engine.records import Case, Party
+from engine.records import Case, Content, Party
 from engine.workflow.definition import (
     ASSIGN_EVENT,
     CORRECTION_EVENT,
@@ -70,15 +70,21 @@ class CaseEngine(StaffDesk, PeopleDesk, CaseReads):
         calendar: BusinessCalendar,
         rules: RuleBook | None = None,
         keys: KeySource = random_key,
+        note_text: bool = False,
     ) -> None:
         """`keys` gives each new case its personal-data key (`engine.audit.personal`):
-        random, except where a reproducible build of synthetic data wants it not."""
+        random, except where a reproducible build of synthetic data wants it not.
+        `note_text`: a note's text is kept as its content (the service's engine)."""
         rules = rules or RuleBook(registry=registry, calendar=calendar)
         super().__init__(store=store, clock=clock, rules=rules)
         self.registry = registry
         self.calendar = calendar
         self._writer = CaseWriter(
-            registry=registry, calendar=calendar, rules=rules, keys=keys
+            registry=registry,
+            calendar=calendar,
+            rules=rules,
+            keys=keys,
+            note_text=note_text,
         )
 
     # -- cases -----------------------------------------------------------------
@@ -95,8 +101,10 @@ class CaseEngine(StaffDesk, PeopleDesk, CaseReads):
         number: str | None = None,
         owner: str | None = None,
         unassigned: bool = False,
+        content: Content | None = None,
     ) -> CaseView:
-        """Open a case on the newest version of `workflow`.
+        """Open a case on the newest version of `workflow` (`content`: the
+        opening document's, `engine.cases.recorder.Journal`).
 
         `number` keeps a case number brought over from another system; without
         it the next number of the opening year is allocated. The case's owner
@@ -119,6 +127,7 @@ class CaseEngine(StaffDesk, PeopleDesk, CaseReads):
                 number=number,
                 owner=owner,
                 unassigned=unassigned,
+                content=content,
             )
         self.rules.mark_recorded(definition)
         self._log("case_opened", case, OPEN_EVENT, None, actor)
@@ -134,6 +143,7 @@ class CaseEngine(StaffDesk, PeopleDesk, CaseReads):
         document: str | None = None,
         at: datetime | None = None,
         expected_version: int | None = None,
+        content: Content | None = None,
     ) -> CaseView:
         """Apply `event` to case `number` as `actor`.
 
@@ -158,6 +168,7 @@ class CaseEngine(StaffDesk, PeopleDesk, CaseReads):
                     document=document,
                     at=at,
                     now=now,
+                    content=content,
                 )
             self.rules.mark_recorded(None)
             self._log("transition_applied", after, event, before.state, actor)

@@ -10,11 +10,17 @@ once: from chain version 2 on, the documents' metadata and the case as the
 step left it (packed from version 3 on: `engine.audit.seals`), with personal
 values as commitments (`engine.audit.personal`) whose values go to the store's
 erasable table; from version 4 on, how the step came in (`engine.via`: the
-scheduler's steps are always `{"channel": "system"}`).
+scheduler's steps are always `{"channel": "system"}`). A journalised
+document given with content (`Journal.content`) has its bytes kept by their
+SHA-256 (`engine.ports.documents`), and the entry seals that digest in the
+document's `sha256`, which every seal of a document has carried from chain
+version 2 on (empty until documents kept content): the canonical form is
+unchanged, so this is no new chain version.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -25,8 +31,10 @@ from engine.audit.chain import CHAIN_VERSION, SEALS_VIA, seal
 from engine.audit.personal import Sealer, new_key
 from engine.audit.rows import case_fields
 from engine.audit.seals import PACKED_FROM, defaults, pack_case
+from engine.exceptions import StorageError
 from engine.ports import CaseRecords
-from engine.records import AuditEntry, Case, Document, JsonDict
+from engine.ports.documents import ContentRecords
+from engine.records import AuditEntry, Case, Content, Document, JsonDict
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -46,11 +54,14 @@ class Change:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Journal:
-    """A document journalised with a step (numbered by `record`)."""
+    """A document journalised with a step (numbered by `record`), with its
+    content when it has one (an incoming file, an outgoing letter, a note's
+    text): any surface, or the engine itself, hands the bytes over here."""
 
     title: str
     direction: str
     date: date
+    content: Content | None = None
 
 
 class Sink(Protocol):
@@ -106,6 +117,7 @@ def record(
     sealed_documents: list[JsonDict] = []
     for offset, document in enumerate(journal, start=1):
         numbers.append(document_number(after.number, counted + offset))
+        digest = keep_content(tx, document.content)
         out.add_document(
             Document(
                 case_id=case_id,
@@ -116,9 +128,12 @@ def record(
                 date=document.date,
                 recorded_at=recorded_at,
                 event_seq=version,
+                sha256=digest,
+                size=len(document.content.data) if document.content else None,
+                media_type=document.content.media_type if document.content else None,
             )
         )
-        sealed_documents.append(seal_document(numbers[-1], document))
+        sealed_documents.append(seal_document(numbers[-1], document, digest))
     data = sealer.data(change.data)
     kept = dict(sealer.values)  # the values the entry's own data stands for
     # erasing: the commitments to the values it erases; the version and
@@ -181,14 +196,30 @@ def record(
     return after
 
 
-def seal_document(number: str, document: Journal) -> JsonDict:
-    """What the chain says of a journalised document."""
+def keep_content(tx: object, content: Content | None) -> str | None:
+    """Keep `content` in the transaction's store; its SHA-256 (None: none).
+
+    Raises:
+        StorageError: the store keeps no content.
+    """
+    if content is None:
+        return None
+    if not isinstance(tx, ContentRecords):
+        raise StorageError("this store keeps no document content")
+    digest = hashlib.sha256(content.data).hexdigest()
+    tx.put_content(digest, content.data)
+    return digest
+
+
+def seal_document(number: str, document: Journal, sha256: str | None) -> JsonDict:
+    """What the chain says of a journalised document: its metadata and the
+    digest of its content (None: journalised without content)."""
     return {
         "number": number,
         "title": document.title,
         "direction": document.direction,
         "date": document.date.isoformat(),
-        "sha256": None,  # the content's digest, once documents carry content
+        "sha256": sha256,
     }
 
 

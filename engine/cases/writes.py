@@ -21,9 +21,11 @@ from engine.dates.calendars import BusinessCalendar, local_date
 from engine.dates.deadlines import chase_due, due_for_state
 from engine.exceptions import InvalidDataError, UserNotFoundError
 from engine.ports import EngineTransaction
+from engine.ports.documents import ContentRecords
 from engine.records import (
     AuditEntry,
     Case,
+    Content,
     Document,
     JsonDict,
     Party,
@@ -37,6 +39,8 @@ from engine.workflow.definition import (
     WorkflowDefinition,
 )
 from engine.workflow.registry import WorkflowRegistry
+
+TEXT_PLAIN = "text/plain; charset=utf-8"
 
 # The engine's own correction step: no state change, by the people who keep records.
 CORRECTION = Transition(
@@ -54,11 +58,15 @@ class CaseWriter:
         calendar: BusinessCalendar,
         rules: RuleBook,
         keys: KeySource = random_key,
+        note_text: bool = False,
     ) -> None:
         self.registry = registry
         self.calendar = calendar
         self.rules = rules
         self.keys = keys  # each new case's personal-data key
+        # a note's text kept as its content (the service's engine; a bulk build
+        # of synthetic offices writes none, and its rows match this path's)
+        self.note_text = note_text
 
     def open(
         self,
@@ -75,6 +83,7 @@ class CaseWriter:
         number: str | None,
         owner: str | None = None,
         unassigned: bool = False,
+        content: Content | None = None,
     ) -> Case:
         """Open a case on the newest version of `workflow`; returns it as written.
 
@@ -144,7 +153,15 @@ class CaseWriter:
                 p.role: {"name": p.name, "email": p.email} for p in parties
             }
         return self._record(
-            tx, case, case, step, said, now=now, opening=True, definition=definition
+            tx,
+            case,
+            case,
+            step,
+            said,
+            now=now,
+            opening=True,
+            definition=definition,
+            content=content,
         )
 
     def fire(
@@ -158,8 +175,10 @@ class CaseWriter:
         document: str | None,
         at: datetime | None,
         now: datetime,
+        content: Content | None = None,
     ) -> Case:
-        """Apply `event` to `case` (read for update in `tx`); returns it as written."""
+        """Apply `event` to `case` (read for update in `tx`); returns it as written,
+        with `content` as the journalised document's when given."""
         refuse_erased(case)
         definition = self.rules.definition_for(tx, case.workflow, case.workflow_version)
         machine = self.registry.machine(definition)
@@ -203,7 +222,14 @@ class CaseWriter:
             }
         after = replace(case, **changes)  # type: ignore[arg-type]
         return self._record(
-            tx, case, after, step, dict(step.data), now=now, definition=definition
+            tx,
+            case,
+            after,
+            step,
+            dict(step.data),
+            now=now,
+            definition=definition,
+            content=content,
         )
 
     def correct(
@@ -281,8 +307,13 @@ class CaseWriter:
         now: datetime,
         opening: bool = False,
         definition: WorkflowDefinition | None = None,
+        content: Content | None = None,
     ) -> Case:
         journal: tuple[Journal, ...] = ()
+        if content is not None and step.document is None:
+            raise InvalidDataError(
+                "a file is journalised as a document: give the document's title too"
+            )
         if step.document is not None:
             direction = step.data.get("direction") or (
                 step.transition.document.direction.value
@@ -294,6 +325,12 @@ class CaseWriter:
                     title=step.document,
                     direction=str(direction),
                     date=local_date(step.at),
+                    content=content
+                    or (
+                        note_content(tx, str(direction), step.document)
+                        if self.note_text
+                        else None
+                    ),
                 ),
             )
         change = Change(
@@ -307,6 +344,15 @@ class CaseWriter:
             workflow_digest=definition.digest if definition else None,
         )
         return record(tx, before, after, change, recorded_at=now, journal=journal)
+
+
+def note_content(tx: object, direction: str, title: str) -> Content | None:
+    """A note's text is its content (UTF-8 plain text), where the store keeps
+    content (a store that keeps none, like the demo's bulk store, journalises
+    the note without it)."""
+    if direction != "note" or not isinstance(tx, ContentRecords):
+        return None
+    return Content(data=title.encode("utf-8"), media_type=TEXT_PLAIN)
 
 
 def refuse_erased(case: Case) -> None:

@@ -6,9 +6,10 @@ in the data, a duration counted from entering the state or from a named date,
 or a chase rung), which days the calendar skipped while counting, and which
 rung fires next and when. Pure: no store, no clock.
 
-`reasons` gives each sentence as a key and its values; `explain` says them in
-English (the command line's) or Danish (`engine.explain.words`). State names,
-events, roles and field names are the workflow's own and stay as declared.
+`reasons` gives each sentence as a key and its values, with the workflow's
+identifiers; `explain` says them in English or Danish (`engine.explain.words`),
+states, events and fields in the workflow's labels (`engine.workflow.labels`).
+Roles, parties and chase rungs are the workflow's own and stay as declared.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from engine.explain.words import LANGUAGES, day_reason, words
 from engine.records import AuditEntry, Case
 from engine.workflow.definition import CHASE_EVENT, Rung, State, WorkflowDefinition
 from engine.workflow.eventdata import field_date
+from engine.workflow.labels import Labels, Spoken
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,21 +42,32 @@ def explain(
     now: datetime,
     *,
     language: str = "en",
+    labels: Labels | None = None,
 ) -> list[str]:
     """The explanation, one sentence a line, in `language` ("en" or "da").
+
+    States, events and fields read in `labels` (a surface passes its
+    workflow's newest, `WorkflowRegistry.labels`); without, as declared. A
+    state's description, the workflow's English prose, is said in English only.
 
     Raises:
         ValueError: an unknown language.
     """
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
-    return [say(r, language) for r in reasons(definition, case, history, calendar, now)]
+    spoken = labels.speaking(language) if labels is not None else None
+    found = reasons(definition, case, history, calendar, now)
+    return [say(r, language, spoken) for r in found]
 
 
-def say(reason: Reason, language: str) -> str:
-    """`reason` in `language`: its template filled in, lists joined, days named."""
+def say(reason: Reason, language: str, spoken: Spoken | None = None) -> str:
+    """`reason` in `language`: its template filled in, lists joined, days named,
+    the workflow's identifiers in `spoken`'s labels (as they are without)."""
     table = words(language)
+    key = "state" if reason.key == "state.described" and language != "en" else None
     values = dict(reason.values)
+    if spoken is not None:
+        _label(values, spoken)
     if "skipped" in values:
         skipped: Sequence[tuple[date, str]] = values.pop("skipped")  # type: ignore[assignment]
         values["days"] = ", ".join(
@@ -70,7 +83,21 @@ def say(reason: Reason, language: str) -> str:
         values["then"] = (
             table.text("next.then", rule=table.duration(then)) if then else ""
         )
-    return table.text(reason.key, **values)
+    return table.text(key or reason.key, **values)
+
+
+def _label(values: dict[str, object], spoken: Spoken) -> None:
+    """Say the identifiers among `values` in their labels, in place."""
+    for name, say_one in (
+        ("state", spoken.state),
+        ("event", spoken.event),
+        ("field", spoken.field),
+    ):
+        if isinstance(values.get(name), str):
+            values[name] = say_one(str(values[name]))
+    events = values.get("events")
+    if isinstance(events, tuple | list):
+        values["events"] = [spoken.event(str(e)) for e in events]
 
 
 def reasons(

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from engine.workflow.labels import Labels
+
 ROLES: tuple[str, ...] = ("intake", "caseworker", "advisor", "auditor", "system")
 """Every role sagsflow knows. `auditor` only reads; `system` is the scheduler."""
 
@@ -290,6 +292,7 @@ class WorkflowDefinition:
     )
     transitions: tuple[Transition, ...] = ()
     retention: Retention | None = None  # when personal data is erased
+    labels: Labels = field(default_factory=Labels)  # words, not rules: no digest
 
     @property
     def key(self) -> str:

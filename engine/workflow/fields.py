@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from engine.workflow.definition import Direction, DocumentSpec, FieldSpec, FieldType
-from engine.workflow.yamlsource import Path, Reader, kind_of
+from engine.workflow.labelreader import LabelReader
+from engine.workflow.labels import FIELD
+from engine.workflow.yamlsource import Path, kind_of
 
 
-class FieldReader(Reader):
+class FieldReader(LabelReader):
     """The parts of a transition that describe its data."""
 
     def fields(self, value: Any, path: Path) -> list[FieldSpec]:
@@ -51,6 +53,7 @@ class FieldReader(Reader):
                 "relative",
                 "personal",
                 "description",
+                "labels",
             ),
         )
         name = self.name(key, path)
@@ -93,6 +96,7 @@ class FieldReader(Reader):
             spec.get("description"), (*path, "description"), required=False
         )
         default, relative = self.date_rules(spec, ftype, path)
+        self.labelled(spec, path, FIELD, name, choice=ftype is FieldType.CHOICE)
         return FieldSpec(
             name=name,
             type=ftype,

@@ -5,7 +5,9 @@ one `DefinitionError`, each line naming the file, the line in it and the path to
 the offending value: `ombudsman_inquiry.yaml:57: transitions[4].to: unknown state
 'asessed'`. Structural checks (unknown, unreachable and dead-end states,
 duplicate events, waiting states without a deadline, unknown roles and guards)
-run after the shapes are read.
+run after the shapes are read. Labels (`engine.workflow.labelreader`) are
+read with what they label and cut out of the text before its digest is taken:
+they are words, not rules, and no part of a version.
 """
 
 from __future__ import annotations
@@ -23,28 +25,23 @@ from engine.workflow.definition import (
     OPEN_EVENT,
     READ_ONLY_ROLE,
     ROLES,
-    DeadlineSpec,
-    Duration,
-    Ladder,
-    Rung,
-    State,
     StateKind,
     Transition,
     WorkflowDefinition,
 )
 from engine.workflow.fields import FieldReader
+from engine.workflow.labelreader import rules_text
+from engine.workflow.labels import EVENT
 from engine.workflow.retention import RETENTION_KEY, RetentionReader
-from engine.workflow.staleness import STALE_KEY, StaleReader
+from engine.workflow.states import StateReader
 from engine.workflow.yamlsource import (
     MAX_BYTES,
     LoadedYaml,
     Path,
-    kind_of,
     load_yaml,
 )
 
 ANY_OPEN_STATE = "*"
-STATE_KEYS = ("kind", "description", "deadline", "chase", STALE_KEY)
 
 
 def load_workflow_file(
@@ -83,26 +80,16 @@ def parse_workflow(
     if definition is None or problems:
         empty = f"{source}:1: (top level): the file is empty"
         raise DefinitionError(source, problems or [empty])
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return replace(definition, source=source, digest=digest, text=text)
+    rules = rules_text(text, parser.cuts)  # labels are not rules
+    digest = hashlib.sha256(rules.encode("utf-8")).hexdigest()
+    return replace(definition, source=source, digest=digest, text=rules)
 
 
-class _Parser(FieldReader, RetentionReader, StaleReader):
+class _Parser(FieldReader, RetentionReader, StateReader):
     def __init__(self, loaded: LoadedYaml, source: str, guards: frozenset[str]) -> None:
         super().__init__(loaded, source)
         self.guards = guards
         self.bad_next: set[str] = set()
-
-    def duration(self, value: Any, path: Path) -> Duration | None:
-        try:
-            return (
-                Duration.parse(value)
-                if isinstance(value, str)
-                else Duration.parse(repr(value))
-            )
-        except ValueError as exc:
-            self.problem(path, str(exc))
-            return None
 
     # -- the document ----------------------------------------------------------
     def parse(self) -> WorkflowDefinition | None:
@@ -171,125 +158,8 @@ class _Parser(FieldReader, RetentionReader, StaleReader):
             retention=retention,
         )
         check_machine(definition, self.problem)
-        return definition
-
-    def states(self, value: Any) -> list[State]:
-        path: Path = ("states",)
-        if not isinstance(value, dict) or not value:
-            self.problem(
-                path, f"must be a non-empty mapping of states, not {kind_of(value)}"
-            )
-            return []
-        out = []
-        for key, spec in value.items():
-            spec = {} if spec is None else spec  # `closed:` alone is an empty state
-            if (state := self.state(key, spec, (*path, key))) is not None:
-                out.append(state)
-        return out
-
-    def state(self, key: str, value: Any, path: Path) -> State | None:
-        spec = self.mapping(value, path, STATE_KEYS)
-        name = self.name(key, path)
-        if spec is None or name is None:
-            return None
-        kind_raw = spec.get("kind", StateKind.NORMAL.value)
-        try:
-            kind = StateKind(kind_raw)
-        except ValueError:
-            options = ", ".join(k.value for k in StateKind)
-            self.problem(
-                (*path, "kind"), f"{kind_raw!r} is not a state kind ({options})"
-            )
-            kind = StateKind.NORMAL
-        deadline = (
-            self.deadline(spec["deadline"], (*path, "deadline"))
-            if "deadline" in spec
-            else None
-        )
-        ladder = (
-            self.ladder(spec["chase"], (*path, "chase")) if "chase" in spec else None
-        )
-        if kind is StateKind.WAITING and deadline is None and "deadline" not in spec:
-            self.problem(path, "a waiting state needs a deadline")
-        if ladder is not None and deadline is None and "deadline" not in spec:
-            self.problem(
-                (*path, "chase"), "a chase ladder needs a deadline on its state"
-            )
-        if kind is StateKind.FINAL and (deadline or ladder):
-            self.problem(path, "a final state cannot have a deadline or a chase ladder")
-        description = self.text(
-            spec.get("description"), (*path, "description"), required=False
-        )
-        return State(
-            name=name,
-            kind=kind,
-            description=description or "",
-            deadline=deadline,
-            ladder=ladder,
-            stale_after=self.stale_after(spec, path, kind),
-        )
-
-    def deadline(self, value: Any, path: Path) -> DeadlineSpec | None:
-        spec = self.mapping(value, path, ("within", "until", "from"))
-        if spec is None:
-            return None
-        within = (
-            self.duration(spec["within"], (*path, "within"))
-            if "within" in spec
-            else None
-        )
-        until = self.name(spec["until"], (*path, "until")) if "until" in spec else None
-        counted_from = (
-            self.name(spec["from"], (*path, "from")) if "from" in spec else None
-        )
-        if "within" not in spec and "until" not in spec:
-            self.problem(
-                path,
-                "a deadline needs 'within' (a duration), 'until' (a date field) "
-                "or both",
-            )
-            return None
-        if counted_from and "within" not in spec:
-            self.problem((*path, "from"), "'from' only makes sense with 'within'")
-        return DeadlineSpec(within=within, until=until, counted_from=counted_from)
-
-    def ladder(self, value: Any, path: Path) -> Ladder | None:
-        spec = self.mapping(value, path, ("catch_up", "rungs"))
-        if spec is None:
-            return None
-        catch_up = spec.get("catch_up", "next")
-        if catch_up not in ("next", "each"):
-            self.problem((*path, "catch_up"), f"{catch_up!r} must be 'next' or 'each'")
-            catch_up = "next"
-        rungs = self.each(spec.get("rungs"), (*path, "rungs"), self.rung)
-        if not rungs and isinstance(spec.get("rungs"), list):
-            self.problem((*path, "rungs"), "a chase ladder needs at least one rung")
-        for i, rung in enumerate(rungs[:-1]):
-            if rung.next is None and rung.name not in self.bad_next:
-                self.problem(
-                    (*path, "rungs", i),
-                    f"rung {rung.name!r} is followed by another rung, "
-                    "so it needs 'next'",
-                )
-        seen: set[str] = set()
-        for i, rung in enumerate(rungs):
-            if rung.name in seen:
-                self.problem(
-                    (*path, "rungs", i, "name"), f"duplicate rung {rung.name!r}"
-                )
-            seen.add(rung.name)
-        return Ladder(rungs=tuple(rungs), catch_up=catch_up)
-
-    def rung(self, value: Any, path: Path) -> Rung | None:
-        spec = self.mapping(value, path, ("name", "notify", "next"))
-        if spec is None:
-            return None
-        name = self.name(spec.get("name"), (*path, "name"))
-        notify = self.names(spec.get("notify"), (*path, "notify"))
-        nxt = self.duration(spec["next"], (*path, "next")) if "next" in spec else None
-        if "next" in spec and nxt is None and name:
-            self.bad_next.add(name)  # already reported; not "missing" as well
-        return Rung(name=name, notify=notify, next=nxt) if name else None
+        self.check_values(_values(definition))
+        return replace(definition, labels=self.labels())
 
     def transition(
         self, value: Any, path: Path, states: list[str], *, opening: bool
@@ -303,6 +173,7 @@ class _Parser(FieldReader, RetentionReader, StaleReader):
             "resets",
             "document",
             "description",
+            "labels",
         ]
         if not opening:
             keys += ["event", "from", "internal"]
@@ -369,6 +240,8 @@ class _Parser(FieldReader, RetentionReader, StaleReader):
         description = self.text(
             spec.get("description"), (*path, "description"), required=False
         )
+        if event is not None:
+            self.labelled(spec, path, EVENT, event, choice=False)
         if event is None or (dest is None and not internal):
             return None
         known = ", ".join(states)
@@ -396,3 +269,14 @@ class _Parser(FieldReader, RetentionReader, StaleReader):
             document=document,
             description=description or "",
         )
+
+
+def _values(definition: WorkflowDefinition) -> dict[str, set[str]]:
+    """Each field's values a label may name: its choices and what `sets` records."""
+    known: dict[str, set[str]] = {}
+    for t in (definition.opening, *definition.transitions):
+        for f in t.fields:
+            known.setdefault(f.name, set()).update(f.values)
+        for name, value in t.sets:
+            known.setdefault(name, set()).add(value)
+    return known

@@ -19,6 +19,7 @@ from engine.exceptions import (
 from engine.workflow.definition import StateKind, WorkflowDefinition
 from engine.workflow.file import load_workflow_file, parse_workflow
 from engine.workflow.guards import GUARDS
+from engine.workflow.labels import Labels
 from engine.workflow.machine import WorkflowMachine
 
 
@@ -81,6 +82,17 @@ class WorkflowRegistry:
         if found is None:
             raise WorkflowNotFoundError(name, version, self.names())
         return found
+
+    def labels(self, name: str) -> Labels:
+        """The labels of `name`'s newest version, shown for cases on any version.
+
+        Labels are words, not rules (`engine.workflow.labels`): a case on an
+        older version reads its states and events in the newest words for the
+        identifiers it shares; one the newest version dropped shows as it is.
+        An unknown workflow has no labels.
+        """
+        latest = self._latest.get(name)
+        return latest.labels if latest is not None else Labels()
 
     def check_state(self, state: str, workflow: str | None = None) -> None:
         """Refuse a state no workflow (or not `workflow`) declares, naming those known.

@@ -43,8 +43,14 @@ class LoadedYaml:
     """A YAML document as plain values plus the line of every value."""
 
     value: Any
+    text: str = ""
     lines: dict[Path, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    # A mapping's entry by its path: (key, value, the mapping), for the text's
+    # places (`engine.workflow.labels` cuts labels out of the rules' text).
+    entries: dict[Path, tuple[yaml.Node, yaml.Node, yaml.MappingNode]] = field(
+        default_factory=dict
+    )
 
     def line(self, path: Path) -> int | None:
         """The 1-based line of `path`, or of its nearest ancestor that has one."""
@@ -78,7 +84,7 @@ def load_yaml(text: str, *, source: str) -> LoadedYaml:
         where = f"{source}:{mark.line + 1}" if mark is not None else source
         problem = getattr(exc, "problem", None) or str(exc)
         return LoadedYaml(value=None, problems=[f"{where}: not valid YAML: {problem}"])
-    loaded = LoadedYaml(value=None)
+    loaded = LoadedYaml(value=None, text=text)
     if node is not None:
         loaded.value = _Converter(source, loaded).convert(node, ())
     return loaded
@@ -129,6 +135,7 @@ def _convert(node: yaml.Node, path: Path, conv: _Converter) -> Any:
                 continue
             result[key] = _convert(value_node, child, conv)
             loaded.lines[child] = key_node.start_mark.line + 1
+            loaded.entries[child] = (key_node, value_node, node)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, (*path, i), conv) for i, item in enumerate(node.value)]

@@ -23,6 +23,7 @@ from service.api.auth import DOCS_ASSETS
 from service.api.metrics import Metrics
 from service.api.middleware import AuthGate, BodyLimit, LastResort, RequestLog
 from service.api.routes import ROUTERS
+from service.api.routes.documents import UPLOAD_OVERHEAD
 from service.api.routes.shared import known_query_only
 from service.api.state import ApiState
 from service.api.store import ApiStore
@@ -93,7 +94,12 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     # add_middleware wraps what is there: the last one added is the outermost.
-    app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.api_max_body_bytes,
+        # a document's bytes, and room for the form's other fields
+        upload_limit=settings.document_max_bytes + UPLOAD_OVERHEAD,
+    )
     app.add_middleware(AuthGate, state=state)
     app.add_middleware(LastResort)
     app.add_middleware(RequestLog)

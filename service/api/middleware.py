@@ -129,13 +129,22 @@ class BodyLimit:
 
     DRAIN_FACTOR = 16
 
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, limit: int, upload_limit: int | None = None
+    ) -> None:
         self.app = app
         self.limit = limit
+        # a multipart upload (a document with an event) has a limit of its own
+        self.uploads = (
+            BodyLimit(app, limit=upload_limit) if upload_limit is not None else None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if self.uploads is not None and _is_upload(scope):
+            await self.uploads(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")
         if (
@@ -181,6 +190,11 @@ class BodyLimit:
             if not message.get("more_body", False):
                 return True
         return False
+
+
+def _is_upload(scope: Scope) -> bool:
+    kind = Headers(scope=scope).get("content-type", "")
+    return kind.lower().startswith("multipart/form-data") and not _is_page(scope)
 
 
 def _is_page(scope: Scope) -> bool:

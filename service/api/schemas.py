@@ -167,6 +167,9 @@ class DocumentOut(_Out):
     direction: str
     date: date | None
     recorded_at: datetime | None
+    sha256: str | None = None  # the content's, sealed; None: kept without content
+    size: int | None = None
+    media_type: str | None = None
 
 
 class EntryOut(_Out):

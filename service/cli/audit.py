@@ -26,6 +26,7 @@ from engine.records import AuditFilter
 from service import present
 from service.cli import text
 from service.cli.context import Context, parse_at, pass_ctx
+from service.cli.dossier_files import zip_bytes
 from service.cli.dossiers import verify_dossier_file
 from service.housekeeping import retention, signer_from, write_checkpoint
 
@@ -268,20 +269,35 @@ def audit_verify(
     help="Who exports it (recorded in the file and the access log); default: "
     "your login name.",
 )
+@click.option(
+    "--with-documents",
+    is_flag=True,
+    help="Write a zip: the dossier and its documents' files, each checked.",
+)
 @pass_ctx
 def audit_export(
-    ctx: Context, number: str, out: Path, anchor: Path | None, actor: str | None
+    ctx: Context,
+    number: str,
+    out: Path,
+    anchor: Path | None,
+    actor: str | None,
+    with_documents: bool,
 ) -> None:
     """Write one case's self-contained, offline-verifiable dossier."""
     who = ctx.reading(actor)
     engine = ctx.engine
     view = engine.show(number)
-    engine.record_read(actor=who, action="audit_export", number=number)
     covering = latest_checkpoint(anchor or ctx.settings.anchor_dir, number)
     body = present.dossier_json(engine, view, checkpoint=covering, exported_by=who)
+    packed = zip_bytes(engine.store, body, view.documents) if with_documents else None
+    engine.record_read(actor=who, action="audit_export", number=number)
     try:
-        with out.open("x", encoding="utf-8") as handle:
-            json.dump(body, handle, ensure_ascii=False, indent=1, default=str)
+        if packed is not None:
+            with out.open("xb") as binary:
+                binary.write(packed)
+        else:
+            with out.open("x", encoding="utf-8") as handle:
+                json.dump(body, handle, ensure_ascii=False, indent=1, default=str)
     except FileExistsError:
         raise InvalidInputError(f"{out} exists; choose another file") from None
     except OSError as exc:

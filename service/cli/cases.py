@@ -22,8 +22,10 @@ from engine.records import CaseFilter, Party
 from service import present
 from service.cli import text
 from service.cli.context import Context, parse_at, pass_ctx
+from service.cli.documents import FILE_OPTION, file_content
 from service.cli.owners import queue_owner
 from service.cli.search import list_found
+from service.cli.show import language, speaking
 from service.cli.show import show_case as _show
 
 
@@ -57,6 +59,7 @@ def _pairs(values: Sequence[str], option: str) -> dict[str, str]:
 @click.option(
     "--document", metavar="TITLE", help="Journal a document with the opening."
 )
+@FILE_OPTION
 @click.option(
     "--at",
     "at",
@@ -80,13 +83,17 @@ def case_open(
     party_emails: tuple[str, ...],
     data: tuple[str, ...],
     document: str | None,
+    file: Path | None,
     at: str | None,
     owner: str | None,
     unassigned: bool,
     as_json: bool,
 ) -> None:
     """Open a case on WORKFLOW."""
+    if not as_json:
+        language(ctx)  # an unknown SAGSFLOW_LANGUAGE is refused before the write
     who = ctx.acting(actor)
+    content = file_content(ctx, file)
     names = _pairs(parties, "--party")
     emails = _pairs(party_emails, "--party-email")
     for role in emails:
@@ -104,6 +111,7 @@ def case_open(
         at=parse_at(at),
         owner=owner,
         unassigned=unassigned,
+        content=content,
     )
     _show(ctx, view, as_json)
 
@@ -116,6 +124,7 @@ def case_open(
 )
 @click.option("--data", "data", multiple=True, metavar="KEY=VALUE")
 @click.option("--document", metavar="TITLE", help="Journal a document with the event.")
+@FILE_OPTION
 @click.option(
     "--at",
     "at",
@@ -137,11 +146,15 @@ def case_fire(
     actor: str | None,
     data: tuple[str, ...],
     document: str | None,
+    file: Path | None,
     at: str | None,
     expect_version: int | None,
     as_json: bool,
 ) -> None:
-    """Apply EVENT to case NUMBER."""
+    """Apply EVENT to case NUMBER (with --file, --document's content)."""
+    if not as_json:
+        language(ctx)  # an unknown SAGSFLOW_LANGUAGE is refused before the write
+    content = file_content(ctx, file)
     view = ctx.engine.fire(
         number,
         event,
@@ -150,6 +163,7 @@ def case_fire(
         document=document,
         at=parse_at(at),
         expected_version=expect_version,
+        content=content,
     )
     _show(ctx, view, as_json)
 
@@ -169,6 +183,8 @@ def case_show(
 ) -> None:
     """Show a case: state, deadline, parties, documents and history."""
     moment = parse_at(now, "--now")
+    if not as_json:
+        language(ctx)  # an unknown SAGSFLOW_LANGUAGE is refused before the read
     who = ctx.reading(actor)
     view = ctx.engine.show(number)
     ctx.engine.record_read(actor=who, action="case_show", number=number)
@@ -273,7 +289,7 @@ def case_list(
     listed = engine.list_cases(selection)
     aged = ((c.number, engine.age(c, moment)) for c in listed)
     ages = {number: age for number, age in aged if age is not None}
-    click.echo(text.cases_text(listed, now=moment, ages=ages))
+    click.echo(text.cases_text(listed, now=moment, ages=ages, speaking=speaking(ctx)))
 
 
 @case.command("import")
@@ -353,5 +369,14 @@ def case_explain(ctx: Context, number: str, now: str | None) -> None:
     view = engine.show(number)
     definition = engine.definition(view.case.workflow, view.case.workflow_version)
     moment = parse_at(now, "--now") or engine.clock.now()
-    for line in explain(definition, view.case, view.history, engine.calendar, moment):
+    chosen = language(ctx)
+    for line in explain(
+        definition,
+        view.case,
+        view.history,
+        engine.calendar,
+        moment,
+        language=chosen,
+        labels=engine.registry.labels(view.case.workflow),
+    ):
         click.echo(line)

@@ -1,8 +1,10 @@
-"""`sagsflow audit verify --dossier FILE`: a case dossier checked offline."""
+"""`sagsflow audit verify --dossier FILE`: a case dossier checked offline (a
+zip from `audit export --with-documents` file by file: service.cli.dossier_files)."""
 
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import click
@@ -11,6 +13,7 @@ from engine.audit.dossier import DossierCheck, check_dossier
 from engine.exceptions import InvalidInputError
 from service import present
 from service.cli.context import Context
+from service.cli.dossier_files import check_files, read_zip
 from service.housekeeping import signer_from
 
 
@@ -29,8 +32,12 @@ def verify_dossier_file(
     unless `allow_unanchored`; without one, the signature goes unchecked (and
     the output says so).
     """
+    files: dict[str, bytes] | None = None  # a zip's documents (--with-documents)
     try:
-        body = json.loads(path.read_text(encoding="utf-8"))
+        if zipfile.is_zipfile(path):
+            body, files = read_zip(path)
+        else:
+            body = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InvalidInputError(f"{path}: {exc.strerror}") from None
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
@@ -45,6 +52,8 @@ def verify_dossier_file(
         result = check_dossier(
             body, signer if has_key else None, allow_unanchored=allow_unanchored
         )
+        if files is not None:
+            result.problems.extend(check_files(body, files))
     if as_json:
         click.echo(
             present.dumps(

@@ -29,7 +29,9 @@ from service.cli.audit import audit
 from service.cli.cases import case
 from service.cli.context import Context, pass_ctx
 from service.cli.db import grants, migrate_db
+from service.cli.documents import document
 from service.cli.erasure import case_erase, retention
+from service.cli.letters import case_letter
 from service.cli.owners import case_assign, user_absences, user_away
 from service.cli.report import report
 from service.cli.service import outbox, serve, sweep
@@ -132,7 +134,9 @@ user.add_command(user_absences)
 cli.add_command(user)
 case.add_command(case_erase)
 case.add_command(case_assign)
+case.add_command(case_letter)
 cli.add_command(case)
+cli.add_command(document)
 cli.add_command(retention)
 cli.add_command(audit)
 cli.add_command(sweep)

@@ -33,6 +33,8 @@ from engine.explain.report import (
 from engine.records import CaseFilter
 from service import present
 from service.cli.context import Context, parse_at, pass_ctx
+from service.cli.reportwords import ReportWords
+from service.cli.show import language
 
 CHART_FORMATS = {".png": "png", ".svg": "svg"}
 MAX_SERIES_POINTS = 400
@@ -105,16 +107,17 @@ def report(
             series = overdue_series(
                 read_views(tx, selection), lookup, first, last, step
             )
+    said = ReportWords(language(ctx), engine.registry, workflow_name)
     if chart is not None:
-        write_chart(chart, figures, series)
+        write_chart(chart, figures, series, said)
     if as_json:
         click.echo(present.dumps({"workflow": workflow_name, **figures.to_mapping()}))
     elif as_csv:
         click.echo(report_csv(figures, workflow_name), nl=False)
     else:
-        click.echo(report_text(figures, workflow_name))
+        click.echo(report_text(figures, workflow_name, said))
         if chart is not None:
-            click.echo(f"chart: {chart}")
+            click.echo(said("chart.file", path=chart))
 
 
 def _flatten(prefix: str, value: object) -> list[tuple[str, object]]:
@@ -141,47 +144,59 @@ def _percent(share: float | None) -> str:
     return "-" if share is None else f"{share * 100:.1f} %"
 
 
-def report_text(figures: Report, workflow: str | None) -> str:
-    """A readable summary: headings, and one figure a line in aligned columns."""
+def report_text(figures: Report, workflow: str | None, said: ReportWords) -> str:
+    """A readable summary: headings, and one figure a line in aligned columns,
+    in `said`'s language, outcomes and states in the workflows' labels."""
+    w = said
     last_day = figures.until - timedelta(days=1)
     closed = len(figures.handling_days)
     median = "-" if figures.median_days is None else f"{figures.median_days:g}"
-    p90 = "-" if figures.p90_days is None else f"{figures.p90_days} (nearest rank)"
+    p90 = "-" if figures.p90_days is None else w("rank", n=figures.p90_days)
     rows: list[tuple[str, object] | str] = [
-        "Cases",
-        ("  opened", figures.opened),
-        ("  closed in the period", figures.closed),
-        *((f"    {k}", n) for k, n in figures.closed_by_outcome.items()),
-        "Handling time of closed cases (calendar days)",
-        ("  median", median),
-        ("  90th percentile", p90),
+        w("cases"),
+        (w("opened"), figures.opened),
+        (w("closed"), figures.closed),
+        *((f"    {w.outcome(k)}", n) for k, n in figures.closed_by_outcome.items()),
+        w("handling"),
+        (w("median"), median),
+        (w("p90"), p90),
         *(
             (
-                f"  within {label} ({days} days)",
-                f"{figures.closed_within(days)} of {closed}, "
-                f"{_percent(figures.share_within(days))} (target {target} %)",
+                w("within", label=w(str(label).split()[0]), days=days),
+                w(
+                    "share",
+                    n=figures.closed_within(days),
+                    of=closed,
+                    percent=_percent(figures.share_within(days)),
+                    target=target,
+                ),
             )
             for days, label, target in TARGETS
         ),
-        "Time in states (calendar days, summed over the cases)",
-        ("  waiting on authorities", figures.waiting_days),
-        ("  in-house", figures.in_house_days),
-        "Chases in the period",
-        ("  reminders", figures.reminders),
-        ("  escalations", figures.escalations),
-        "Now",
-        ("  open", figures.open_now_total),
+        w("states"),
+        (w("waiting"), figures.waiting_days),
+        (w("in_house"), figures.in_house_days),
+        w("chases"),
+        (w("reminders"), figures.reminders),
+        (w("escalations"), figures.escalations),
+        w("now"),
+        (w("open"), figures.open_now_total),
         *(
-            (f"    {w} / {s}", n)
-            for w, states in figures.open_now.items()
+            (f"    {name} / {w.state(name, s)}", n)
+            for name, states in figures.open_now.items()
             for s, n in states.items()
         ),
-        ("  overdue", figures.overdue_now),
+        (w("overdue"), figures.overdue_now),
     ]
     width = max(len(row[0]) for row in rows if isinstance(row, tuple)) + 2
     lines = [
-        f"Cases opened {figures.since} to {last_day} "
-        f"({workflow or 'all workflows'}), as of {present.local(figures.now)}"
+        w(
+            "head",
+            since=figures.since,
+            last=last_day,
+            workflow=workflow or w("all"),
+            now=present.local(figures.now),
+        )
     ]
     for row in rows:
         if isinstance(row, str):
@@ -192,7 +207,10 @@ def report_text(figures: Report, workflow: str | None) -> str:
 
 
 def write_chart(
-    path: Path, figures: Report, series: Sequence[tuple[date, int]]
+    path: Path,
+    figures: Report,
+    series: Sequence[tuple[date, int]],
+    said: ReportWords,
 ) -> None:
     """Two panels: the handling-time histogram and the overdue count over time.
 
@@ -223,13 +241,13 @@ def write_chart(
             bins=edges,
             stacked=True,
             color=["#4477aa", "#ddaa33", "#bb5566"],
-            label=["within 6 months", "6 to 12 months", "over 12 months"],
+            label=[said("chart.within6"), said("chart.6to12"), said("chart.over12")],
             edgecolor="white",
         )
     for limit, label, _ in TARGETS:
         spread.axvline(limit, linestyle="--", color="#555555", linewidth=1)
         spread.annotate(
-            f"{label} ({limit} d)",
+            f"{said(str(label).split()[0])} ({limit} d)",
             xy=(limit, 1),
             xycoords=("data", "axes fraction"),
             xytext=(-2, -4),
@@ -241,12 +259,12 @@ def write_chart(
         )
     if days:
         fig.legend(loc="outside lower left", ncols=3, fontsize="small")
-    spread.set_title(f"Handling time (closed cases: {len(days)})")
-    spread.set_xlabel("calendar days from opening to closing")
-    spread.set_ylabel("cases")
+    spread.set_title(said("chart.handling", n=len(days)))
+    spread.set_xlabel(said("chart.days"))
+    spread.set_ylabel(said("chart.cases"))
     spread.yaxis.set_major_locator(MaxNLocator(integer=True))
-    backlog.set_title("Cases overdue (end of day)")
-    backlog.set_ylabel("cases")
+    backlog.set_title(said("chart.overdue"))
+    backlog.set_ylabel(said("chart.cases"))
     backlog.yaxis.set_major_locator(MaxNLocator(integer=True))
     if series:
         backlog.plot(

@@ -6,7 +6,7 @@ these tables and summaries are the command line's alone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from engine.cases.ages import StateAge
@@ -14,6 +14,8 @@ from engine.cases.view import CaseView
 from engine.dates.calendars import BusinessCalendar, is_overdue, local_date
 from engine.records import AuditEntry, Case
 from engine.workflow.definition import ASSIGN_EVENT, WorkflowDefinition
+from engine.workflow.labels import Labels, Spoken
+from service.cli.words import Words
 from service.present import iso, local, recorded_apart, via_text
 
 
@@ -28,82 +30,87 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
 
 
 def case_text(
-    view: CaseView, *, now: datetime, calendar: BusinessCalendar, age: StateAge | None
+    view: CaseView,
+    *,
+    now: datetime,
+    calendar: BusinessCalendar,
+    age: StateAge | None,
+    spoken: Spoken | None = None,
 ) -> str:
+    """The case as `case show` prints it, in `spoken`'s language and labels.
+
+    Without `spoken`: in English, with the workflow's identifiers.
+    """
+    said = spoken or Labels().speaking("en")
+    w = Words(said.language)
     c = view.case
-    due = "none"
+    due = w("none")
     if c.due is not None:
-        due = c.due.isoformat() + " (end of day, Copenhagen time)"
+        due = w("end_of_day", day=c.due.isoformat())
         if is_overdue(c.due, now):
-            n = calendar.working_days_between(c.due, local_date(now))
-            due += f": OVERDUE by {n} working day{'s' if n != 1 else ''}"
-    lines = [
-        f"Case {c.number}: {c.title}",
-        f"  workflow   {c.workflow} (version {c.workflow_version})",
-        f"  state      {c.state} (since {local(c.state_entered_at)})",
-        f"  owner      {c.owner or 'unassigned'}",
-        f"  deadline   {due}",
-        *([f"  age        {age_text(age)}"] if age is not None else []),
-        f"  opened     {local(c.opened_at)}",
+            due += w(
+                "overdue",
+                days=w.days(calendar.working_days_between(c.due, local_date(now))),
+            )
+    facts = [
+        (w("workflow"), w("version", workflow=c.workflow, version=c.workflow_version)),
+        (
+            w("state"),
+            w("since", state=said.state(c.state), when=local(c.state_entered_at)),
+        ),
+        (w("owner"), c.owner or w("unassigned")),
+        (w("deadline"), due),
+        *([(w("age"), age_text(age, said))] if age is not None else []),
+        (w("opened"), local(c.opened_at)),
     ]
     if c.erased is not None:
         why = c.erased.get("rule") or c.erased.get("reason")
-        lines.append(
-            f"  erased     personal data, {c.erased.get('at')} by "
-            f"{c.erased.get('by')}: {why}"
-        )
+        at, by = c.erased.get("at"), c.erased.get("by")
+        facts.append((w("erased"), w("erased.said", at=at, by=by, why=why)))
     for p in c.parties:
-        lines.append(f"  {p.role:<10} {p.name}" + (f" <{p.email}>" if p.email else ""))
+        facts.append((p.role, p.name + (f" <{p.email}>" if p.email else "")))
     for key, value in sorted(c.data.items()):
-        shown = (
-            {True: "yes", False: "no"}.get(value, value)
-            if isinstance(value, bool)
-            else value
-        )
-        lines.append(f"  {key:<10} {shown}")
+        shown = w("yes" if value else "no") if isinstance(value, bool) else value
+        facts.append((said.field(key), said.value(key, shown)))
+    lines = [w("case", number=c.number, title=c.title)]
+    lines += [f"  {k:<10} {v}" for k, v in facts]
     if view.documents:
-        lines += ["", "Documents"]
+        lines += ["", w("documents")]
         docs = [
-            (d.number, iso(d.date) or "", d.direction, d.title) for d in view.documents
-        ]
-        lines.append(_indent(table(docs, ("number", "date", "direction", "title"))))
-    lines += ["", "History"]
-    rows = [_history_row(e) for e in view.history]
-    lines.append(
-        _indent(
-            table(
-                rows,
-                (
-                    "#",
-                    "effective",
-                    "recorded",
-                    "event",
-                    "from → to",
-                    "by",
-                    "via",
-                    "deadline",
-                ),
+            (
+                d.number,
+                iso(d.date) or "",
+                w.maybe(f"direction.{d.direction}", d.direction),
+                d.title,
             )
-        )
-    )
+            for d in view.documents
+        ]
+        lines.append(_indent(table(docs, w.heads("documents.head"))))
+    lines += ["", w("history")]
+    rows = [_history_row(e, said, w) for e in view.history]
+    lines.append(_indent(table(rows, w.heads("history.head"))))
     return "\n".join(lines)
 
 
-def _history_row(e: AuditEntry) -> tuple[str, ...]:
+def _history_row(e: AuditEntry, said: Spoken, w: Words) -> tuple[str, ...]:
     recorded = local(e.recorded_at)
     if not recorded_apart(e.at, e.recorded_at):
-        recorded = "same"
+        recorded = w("same")
     if e.from_state == e.to_state:
-        move = f"{e.to_state} (stays)"
+        move = w("stays", state=said.state(e.to_state))
     else:
-        move = f"{e.from_state or '·'} → {e.to_state}"
+        move = f"{said.state(e.from_state) or '·'} → {said.state(e.to_state)}"
     due = iso(e.due_after) or "-"
     if e.due_after != e.due_before and e.due_before is not None:
         due = f"{iso(e.due_before)} → {due}"
-    event = e.event
+    event = w.maybe(f"event.{e.event}", said.event(e.event))
     if e.event == ASSIGN_EVENT:  # who had it, who has it
-        said = e.readable
-        event = f"assign {said.get('previous') or 'unassigned'} → {said.get('owner')}"
+        readable = e.readable
+        event = w(
+            "assign",
+            previous=readable.get("previous") or w("unassigned"),
+            owner=readable.get("owner"),
+        )
     return (
         str(e.seq),
         local(e.at),
@@ -121,43 +128,49 @@ def _indent(text: str) -> str:
 
 
 def cases_text(
-    cases: Sequence[Case], *, now: datetime, ages: Mapping[str, StateAge]
+    cases: Sequence[Case],
+    *,
+    now: datetime,
+    ages: Mapping[str, StateAge],
+    speaking: Callable[[str], Spoken] | None = None,
 ) -> str:
-    """The cases, one a line; `ages` by case number, for those that have one."""
+    """The cases, one a line; `ages` by case number, for those that have one.
+
+    `speaking`: a workflow's labels in the chosen language, by workflow name;
+    without it, English and the identifiers.
+    """
+    say = speaking or (lambda _: Labels().speaking("en"))
+    w = Words(say("").language)
     rows = [
         (
             c.number,
             c.workflow,
-            c.state,
+            say(c.workflow).state(c.state),
             iso(c.due) or "-",
-            _days(ages[c.number].working_days) if c.number in ages else "",
-            _flag(c, now, ages.get(c.number)),
+            w.days(ages[c.number].working_days) if c.number in ages else "",
+            _flag(c, now, ages.get(c.number), w),
             c.owner or "-",
             c.title,
         )
         for c in cases
     ]
-    return table(
-        rows, ("number", "workflow", "state", "due", "age", "", "owner", "title")
-    )
+    return table(rows, w.heads("list.head"))
 
 
-def age_text(age: StateAge) -> str:
+def age_text(age: StateAge, spoken: Spoken | None = None) -> str:
     """`in opened for 73 working days`, and whether that makes the case stale."""
-    said = f"in {age.state} for {_days(age.working_days)}"
+    said = spoken or Labels().speaking("en")
+    w = Words(said.language)
+    text = w("in_state", state=said.state(age.state), days=w.days(age.working_days))
     if age.stale and age.stale_after is not None:
-        said += f": STALE (stale after {_days(age.stale_after)})"
-    return said
+        text += w("stale", days=w.days(age.stale_after))
+    return text
 
 
-def _flag(case: Case, now: datetime, age: StateAge | None) -> str:
+def _flag(case: Case, now: datetime, age: StateAge | None, w: Words) -> str:
     if is_overdue(case.due, now):
-        return "OVERDUE"
-    return "STALE" if age is not None and age.stale else ""
-
-
-def _days(n: int) -> str:
-    return f"{n} working day{'s' if n != 1 else ''}"
+        return w("OVERDUE")
+    return w("STALE") if age is not None and age.stale else ""
 
 
 def audit_table_line(e: AuditEntry) -> str:

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.exceptions import (
     CaseNotFoundError,
+    ContentTamperedError,
     EngineError,
     NotFoundError,
     SchemaError,
@@ -147,6 +148,8 @@ def engine_error_page(request: Request, exc: EngineError) -> Response:
         return error_page(request, 404, "error.no_case", number=exc.number)
     if isinstance(exc, NotFoundError):
         return error_page(request, 404, "error.refused", detail=str(exc))
+    if isinstance(exc, ContentTamperedError):  # never served: say so
+        return error_page(request, 409, "error.refused", detail=str(exc))
     if isinstance(exc, StorageError):  # its text may name paths and hosts
         log.warning("page_database_unavailable", path=request.url.path)
         schema = isinstance(exc, SchemaError)

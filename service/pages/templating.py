@@ -21,6 +21,7 @@ from engine.dates.calendars import COPENHAGEN
 from service.api.state import api_state
 from service.pages import i18n
 from service.pages.auth import Viewer
+from service.pages.labelled import Said
 from service.present import via_text
 
 SECURITY_HEADERS = {
@@ -100,6 +101,7 @@ def render(
         section=section,
         office=api_state(request).settings.office,
         lang_switch=i18n.switch(request, lang, keep_query=keep_query),
+        said=Said(request, lang),  # the workflows' labels in the page's language
         **context,
     )
     response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)

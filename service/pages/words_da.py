@@ -278,6 +278,10 @@ WORDS: dict[str, str] = {
     "direction.incoming": "indgående",
     "direction.outgoing": "udgående",
     "direction.note": "notat",
+    "event.chase": "rykker",  # the engine's own events, in every workflow
+    "event.assign": "fordeling",
+    "event.correction": "rettelse",
+    "event.erase": "sletning",
     # audit
     "audit.title": "Revisionsspor",
     "audit.lede": "Søg i registret over alle trin på alle sager.",

@@ -269,6 +269,10 @@ WORDS: dict[str, str] = {
     "direction.incoming": "incoming",
     "direction.outgoing": "outgoing",
     "direction.note": "note",
+    "event.chase": "chase",  # the engine's own events, in every workflow
+    "event.assign": "assign",
+    "event.correction": "correction",
+    "event.erase": "erasure",
     "audit.title": "Audit trail",
     "audit.lede": "Search the record of every step on every case.",
     "audit.filters": "Narrow the search",

@@ -46,6 +46,7 @@ class MemoryState:
     audit_order: list[tuple[str, str]] = field(default_factory=list)
     settings: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     personal: dict[int, dict[str, object]] = field(default_factory=dict)
+    contents: dict[str, bytes] = field(default_factory=dict)  # by SHA-256
     next_id: int = 1
 
 

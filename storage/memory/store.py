@@ -5,8 +5,8 @@ and works on a private copy of what it changes; commit applies the changes,
 an exception discards them, so nothing is ever half-written. It plays every
 role of the port, one class each: `CaseMemory` (cases.py), `RecordMemory` and
 `PeopleMemory` (people.py), `ChaseMemory` and `ApiMemory` (outbox.py),
-`PersonalMemory` (personal.py), `SearchMemory` (search.py) and
-`SessionMemory` (sessions.py).
+`PersonalMemory` (personal.py), `SearchMemory` (search.py),
+`SessionMemory` (sessions.py) and `ContentMemory` (contents.py).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from storage.memory.cases import CaseMemory
+from storage.memory.contents import ContentMemory
 from storage.memory.outbox import ApiMemory, ChaseMemory
 from storage.memory.people import PeopleMemory, RecordMemory
 from storage.memory.personal import PersonalMemory
@@ -54,5 +55,6 @@ class _MemoryTransaction(
     PersonalMemory,
     SearchMemory,
     SessionMemory,
+    ContentMemory,
 ):
     """One unit of work: every role of the store's port."""

@@ -20,12 +20,14 @@ A transaction plays every role of the port, one class of rows each:
     SessionRows  storage/sql/sessions.py the review pages' sessions and sign-ins
     PersonalRows storage/sql/personal.py personal values, erasure, verification reads
     SearchRows   storage/sql/search.py   cases found by number, title words, names
+    ContentRows  storage/sql/contents.py documents' content (the table or a folder)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,6 +38,7 @@ from storage.database import WRITE_OPTION, error_reason
 from storage.sql.api import ApiRows
 from storage.sql.cases import CaseRows
 from storage.sql.chasing import ChaseRows, SettingRows
+from storage.sql.contents import ContentRows
 from storage.sql.driver import Driver
 from storage.sql.outbox import OutboxRows
 from storage.sql.people import AccessRows, UserCache, UserRows
@@ -46,10 +49,12 @@ from storage.sql.sessions import SessionRows
 
 
 class SqlCaseStore:
-    """The store on SQLite (default) or PostgreSQL."""
+    """The store on SQLite (default) or PostgreSQL; documents' content in the
+    database, or in `content_dir` (`SAGSFLOW_DOCUMENT_DIR`) when given."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, content_dir: Path | None = None) -> None:
         self.engine = engine
+        self.content_dir = content_dir
         # Users as committed, while the users' chain does not grow (every
         # transition reads its actor): storage/sql/people.py.
         self.known_users = UserCache()
@@ -74,7 +79,10 @@ class SqlCaseStore:
                 conn.execution_options(**options)
                 with conn.begin():
                     yield SqlTransaction(
-                        conn, writable=write, known_users=self.known_users
+                        conn,
+                        writable=write,
+                        known_users=self.known_users,
+                        content_dir=self.content_dir,
                     )
         except EngineError:
             raise
@@ -95,6 +103,7 @@ class SqlTransaction(
     PersonalRows,
     SearchRows,
     SessionRows,
+    ContentRows,
 ):
     """One unit of work on one connection; every role of the store's port."""
 
@@ -104,8 +113,10 @@ class SqlTransaction(
         *,
         writable: bool,
         known_users: UserCache | None = None,
+        content_dir: Path | None = None,
     ) -> None:
         self.conn = conn
+        self.content_dir = content_dir
         self.writable = writable
         self._known_users = UserCache() if known_users is None else known_users
         self._users_checked = False  # the cache's version not yet compared

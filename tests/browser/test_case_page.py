@@ -29,7 +29,10 @@ def test_case_page_shows_the_reminder_diagram_and_deadline(
     expect(page.locator("h1")).to_contain_text(FOUNDING)
     expect(page.locator("main")).to_contain_text(FOUNDING_TITLE)
     summary = page.locator("section#case-summary")
-    expect(summary).to_contain_text(CURRENT_STATE)
+    expect(summary).to_contain_text("Afventer svar")  # CURRENT_STATE's label
+    expect(summary.locator("#case-state")).to_have_attribute(
+        "data-state", CURRENT_STATE
+    )
     expect(summary).to_contain_text("Socialforvaltningen")
 
     timeline = page.locator("section#timeline")

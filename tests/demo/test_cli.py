@@ -134,8 +134,9 @@ def test_the_founding_case_is_in_the_office(run: Run, demo_db: Path) -> None:
     code, out, _ = run("case", "show", "2024-0283489", "--actor", "rev")
     assert code == 0
     assert "Politianmeldelse af borger for digital chikane (egen drift)" in out
-    assert "closed (since 2024-11-20 11:00 +01:00)" in out
-    assert "outcome    no_further_action" in out
+    # in Danish, the default: closed and no_further_action in their labels
+    assert "Afsluttet (siden 2024-11-20 11:00 +01:00)" in out
+    assert "Udfald     Ikke anledning til videre foranstaltning" in out
 
 
 def test_by_default_a_file_of_its_own_in_the_working_directory(

@@ -233,7 +233,10 @@ def test_audit_log_refuses_unknown_filters(
     assert message in err
 
 
-def test_case_explain_from_the_command_line(run: Run, founding: Path) -> None:
+def test_case_explain_from_the_command_line(
+    run: Run, founding: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAGSFLOW_LANGUAGE", "en")
     code, out, _ = run("case", "explain", NUMBER, "--now", "2024-11-07T09:00")
     assert code == 0
     assert "Its deadline is 2024-11-06" in out

@@ -43,6 +43,13 @@ REPLIED_AT = "2024-11-10T12:00:00+01:00"  # Sunday, after the switch to winter t
 CLOSED_AT = "2024-11-20T10:00:00+01:00"
 
 EVENTS = ["open", "send_inquiry", "mark_dispatched", "receive_reply", "close"]
+EVENTS_EN = [  # the events' labels in English
+    "Open case",
+    "Send inquiry",
+    "Mark as dispatched",
+    "Receive the reply",
+    "Close the case",
+]
 ACTORS = ["bra", "jur", "jur", "jur", "bra"]
 ROLES = ["advisor", "caseworker", "caseworker", "caseworker", "advisor"]
 AT_UTC = [
@@ -250,12 +257,17 @@ def test_case_show_json_tells_the_story(run: Run, founding: str) -> None:
     )
 
 
-def test_case_show_text_mentions_events_and_deadlines(run: Run, founding: str) -> None:
+def test_case_show_text_mentions_events_and_deadlines(
+    run: Run, founding: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "SAGSFLOW_LANGUAGE", "en"
+    )  # Danish: tests/service/cli/test_labels.py
     text = ok(run, "case", "show", founding)
     assert text.startswith(f"Case {founding}: {TITLE}\n")
-    assert "closed (since 2024-11-20 10:00 +01:00)" in text
+    assert "Closed (since 2024-11-20 10:00 +01:00)" in text
     assert "authority  Socialforvaltningen" in text
-    for name in EVENTS:
+    for name in EVENTS_EN:
         assert f"  {name}  " in text
     assert "2024-10-11 → 2024-11-06" in text  # the reply deadline set on dispatch
     assert "2024-11-06 → 2024-11-22" in text
@@ -264,7 +276,7 @@ def test_case_show_text_mentions_events_and_deadlines(run: Run, founding: str) -
     header = next(line for line in text.splitlines() if "effective" in line)
     assert header.split()[:3] == ["#", "effective", "recorded"]
     assert " same " not in text  # back-dated: recorded long after the effective time
-    assert "own_initiative yes" in text
+    assert "Own initiative yes" in text
     assert REPLY in text
     assert "OVERDUE" not in text
 
@@ -280,8 +292,9 @@ def test_case_show_text_mentions_events_and_deadlines(run: Run, founding: str) -
     ],
 )
 def test_case_show_text_while_awaiting_reply(
-    run: Run, awaiting: str, now: str, expected: str
+    run: Run, awaiting: str, now: str, expected: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("SAGSFLOW_LANGUAGE", "en")
     text = ok(run, "case", "show", awaiting, "--now", now)
     assert f"deadline   2024-11-06 (end of day, Copenhagen time){expected}\n" in text
 
@@ -444,13 +457,17 @@ def test_case_list_overdue_leaves_out_closed_cases(run: Run, founding: str) -> N
     assert cases == []
 
 
-def test_case_list_text_marks_overdue_cases(run: Run, awaiting: str) -> None:
+def test_case_list_text_marks_overdue_cases(
+    run: Run, awaiting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAGSFLOW_LANGUAGE", "en")
     lines = ok(run, "case", "list", "--now", "2024-11-07T08:00:00+01:00").splitlines()
     assert len(lines) == 3  # header, rule, one case
     assert lines[2].split() == [
         awaiting,
         "ombudsman-inquiry",
-        "awaiting_reply",
+        "Awaiting",
+        "reply",
         "2024-11-06",
         "OVERDUE",
         "-",  # no owner: the advisor opened it

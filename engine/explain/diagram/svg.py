@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Mapping
 from itertools import pairwise
 from typing import NamedTuple
 
 from engine.exceptions import InvalidInputError
+from engine.explain.diagram.fonts import text_width
 from engine.explain.diagram.geometry import Box, EdgeSpec, Layout, NodeSpec, Point
 from engine.explain.diagram.layout import layered
 from engine.explain.diagram.text import duration, state_note
 from engine.explain.diagram.words import WORDS
 from engine.workflow.definition import State, StateKind, WorkflowDefinition
+from engine.workflow.labels import Labels, Spoken
 
 FONT = "Helvetica, Arial, sans-serif"
 INK, MUTED, LINE, PAPER = "#1f2933", "#52606d", "#3e4c59", "#ffffff"
@@ -33,19 +34,6 @@ CURRENT_FILL, CURRENT_LINE = "#1d4f91", "#0b1f3a"  # dark in grayscale too
 MARGIN, PAD_X, PAD_Y, LOOP_RISE = 16.0, 14.0, 9.0, 16.0
 NAME, NOTE, EVENT, ROLES, HEADING, CAPTION = 13.0, 10.5, 11.5, 10.0, 15.0, 11.0
 
-# em widths of DejaVu Sans, in groups; any other character 0.66 (0.72 non-ASCII)
-_EM = {
-    c: em
-    for chars, em in {
-        "'ijlIJ,. ": 0.32,
-        '/:;\\|f-()[]t!r"': 0.42,
-        "*_`szc?L": 0.56,
-        "AVXZBRCUNHDG": 0.76,
-        "&OQw#+<=>^~M": 0.86,
-        "%mW@æÆœŒ": 1.0,
-    }.items()
-    for c in chars
-}
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -54,17 +42,7 @@ class _Edge(NamedTuple):
     event: str
     target: str
     roles: str
-
-
-def text_width(text: str, size: float, *, bold: bool = False) -> float:
-    """A generous estimate of the width of `text` in a sans-serif font."""
-    em = 0.0
-    for c in text:
-        if unicodedata.east_asian_width(c) in "WF":
-            em += 1.0
-        elif not unicodedata.combining(c):
-            em += _EM.get(c, 0.66 if c.isascii() else 0.72)
-    return em * size * (1.15 if bold else 1.0) * 1.04
+    said: str  # the event's label
 
 
 def to_svg(
@@ -73,6 +51,7 @@ def to_svg(
     current: str | None = None,
     title: str | None = None,
     language: str = "en",
+    spoken: Spoken | None = None,
 ) -> str:
     """The diagram of `d` as an SVG document, the state `current` highlighted.
 
@@ -82,6 +61,8 @@ def to_svg(
         title: the accessible name and visible heading; by default
             "{name} version {version}: {title}".
         language: of the legend and the description, "en" or "da".
+        spoken: the states' and events' labels; without, their identifiers
+            (a workflow's author reads those). `data-*` keep the identifiers.
 
     Raises:
         InvalidInputError: (a `ValueError`) if `current` is not a state of `d`,
@@ -95,23 +76,30 @@ def to_svg(
     if language not in WORDS:
         raise InvalidInputError(f"language must be one of {', '.join(WORDS)}")
     words = WORDS[language]
+    said = spoken or Labels().speaking(language)
     heading = f"{d.name} version {d.version}: {d.title}" if title is None else title
     prefix = re.sub(r"[^A-Za-z0-9_-]", "-", f"sagsflow-{d.name}-{d.version}")
     prefix += f"-{current}" if current else ""
     edges = [
-        _Edge(source, t.event, t.target(source), "/".join(t.roles))
+        _Edge(source, t.event, t.target(source), "/".join(t.roles), said.event(t.event))
         for t in d.transitions
         if not t.internal
         for source in t.sources
     ]
     loops = {n: [e for e in edges if e.source == n == e.target] for n in names}
-    opening = _Edge("", d.opening.event, d.initial, "/".join(d.opening.roles))
+    opening = _Edge(
+        "",
+        d.opening.event,
+        d.initial,
+        "/".join(d.opening.roles),
+        said.event(d.opening.event),
+    )
     links = [opening, *(e for e in edges if e.source != e.target)]
     index = {name: i for i, name in enumerate(names)} | {"": len(names)}
     top = MARGIN + HEADING * 1.3 + 14
     layout = layered(
         [
-            *(_node_spec(s, loops[s.name], words) for s in d.states),
+            *(_node_spec(s, loops[s.name], words, said) for s in d.states),
             NodeSpec(w=14, h=14),
         ],
         [
@@ -121,9 +109,9 @@ def to_svg(
         root=len(names),
         origin=(MARGIN, top),
     )
-    internal = [t.event for t in d.transitions if t.internal]
+    internal = [said.event(t.event) for t in d.transitions if t.internal]
     captions = [words["internal"].format(events=", ".join(internal))] * bool(internal)
-    captions.append(_legend(d, current, words))
+    captions.append(_legend(d, said.state(current) if current else None, words))
     width = 2 * MARGIN + max(
         layout.width,
         text_width(heading, HEADING, bold=True),
@@ -131,19 +119,22 @@ def to_svg(
     )
     height = top + layout.height + 14 + len(captions) * CAPTION * 1.5 + MARGIN
     size = f'width="{_n(width)}" height="{_n(height)}"'
+    description = _describe(d, edges, current, words, said)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_n(width)}'
         f' {_n(height)}" {size} role="img" aria-labelledby="{prefix}-title"'
         f' aria-describedby="{prefix}-desc" font-family="{FONT}"'
         ' style="max-width:100%;height:auto">',
         f'<title id="{prefix}-title">{_x(heading)}</title>',
-        f'<desc id="{prefix}-desc">{_x(_describe(d, edges, current, words))}</desc>',
+        f'<desc id="{prefix}-desc">{_x(description)}</desc>',
         f'<defs><marker id="{prefix}-arrow" viewBox="0 0 10 10" refX="10" refY="5"'
         ' markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse"'
         f' orient="auto"><path d="M0,1L10,5L0,9z" fill="{LINE}"/></marker></defs>',
         f'<rect width="100%" height="100%" fill="{PAPER}"/>',
         _text(MARGIN, MARGIN + HEADING / 2, heading, HEADING, INK, bold=True),
-        *_drawing(d, layout, links, loops, current, f"url(#{prefix}-arrow)", words),
+        *_drawing(
+            d, layout, links, loops, current, f"url(#{prefix}-arrow)", words, said
+        ),
     ]
     y = top + layout.height + 14
     for k, caption in enumerate(captions):
@@ -162,6 +153,7 @@ def _drawing(
     current: str | None,
     arrow: str,
     words: Mapping[str, str],
+    said: Spoken,
 ) -> list[str]:
     """The edges, the start marker and the states (over the edges' ends)."""
     out = [
@@ -174,32 +166,36 @@ def _drawing(
         for k, e in enumerate(loops[state.name]):
             path, label = _loop(box, k, len(loops[state.name]), _label(e))
             out.append(_edge_group(e, path, label, arrow, words))
-        out.append(_state_group(state, box, words, current=state.name == current))
+        current_one = state.name == current
+        out.append(_state_group(state, box, words, said, current=current_one))
     return out
 
 
-def _node_lines(state: State, words: Mapping[str, str]) -> list[str]:
+def _node_lines(state: State, words: Mapping[str, str], said: Spoken) -> list[str]:
     """The short note under a state's name; the tooltip has the whole of it."""
     lines = []
     deadline = state.deadline
     if deadline is not None:
         within = duration(deadline.within, words)
         either = (
-            words["either"].format(until=deadline.until, within=within)
+            words["either"].format(until=said.field(deadline.until), within=within)
             if deadline.until and within
             else ""
         )
-        lines.append(words["due"].format(what=either or deadline.until or within))
+        until = said.field(deadline.until) if deadline.until else ""
+        lines.append(words["due"].format(what=either or until or within))
     if state.ladder is not None:
         n = len(state.ladder.rungs)
         lines.append(words["ladder.one" if n == 1 else "ladder"].format(n=n))
     return lines
 
 
-def _node_spec(state: State, loops: list[_Edge], words: Mapping[str, str]) -> NodeSpec:
-    lines = _node_lines(state, words)
+def _node_spec(
+    state: State, loops: list[_Edge], words: Mapping[str, str], said: Spoken
+) -> NodeSpec:
+    lines = _node_lines(state, words, said)
     w = max(
-        [text_width(state.name, NAME, bold=True)]
+        [text_width(said.state(state.name), NAME, bold=True)]
         + [text_width(line, NOTE) for line in lines]
     )
     h = 2 * PAD_Y + NAME * 1.25 + len(lines) * NOTE * 1.35
@@ -218,7 +214,7 @@ def _node_spec(state: State, loops: list[_Edge], words: Mapping[str, str]) -> No
 
 def _label(e: _Edge) -> tuple[float, float]:
     """The size of an edge's label: the event, and the roles under it."""
-    w = max(text_width(e.event, EVENT), text_width(f"[{e.roles}]", ROLES))
+    w = max(text_width(e.said, EVENT), text_width(f"[{e.roles}]", ROLES))
     return w + 8, EVENT * 1.25 + ROLES * 1.25 + 6
 
 
@@ -265,12 +261,12 @@ def _edge_group(
     lines = [
         f'<g class="{kind}" data-event="{_x(e.event)}"{source}'
         f' data-target="{_x(e.target)}">',
-        f"<title>{_x(f'{e.event}: {e.source or new} → {e.target} ({roles})')}</title>",
+        f"<title>{_x(f'{e.said}: {e.source or new} → {e.target} ({roles})')}</title>",
         f'<path d="{path}" fill="none" stroke="{LINE}" stroke-width="1.4"'
         f' marker-end="{arrow}"/>',
         f'<rect class="label" x="{_n(label.x)}" y="{_n(label.y)}"'
         f' width="{_n(label.w)}" height="{_n(label.h)}" rx="3" fill="{PAPER}"/>',
-        _text(label.cx, label.y + 3 + EVENT * 0.625, e.event, EVENT, INK, mid=True),
+        _text(label.cx, label.y + 3 + EVENT * 0.625, e.said, EVENT, INK, mid=True),
         _text(
             label.cx,
             label.y + 3 + EVENT * 1.25 + ROLES * 0.625,
@@ -285,14 +281,16 @@ def _edge_group(
 
 
 def _state_group(
-    state: State, box: Box, words: Mapping[str, str], *, current: bool
+    state: State, box: Box, words: Mapping[str, str], said: Spoken, *, current: bool
 ) -> str:
     kind = (
         ""
         if state.kind is StateKind.NORMAL
         else f" ({words['kind.' + state.kind.value]})"
     )
-    about = f"{state.name}{kind}" + (f": {state.description}" * bool(state.description))
+    about = f"{said.state(state.name)}{kind}" + (
+        f": {state.description}" * bool(state.description)
+    )
     stroke = f'stroke="{CURRENT_LINE if current else LINE}"'
     dash = ' stroke-dasharray="6 4"' * (state.kind is StateKind.WAITING)
     mark = ' class="state current" aria-current="true"' if current else ' class="state"'
@@ -309,11 +307,19 @@ def _state_group(
             f' height="{_n(box.h - 8)}" rx="6" fill="none" {stroke}'
             ' stroke-width="1.2"/>'
         )
-    lines = _node_lines(state, words)
+    lines = _node_lines(state, words, said)
     y = box.cy - (NAME * 1.25 + len(lines) * NOTE * 1.35) / 2
     ink, muted = (PAPER, PAPER) if current else (INK, MUTED)
     out.append(
-        _text(box.cx, y + NAME * 0.625, state.name, NAME, ink, bold=True, mid=True)
+        _text(
+            box.cx,
+            y + NAME * 0.625,
+            said.state(state.name),
+            NAME,
+            ink,
+            bold=True,
+            mid=True,
+        )
     )
     for k, line in enumerate(lines):
         y_line = y + NAME * 1.25 + (k + 0.5) * NOTE * 1.35
@@ -340,20 +346,23 @@ def _describe(
     edges: list[_Edge],
     current: str | None,
     words: Mapping[str, str],
+    said: Spoken,
 ) -> str:
     now = (
-        words["now"].format(state=current)
+        words["now"].format(state=said.state(current))
         if current is not None
         else words["no_current"]
     )
     states = ", ".join(
-        s.name
+        said.state(s.name)
         if s.kind is StateKind.NORMAL
-        else f"{s.name} ({words['kind.' + s.kind.value]})"
+        else f"{said.state(s.name)} ({words['kind.' + s.kind.value]})"
         for s in d.states
     )
     steps = "; ".join(
-        words["step"].format(event=e.event, source=e.source, target=e.target)
+        words["step"].format(
+            event=e.said, source=said.state(e.source), target=said.state(e.target)
+        )
         for e in edges
     )
     return words["describe"].format(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from service.api.routes import (
     audit,
     cases,
+    documents,
     erasure,
     outbox,
     owners,
@@ -16,7 +17,9 @@ from service.api.routes import (
 ROUTERS = (
     system.router,
     workflows.router,
+    documents.uploads,  # before cases.router: multipart events, a file with each
     cases.router,
+    documents.router,
     erasure.router,
     owners.router,
     audit.router,

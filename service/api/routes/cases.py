@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from engine.dates.calendars import local_date
 from engine.exceptions import InvalidInputError, RoleNotAllowedError
-from engine.records import CaseFilter, Party, User
+from engine.records import CaseFilter, Content, Party, User
 from engine.search import MAX_LENGTH, search_alone
 from engine.workflow.definition import Transition
 from service import present
@@ -266,7 +266,7 @@ def fire_event(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Apply an event as the token's user (`case fire --json`)."""
-    return _fire(
+    return fire_as(
         state,
         request,
         user,
@@ -310,7 +310,7 @@ def journal_document(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Journal a document or a note without a state change (the `note` event)."""
-    return _fire(
+    return fire_as(
         state,
         request,
         user,
@@ -325,7 +325,7 @@ def journal_document(
     )
 
 
-def _fire(
+def fire_as(
     state: ApiState,
     request: Request,
     user: User,
@@ -338,7 +338,11 @@ def _fire(
     expected_version: int | None,
     key: str | None,
     payload: dict[str, object],
+    content: Content | None = None,
 ) -> Response:
+    """Fire `event` on case `number` as `user` (roles, dates, then the engine),
+    once per `Idempotency-Key`; `content` is the document's (a multipart
+    upload, `service.api.routes.documents`)."""
     engine = state.engine
     case = engine.show_case(number)
     definition = engine.definition(case.workflow, case.workflow_version)
@@ -356,6 +360,7 @@ def _fire(
             document=document,
             at=at,
             expected_version=expected_version,
+            content=content,
         )
         return Outcome(status=200, body=case_body(engine, view))
 

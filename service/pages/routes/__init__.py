@@ -6,6 +6,7 @@ from service.pages.routes import (
     audit,
     cases,
     dashboard,
+    documents,
     login,
     mine,
     oidc,
@@ -20,6 +21,7 @@ ROUTERS = (
     mine.router,
     search.router,
     cases.router,
+    documents.router,
     audit.router,
     verify.router,
 )

@@ -21,6 +21,7 @@ from engine.dates.calendars import BusinessCalendar, is_overdue, local_date
 from engine.explain.case import explain
 from engine.explain.diagram.svg import to_svg
 from engine.workflow.definition import WorkflowDefinition
+from engine.workflow.labels import Labels
 from service import present as shapes
 from service.api.state import api_state
 from service.pages import i18n, params, timeline
@@ -65,8 +66,14 @@ def case_page(number: str, request: Request, viewer: Reader) -> Response:
             engine.calendar,
             now,
             language=strings.lang,
+            labels=engine.registry.labels(case.workflow),
         ),
-        svg=diagram(definition, case.state, strings.lang),
+        svg=diagram(
+            definition,
+            case.state,
+            strings.lang,
+            engine.registry.labels(case.workflow),
+        ),
         timeline=timeline.build(
             view.history, view.documents, calendar=engine.calendar, today=today
         ),
@@ -99,9 +106,17 @@ def dossier(number: str, request: Request, viewer: Reader) -> Response:
     )
 
 
-def diagram(definition: WorkflowDefinition, current: str, language: str) -> str:
-    """The workflow as inline SVG, the case's state marked `current`."""
-    return to_svg(definition, current=current, language=language)
+def diagram(
+    definition: WorkflowDefinition, current: str, language: str, labels: Labels
+) -> str:
+    """The workflow as inline SVG, the case's state marked `current`, its states
+    and events in `labels` (the newest version's: `WorkflowRegistry.labels`)."""
+    return to_svg(
+        definition,
+        current=current,
+        language=language,
+        spoken=labels.speaking(language),
+    )
 
 
 def _working_days(

@@ -17,9 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.exceptions import InvalidInputError
+from engine.explain.diagram.fonts import text_width
 from engine.explain.diagram.geometry import Box, EdgeSpec, NodeSpec
 from engine.explain.diagram.layout import layered
-from engine.explain.diagram.svg import text_width, to_svg
+from engine.explain.diagram.svg import to_svg
 from engine.workflow.definition import WorkflowDefinition
 from engine.workflow.file import load_workflow_file, parse_workflow
 from engine.workflow.guards import GUARDS

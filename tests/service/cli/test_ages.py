@@ -16,6 +16,14 @@ import pytest
 
 from tests.service.conftest import Run
 
+
+@pytest.fixture(autouse=True)
+def _english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These read the command line's English words (SAGSFLOW_LANGUAGE=en); the
+    Danish default is tests/service/cli/test_labels.py's."""
+    monkeypatch.setenv("SAGSFLOW_LANGUAGE", "en")
+
+
 ON_9TH = "2024-10-16T12:00:00+02:00"
 ON_10TH = "2024-10-17T12:00:00+02:00"
 
@@ -64,9 +72,9 @@ def test_case_show_says_how_long_the_case_has_been_in_its_state(
     before = ok(run, "case", "show", decided, "--now", ON_9TH)
     stale = ok(run, "case", "show", decided, "--now", ON_10TH)
 
-    assert "  deadline   none\n  age        in decided for 9 working days\n" in before
+    assert "  deadline   none\n  age        in Decided for 9 working days\n" in before
     assert (
-        "  age        in decided for 10 working days: STALE "
+        "  age        in Decided for 10 working days: STALE "
         "(stale after 10 working days)\n"
     ) in stale
 
@@ -105,7 +113,7 @@ def test_case_list_marks_the_stale_case_and_gives_its_age(
 
     header, _, request, inquiry = lines
     assert header.split()[:5] == ["number", "workflow", "state", "due", "age"]
-    assert request.split()[2:7] == ["decided", "-", "10", "working", "days"]
+    assert request.split()[2:7] == ["Decided", "-", "10", "working", "days"]
     assert "  STALE  " in request
     assert request.startswith(decided)
     assert "2024-10-28" in inquiry

@@ -30,6 +30,14 @@ from tests.processes import SAGSFLOW
 from tests.service.cli.test_errors import REFUSED, USAGE, assert_one_error_line
 from tests.service.conftest import Result, snapshot
 
+
+@pytest.fixture(autouse=True)
+def _english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These read the command line's English words (SAGSFLOW_LANGUAGE=en); the
+    Danish default is tests/service/cli/test_labels.py's."""
+    monkeypatch.setenv("SAGSFLOW_LANGUAGE", "en")
+
+
 JDOE = {"channel": "cli", "login": "jdoe"}
 
 

@@ -179,7 +179,7 @@ def test_grants_are_printed_for_a_postgresql_database(run: Run) -> None:
     )
     assert (code, err) == (0, "")
     assert "GRANT CONNECT ON DATABASE sager TO kk_app;" in out
-    record = "audit_entry, document, user_change"
+    record = "audit_entry, document, document_content, user_change"
     assert f"GRANT SELECT, INSERT ON {record} TO kk_app;" in out
     assert f"REVOKE UPDATE, DELETE, TRUNCATE ON {record} FROM kk_app;" in out
     granted = [line for line in out.splitlines() if line.startswith("GRANT")]

@@ -15,6 +15,13 @@ from tests.service.cli.test_errors import REFUSED, USAGE, assert_one_error_line
 from tests.service.conftest import Result, Run, snapshot
 
 
+@pytest.fixture(autouse=True)
+def _english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These read the command line's English words (SAGSFLOW_LANGUAGE=en); the
+    Danish default is tests/service/cli/test_labels.py's."""
+    monkeypatch.setenv("SAGSFLOW_LANGUAGE", "en")
+
+
 def opened(run: Run, actor: str, *argv: str) -> str:
     code, out, err = run(
         "case", "open", "ombudsman-inquiry", "--actor", actor, "--title", "Klage",

@@ -33,7 +33,7 @@ Cases opened 2024-10-01 to 2024-11-30 (all workflows), as of 2024-12-02 12:00 +0
 Cases
   opened                                   2
   closed in the period                     1
-    no_further_action                      1
+    No further action                      1
 
 Handling time of closed cases (calendar days)
   median                                   48
@@ -51,9 +51,45 @@ Chases in the period
 
 Now
   open                                     1
-    access-to-documents / being_processed  1
+    access-to-documents / Being processed  1
   overdue                                  1
 """
+
+
+TEXT_DA = """\
+Sager oprettet 2024-10-01 til 2024-11-30 (alle sagsgange), pr. 2024-12-02 12:00 +01:00
+
+Sager
+  oprettet                                    2
+  afsluttet i perioden                        1
+    Ikke anledning til videre foranstaltning  1
+
+Sagsbehandlingstid for afsluttede sager (kalenderdage)
+  median                                      48
+  90. percentil                               48 (nærmeste rang)
+  inden for 6 måneder (183 dage)              1 af 1, 100.0 % (mål 70 %)
+  inden for 12 måneder (365 dage)             1 af 1, 100.0 % (mål 90 %)
+
+Tid i tilstande (kalenderdage, summeret over sagerne)
+  venter på myndigheder                       32
+  hos os                                      46
+
+Rykkere i perioden
+  rykkere                                     1
+  eskalationer                                0
+
+Nu
+  åbne                                        1
+    access-to-documents / Under behandling    1
+  over fristen                                1
+"""
+
+
+@pytest.fixture(autouse=True)
+def _english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The figures are read in English here (SAGSFLOW_LANGUAGE=en); Danish, the
+    default, in test_the_text_summary_in_danish."""
+    monkeypatch.setenv("SAGSFLOW_LANGUAGE", "en")
 
 
 def ok(run: Run, *argv: str) -> str:
@@ -117,6 +153,34 @@ def cases(run: Run, initialised: Path) -> Path:
 
 def test_the_text_summary(run: Run, cases: Path) -> None:
     assert ok(run, "report", *PERIOD) == TEXT
+
+
+def test_the_text_summary_in_danish(
+    run: Run, cases: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SAGSFLOW_LANGUAGE")
+    assert ok(run, "report", *PERIOD) == TEXT_DA
+
+
+def test_json_keeps_the_identifiers_in_danish(
+    run: Run, cases: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAGSFLOW_LANGUAGE", "da")
+    figures = json.loads(ok(run, "report", *PERIOD, "--json"))
+    assert figures["closed_by_outcome"] == {"no_further_action": 1}
+    assert figures["open_now"]["by_workflow"] == {
+        "access-to-documents": {"being_processed": 1}
+    }
+
+
+def test_a_danish_chart(
+    run: Run, cases: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAGSFLOW_LANGUAGE", "da")
+    chart = tmp_path / "figures.svg"
+    out = ok(run, "report", *PERIOD, "--chart", str(chart))
+    assert out == TEXT_DA + f"diagram: {chart}\n"
+    assert chart.read_bytes().startswith(b"<?xml")
 
 
 def test_json_has_every_figure(run: Run, cases: Path) -> None:

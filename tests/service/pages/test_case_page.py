@@ -34,7 +34,11 @@ def test_the_summary_shows_the_case_as_the_api_does(
     summary = parse(response.text).find("section", id="case-summary")
     assert summary.find(id="case-workflow").text == "ombudsman-inquiry"
     assert summary.find(id="case-workflow-version").text == "3"
-    assert summary.find(id="case-state").text == "awaiting_reply"
+    state = summary.find(id="case-state")
+    assert (state.text, state.attrs["data-state"]) == (
+        "Afventer svar",
+        "awaiting_reply",
+    )
     assert "2024-10-03 10:00" in summary.text  # opened, Copenhagen time
     party = summary.find("li", data_role="authority")
     assert "Københavns Kommune, Socialforvaltningen" in party.text
@@ -72,10 +76,12 @@ def test_the_deadline_section_gives_case_explain_s_reasoning_in_the_page_s_langu
         api_engine.calendar,
         api_engine.clock.now(),
         language=language,
+        labels=api_engine.registry.labels("ombudsman-inquiry"),
     )
     shown = [li.text for li in section.find("ol", id="explain").find_all("li")]
     assert shown == [" ".join(line.split()) for line in expected]
     assert all(any(w in line for line in shown) for w in words)
+    assert "awaiting_reply" not in " ".join(shown)  # said in the workflow's labels
 
 
 def test_the_diagram_is_the_case_s_workflow_with_its_state_marked(
@@ -87,11 +93,11 @@ def test_the_diagram_is_the_case_s_workflow_with_its_state_marked(
     svg = section.find("svg")
     (current,) = svg.find_all(class_="current")
     assert current.attrs["data-state"] == "awaiting_reply"
-    assert "awaiting_reply" in section.find("figcaption").text
-    assert svg.find("desc").text.startswith("Sagen er i tilstanden awaiting_reply.")
+    assert "Afventer svar" in section.find("figcaption").text
+    assert svg.find("desc").text.startswith("Sagen er i tilstanden Afventer svar.")
     english = parse(pages.as_user("bra").get(f"/ui/cases/{founding}?lang=en").text)
     desc = english.find("section", id="diagram").find("svg").find("desc")
-    assert desc.text.startswith("The case is in the state awaiting_reply.")
+    assert desc.text.startswith("The case is in the state Awaiting reply.")
 
 
 def test_the_timeline_holds_entries_documents_deadlines_and_reminders_in_order(

@@ -55,7 +55,7 @@ def test_the_longest_overdue_come_first_and_closed_cases_are_not_counted(
     waiting = counts.find("tr", data_state="awaiting_reply").find_all("td")
     assert [c.text for c in waiting] == [
         "ombudsman-inquiry",
-        "awaiting_reply",
+        "Afventer svar",  # awaiting_reply, in its label
         "4",
         "3",
     ]

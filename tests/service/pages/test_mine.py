@@ -102,7 +102,7 @@ def test_mine_lists_exactly_the_users_open_cases_the_overdue_first(
     assert late.find("time").attrs["datetime"] == "2024-12-18"
     assert late.find_all("td")[-1].text == ""
     assert "ingen frist" in decided.text
-    assert "decided" in decided.text
+    assert "Afgjort" in decided.text  # the state decided, in its label
     summary = page.find(id="queue-summary").text
     assert summary == "4 åbne sager, heraf 2 over fristen."
     # the nav link is the current page

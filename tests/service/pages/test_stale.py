@@ -54,7 +54,7 @@ def test_the_stale_cases_are_listed_longest_waiting_first(
     link = first.find("a")
     assert (link.attrs["href"], link.text) == (f"/ui/cases/{fifteen}", fifteen)
     assert "Aktindsigt i mails" in first.text
-    assert "decided" in first.find("span", class_="state").text
+    assert "Afgjort" in first.find("span", class_="state").text
     assert first.find("time").attrs["datetime"] == "2024-11-04T10:00:00+01:00"
     assert first.find("td", data_working_days="15").text == "15"
     assert rows[1].find("td", data_working_days="10").text == "10"
@@ -109,12 +109,12 @@ def test_a_role_that_does_not_read_the_record_sees_no_stale_list(
     [
         (
             "",
-            "I decided i 15 arbejdsdage — "
+            "I Afgjort i 15 arbejdsdage — "
             "stillestående: arbejdsgangen tillader 10 arbejdsdage her",
         ),
         (
             "?lang=en",
-            "In decided for 15 working days — "
+            "In Decided for 15 working days — "
             "stale: its workflow allows 10 working days here",
         ),
     ],
@@ -141,7 +141,7 @@ def test_a_case_not_yet_stale_shows_its_age_unmarked(
     page = parse(pages.as_user("rev").get(f"/ui/cases/{number}?lang=en").text)
 
     age = page.find(id="case-age")
-    assert " ".join(age.text.split()) == "In decided for 1 working day"
+    assert " ".join(age.text.split()) == "In Decided for 1 working day"
     assert not age.has_class("late")
 
 

@@ -1,0 +1,110 @@
+"""A journalised document's content, read and checked against its seal.
+
+Every read of content goes through `read_document`: the document is found by
+its number, the entry that journalised it is read, and the bytes are served
+only if their SHA-256 is the digest that entry sealed (and the one the
+document row states). Content changed in the database or in the document
+folder, or gone, is refused (`ContentTamperedError`: "document 2024-0283489-8:
+its content no longer matches its seal"), never served as good.
+
+The content comes from the store's `ContentRecords` (`engine.ports.documents`);
+logging the read (who read which case's document) is the caller's, as for
+every read of a case (`CaseReads.record_read`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from engine.exceptions import (
+    CaseNotFoundError,
+    ContentTamperedError,
+    DocumentNotFoundError,
+)
+from engine.ports import CaseRecords, CaseStore
+from engine.ports.documents import ContentRecords
+from engine.records import Case, Document
+
+DOCUMENT_NUMBER = re.compile(r"^(?P<case>\d{4}-\d{7,})-(?P<seq>[1-9]\d*)$")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DocumentRead:
+    """A document with its checked content."""
+
+    case: Case
+    document: Document
+    data: bytes = field(repr=False)
+
+    @property
+    def media_type(self) -> str:
+        return self.document.media_type or "application/octet-stream"
+
+
+def case_number_of(number: str) -> str:
+    """The case number in a document number (`2024-0283489-8` -> `2024-0283489`).
+
+    Raises:
+        DocumentNotFoundError: not of the form YYYY-NNNNNNN-N.
+    """
+    match = DOCUMENT_NUMBER.match(number)
+    if match is None:
+        raise DocumentNotFoundError(
+            number, why=f"{number!r} is not a document number (YYYY-NNNNNNN-N)"
+        )
+    return match["case"]
+
+
+def read_document(store: CaseStore, number: str) -> DocumentRead:
+    """Document `number` with its content, checked (one read transaction).
+
+    Raises:
+        DocumentNotFoundError: no such document, or one journalised without content.
+        ContentTamperedError: the content is gone or not the bytes sealed.
+    """
+    with store.transaction(write=False) as tx:
+        return checked(tx, number)
+
+
+def checked(tx: CaseRecords, number: str) -> DocumentRead:
+    """`read_document` in a transaction the caller holds.
+
+    Raises:
+        DocumentNotFoundError: no such document, or one journalised without content.
+        ContentTamperedError: the content is gone or not the bytes sealed.
+    """
+    try:
+        case = tx.get_case(case_number_of(number))
+    except CaseNotFoundError:
+        raise DocumentNotFoundError(number) from None
+    assert case.id is not None
+    document = next((d for d in tx.documents(case.id) if d.number == number), None)
+    if document is None:
+        raise DocumentNotFoundError(number)
+    sealed = sealed_digest(tx, case, document)
+    if document.sha256 is None and sealed is None:
+        raise DocumentNotFoundError(
+            number, why=f"document {number} was journalised without content"
+        )
+    if sealed is None or document.sha256 != sealed:
+        raise ContentTamperedError(number)
+    data = tx.content(sealed) if isinstance(tx, ContentRecords) else None
+    if data is None:
+        raise ContentTamperedError(number, missing=True)
+    if hashlib.sha256(data).hexdigest() != sealed:
+        raise ContentTamperedError(number)
+    return DocumentRead(case=case, document=document, data=data)
+
+
+def sealed_digest(tx: CaseRecords, case: Case, document: Document) -> str | None:
+    """The content digest the entry that journalised `document` sealed, if any."""
+    assert case.id is not None
+    for entry in tx.history(case.id):
+        if entry.seq == document.event_seq and entry.sealed is not None:
+            for sealed in entry.sealed.get("documents") or []:
+                if sealed.get("number") == document.number:
+                    digest = sealed.get("sha256")
+                    return str(digest) if digest is not None else None
+    return None

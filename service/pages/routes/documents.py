@@ -1,0 +1,43 @@
+"""`/ui/documents/{number}`: a journalised document's content for the case
+page's readers, checked against its seal.
+
+The same read as the API's `GET /documents/{number}` (`engine.cases.documents`:
+served only if its SHA-256 is the digest the chain sealed), logged the same
+way (`document_get`, under the viewer), and open to the roles that read a case
+page, checked before the document is looked up. A document whose content no
+longer matches its seal is never served: the pages' error page says so (409).
+The answer is a download (`Content-Disposition: attachment`, `nosniff`), so a
+document is never shown as a page of sagsflow's own.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from engine.cases.documents import read_document
+from service.api.state import api_state
+from service.documents import EXTENSIONS
+from service.pages import params
+from service.pages.auth import Reader
+
+router = APIRouter()
+
+
+@router.get("/documents/{number}")
+def document(number: str, request: Request, viewer: Reader) -> Response:
+    """Document NUMBER's content, checked, as a file; the read is logged."""
+    params.check(request)
+    engine = api_state(request).engine
+    read = read_document(engine.store, number)
+    engine.record_read(actor=viewer.id, action="document_get", number=read.case.number)
+    name = f"{read.document.number}{EXTENSIONS.get(read.media_type, '')}"
+    return Response(
+        content=read.data,
+        media_type=read.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
