@@ -19,9 +19,11 @@ import structlog
 from engine import via
 from engine.exceptions import (
     EngineError,
+    InvalidInputError,
     StorageError,
 )
 from engine.logs import redact_text
+from engine.workflow.labels import LANGUAGES
 from service import app as composition
 from service.cli import identity
 from service.cli.api import api
@@ -93,6 +95,12 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
     settings = Settings.from_env(os.environ).with_database(db_url)
     composition.setup_logging(settings)
     identity.check_mode(settings.cli_identity)
+    # before any command reads or writes: a command that prints after it
+    # writes (case assign, case fire) must not fail after its write
+    if settings.language not in LANGUAGES:
+        raise InvalidInputError(
+            f"SAGSFLOW_LANGUAGE must be 'da' or 'en', not {settings.language[:16]!r}"
+        )
     # The login: the operating system's, unless the caller of `main` (a test)
     # handed one in as the root context's object.
     login = ctx.obj if isinstance(ctx.obj, str) else identity.os_login()

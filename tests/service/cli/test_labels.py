@@ -160,6 +160,8 @@ def test_case_explain_speaks_the_language(
         ("case", "explain", "{number}"),
         ("case", "fire", "{number}", "receive_reply", "--actor", "jur"),
         ("case", "open", "ombudsman-inquiry", "--actor", "bra", "--title", "Ny"),
+        ("case", "assign", "{number}", "jur", "--actor", "bra"),  # prints after
+        ("user", "deactivate", "jur", "--actor", "bra", "--reason", "Fratrådt"),
     ],
 )
 def test_an_unknown_language_is_one_line_and_nothing_changes(
