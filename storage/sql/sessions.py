@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.exceptions import DuplicateError
 from engine.records import PageSession, PendingSignIn
 from storage.sql.base import Rows
+from storage.sql.mapping import record_of
 from storage.tables import PAGE_SESSIONS, PENDING_SIGN_INS
 
 
@@ -111,23 +112,8 @@ class SessionRows(Rows):
 
 
 def _session(row: RowMapping) -> PageSession:
-    return PageSession(
-        id=row["id"],
-        digest=row["digest"],
-        user_id=row["user_id"],
-        method=row["method"],
-        token_id=row["token_id"],
-        created_at=row["created_at"],
-        last_seen_at=row["last_seen_at"],
-    )
+    return record_of(PageSession, row)
 
 
 def _pending(row: RowMapping) -> PendingSignIn:
-    return PendingSignIn(
-        state_digest=row["state_digest"],
-        nonce=row["nonce"],
-        verifier=row["verifier"],
-        next_path=row["next_path"],
-        browser_digest=row["browser_digest"],
-        created_at=row["created_at"],
-    )
+    return record_of(PendingSignIn, row)
