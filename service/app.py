@@ -13,6 +13,8 @@ import yaml
 from sqlalchemy import Engine
 
 from engine.cases.engine import CaseEngine
+from engine.cases.letters import LetterSources
+from engine.cases.renditions import Renditions
 from engine.chasing.chaser import Chaser, ChaseSettings
 from engine.chasing.dispatcher import Dispatcher
 from engine.clock import Clock, SystemClock
@@ -120,6 +122,26 @@ def build_engine(
         clock=clock or SystemClock(),
         calendar=load_calendar(settings),
         note_text=True,  # a note's text is its content (README: Documents' content)
+        letters=letter_sources(settings),
+    )
+
+
+def letter_sources(settings: Settings) -> LetterSources:
+    """The office's letters, written with the steps that journalise them."""
+    from service.renditions import HtmlLetterSources
+
+    return HtmlLetterSources(settings)
+
+
+def build_renditions(settings: Settings, engine: CaseEngine) -> Renditions:
+    """Renders the letters the steps journalised (README: Letters)."""
+    from service.renditions import PdfRenderer
+
+    return Renditions(
+        store=engine.store,
+        clock=engine.clock,
+        rules=engine.rules,
+        renderer=PdfRenderer(settings),
     )
 
 
@@ -144,6 +166,7 @@ def build_chaser(settings: Settings, engine: CaseEngine) -> Chaser:
         calendar=engine.calendar,
         rules=engine.rules,
         letters=letters,
+        sources=letter_sources(settings),
         settings=ChaseSettings(
             working_days_only=not settings.sweep_closed_days,
             language=settings.language,
@@ -179,6 +202,7 @@ def build_dispatcher(settings: Settings, engine: CaseEngine) -> Dispatcher:
             smtp_url=settings.smtp_url,
             mail_from=settings.mail_from,
             webhook_secret=settings.webhook_secret,
+            renditions=build_renditions(settings, engine),
         )
     except ValueError as exc:
         raise InvalidInputError(f"mail settings: {exc}") from None

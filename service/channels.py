@@ -36,21 +36,24 @@ import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import partial
 
 import structlog
 
+from engine.cases.documents import DocumentRead
+from engine.cases.renditions import Renditions
 from engine.clock import Clock, SystemClock
 from engine.exceptions import DeliveryError
 from engine.ports import Channel
 from engine.records import Notification
+from service.renditions import RenderChannel, Rendering, attach_letter
+from service.smtp_url import _parse_smtp_url
 
 DEFAULT_TIMEOUT = 10.0  # seconds, per connect / read
-SMTP_PORTS = {"smtp": 25, "smtps": 465}
 USER_AGENT = "sagsflow-webhook/1"
-_FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 _MAX_REASON = 300
 
 log = structlog.get_logger()
@@ -67,56 +70,6 @@ def message_id(idempotency_key: str) -> str:
     """The `Message-ID` for a key: the same key always gives the same id."""
     digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()
     return f"<{digest[:32]}@sagsflow>"
-
-
-@dataclass(frozen=True, slots=True)
-class _SmtpTarget:
-    host: str
-    port: int
-    tls: bool  # SMTPS: TLS from the first byte
-    starttls: bool
-    username: str | None
-    password: str | None = field(repr=False)  # never in a repr or a log line
-
-
-def _parse_smtp_url(url: str) -> _SmtpTarget:
-    parts = urllib.parse.urlsplit(url.strip())
-    where = f"{parts.scheme}://{parts.hostname or ''}"  # never echo credentials
-    if parts.scheme not in SMTP_PORTS:
-        raise ValueError(f"SMTP URL must start with smtp:// or smtps://, not {where!r}")
-    if not parts.hostname:
-        raise ValueError(f"SMTP URL {where!r} names no host")
-    try:
-        port = parts.port or SMTP_PORTS[parts.scheme]
-    except ValueError:
-        raise ValueError(f"SMTP URL {where!r} has an invalid port") from None
-    if parts.path not in ("", "/") or parts.fragment:
-        raise ValueError(f"SMTP URL {where!r} must not have a path or fragment")
-    query = urllib.parse.parse_qs(parts.query, keep_blank_values=True)
-    unknown = sorted(set(query) - {"starttls"})
-    if unknown:
-        raise ValueError(f"SMTP URL {where!r}: unknown parameter(s) {unknown}")
-    flag = query.get("starttls", ["0"])[-1].strip().lower()
-    if flag not in _FLAGS:
-        raise ValueError(f"SMTP URL {where!r}: starttls must be 1 or 0, not {flag!r}")
-    starttls = _FLAGS[flag]
-    if starttls and parts.scheme == "smtps":
-        raise ValueError(f"SMTP URL {where!r}: smtps:// is TLS already; drop starttls")
-    if (parts.username is None) != (parts.password is None):
-        raise ValueError(f"SMTP URL {where!r}: give both user and password, or none")
-    unquote = urllib.parse.unquote
-    username = None if parts.username is None else unquote(parts.username)
-    password = None if parts.password is None else unquote(parts.password)
-    if not f"{username or ''}{password or ''}".isascii():  # python/cpython#73936
-        raise ValueError(f"SMTP URL {where!r}: smtplib can only log in with ASCII")
-    return _SmtpTarget(
-        host=parts.hostname,
-        port=port,
-        tls=parts.scheme == "smtps",
-        starttls=starttls,
-        username=username,
-        password=password,
-    )
 
 
 def _reason(exc: BaseException, timeout: float) -> str:
@@ -160,13 +113,19 @@ class SmtpChannel:
     """
 
     def __init__(
-        self, *, url: str, sender: str, timeout: float = DEFAULT_TIMEOUT
+        self,
+        *,
+        url: str,
+        sender: str,
+        timeout: float = DEFAULT_TIMEOUT,
+        attach: Callable[[str], DocumentRead] | None = None,
     ) -> None:
         if not sender.strip():
             raise ValueError("an e-mail sender (From address) is required")
         self._target = _parse_smtp_url(url)
         self._sender = sender.strip()
         self._timeout = timeout
+        self._attach = attach  # a letter's document, as sealed (service.renditions)
 
     def build_message(self, notification: Notification) -> EmailMessage:
         """The message `send` delivers (ValueError on a line break in a header)."""
@@ -181,6 +140,14 @@ class SmtpChannel:
         msg["X-Sagsflow-Idempotency-Key"] = n.idempotency_key
         # quoted-printable keeps Danish letters intact over 7-bit relays too
         msg.set_content(n.body, charset="utf-8", cte="quoted-printable")
+        document = n.payload.get("document")
+        if self._attach is not None and isinstance(document, str):
+            read = self._attach(document)  # the letter: the bytes its step sealed
+            kind, _, sub = read.media_type.partition(";")[0].partition("/")
+            suffix = ".pdf" if sub == "pdf" else ".html"
+            msg.add_attachment(
+                read.data, maintype=kind, subtype=sub, filename=document + suffix
+            )
         return msg
 
     def send(self, notification: Notification) -> None:
@@ -359,12 +326,17 @@ class LogChannel:
 
 
 def build_channels(
-    *, smtp_url: str | None, mail_from: str | None, webhook_secret: str | None
+    *,
+    smtp_url: str | None,
+    mail_from: str | None,
+    webhook_secret: str | None,
+    renditions: Renditions | None = None,
 ) -> dict[str, Channel]:
     """The channels the settings enable, by `Notification.channel` name.
 
     "log" always; "email" when `smtp_url` is given (None means unset);
-    "webhook" when `webhook_secret` is given.
+    "webhook" when `webhook_secret` is given; "render" with `renditions`,
+    whose PDFs the e-mails then attach (service.renditions).
 
     Raises:
         ValueError: `smtp_url` without `mail_from`, a bad SMTP URL, or an
@@ -374,7 +346,13 @@ def build_channels(
     if smtp_url is not None:
         if not mail_from or not mail_from.strip():
             raise ValueError("an SMTP URL is set but no sender address (mail_from)")
-        channels["email"] = SmtpChannel(url=smtp_url, sender=mail_from)
+        attach = partial(attach_letter, renditions) if renditions else None
+        channels["email"] = SmtpChannel(url=smtp_url, sender=mail_from, attach=attach)
+    if renditions is not None:
+        for name in ("log", "webhook"):  # the e-mail renders as it attaches
+            if name in channels:
+                channels[name] = Rendering(channels[name], renditions)
+        channels["render"] = RenderChannel(renditions)
     if webhook_secret is not None:
         channels["webhook"] = WebhookChannel(secret=webhook_secret)
     return channels

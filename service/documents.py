@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+from engine.cases.letters import LETTER_SOURCE
 from engine.exceptions import InvalidInputError
 from engine.records import Content
 
@@ -36,6 +37,7 @@ EXTENSIONS = {
     DOCX: ".docx",
     XLSX: ".xlsx",
     TEXT: ".txt",
+    LETTER_SOURCE: ".json",  # a letter's source (engine.cases.letters)
 }
 
 _MAGIC = (

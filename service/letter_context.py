@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from markupsafe import Markup
 
+from engine.cases.letters import LetterFacts
 from engine.dates.calendars import local_date
-from engine.records import AuditEntry, Case, Party
+from engine.records import Party
 from engine.workflow.definition import FieldType, WorkflowDefinition
 from service.letters import date_en, dato, language_of
 from service.office import OfficeProfile
@@ -31,31 +32,6 @@ DEADLINE_FIELDS = ("reply_by", "answer_by")
 case without them states its current deadline (`Case.due`)."""
 
 SAMPLE_DAY = date(2024, 10, 9)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LetterFacts:
-    """The record's facts one letter is written from.
-
-    Attributes:
-        case: the case as it stands before the event.
-        definition: its workflow's version.
-        history: its audit entries so far.
-        event: the transition or ladder rung the letter belongs to.
-        data: the data the event records (checked), merged over the case's.
-        at: when the letter is dated (the event's effective time).
-        document_number: the number the letter is journalised under.
-        caseworker: the caseworker's display name (or id).
-    """
-
-    case: Case
-    definition: WorkflowDefinition
-    history: Sequence[AuditEntry]
-    event: str
-    data: Mapping[str, object]
-    at: datetime
-    document_number: str
-    caseworker: str
 
 
 def day_writer(language: str) -> Callable[[date], Markup]:
@@ -73,10 +49,23 @@ def letter_context(
     facts: LetterFacts, *, office: OfficeProfile, language: str
 ) -> dict[str, object]:
     """The values the template of `facts.event` is rendered with."""
+    values = letter_values(facts, office=office, language=language)
+    values["day"] = day_writer(str(values["lang"]))
+    return values
+
+
+def letter_values(
+    facts: LetterFacts, *, office: object, language: str, sparse: bool = False
+) -> dict[str, object]:
+    """`letter_context` without its date writer: plain values; `office` as
+    the caller holds it. `sparse` leaves out the data fields, events and
+    parties the case has none of (a letter's source, `service.renditions`,
+    which reads them back as None)."""
     definition = facts.definition
     letter_date = local_date(facts.at)
-    data = _typed(definition, facts.data)
-    events: dict[str, date | None] = dict.fromkeys(_event_names(definition))
+    shape = _shape(definition)
+    data = _typed(shape, facts.data, sparse=sparse)
+    events: dict[str, date | None] = {} if sparse else dict.fromkeys(shape.events)
     for entry in facts.history:
         events[entry.event] = local_date(entry.at)
     events[facts.event] = letter_date
@@ -84,25 +73,25 @@ def letter_context(
         (data[f] for f in DEADLINE_FIELDS if isinstance(data.get(f), date)),
         facts.case.due,
     )
-    parties: dict[str, str | None] = dict.fromkeys(definition.parties)
+    parties: dict[str, str | None] = {} if sparse else dict.fromkeys(definition.parties)
     parties.update(_party_names(facts.case.parties))
-    return _context(
-        language=language,
-        office=office,
-        case={
+    return {
+        "lang": language_of(language),
+        "office": office,
+        "case": {
             "number": facts.case.number,
             "title": facts.case.title,
             "workflow": facts.case.workflow,
         },
-        event=facts.event,
-        document_number=facts.document_number,
-        letter_date=letter_date,
-        caseworker=facts.caseworker,
-        parties=parties,
-        data=data,
-        events=events,
-        deadline=deadline,
-    )
+        "event": facts.event,
+        "document_number": facts.document_number,
+        "letter_date": letter_date,
+        "caseworker": facts.caseworker,
+        "parties": parties,
+        "data": data,
+        "events": events,
+        "deadline": deadline,
+    }
 
 
 def sample_context(
@@ -151,18 +140,44 @@ def _event_names(definition: WorkflowDefinition) -> list[str]:
     return [*definition.events, *rungs]
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What a letter's context takes from its workflow: the same for every
+    letter of the version, worked out once (a sweep writes thousands)."""
+
+    fields: tuple[str, ...]  # every declared data field
+    dates: frozenset[str]  # those of type date
+    events: tuple[str, ...]  # every event and ladder rung
+
+
+_SHAPES: dict[tuple[str, int, str], _Shape] = {}
+
+
+def _shape(definition: WorkflowDefinition) -> _Shape:
+    key = (definition.name, definition.version, definition.digest)
+    shape = _SHAPES.get(key)
+    if shape is None:
+        fields = {
+            spec.name: None
+            for transition in (definition.opening, *definition.transitions)
+            for spec in transition.fields
+        }
+        shape = _SHAPES[key] = _Shape(
+            fields=tuple(fields),
+            dates=definition.date_fields(),
+            events=tuple(_event_names(definition)),
+        )
+    return shape
+
+
 def _typed(
-    definition: WorkflowDefinition, values: Mapping[str, object]
+    shape: _Shape, values: Mapping[str, object], *, sparse: bool = False
 ) -> dict[str, object]:
-    """Every declared field, None when unset, with dates as `date`s."""
-    declared = {
-        spec.name: spec
-        for transition in (definition.opening, *definition.transitions)
-        for spec in transition.fields
-    }
-    out: dict[str, object] = dict.fromkeys(declared)
+    """Every declared field (`sparse`: those set), None when unset, with
+    dates as `date`s."""
+    out: dict[str, object] = {} if sparse else dict.fromkeys(shape.fields)
     out.update(values)
-    for name in definition.date_fields():
+    for name in shape.dates:
         value = out.get(name)
         if isinstance(value, str):
             out[name] = date.fromisoformat(value)

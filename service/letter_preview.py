@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from engine.cases.engine import CaseEngine
+from engine.cases.letters import LetterFacts
 from engine.cases.recorder import next_document_numbers
 from engine.cases.steps import check_step
 from engine.cases.view import CaseView
@@ -29,7 +30,7 @@ from engine.exceptions import InvalidInputError
 from engine.records import User
 from engine.workflow.definition import WorkflowDefinition
 from engine.workflow.registry import WorkflowRegistry
-from service.letter_context import LetterFacts, letter_context
+from service.letter_context import letter_context
 from service.letters import bundled_folder
 from service.letters_pdf import HtmlLetters, check_templates, render_pdf
 from service.office import OfficeProfile, default_office, load_office

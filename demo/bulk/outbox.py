@@ -158,6 +158,11 @@ class OutboxBulk(BulkRows):
         )
         return True
 
+    def settle_notification(self, key: str, *, sent_at: datetime) -> bool:
+        """The bulk store keeps no letters' content: nothing is ever rendered,
+        so there is no render item to settle."""
+        return False
+
     def get_notification(self, notification_id: int) -> Notification | None:
         found = self.s.outbox.get(notification_id)
         if found is not None:

@@ -17,17 +17,20 @@ document rows and kept personal values too, each sound chain is compared with
 them (engine.audit.rows), and each disagreement is named. Given the documents'
 content too, every document that has content is read and hashed: content
 changed (one byte is enough) or gone is named (`content_changed`,
-`content_missing`).
+`content_missing`), a letter's rendering (its PDF) as much as its source; a
+render step that names a source the journal does not hold is
+`rendition_mismatch` (engine.audit.renditions).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from engine.audit.chain import GENESIS, KNOWN_VERSIONS, chain_fields, link_hash
+from engine.audit.renditions import renditions
 from engine.audit.rows import compare_case
 from engine.records import AuditEntry, Case, Document, UnreadableEntry
 
@@ -52,7 +55,7 @@ class Problem:
     # altered | deleted | broken_link | moved | truncated | rechained | removed
     # | chain_gone | downgraded; and, against the rows: case_changed |
     # document_changed | document_inserted | document_deleted | personal_changed
-    # | via_unsealed | content_changed | content_missing
+    # | via_unsealed | content_changed | content_missing | rendition_mismatch
     kind: str
     detail: str
 
@@ -117,6 +120,9 @@ def verify(
                     head.case, history, case_docs, case_kept
                 )
             )
+            report.problems.extend(
+                _renditions(head.number, history, case_docs, contents)
+            )
             if contents is not None:
                 report.problems.extend(_contents(head.number, case_docs, contents))
     for number, seq in stream.orphans().items():
@@ -164,6 +170,45 @@ def _contents(
                 kind="content_changed",
                 detail=f"document {document.number}: its content no longer "
                 "matches its seal",
+            )
+
+
+def _renditions(
+    number: str,
+    history: Sequence[AuditEntry],
+    documents: Sequence[Document],
+    read: Callable[[str], bytes | None] | None,
+) -> Iterator[Problem]:
+    """Render steps that name no source of the case's, and (with `read`)
+    rendered letters whose bytes are gone or not their digest's."""
+    sources = {d.number: d.sha256 for d in documents}
+    for rendition in renditions(history).values():
+        what = f"document {rendition.number}'s rendering"
+        if sources.get(rendition.number) != rendition.source_sha256:
+            yield Problem(
+                case=number,
+                seq=rendition.seq,
+                kind="rendition_mismatch",
+                detail=f"entry {rendition.seq} renders document "
+                f"{rendition.number} from a source that is not the one its "
+                "journal holds",
+            )
+        if read is None:
+            continue
+        data = read(rendition.sha256)
+        if data is None:
+            yield Problem(
+                case=number,
+                seq=rendition.seq,
+                kind="content_missing",
+                detail=f"{what}: its content is gone",
+            )
+        elif hashlib.sha256(data).hexdigest() != rendition.sha256:
+            yield Problem(
+                case=number,
+                seq=rendition.seq,
+                kind="content_changed",
+                detail=f"{what}: its content no longer matches its seal",
             )
 
 

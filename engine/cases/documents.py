@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from engine.audit.renditions import Rendition, renditions
 from engine.exceptions import (
     CaseNotFoundError,
     ContentTamperedError,
@@ -25,7 +27,7 @@ from engine.exceptions import (
 )
 from engine.ports import CaseRecords, CaseStore
 from engine.ports.documents import ContentRecords
-from engine.records import Case, Document
+from engine.records import AuditEntry, Case, Document
 
 DOCUMENT_NUMBER = re.compile(r"^(?P<case>\d{4}-\d{7,})-(?P<seq>[1-9]\d*)$")
 
@@ -37,10 +39,21 @@ class DocumentRead:
     case: Case
     document: Document
     data: bytes = field(repr=False)
+    rendition: Rendition | None = None  # a letter read as rendered (its PDF)
 
     @property
     def media_type(self) -> str:
+        if self.rendition is not None:
+            return self.rendition.media_type
         return self.document.media_type or "application/octet-stream"
+
+    @property
+    def sha256(self) -> str:
+        """The digest of `data`, as sealed."""
+        if self.rendition is not None:
+            return self.rendition.sha256
+        assert self.document.sha256 is not None
+        return self.document.sha256
 
 
 def case_number_of(number: str) -> str:
@@ -57,19 +70,26 @@ def case_number_of(number: str) -> str:
     return match["case"]
 
 
-def read_document(store: CaseStore, number: str) -> DocumentRead:
-    """Document `number` with its content, checked (one read transaction).
+def read_document(
+    store: CaseStore, number: str, *, rendered: bool = True
+) -> DocumentRead:
+    """Document `number` with its content, checked (one read transaction);
+    a letter as rendered, or (`rendered=False`) its source.
 
     Raises:
         DocumentNotFoundError: no such document, or one journalised without content.
         ContentTamperedError: the content is gone or not the bytes sealed.
     """
     with store.transaction(write=False) as tx:
-        return checked(tx, number)
+        return checked(tx, number, rendered=rendered)
 
 
-def checked(tx: CaseRecords, number: str) -> DocumentRead:
+def checked(tx: CaseRecords, number: str, *, rendered: bool = True) -> DocumentRead:
     """`read_document` in a transaction the caller holds.
+
+    A letter rendered after its step (`engine.cases.renditions`) reads as
+    rendered, checked against its render step's digest; `rendered=False`
+    reads the source its own step sealed.
 
     Raises:
         DocumentNotFoundError: no such document, or one journalised without content.
@@ -83,25 +103,29 @@ def checked(tx: CaseRecords, number: str) -> DocumentRead:
     document = next((d for d in tx.documents(case.id) if d.number == number), None)
     if document is None:
         raise DocumentNotFoundError(number)
-    sealed = sealed_digest(tx, case, document)
+    history = tx.history(case.id)
+    sealed = sealed_digest(history, document)
     if document.sha256 is None and sealed is None:
         raise DocumentNotFoundError(
             number, why=f"document {number} was journalised without content"
         )
     if sealed is None or document.sha256 != sealed:
         raise ContentTamperedError(number)
-    data = tx.content(sealed) if isinstance(tx, ContentRecords) else None
+    rendition = renditions(history).get(number) if rendered else None
+    if rendition is not None and rendition.source_sha256 != sealed:
+        raise ContentTamperedError(number)  # a render step of another source
+    digest = rendition.sha256 if rendition is not None else sealed
+    data = tx.content(digest) if isinstance(tx, ContentRecords) else None
     if data is None:
         raise ContentTamperedError(number, missing=True)
-    if hashlib.sha256(data).hexdigest() != sealed:
+    if hashlib.sha256(data).hexdigest() != digest:
         raise ContentTamperedError(number)
-    return DocumentRead(case=case, document=document, data=data)
+    return DocumentRead(case=case, document=document, data=data, rendition=rendition)
 
 
-def sealed_digest(tx: CaseRecords, case: Case, document: Document) -> str | None:
+def sealed_digest(history: Sequence[AuditEntry], document: Document) -> str | None:
     """The content digest the entry that journalised `document` sealed, if any."""
-    assert case.id is not None
-    for entry in tx.history(case.id):
+    for entry in history:
         if entry.seq == document.event_seq and entry.sealed is not None:
             for sealed in entry.sealed.get("documents") or []:
                 if sealed.get("number") == document.number:

@@ -25,6 +25,7 @@ import structlog
 
 from engine.audit.personal import KeySource, random_key
 from engine.cases.erasing import Erasure, erase
+from engine.cases.letters import LetterSources
 from engine.cases.owners import assign
 from engine.cases.people import PeopleDesk
 from engine.cases.reads import CaseReads
@@ -71,10 +72,12 @@ class CaseEngine(StaffDesk, PeopleDesk, CaseReads):
         rules: RuleBook | None = None,
         keys: KeySource = random_key,
         note_text: bool = False,
+        letters: LetterSources | None = None,
     ) -> None:
         """`keys` gives each new case its personal-data key (`engine.audit.personal`):
         random, except where a reproducible build of synthetic data wants it not.
-        `note_text`: a note's text is kept as its content (the service's engine)."""
+        `note_text`: a note's text is kept as its content; `letters`: the office's
+        letters written with their steps (both the service's engine)."""
         rules = rules or RuleBook(registry=registry, calendar=calendar)
         super().__init__(store=store, clock=clock, rules=rules)
         self.registry = registry
@@ -85,6 +88,7 @@ class CaseEngine(StaffDesk, PeopleDesk, CaseReads):
             rules=rules,
             keys=keys,
             note_text=note_text,
+            letters=letters,
         )
 
     # -- cases -----------------------------------------------------------------
@@ -316,9 +320,10 @@ class CaseEngine(StaffDesk, PeopleDesk, CaseReads):
         now = self.clock.now()
         definition = self.registry.get(item.workflow)
         opening = item.events[0]
+        writer = self._writer.without_letters()  # an import's were written elsewhere
         with self.store.transaction() as tx:
             self.rules.record(tx, definition)
-            case = self._writer.open(
+            case = writer.open(
                 tx,
                 definition.name,
                 actor=opening.actor,
@@ -333,7 +338,7 @@ class CaseEngine(StaffDesk, PeopleDesk, CaseReads):
             )
             for i, step in enumerate(item.events[1:], start=1):
                 try:
-                    case = self._writer.fire(
+                    case = writer.fire(
                         tx,
                         case,
                         step.event,

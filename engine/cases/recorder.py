@@ -117,7 +117,7 @@ def record(
     sealed_documents: list[JsonDict] = []
     for offset, document in enumerate(journal, start=1):
         numbers.append(document_number(after.number, counted + offset))
-        digest = keep_content(tx, document.content)
+        digest = keep_content(tx, document.content, out)
         out.add_document(
             Document(
                 case_id=case_id,
@@ -196,19 +196,40 @@ def record(
     return after
 
 
-def keep_content(tx: object, content: Content | None) -> str | None:
-    """Keep `content` in the transaction's store; its SHA-256 (None: none).
+def keep_content(
+    tx: object, content: Content | None, sink: object = None
+) -> str | None:
+    """Keep `content` in the transaction's store (through `sink` when it is a
+    batch that takes content); its SHA-256 (None: none).
 
     Raises:
         StorageError: the store keeps no content.
     """
     if content is None:
         return None
-    if not isinstance(tx, ContentRecords):
+    if not _keeps_content(tx):
         raise StorageError("this store keeps no document content")
     digest = hashlib.sha256(content.data).hexdigest()
-    tx.put_content(digest, content.data)
+    add = getattr(sink, "add_content", None)  # a batch (the chaser's) takes it
+    if add is not None:
+        add(digest, content.data)
+    else:
+        assert isinstance(tx, ContentRecords)
+        tx.put_content(digest, content.data)
     return digest
+
+
+def _keeps_content(tx: object) -> bool:
+    """isinstance(tx, ContentRecords), asked once per kind of transaction
+    (a protocol's isinstance check costs tens of microseconds)."""
+    kind = type(tx)
+    kept = _KEEPS.get(kind)
+    if kept is None:
+        kept = _KEEPS[kind] = isinstance(tx, ContentRecords)
+    return kept
+
+
+_KEEPS: dict[type, bool] = {}
 
 
 def seal_document(number: str, document: Journal, sha256: str | None) -> JsonDict:

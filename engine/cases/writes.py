@@ -8,11 +8,13 @@ transaction: `CaseEngine` does, around one or several of these.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from engine.audit.personal import KeySource, random_key
+from engine.cases.letters import LetterSources, queue_render, step_letter
 from engine.cases.owners import owner_at_opening
 from engine.cases.recorder import Change, Journal, record
 from engine.cases.rules import RuleBook
@@ -59,6 +61,7 @@ class CaseWriter:
         rules: RuleBook,
         keys: KeySource = random_key,
         note_text: bool = False,
+        letters: LetterSources | None = None,
     ) -> None:
         self.registry = registry
         self.calendar = calendar
@@ -67,6 +70,14 @@ class CaseWriter:
         # a note's text kept as its content (the service's engine; a bulk build
         # of synthetic offices writes none, and its rows match this path's)
         self.note_text = note_text
+        # the office's letters, journalised with their source (engine.cases.letters)
+        self.letters = letters
+
+    def without_letters(self) -> CaseWriter:
+        """This writer, journalising outgoing documents without writing letters."""
+        writer = copy.copy(self)
+        writer.letters = None
+        return writer
 
     def open(
         self,
@@ -310,6 +321,7 @@ class CaseWriter:
         content: Content | None = None,
     ) -> Case:
         journal: tuple[Journal, ...] = ()
+        letter: tuple[Content, str] | None = None
         if content is not None and step.document is None:
             raise InvalidDataError(
                 "a file is journalised as a document: give the document's title too"
@@ -320,6 +332,19 @@ class CaseWriter:
                 if step.transition.document
                 else "note"
             )
+            if content is None and direction == "outgoing" and definition:
+                letter = step_letter(
+                    self.letters,
+                    tx,
+                    before=before,
+                    after=after,
+                    event=step.transition.event,
+                    at=step.at,
+                    actor=step.actor,
+                    definition=definition,
+                    opening=opening,
+                )
+                content = letter[0] if letter else None
             journal = (
                 Journal(
                     title=step.document,
@@ -343,7 +368,10 @@ class CaseWriter:
             personal=definition.personal_fields if definition else frozenset(),
             workflow_digest=definition.digest if definition else None,
         )
-        return record(tx, before, after, change, recorded_at=now, journal=journal)
+        written = record(tx, before, after, change, recorded_at=now, journal=journal)
+        if letter is not None:
+            queue_render(tx, written, [letter[1]], now)
+        return written
 
 
 def note_content(tx: object, direction: str, title: str) -> Content | None:

@@ -22,15 +22,18 @@ from datetime import date, datetime
 
 import structlog
 
+from engine.cases.letters import LetterSources
 from engine.cases.recorder import Change, next_document_numbers, record
 from engine.cases.rules import RuleBook
 from engine.chasing.letters import PlainLetters
-from engine.chasing.notices import Missed, rung_messages
+from engine.chasing.notices import Missed, Writing, rung_messages
+from engine.chasing.results import Chased, SweepResult
 from engine.clock import Clock
 from engine.dates.calendars import COPENHAGEN, BusinessCalendar, local_date
 from engine.dates.deadlines import chase_due, rung_due
 from engine.exceptions import InvalidTimeError
 from engine.ports import ChaseTransaction, Letters, Store
+from engine.ports.documents import ContentRecords
 from engine.records import AuditEntry, Case, ChaseRecord, Document, Notification
 from engine.workflow.definition import (
     CHASE_EVENT,
@@ -57,29 +60,6 @@ class ChaseSettings:
     webhook_url: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Chased:
-    """One rung fired on one case."""
-
-    number: str
-    state: str
-    rung: str
-    due: date  # the deadline that was missed
-    new_due: date | None
-    working_days_late: int  # after the first working day it could have fired
-    notifications: int
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class SweepResult:
-    examined: int
-    chased: tuple[Chased, ...]  # every rung fired, if the sweep was to keep them
-    skipped: str | None = None  # why the sweep did not run, if it did not
-    oldest_due: date | None = None  # the oldest missed deadline it saw
-    fired: int = 0  # rungs fired (kept or not)
-    notifications: int = 0  # notifications queued by them
-
-
 @dataclass(kw_only=True, slots=True)
 class _Batch:
     """What a batch of chases appends, written together when the batch ends.
@@ -94,14 +74,21 @@ class _Batch:
     documents: list[Document] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
     entries: list[AuditEntry] = field(default_factory=list)
+    contents: list[tuple[str, bytes]] = field(default_factory=list)
 
     def add_document(self, document: Document) -> None:
         self.documents.append(document)
+
+    def add_content(self, sha256: str, data: bytes) -> None:
+        self.contents.append((sha256, data))
 
     def append_audit(self, entry: AuditEntry) -> None:
         self.entries.append(entry)
 
     def write(self, tx: ChaseTransaction) -> None:
+        if self.contents:
+            assert isinstance(tx, ContentRecords)  # letters only where kept
+            tx.put_contents(self.contents)
         tx.add_documents(self.documents)
         added = tx.add_notifications(self.notifications)
         if added != len(self.notifications):  # keys queued before: never twice
@@ -122,6 +109,7 @@ class _Sweep:
     today: date  # the local date at `at`
     batch: _Batch
     letters: Letters
+    sources: LetterSources | None
 
 
 class Chaser:
@@ -136,13 +124,18 @@ class Chaser:
         rules: RuleBook,
         letters: Letters | None = None,
         settings: ChaseSettings | None = None,
+        sources: LetterSources | None = None,
     ) -> None:
+        """`letters` write the e-mails; `sources` the letters to parties as
+        journalised and rendered (`engine.cases.letters`), where the office
+        has them."""
         self.store = store
         self.clock = clock
         self.calendar = calendar
         self.rules = rules
         self.letters: Letters = letters or PlainLetters()
         self.settings = settings or ChaseSettings()
+        self.sources = sources
 
     def why_not(self, now: datetime) -> str | None:
         """Why a sweep should not run at `now` (None when it may)."""
@@ -182,6 +175,7 @@ class Chaser:
         chased: list[Chased] = []
         oldest: date | None = None
         letters = self.letters.pinned()
+        sources = self.sources.pinned() if self.sources else None
         while True:
             with self.store.transaction() as tx:
                 self.rules.record(tx, None)
@@ -193,6 +187,7 @@ class Chaser:
                     today=today,
                     batch=_Batch(),
                     letters=letters,
+                    sources=sources,
                 )
                 done: list[Chased] = []
                 for case in cases:
@@ -313,9 +308,17 @@ class Chaser:
         assert state.ladder is not None
         assert case.id is not None
         rung = state.ladder.rungs[missed.position]
+        at = max(case.last_event_at, sweep.at)
+        owner = sweep.tx.get_user(case.owner) if case.owner else None
+        writing = Writing(
+            letters=sweep.letters,
+            sources=sweep.sources,
+            at=at,
+            caseworker=(owner.name or owner.id) if owner else "",
+        )
         messages = rung_messages(
             sweep.tx,
-            sweep.letters,
+            writing,
             definition=definition,
             state=state,
             rung=rung,
@@ -331,7 +334,6 @@ class Chaser:
         )
         sweep.batch.notifications.extend(messages.notifications)
         written = next_document_numbers(case, len(messages.journal))
-        at = max(case.last_event_at, sweep.at)
         after = replace(
             self._moved_on(state, case, missed),
             due=missed.new_due or missed.due,

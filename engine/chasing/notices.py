@@ -12,20 +12,25 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from engine.cases.recorder import Journal
+import structlog
+
+from engine.cases.letters import LetterFacts, LetterSources, letter_source
+from engine.cases.recorder import Journal, next_document_numbers
 from engine.chasing.letters import render_letter
 from engine.chasing.recipients import Recipient, recipients_for
-from engine.ports import Letters, UserRecords
-from engine.records import AuditEntry, Case, Document, Notification
+from engine.ports import ChaseTransaction, Letters
+from engine.records import AuditEntry, Case, Content, Document, Notification
 from engine.workflow.definition import (
     OWNER_TARGET,
     Rung,
     State,
     WorkflowDefinition,
 )
+
+log = structlog.get_logger()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -44,9 +49,20 @@ class Messages:
     notifications: tuple[Notification, ...]
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Writing:
+    """How a rung's letters are written: their text for the e-mail, their
+    source (the letter itself, rendered as PDF later) where the office has one."""
+
+    letters: Letters
+    sources: LetterSources | None
+    at: datetime  # the rung's effective time: the letters' date
+    caseworker: str  # the case owner's display name (or id), "" without one
+
+
 def rung_messages(
-    tx: UserRecords,
-    letters: Letters,
+    tx: ChaseTransaction,
+    writing: Writing,
     *,
     definition: WorkflowDefinition,
     state: State,
@@ -66,7 +82,8 @@ def rung_messages(
         definition, state, case, rung.name, missed, today, documents, office
     )
     journal: list[Journal] = []
-    written: list[str] = []
+    written: list[str] = []  # the parties written to, in the journal's order
+    numbers: list[str | None] = []  # their letters' numbers, where sourced
     notifications: list[Notification] = []
     reached: set[str] = set()  # users notified by an earlier target of this rung
     for target in rung.notify:
@@ -75,19 +92,55 @@ def rung_messages(
                 if recipient.name in reached:
                     continue  # e.g. the advisor standing in for an absent owner
                 reached.add(recipient.name)
+            letter = None
+            if recipient.is_party:
+                if recipient.name not in written:
+                    number = next_document_numbers(case, len(journal) + 1)[-1]
+                    facts = LetterFacts(
+                        case=case,
+                        definition=definition,
+                        history=history,
+                        event=rung.name,
+                        data=case.data,
+                        at=writing.at,
+                        document_number=number,
+                        caseworker=writing.caseworker,
+                    )
+                    source = _source(writing.sources, tx, facts)
+                    journal.append(
+                        Journal(
+                            title="", direction="outgoing", date=today, content=source
+                        )
+                    )
+                    written.append(recipient.name)
+                    numbers.append(number if source is not None else None)
+                letter = numbers[written.index(recipient.name)]
             subject, body = render_letter(
-                letters,
+                writing.letters,
                 workflow=definition.name,
                 names=_template_names(rung.name, target),
                 language=language,
-                context={**context, "target": target, "recipient_name": recipient.name},
+                context={
+                    **context,
+                    "target": target,
+                    "recipient_name": recipient.name,
+                    "letter_document": letter,
+                },
             )
-            if recipient.is_party and recipient.name not in written:
-                journal.append(Journal(title=subject, direction="outgoing", date=today))
-                written.append(recipient.name)
+            if recipient.is_party:
+                at = written.index(recipient.name)
+                if not journal[at].title:  # the letter's title: its first e-mail's
+                    journal[at] = replace(journal[at], title=subject)
             notifications.append(
                 notification(
-                    case, rung.name, target, recipient, subject, body, recorded, context
+                    case,
+                    rung.name,
+                    target,
+                    recipient,
+                    subject,
+                    body,
+                    recorded,
+                    context if letter is None else {**context, "document": letter},
                 )
             )
     if webhook:
@@ -107,6 +160,20 @@ def rung_messages(
             )
         )
     return Messages(journal=tuple(journal), notifications=tuple(notifications))
+
+
+def _source(
+    sources: LetterSources | None, tx: ChaseTransaction, facts: LetterFacts
+) -> Content | None:
+    """The letter's source; a template that fails on this case is logged and
+    the letter journalised without it: the chase is not held up."""
+    try:
+        return letter_source(sources, tx, facts)
+    except ValueError as exc:
+        log.error(
+            "letter_template_broken", workflow=facts.definition.name, error=str(exc)
+        )
+        return None
 
 
 def notification(

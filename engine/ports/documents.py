@@ -15,6 +15,7 @@ write-behind store for the demo keeps none); `engine.cases.recorder` asks
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 
@@ -25,6 +26,10 @@ class ContentRecords(Protocol):
     def put_content(self, sha256: str, data: bytes) -> None:
         """Keep `data` under `sha256` (its digest); content kept already under
         that digest is left as it is."""
+        ...
+
+    def put_contents(self, contents: Sequence[tuple[str, bytes]]) -> None:
+        """`put_content` for each (digest, data), written together."""
         ...
 
     def content(self, sha256: str) -> bytes | None:

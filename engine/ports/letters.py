@@ -1,9 +1,11 @@
-"""The letters and notices the chaser writes (templates live outside the engine)."""
+"""The letters and notices the engine writes (templates live outside the engine)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Protocol
+
+from engine.records import Content
 
 
 class Letters(Protocol):
@@ -30,4 +32,12 @@ class Letters(Protocol):
         Raises:
             LookupError: none of the templates exists.
         """
+        ...
+
+
+class Renderer(Protocol):
+    """Turns a letter's source into the document that is kept and sent."""
+
+    def render(self, source: bytes) -> Content:
+        """The rendered letter (a PDF), the same bytes for the same source."""
         ...

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from engine.records import Notification
 
 
+@runtime_checkable
 class OutboxRecords(Protocol):
     def add_notification(self, notification: Notification) -> bool:
         """Queue a message; False when its idempotency key is queued already."""
@@ -41,6 +42,12 @@ class OutboxRecords(Protocol):
         worker has since overtaken, cannot overwrite that worker's outcome.
         Returns whether the outcome was recorded.
         """
+        ...
+
+    def settle_notification(self, key: str, *, sent_at: datetime) -> bool:
+        """Mark the notification with idempotency key `key` sent, its work done
+        by other means (a letter rendered by the step's own command), unless it
+        is sent or leased to a worker now; whether it was marked."""
         ...
 
     def get_notification(self, notification_id: int) -> Notification | None: ...

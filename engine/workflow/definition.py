@@ -31,7 +31,8 @@ CHASE_EVENT = "chase"  # a chase ladder rung fired by the system
 CORRECTION_EVENT = "correction"  # a new entry that corrects an earlier one
 ERASE_EVENT = "erase"  # a closed case's personal data erased
 ASSIGN_EVENT = "assign"  # the case given to another owner (engine.cases.owners)
-ENGINE_EVENTS = (CHASE_EVENT, CORRECTION_EVENT, ERASE_EVENT, ASSIGN_EVENT)
+RENDER_EVENT = "render"  # a journalised letter rendered (engine.cases.renditions)
+ENGINE_EVENTS = (CHASE_EVENT, CORRECTION_EVENT, ERASE_EVENT, ASSIGN_EVENT, RENDER_EVENT)
 OWNER_TARGET = "owner"  # a rung's notice to the case's owner (or their stand-in)
 """Events the engine writes itself, in every workflow; they keep the state."""
 

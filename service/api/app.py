@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from engine.cases.engine import CaseEngine
+from engine.cases.renditions import Renditions
 from engine.exceptions import InvalidInputError
 from service import pages
 from service.api import openapi, problems
@@ -27,6 +28,7 @@ from service.api.routes.documents import UPLOAD_OVERHEAD
 from service.api.routes.shared import known_query_only
 from service.api.state import ApiState
 from service.api.store import ApiStore
+from service.renditions import PdfRenderer
 from service.settings import Settings
 
 DESCRIPTION = """\
@@ -88,6 +90,12 @@ def create_app(
         metrics=metrics or Metrics(store=engine.store, clock=engine.clock),
         idempotency_retention=timedelta(hours=settings.api_idempotency_hours),
         scheduler_running=scheduler_running,
+        renditions=Renditions(
+            store=engine.store,
+            clock=engine.clock,
+            rules=engine.rules,
+            renderer=PdfRenderer(settings),
+        ),
     )
     app.state.sagsflow = state
     problems.install(app)

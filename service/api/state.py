@@ -14,6 +14,7 @@ from typing import cast
 from fastapi import Request
 
 from engine.cases.engine import CaseEngine
+from engine.cases.renditions import Renditions
 from service.api.metrics import Metrics
 from service.api.store import ApiStore
 from service.settings import Settings
@@ -32,6 +33,8 @@ class ApiState:
         idempotency_retention: how long an `Idempotency-Key` is remembered.
         scheduler_running: whether the chaser's timer runs in this process;
             None when the process runs no chaser (`sagsflow api`).
+        renditions: renders the letters a request's step wrote, after the
+            response (service.renditions); None renders none.
     """
 
     engine: CaseEngine
@@ -40,6 +43,7 @@ class ApiState:
     metrics: Metrics
     idempotency_retention: timedelta
     scheduler_running: Callable[[], bool] | None = None
+    renditions: Renditions | None = None
 
 
 def api_state(request: Request) -> ApiState:

@@ -22,7 +22,7 @@ from engine.records import CaseFilter, Party
 from service import present
 from service.cli import text
 from service.cli.context import Context, parse_at, pass_ctx
-from service.cli.documents import FILE_OPTION, file_content
+from service.cli.documents import FILE_OPTION, file_content, letters_rendered
 from service.cli.owners import queue_owner
 from service.cli.search import list_found
 from service.cli.show import language, speaking
@@ -113,7 +113,7 @@ def case_open(
         unassigned=unassigned,
         content=content,
     )
-    _show(ctx, view, as_json)
+    _show(ctx, letters_rendered(ctx, view), as_json)
 
 
 @case.command("fire")
@@ -165,7 +165,7 @@ def case_fire(
         expected_version=expect_version,
         content=content,
     )
-    _show(ctx, view, as_json)
+    _show(ctx, letters_rendered(ctx, view), as_json)
 
 
 @case.command("show")

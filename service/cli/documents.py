@@ -14,8 +14,11 @@ from pathlib import Path
 import click
 
 from engine.cases.documents import case_number_of, read_document
+from engine.cases.letters import is_letter
+from engine.cases.view import CaseView
 from engine.exceptions import InvalidInputError
 from engine.records import Content
+from service import app as composition
 from service.cli.context import Context, pass_ctx
 from service.documents import accept
 
@@ -74,12 +77,20 @@ def document() -> None:
     metavar="ID",
     help="Who reads it (recorded in the access log); default: your login name.",
 )
+@click.option(
+    "--source",
+    is_flag=True,
+    help="A letter's source (its template and values) instead of its PDF.",
+)
 @pass_ctx
-def document_get(ctx: Context, number: str, out: Path, actor: str | None) -> None:
-    """Write document NUMBER's content to --out, checked against its seal."""
+def document_get(
+    ctx: Context, number: str, out: Path, actor: str | None, source: bool
+) -> None:
+    """Write document NUMBER's content to --out, checked against its seal
+    (a letter as rendered: its PDF)."""
     who = ctx.reading(actor)
     case_number_of(number)  # a malformed number is refused before any read
-    read = read_document(ctx.engine.store, number)
+    read = read_document(ctx.engine.store, number, rendered=not source)
     try:
         with out.open("xb") as handle:
             handle.write(read.data)
@@ -90,5 +101,20 @@ def document_get(ctx: Context, number: str, out: Path, actor: str | None) -> Non
     ctx.engine.record_read(actor=who, action="document_get", number=read.case.number)
     click.echo(
         f"document {number}: {len(read.data)} bytes, {read.media_type}, "
-        f"sha256 {read.document.sha256} -> {out}"
+        f"sha256 {read.sha256} -> {out}"
     )
+
+
+def letters_rendered(ctx: Context, view: CaseView) -> CaseView:
+    """The case once the letter its step wrote is rendered as PDF (at once, so
+    that `document get` gives the PDF; service.renditions). A letter that
+    fails to render here is left to the service's dispatcher."""
+    step = view.case.version
+    if not any(d.event_seq == step and is_letter(d) for d in view.documents):
+        return view
+    from service.renditions import render_case
+
+    renditions = composition.build_renditions(ctx.settings, ctx.engine)
+    if render_case(renditions, view.case.number):
+        return ctx.engine.show(view.case.number)
+    return view

@@ -2,7 +2,9 @@
 a zip, `audit verify --dossier FILE.zip` checks it file by file, offline.
 
 The zip holds `dossier.json` (the dossier `audit export` writes) and
-`documents/<number><extension>`, one file per document kept with content. The
+`documents/<number><extension>`, one file per document kept with content (a
+letter twice: its source, `.json`, and as rendered, `.pdf`, held against the
+digest its render step sealed). The
 dossier's entries seal each document's SHA-256 (chain version 2 on), and the
 dossier's own check holds its documents against those seals
 (`engine.audit.contents`); here each file is held against its document's
@@ -22,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.cases.documents import read_document
+from engine.cases.letters import is_letter
 from engine.ports import CaseStore
 from engine.records import Document
+from engine.workflow.definition import RENDER_EVENT
 from service.documents import EXTENSIONS
 
 DOSSIER_NAME = "dossier.json"
@@ -50,8 +54,13 @@ def zip_bytes(
         for document in documents:
             if document.sha256 is None:
                 continue
-            read = read_document(store, document.number)
+            read = read_document(store, document.number, rendered=False)
             archive.writestr(file_name(document.number, document.media_type), read.data)
+            if is_letter(document):
+                letter = read_document(store, document.number)
+                if letter.rendition is not None:  # and the letter as rendered
+                    name = file_name(document.number, letter.media_type)
+                    archive.writestr(name, letter.data)
     return out.getvalue()
 
 
@@ -84,12 +93,15 @@ def check_files(body: Mapping[str, Any], files: Mapping[str, bytes]) -> list[str
         documents = list(body.get("documents") or [])
     except (AttributeError, TypeError):
         return ["the dossier's documents are malformed"]
-    for document in documents:
-        digest = document.get("sha256") if isinstance(document, Mapping) else None
+    files_of = [
+        (str(d.get("number")), d.get("media_type"), d.get("sha256"))
+        for d in documents
+        if isinstance(d, Mapping)
+    ] + _rendered(body)
+    for number, media_type, digest in files_of:
         if digest is None:
             continue
-        number = str(document.get("number"))
-        name = file_name(number, document.get("media_type"))
+        name = file_name(number, media_type)
         expected.add(name)
         data = files.get(name)
         if data is None:
@@ -101,3 +113,21 @@ def check_files(body: Mapping[str, Any], files: Mapping[str, bytes]) -> list[str
     for name in sorted(set(files) - expected):
         problems.append(f"{name} is in the dossier, but no document of it is")
     return problems
+
+
+def _rendered(body: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(number, media type, digest) of each letter as its render step sealed
+    it (the entries are proved by the dossier's own check)."""
+    found = []
+    for entry in body.get("entries") or []:
+        if isinstance(entry, Mapping) and entry.get("event") == RENDER_EVENT:
+            data = entry.get("data")
+            if isinstance(data, Mapping):
+                found.append(
+                    (
+                        str(data.get("document")),
+                        data.get("media_type"),
+                        data.get("sha256"),
+                    )
+                )
+    return found

@@ -16,6 +16,7 @@ from engine.workflow.definition import (
     CHASE_EVENT,
     CORRECTION_EVENT,
     ERASE_EVENT,
+    RENDER_EVENT,
 )
 
 EN: Mapping[str, str] = MappingProxyType(
@@ -58,6 +59,7 @@ EN: Mapping[str, str] = MappingProxyType(
         f"event.{ASSIGN_EVENT}": "assign",
         f"event.{CORRECTION_EVENT}": "correction",
         f"event.{ERASE_EVENT}": "erase",
+        f"event.{RENDER_EVENT}": "letter rendered",
     }
 )
 
@@ -101,6 +103,7 @@ DA: Mapping[str, str] = MappingProxyType(
         f"event.{ASSIGN_EVENT}": "fordeling",
         f"event.{CORRECTION_EVENT}": "rettelse",
         f"event.{ERASE_EVENT}": "sletning",
+        f"event.{RENDER_EVENT}": "brev dannet",
     }
 )
 

@@ -282,6 +282,7 @@ WORDS: dict[str, str] = {
     "event.assign": "fordeling",
     "event.correction": "rettelse",
     "event.erase": "sletning",
+    "event.render": "brev dannet",
     # audit
     "audit.title": "Revisionsspor",
     "audit.lede": "Søg i registret over alle trin på alle sager.",

@@ -273,6 +273,7 @@ WORDS: dict[str, str] = {
     "event.assign": "assign",
     "event.correction": "correction",
     "event.erase": "erasure",
+    "event.render": "letter rendered",
     "audit.title": "Audit trail",
     "audit.lede": "Search the record of every step on every case.",
     "audit.filters": "Narrow the search",

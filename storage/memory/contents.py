@@ -3,6 +3,8 @@ them (`engine.ports.documents.ContentRecords`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from storage.memory.state import MemoryRows
 
 
@@ -10,6 +12,10 @@ class ContentMemory(MemoryRows):
     def put_content(self, sha256: str, data: bytes) -> None:
         self._writing()
         self.s.contents.setdefault(sha256, bytes(data))
+
+    def put_contents(self, contents: Sequence[tuple[str, bytes]]) -> None:
+        for sha256, data in contents:
+            self.put_content(sha256, data)
 
     def content(self, sha256: str) -> bytes | None:
         return self.s.contents.get(sha256)

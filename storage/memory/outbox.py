@@ -116,6 +116,19 @@ class ChaseMemory(MemoryRows):
         )
         return True
 
+    def settle_notification(self, key: str, *, sent_at: datetime) -> bool:
+        self._writing()
+        for n in self.s.outbox.values():
+            if n.idempotency_key != key or n.status == NotificationStatus.SENT:
+                continue
+            if n.locked_until is not None and n.locked_until >= sent_at:
+                return False
+            self.s.outbox[n.id or 0] = replace(
+                n, status=NotificationStatus.SENT, sent_at=sent_at, locked_until=None
+            )
+            return True
+        return False
+
     def get_notification(self, notification_id: int) -> Notification | None:
         return self.s.outbox.get(notification_id)
 

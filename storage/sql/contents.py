@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import select
@@ -48,6 +49,19 @@ class ContentRows(Rows):
             .values(sha256=sha256, size=len(data), data=data)
             .on_conflict_do_nothing()
         )
+
+    def put_contents(self, contents: Sequence[tuple[str, bytes]]) -> None:
+        self._writing()
+        for sha256, _ in contents:
+            _check_digest(sha256)
+        if self.content_dir is not None:
+            for sha256, data in contents:
+                write_file(self.content_dir, sha256, data)
+        elif contents:
+            self.conn.execute(
+                self._insert(CONTENTS).on_conflict_do_nothing(),
+                [{"sha256": d, "size": len(b), "data": b} for d, b in contents],
+            )
 
     def content(self, sha256: str) -> bytes | None:
         _check_digest(sha256)

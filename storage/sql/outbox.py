@@ -159,6 +159,19 @@ class OutboxRows(Rows):
             available_at=available_at,
         )
 
+    def settle_notification(self, key: str, *, sent_at: datetime) -> bool:
+        self._writing()
+        result = self.conn.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.idempotency_key == key)
+            .where(OUTBOX.c.status != NotificationStatus.SENT)
+            .where(
+                or_(OUTBOX.c.locked_until.is_(None), OUTBOX.c.locked_until < sent_at)
+            )
+            .values(status=NotificationStatus.SENT, sent_at=sent_at, locked_until=None)
+        )
+        return bool(result.rowcount == 1)
+
     def get_notification(self, notification_id: int) -> Notification | None:
         return get(self.conn, notification_id)
 

@@ -43,11 +43,11 @@ from service.channels import (
     LogChannel,
     SmtpChannel,
     WebhookChannel,
-    _parse_smtp_url,
     build_channels,
     message_id,
     verify_signature,
 )
+from service.smtp_url import _parse_smtp_url
 from tests.service.servers import AnyPortController, http_server
 
 CREATED = datetime(2024, 11, 25, 9, 0, tzinfo=UTC)

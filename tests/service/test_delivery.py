@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import hashlib
 import json
 import threading
 from collections.abc import Awaitable, Callable, Iterator
@@ -32,6 +33,7 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from structlog.testing import capture_logs
 
+from engine.cases.documents import read_document
 from engine.cases.engine import CaseEngine
 from engine.chasing.chaser import ChaseSettings
 from engine.chasing.dispatcher import DEFAULT_LEASE, Dispatcher, DispatchResult
@@ -241,28 +243,43 @@ def test_the_overdue_founding_case_is_mailed_once(
         (number, "reminder_1", 2)
     ]
     queued = outbox(engine)
+    reminder = f"{number}-2"  # after the inquiry: the reminder letter
     assert sorted((n.channel, n.recipient, n.kind) for n in queued) == [
         ("email", "jurist@kk.example", "notice"),
         ("email", "sof@kk.example", "letter"),
+        ("render", reminder, "rendition"),
     ]
     delivery = build_dispatcher(Settings(smtp_url=url, mail_from=SENDER), engine)
 
-    assert delivery.dispatch() == DispatchResult(sent=2, retrying=0, failed=0)
+    assert delivery.dispatch() == DispatchResult(sent=3, retrying=0, failed=0)
 
     [letter] = mailbox.to("sof@kk.example")
     [notice] = mailbox.to("jurist@kk.example")
     assert [m.mail_from for m in mailbox.mails] == [SENDER, SENDER]
     for message in (letter, notice):
         assert number in str(message["Subject"])
-        assert number in message.get_content()
+        body = message.get_body(("plain",))
+        assert body is not None
+        assert number in body.get_content()
         assert message["X-Sagsflow-Case"] == number
         assert message["From"] == SENDER
     assert letter["To"] == "sof@kk.example"
     assert notice["To"] == "jurist@kk.example"
-    # the letter as journalised on the case is the letter that went out
-    assert engine.show(number).documents[-1].title == letter["Subject"]
-    rows = outbox(engine)
-    assert len(rows) == len(queued)
+    # the letter as journalised on the case is the letter that went out: the
+    # PDF attached is the bytes whose SHA-256 the render step sealed
+    view = engine.show(number)
+    assert view.documents[-1].title == letter["Subject"]
+    [attached] = letter.iter_attachments()
+    assert attached.get_filename() == f"{reminder}.pdf"
+    assert attached.get_content_type() == "application/pdf"
+    pdf = attached.get_content()
+    [rendered] = [e for e in view.history if e.event == "render"]
+    assert rendered.data["document"] == reminder
+    assert hashlib.sha256(pdf).hexdigest() == rendered.data["sha256"]
+    assert read_document(engine.store, reminder).data == pdf
+    assert not list(notice.iter_attachments())  # the caseworker's notice: text
+    rows = [n for n in outbox(engine) if n.channel != "render"]
+    assert len(rows) == len(queued) - 1
     for row in rows:
         assert row.idempotency_key.startswith(f"{number}:reminder_1:")
         assert (row.status, row.sent_at, row.attempts) == ("sent", clock.now(), 1)
@@ -277,7 +294,7 @@ def test_the_overdue_founding_case_is_mailed_once(
     assert build_chaser(Settings(), engine).sweep().chased == ()
     assert delivery.dispatch() == NOTHING
     assert len(mailbox.mails) == 2
-    assert outbox(engine) == rows
+    assert [n for n in outbox(engine) if n.channel != "render"] == rows
 
 
 def test_a_webhook_gets_every_chase_signed(
@@ -615,21 +632,26 @@ def test_cli_outbox_list_dispatch_and_retry(
     assert [(c["number"], c["rung"]) for c in swept["chased"]] == [
         (number, "reminder_1")
     ]
-    listed = ok_json(run, "outbox", "list", "--json")
-    assert sorted((n["recipient"], n["kind"], n["status"]) for n in listed) == [
+    everything = ok_json(run, "outbox", "list", "--json")
+    # the inquiry letter was rendered by its own command; the reminder waits
+    assert sorted((n["recipient"], n["kind"], n["status"]) for n in everything) == [
+        (f"{number}-1", "rendition", "sent"),
+        (f"{number}-2", "rendition", "pending"),
         ("jurist@kk.example", "notice", "pending"),
         ("sof@kk.example", "letter", "pending"),
     ]
-    assert all(n["case"] == number and n["attempts"] == 0 for n in listed)
+    assert all(n["case"] == number and n["attempts"] == 0 for n in everything)
+    listed = [n for n in everything if n["kind"] != "rendition"]
 
-    # no SMTP configured: both e-mails wait, with the reason, and a warning each
+    # no SMTP configured: the reminder is rendered, but both e-mails wait, with
+    # the reason, and a warning each
     code, out, err = run("outbox", "dispatch", "--json")
-    assert (code, json.loads(out)) == (0, {"sent": 0, "retrying": 2, "failed": 0})
+    assert (code, json.loads(out)) == (0, {"sent": 1, "retrying": 2, "failed": 0})
     warnings = err.splitlines()
     assert len(warnings) == 2
     assert all("notification_retrying" in line for line in warnings)
     assert all("no 'email' channel is configured" in line for line in warnings)
-    waiting = ok_json(run, "outbox", "list", "--json")
+    waiting = ok_json(run, "outbox", "list", "--status", "pending", "--json")
     assert {(n["status"], n["attempts"], n["last_error"]) for n in waiting} == {
         ("pending", 1, "no 'email' channel is configured")
     }
@@ -683,7 +705,9 @@ def test_cli_outbox_list_dispatch_and_retry(
     assert (code, out) == (1, "")
     assert err.startswith(f"sagsflow: error: notification {letter['id']} was sent at ")
     assert err.count("\n") == 1
-    final = ok_json(run, "outbox", "list", "--json")
+    final = [
+        n for n in ok_json(run, "outbox", "list", "--json") if n["kind"] != "rendition"
+    ]
     assert [(n["id"], n["status"]) for n in final] == [
         (n["id"], "sent" if n["id"] == letter["id"] else "failed") for n in listed
     ]

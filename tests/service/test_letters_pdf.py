@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.cases.letters import LetterFacts
 from engine.exceptions import InvalidInputError
 from engine.records import AuditEntry, Case, Party
 from engine.workflow.definition import (
@@ -22,7 +23,7 @@ from engine.workflow.definition import (
     WorkflowDefinition,
 )
 from engine.workflow.registry import WorkflowRegistry
-from service.letter_context import LetterFacts, letter_context, sample_context
+from service.letter_context import letter_context, sample_context
 from service.letter_preview import check_letters
 from service.letters import bundled_folder
 from service.letters_pdf import (

@@ -44,6 +44,7 @@ from service.api.schemas import (
     OpenCase,
 )
 from service.api.state import ApiState, api_state
+from service.renditions import render_after
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -216,7 +217,7 @@ def open_case(
             headers={"Location": f"/cases/{view.case.number}"},
         )
 
-    return run_once(
+    response = run_once(
         state,
         user=user,
         key=idempotency_key,
@@ -225,6 +226,8 @@ def open_case(
         payload=body.model_dump(mode="json"),
         work=work,
     )
+    opened = response.headers.get("location", "").rpartition("/")[2]
+    return render_after(response, state.renditions, opened) if opened else response
 
 
 @router.get(
@@ -364,7 +367,7 @@ def fire_as(
         )
         return Outcome(status=200, body=case_body(engine, view))
 
-    return run_once(
+    response = run_once(
         state,
         user=user,
         key=key,
@@ -373,3 +376,4 @@ def fire_as(
         payload=payload,
         work=work,
     )
+    return render_after(response, state.renditions, number)
