@@ -32,11 +32,11 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response
 
 from engine.audit.renditions import Rendition
-from engine.cases.documents import DocumentRead
-from engine.cases.letters import LETTER_SOURCE, RENDER_CHANNEL, LetterFacts
+from engine.cases.documents import DocumentRead, read_document
+from engine.cases.letters import LETTER_SOURCE, RENDER_CHANNEL, LetterFacts, is_letter
 from engine.cases.renditions import Renditions
 from engine.exceptions import DeliveryError, EngineError, InvalidDataError
-from engine.ports import Channel
+from engine.ports import CaseStore, Channel
 from engine.records import Content, Notification
 from service.letter_context import day_writer, letter_values
 from service.letters_pdf import HtmlLetters, render_pdf
@@ -228,6 +228,23 @@ def attach_letter(renditions: Renditions, number: str) -> DocumentRead:
         return renditions.read(number)
     except EngineError as exc:
         raise DeliveryError(f"cannot attach letter {number}: {exc}") from exc
+
+
+def read_letter(
+    store: CaseStore, renditions: Renditions | None, number: str
+) -> DocumentRead:
+    """Document `number` as a person reads it: a letter as its PDF, rendered
+    now if its render has not run yet (the system's step, taken early), any
+    other document as kept; checked either way (`engine.cases.documents`).
+
+    Raises:
+        DocumentNotFoundError, ContentTamperedError: as `read_document`.
+        InvalidDataError: the letter cannot be rendered (its case erased).
+    """
+    read = read_document(store, number)
+    if renditions is None or read.rendition is not None or not is_letter(read.document):
+        return read
+    return renditions.read(number)
 
 
 def render_case(renditions: Renditions, number: str) -> list[Rendition]:

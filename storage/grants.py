@@ -17,12 +17,12 @@ from engine.exceptions import InvalidInputError
 from storage.sql.search import INDEX as SEARCH_INDEX
 from storage.tables import metadata
 
-# The record: written once, never changed (the users' chain included, and the
-# documents' content, kept by its SHA-256).
-APPEND_ONLY = ("audit_entry", "document", "document_content", "user_change")
+# The record: written once, never changed (the users' chain included).
+APPEND_ONLY = ("audit_entry", "document", "user_change")
 # Rows the application itself deletes: the access log's retention purge, and
-# personal values when a case's personal data is erased.
-DELETABLE = ("access_entry", "personal_value")
+# personal values and documents' content (kept by its SHA-256, never changed)
+# when a case's personal data is erased.
+DELETABLE = ("access_entry", "personal_value", "document_content")
 # Working rows the application changes and deletes: the review pages' sessions
 # (seen, signed out, idle) and sign-ins (each used once), and the API's
 # idempotency keys (completed, expired).

@@ -490,4 +490,6 @@ def test_the_api_example_opens_a_case_and_moves_it(workdir: Path) -> None:
     assert code == 0, f"the API did not exit 0 on `kill %1`:\n{shell.report()}"
     cli_env = {**env, "SAGSFLOW_DATABASE_URL": database_url(text)}
     stored = json.loads(cli(cli_env, workdir, "case", "show", number, "--json"))
-    assert (stored["state"], stored["version"]) == ("inquiry_sent", 2)
+    # and, after the response, the inquiry letter rendered as PDF (a system step)
+    assert (stored["state"], stored["version"]) == ("inquiry_sent", 3)
+    assert steps(stored)[-1] == ("render", "system", "system")

@@ -116,6 +116,12 @@ def checked(tx: CaseRecords, number: str, *, rendered: bool = True) -> DocumentR
         raise ContentTamperedError(number)  # a render step of another source
     digest = rendition.sha256 if rendition is not None else sealed
     data = tx.content(digest) if isinstance(tx, ContentRecords) else None
+    if data is None and case.erased is not None:
+        raise DocumentNotFoundError(
+            number,
+            why=f"document {number}'s content was erased with case {case.number}'s "
+            f"personal data ({str(case.erased.get('at', '?'))[:10]})",
+        )
     if data is None:
         raise ContentTamperedError(number, missing=True)
     if hashlib.sha256(data).hexdigest() != digest:

@@ -6,8 +6,11 @@ is needed. Chain version 2 entries hold commitments, not personal values
 and leaves the chain whole: it, checkpoints and dossiers still verify, and an
 `erase` entry says who erased what, when, and why (a person's reason or the
 workflow's retention rule). What the case row, the kept values and its
-notifications held is replaced by `ERASED`; the store then rewrites what the
-deleted rows left in its files (`CaseStore.forget`).
+notifications held is replaced by `ERASED`, and its documents' content (the
+letters' sources and PDFs, notes, files: `documents.<number>` among the
+erased) is deleted, unless a document of another case names the same bytes;
+the documents stay journalised with their digests. The store then rewrites
+what the deleted rows left in its files (`CaseStore.forget`).
 
 Refused: an unknown case, an open one (not in a final state), one erased
 already, one with entries sealed under chain version 1 (their personal values
@@ -23,10 +26,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from engine.audit.personal import ERASED
+from engine.audit.renditions import renditions
 from engine.cases.recorder import Change, record
 from engine.cases.steps import check_step, refuse_cpr
 from engine.exceptions import InvalidDataError, UserNotFoundError
 from engine.ports import EngineTransaction
+from engine.ports.documents import ContentRecords
 from engine.records import Case, Party, User
 from engine.workflow.definition import (
     ERASE_EVENT,
@@ -117,6 +122,12 @@ def erase(
         if party.email is not None:
             paths.append(f"parties.{party.role}.email")
     paths += [f"data.{name}" for name in sorted(personal & case.data.keys())]
+    # documents' content: letters name the parties, notes and files may hold
+    # anything; the documents stay journalised, their bytes go
+    digests = {d.number: d.sha256 for d in tx.documents(case.id) if d.sha256}
+    for rendition in renditions(history).values():
+        digests[f"{rendition.number}.rendered"] = rendition.sha256
+    paths += [f"documents.{n}" for n in sorted({n.split(".")[0] for n in digests})]
     values = _strings(case, personal, kept)
     after = replace(
         case,
@@ -146,6 +157,9 @@ def erase(
     )
     written = record(tx, case, after, change, recorded_at=now)
     changed = tx.erase_personal(written, values)
+    if digests:
+        assert isinstance(tx, ContentRecords)  # a store that kept content
+        tx.forget_contents(case.id, sorted(set(digests.values())))
     return Erasure(case=written, erased=tuple(paths), notifications=changed)
 
 

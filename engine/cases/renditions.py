@@ -128,7 +128,9 @@ class Renditions:
             event=RENDER_EVENT,
             actor=SYSTEM_ACTOR,
             role=SYSTEM_ACTOR,
-            at=max(now, case.last_event_at),
+            # it takes no time of its own: as of the case's latest step, so the
+            # effective times stay in order however late it is recorded
+            at=case.last_event_at,
             data=data,
             workflow_digest=definition.digest,
         )

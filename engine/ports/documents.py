@@ -32,6 +32,12 @@ class ContentRecords(Protocol):
         """`put_content` for each (digest, data), written together."""
         ...
 
+    def forget_contents(self, case_id: int, digests: Sequence[str]) -> int:
+        """Delete the content kept under each of `digests` (a case's, as its
+        personal data is erased) that no document of another case names;
+        returns how many were deleted."""
+        ...
+
     def content(self, sha256: str) -> bytes | None:
         """The bytes kept under `sha256`, as stored (unchecked); None if none."""
         ...

@@ -90,7 +90,13 @@ def document_get(
     (a letter as rendered: its PDF)."""
     who = ctx.reading(actor)
     case_number_of(number)  # a malformed number is refused before any read
-    read = read_document(ctx.engine.store, number, rendered=not source)
+    if source:
+        read = read_document(ctx.engine.store, number, rendered=False)
+    else:
+        from service.renditions import read_letter
+
+        renditions = composition.build_renditions(ctx.settings, ctx.engine)
+        read = read_letter(ctx.engine.store, renditions, number)
     try:
         with out.open("xb") as handle:
             handle.write(read.data)

@@ -4,7 +4,8 @@ a zip, `audit verify --dossier FILE.zip` checks it file by file, offline.
 The zip holds `dossier.json` (the dossier `audit export` writes) and
 `documents/<number><extension>`, one file per document kept with content (a
 letter twice: its source, `.json`, and as rendered, `.pdf`, held against the
-digest its render step sealed). The
+digest its render step sealed; none once the case's personal data, and with
+it its documents' content, was erased). The
 dossier's entries seal each document's SHA-256 (chain version 2 on), and the
 dossier's own check holds its documents against those seals
 (`engine.audit.contents`); here each file is held against its document's
@@ -51,7 +52,7 @@ def zip_bytes(
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         text = json.dumps(body, ensure_ascii=False, indent=1, default=str)
         archive.writestr(DOSSIER_NAME, text)
-        for document in documents:
+        for document in documents if not _erased(body) else ():
             if document.sha256 is None:
                 continue
             read = read_document(store, document.number, rendered=False)
@@ -98,6 +99,8 @@ def check_files(body: Mapping[str, Any], files: Mapping[str, bytes]) -> list[str
         for d in documents
         if isinstance(d, Mapping)
     ] + _rendered(body)
+    if _erased(body):  # its documents' content went with its personal data
+        files_of = []
     for number, media_type, digest in files_of:
         if digest is None:
             continue
@@ -131,3 +134,9 @@ def _rendered(body: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
                     )
                 )
     return found
+
+
+def _erased(body: Mapping[str, Any]) -> bool:
+    """Whether the dossier's case had its personal data erased."""
+    case = body.get("case")
+    return isinstance(case, Mapping) and bool(case.get("erased"))

@@ -17,5 +17,18 @@ class ContentMemory(MemoryRows):
         for sha256, data in contents:
             self.put_content(sha256, data)
 
+    def forget_contents(self, case_id: int, digests: Sequence[str]) -> int:
+        self._writing()
+        shared = {
+            d.sha256
+            for docs in self.s.documents.values()
+            for d in docs
+            if d.case_id != case_id
+        }
+        gone = [d for d in set(digests) - shared if d in self.s.contents]
+        for sha256 in gone:
+            del self.s.contents[sha256]
+        return len(gone)
+
     def content(self, sha256: str) -> bytes | None:
         return self.s.contents.get(sha256)

@@ -24,11 +24,11 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from engine.exceptions import StorageError
 from storage.sql.base import Rows
-from storage.tables import CONTENTS
+from storage.tables import CONTENTS, DOCUMENTS
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
@@ -62,6 +62,31 @@ class ContentRows(Rows):
                 self._insert(CONTENTS).on_conflict_do_nothing(),
                 [{"sha256": d, "size": len(b), "data": b} for d, b in contents],
             )
+
+    def forget_contents(self, case_id: int, digests: Sequence[str]) -> int:
+        self._writing()
+        for sha256 in digests:
+            _check_digest(sha256)
+        shared = set(
+            self.conn.execute(
+                select(DOCUMENTS.c.sha256)
+                .where(DOCUMENTS.c.sha256.in_(list(digests)))
+                .where(DOCUMENTS.c.case_id != case_id)
+            ).scalars()
+        )
+        gone = sorted(set(digests) - shared)
+        if not gone:
+            return 0
+        # from both places: content kept before a folder was set stays in the table
+        result = self.conn.execute(delete(CONTENTS).where(CONTENTS.c.sha256.in_(gone)))
+        deleted = int(result.rowcount)
+        if self.content_dir is not None:
+            for sha256 in gone:
+                path = content_path(self.content_dir, sha256)
+                if path.exists():
+                    path.unlink()
+                    deleted += 1
+        return deleted
 
     def content(self, sha256: str) -> bytes | None:
         _check_digest(sha256)

@@ -24,7 +24,7 @@ from tests.browser.chromium import (
     WAIT_MS,
     chromium_executable,
 )
-from tests.browser.office import founding_office, tampered_copy
+from tests.browser.office import founding_office, fresh_copy, tampered_copy
 from tests.service.api.process import LiveApi, Prepared, live_api
 
 
@@ -79,4 +79,15 @@ def tampered(
 ) -> Iterator[LiveApi]:
     edited = tampered_copy(prepared_office, tmp_path_factory.mktemp("tampered"))
     with live_api(edited, tmp_path_factory.mktemp("served-tampered")) as running:
+        yield running
+
+
+@pytest.fixture
+def own_office(
+    prepared_office: Prepared, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveApi]:
+    """The founding office served from a copy of its own (a test's reads may
+    write: a letter opened is rendered by the system's step)."""
+    copied = fresh_copy(prepared_office, tmp_path_factory.mktemp("own"))
+    with live_api(copied, tmp_path_factory.mktemp("served-own")) as running:
         yield running

@@ -76,3 +76,10 @@ def tampered_copy(office: Prepared, folder: Path) -> Prepared:
         ).rowcount
         assert changed == 1
     return Prepared(db_path=db_path, tokens=dict(office.tokens))
+
+
+def fresh_copy(office: Prepared, folder: Path) -> Prepared:
+    """A copy of `office` in `folder`, for a test that changes the record."""
+    db_path = folder / "sagsflow.db"
+    copy_database(office.db_path, db_path)
+    return Prepared(db_path=db_path, tokens=dict(office.tokens))

@@ -14,8 +14,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from engine.workflow.registry import WorkflowRegistry
+from tests.browser.office import FOUNDING
 from tests.browser.session import CASE_PAGE, CURRENT_STATE, log_in
 from tests.service.api.process import LiveApi
+from tests.service.pdftools import pdf_text
 from workflows import bundled_paths
 
 pytestmark = pytest.mark.slow
@@ -53,6 +55,37 @@ def test_a_danish_case_page_shows_no_english_identifier(
     assert "Send henvendelse" in visible  # an event, in the timeline and diagram
     named = identifiers()
     assert {"awaiting_reply", "no_further_action", "reply_by"} <= set(named)
+    found = [
+        n for n in named if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", visible)
+    ]
+    assert found == [], f"English identifiers on the Danish page: {found}"
+
+
+def test_a_letter_opens_from_the_danish_case_page(
+    page: Page, own_office: LiveApi
+) -> None:
+    """The reminder the sweep wrote opens from the case page as its PDF (the
+    letter rendered as it is opened, by the system's step), and the page
+    that then shows that step still says no English identifier."""
+    log_in(page, own_office, "bra", then=CASE_PAGE)
+    reminder = f"{FOUNDING}-3"  # after the imported note and inquiry letter
+    link = page.locator(f'a.document-link[href="/ui/documents/{reminder}"]')
+    expect(link).to_be_visible()
+
+    with page.expect_download() as downloading:
+        link.click()
+    download = downloading.value
+
+    assert download.suggested_filename == f"{reminder}.pdf"
+    pdf = download.path()
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    text = pdf_text(pdf)
+    for expected in ("Rykker", FOUNDING, reminder, "Dokumentnr.", "Sagsbehandler"):
+        assert expected in text, expected
+    page.reload()
+    visible = page.locator("body").inner_text()
+    assert "brev dannet" in visible  # the render step, in the timeline's words
+    named = [*identifiers(), "render", "chase"]
     found = [
         n for n in named if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", visible)
     ]

@@ -42,7 +42,17 @@ DISPATCHED_AT = "2024-10-09T14:00:00+02:00"
 REPLIED_AT = "2024-11-10T12:00:00+01:00"  # Sunday, after the switch to winter time
 CLOSED_AT = "2024-11-20T10:00:00+01:00"
 
-EVENTS = ["open", "send_inquiry", "mark_dispatched", "receive_reply", "close"]
+# The people's steps, and after each that wrote a letter (the inquiry, the
+# closing letter) the system's step that rendered it as PDF (engine.cases.renditions)
+EVENTS = [
+    "open",
+    "send_inquiry",
+    "render",
+    "mark_dispatched",
+    "receive_reply",
+    "close",
+    "render",
+]
 EVENTS_EN = [  # the events' labels in English
     "Open case",
     "Send inquiry",
@@ -50,18 +60,30 @@ EVENTS_EN = [  # the events' labels in English
     "Receive the reply",
     "Close the case",
 ]
-ACTORS = ["bra", "jur", "jur", "jur", "bra"]
-ROLES = ["advisor", "caseworker", "caseworker", "caseworker", "advisor"]
-AT_UTC = [
+ACTORS = ["bra", "jur", "system", "jur", "jur", "bra", "system"]
+ROLES = ["advisor", "caseworker", "system", "caseworker", "caseworker", "advisor"]
+ROLES += ["system"]
+SENT, CLOSED = 1, 5  # the steps that wrote a letter; each render follows its own
+AT_UTC = [  # a render takes no time of its own: as of the case's latest step
     "2024-10-03T08:00:00+00:00",
+    "2024-10-09T08:00:00+00:00",
     "2024-10-09T08:00:00+00:00",
     "2024-10-09T12:00:00+00:00",
     "2024-11-10T11:00:00+00:00",
     "2024-11-20T09:00:00+00:00",
+    "2024-11-20T09:00:00+00:00",
 ]
 # opened: 10 working days; inquiry_sent: 2; awaiting_reply: 20; assessed: 10
-# (from Sunday).
-DUE_AFTER = ["2024-10-17", "2024-10-11", "2024-11-06", "2024-11-22", None]
+# (from Sunday); a render leaves the deadline as it is.
+DUE_AFTER = [
+    "2024-10-17",
+    "2024-10-11",
+    "2024-10-11",
+    "2024-11-06",
+    "2024-11-22",
+    None,
+    None,
+]
 
 
 def ok(run: Run, *argv: str) -> str:
@@ -133,7 +155,7 @@ def replay_founding_case(run: Run, db_path: Path) -> str:
         *("case", "fire", number, "close", "--actor", "bra"),
         *("--data", "outcome=no_further_action", "--at", CLOSED_AT, "--json"),
     )
-    assert (closed["state"], closed["version"], closed["due"]) == ("closed", 5, None)
+    assert (closed["state"], closed["version"], closed["due"]) == ("closed", 7, None)
     return number
 
 
@@ -195,14 +217,14 @@ def test_case_show_json_tells_the_story(run: Run, founding: str) -> None:
     assert shown["number"] == founding
     assert shown["title"] == TITLE
     assert (shown["workflow"], shown["workflow_version"]) == ("ombudsman-inquiry", 3)
-    assert (shown["state"], shown["version"]) == ("closed", 5)
+    assert (shown["state"], shown["version"]) == ("closed", 7)
     assert (shown["due"], shown["overdue"], shown["working_days_overdue"]) == (
         None,
         False,
         0,
     )
     assert shown["opened_at"] == AT_UTC[0]
-    assert shown["state_entered_at"] == AT_UTC[4]
+    assert shown["state_entered_at"] == AT_UTC[CLOSED]
     assert shown["parties"] == [
         {"role": "authority", "name": "Socialforvaltningen", "email": None}
     ]
@@ -215,7 +237,7 @@ def test_case_show_json_tells_the_story(run: Run, founding: str) -> None:
     assert [d["title"] for d in documents] == [INQUIRY, REPLY, "Closing letter"]
 
     history = shown["history"]
-    assert [e["seq"] for e in history] == [1, 2, 3, 4, 5]
+    assert [e["seq"] for e in history] == [1, 2, 3, 4, 5, 6, 7]
     assert [e["event"] for e in history] == EVENTS
     assert [e["actor"] for e in history] == ACTORS
     assert [e["role"] for e in history] == ROLES
@@ -224,30 +246,39 @@ def test_case_show_json_tells_the_story(run: Run, founding: str) -> None:
         None,
         "opened",
         "inquiry_sent",
-        "awaiting_reply",
-        "assessed",
-    ]
-    assert [e["to"] for e in history] == [
-        "opened",
         "inquiry_sent",
         "awaiting_reply",
         "assessed",
         "closed",
     ]
+    assert [e["to"] for e in history] == [
+        "opened",
+        "inquiry_sent",
+        "inquiry_sent",
+        "awaiting_reply",
+        "assessed",
+        "closed",
+        "closed",
+    ]
     assert [e["due_after"] for e in history] == DUE_AFTER
-    assert [e["due_before"] for e in history] == [None, *DUE_AFTER[:4]]
+    assert [e["due_before"] for e in history] == [None, *DUE_AFTER[:-1]]
     assert [e["document"] for e in history] == [
         None,
         f"{founding}-1",
         None,
+        None,
         f"{founding}-2",
         f"{founding}-3",
+        None,
     ]
+    for step, render in ((SENT, SENT + 1), (CLOSED, CLOSED + 1)):
+        letter = history[step]["document"]
+        assert history[render]["data"]["document"] == letter
     assert history[0]["data"]["own_initiative"] is True
     assert history[0]["data"]["parties"] == {
         "authority": {"name": "Socialforvaltningen", "email": None}
     }
-    assert history[4]["data"] == {"outcome": "no_further_action"}
+    assert history[CLOSED]["data"] == {"outcome": "no_further_action"}
     # Back-dated: effective times lie in 2024, the record was written just now.
     recorded = [datetime.fromisoformat(e["recorded_at"]) for e in history]
     assert recorded == sorted(recorded)
@@ -299,18 +330,20 @@ def test_case_show_text_while_awaiting_reply(
     assert f"deadline   2024-11-06 (end of day, Copenhagen time){expected}\n" in text
 
 
-def test_audit_log_json_has_the_five_entries_in_order(run: Run, founding: str) -> None:
+def test_audit_log_json_has_the_seven_entries_in_order(
+    run: Run, founding: str
+) -> None:
     entries = ok_json(run, "audit", "log", founding, "--format", "json")
-    assert [tuple(e) for e in entries] == [AUDIT_COLUMNS] * 5
-    assert [e["case"] for e in entries] == [founding] * 5
-    assert [e["seq"] for e in entries] == [1, 2, 3, 4, 5]
+    assert [tuple(e) for e in entries] == [AUDIT_COLUMNS] * 7
+    assert [e["case"] for e in entries] == [founding] * 7
+    assert [e["seq"] for e in entries] == [1, 2, 3, 4, 5, 6, 7]
     assert [e["event"] for e in entries] == EVENTS
     assert [e["actor"] for e in entries] == ACTORS
     assert [e["at"] for e in entries] == AT_UTC
     assert [e["due_after"] for e in entries] == DUE_AFTER
 
 
-def test_audit_log_csv_has_a_header_and_five_rows(run: Run, founding: str) -> None:
+def test_audit_log_csv_has_a_header_and_seven_rows(run: Run, founding: str) -> None:
     reader = csv.DictReader(
         io.StringIO(ok(run, "audit", "log", founding, "--format", "csv"))
     )
@@ -325,21 +358,23 @@ def test_audit_log_csv_has_a_header_and_five_rows(run: Run, founding: str) -> No
         "",
         f"{founding}-1",
         "",
+        "",
         f"{founding}-2",
         f"{founding}-3",
+        "",
     ]
-    assert json.loads(rows[4]["data"]) == {"outcome": "no_further_action"}
+    assert json.loads(rows[CLOSED]["data"]) == {"outcome": "no_further_action"}
     assert json.loads(rows[0]["data"])["title"] == TITLE
 
 
 def test_audit_log_table_has_one_line_per_entry(run: Run, founding: str) -> None:
     lines = ok(run, "audit", "log", founding).splitlines()
-    assert len(lines) == 5
+    assert len(lines) == 7
     for line, name in zip(lines, EVENTS, strict=True):
         assert line.startswith(f"{founding}  #")
         assert f" {name} " in line
     came = f"cli:{os_login()}"  # the tests' own login: `run` hands in none
-    assert lines[3].endswith(f"jur (caseworker) via {came} doc {founding}-2")
+    assert lines[4].endswith(f"jur (caseworker) via {came} doc {founding}-2")
 
 
 @pytest.mark.parametrize(
@@ -359,12 +394,12 @@ def test_audit_log_table_has_one_line_per_entry(run: Run, founding: str) -> None
         ),
         pytest.param(
             ("--since", "2024-10-09T14:00:00+02:00"),
-            ["mark_dispatched", "receive_reply", "close"],
+            ["mark_dispatched", "receive_reply", "close", "render"],
             id="since-is-inclusive",
         ),
         pytest.param(
             ("--until", "2024-10-09T14:00:00+02:00"),
-            ["open", "send_inquiry"],
+            ["open", "send_inquiry", "render"],
             id="until-is-exclusive",
         ),
         pytest.param(
@@ -389,7 +424,7 @@ def test_audit_log_without_a_case_covers_every_case(run: Run, founding: str) -> 
     )
     entries = ok_json(run, "audit", "log", "--format", "json")
     assert [(e["case"], e["seq"]) for e in entries] == [
-        *((founding, i) for i in range(1, 6)),
+        *((founding, i) for i in range(1, 8)),
         ("2024-0000002", 1),
     ]
 
@@ -432,7 +467,7 @@ def test_case_list_json_is_streamed_in_the_same_form_as_one_dump(
     cases = json.loads(out)
     assert [c["number"] for c in cases] == [founding, "2024-0000002", "2024-0000003"]
     assert out == present.dumps(cases) + "\n"
-    assert [len(c["history"]) for c in cases] == [5, 1, 1]
+    assert [len(c["history"]) for c in cases] == [7, 1, 1]
     nothing = ok(run, "case", "list", "--state", "received", "--offset", "5", "--json")
     assert nothing == "[]\n"
 
@@ -523,9 +558,13 @@ def test_import_keeps_the_real_case_number_and_numbering_continues(
     }
 
     shown = ok_json(run, "case", "show", "2024-0283489", "--json")
-    assert [e["event"] for e in shown["history"]] == EVENTS
-    assert [e["at"] for e in shown["history"]] == AT_UTC
-    assert [e["due_after"] for e in shown["history"]] == DUE_AFTER
+    # an import brings the record over: its letters were written elsewhere
+    people = [i for i, e in enumerate(EVENTS) if e != "render"]
+    assert [e["event"] for e in shown["history"]] == [EVENTS[i] for i in people]
+    assert [e["at"] for e in shown["history"]] == [AT_UTC[i] for i in people]
+    assert [e["due_after"] for e in shown["history"]] == [
+        DUE_AFTER[i] for i in people
+    ]
     assert [d["number"] for d in shown["documents"]] == [
         "2024-0283489-1",
         "2024-0283489-2",

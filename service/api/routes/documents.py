@@ -32,13 +32,13 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import Scope
 
-from engine.cases.documents import read_document
 from engine.exceptions import InvalidInputError
 from service.api.auth import AnyUser
 from service.api.routes.cases import IdempotencyKey, fire_as
 from service.api.routes.shared import problems
 from service.api.state import ApiState, api_state
 from service.documents import EXTENSIONS, accept
+from service.renditions import read_letter
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
@@ -60,7 +60,7 @@ State = Annotated[ApiState, Depends(api_state)]
 def get_document(number: str, state: State, user: AnyUser) -> Response:
     """Document NUMBER's content (`document get`); the read is logged."""
     engine = state.engine
-    read = read_document(engine.store, number)
+    read = read_letter(engine.store, state.renditions, number)
     engine.record_read(actor=user.id, action="document_get", number=read.case.number)
     name = f"{read.document.number}{EXTENSIONS.get(read.media_type, '')}"
     return Response(

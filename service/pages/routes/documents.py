@@ -15,11 +15,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from engine.cases.documents import read_document
 from service.api.state import api_state
 from service.documents import EXTENSIONS
 from service.pages import params
 from service.pages.auth import Reader
+from service.renditions import read_letter
 
 router = APIRouter()
 
@@ -28,8 +28,9 @@ router = APIRouter()
 def document(number: str, request: Request, viewer: Reader) -> Response:
     """Document NUMBER's content, checked, as a file; the read is logged."""
     params.check(request)
-    engine = api_state(request).engine
-    read = read_document(engine.store, number)
+    state = api_state(request)
+    engine = state.engine
+    read = read_letter(engine.store, state.renditions, number)
     engine.record_read(actor=viewer.id, action="document_get", number=read.case.number)
     name = f"{read.document.number}{EXTENSIONS.get(read.media_type, '')}"
     return Response(

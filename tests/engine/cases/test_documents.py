@@ -159,7 +159,7 @@ def test_a_store_that_keeps_no_content_refuses_it(
 ) -> None:
     """Content is never dropped silently (the demo's bulk store keeps none)."""
     number = _awaiting_reply(fast_engine)
-    monkeypatch.setattr("engine.cases.recorder.ContentRecords", type("Nothing", (), {}))
+    monkeypatch.setattr("engine.cases.recorder._keeps_content", lambda tx: False)
 
     with pytest.raises(StorageError, match="keeps no document content"):
         fast_engine.fire(

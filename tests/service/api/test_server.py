@@ -167,7 +167,11 @@ def test_idempotency_over_http(live: LiveApi) -> None:
     )
     _problem(other, 422, "idempotency-key-reused")
     log = live.client("rev").get("/audit/log", params={"case": number}).json()
-    assert [e["event"] for e in log] == ["open", "send_inquiry"]
+    # the step once; its letter is rendered after the first response (a system
+    # step the log holds once that has run: never twice)
+    events = [e["event"] for e in log]
+    assert [e for e in events if e != "render"] == ["open", "send_inquiry"]
+    assert events.count("render") <= 1
 
 
 def test_a_revoked_token_is_refused_at_once(live: LiveApi) -> None:

@@ -17,6 +17,8 @@ import zipfile
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from tests.service.cli.conftest import NUMBER
 from tests.service.cli.test_case_letter import CLOSED_AT, ok
 from tests.service.conftest import Run, snapshot
@@ -171,3 +173,50 @@ def test_the_dossier_zip_holds_the_letter_and_its_source(
     code, said, _ = run("audit", "verify", "--dossier", str(forged))
     assert code == 1
     assert f"document {LETTER}: its file documents/{LETTER}.pdf no longer" in said
+
+
+@pytest.mark.parametrize("kept_in", ["database", "folder"])
+def test_erasing_the_case_erases_its_documents_content(
+    run: Run,
+    assessed: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kept_in: str,
+) -> None:
+    """Letters name the parties: erasing a case's personal data deletes its
+    documents' content (sources, PDFs, notes); the journal keeps the
+    documents and their digests, and the record still verifies."""
+    folder = tmp_path / "dokumenter"
+    if kept_in == "folder":
+        monkeypatch.setenv("SAGSFLOW_DOCUMENT_DIR", str(folder))
+    data = _render_step(_close(run))["data"]
+    assert isinstance(data, dict)
+    with closing(sqlite3.connect(assessed)) as conn:
+        [(count,)] = conn.execute("SELECT count(*) FROM document_content")
+    kept = sorted(folder.rglob("*")) if kept_in == "folder" else []
+    # the imported note (in the table), the letter's source and its PDF
+    assert count + len([p for p in kept if p.is_file()]) == 3
+
+    erase = ("case", "erase", NUMBER, "--actor", "bra", "--json")
+    said = json.loads(ok(run, *erase, "--reason", "Anmodning om sletning"))
+
+    assert f"documents.{LETTER}" in said["erased"]
+    with closing(sqlite3.connect(assessed)) as conn:
+        [(left,)] = conn.execute("SELECT count(*) FROM document_content")
+    assert left == 0
+    assert not [p for p in folder.rglob("*") if p.is_file()]
+    out_file = tmp_path / "afslutning.pdf"
+    code, _, err = run("document", "get", LETTER, "--out", str(out_file))
+    assert code == 1
+    assert err.startswith(
+        f"sagsflow: error: document {LETTER}'s content was erased with case "
+        f"{NUMBER}'s personal data ("
+    )
+    assert not out_file.exists()
+    assert ok(run, "audit", "verify").startswith("verified: 1 cases")
+    target = tmp_path / "sag.zip"
+    ok(run, "audit", "export", NUMBER, "--with-documents", "--out", str(target))
+    with zipfile.ZipFile(target) as archive:
+        assert not [n for n in archive.namelist() if n.startswith("documents/")]
+    checked = ok(run, "audit", "verify", "--dossier", str(target))
+    assert f"verified: dossier of case {NUMBER}" in checked
