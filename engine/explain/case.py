@@ -92,12 +92,18 @@ def _label(values: dict[str, object], spoken: Spoken) -> None:
         ("state", spoken.state),
         ("event", spoken.event),
         ("field", spoken.field),
+        ("workflow", spoken.workflow),
+        ("rung", spoken.rung),
+        ("name", spoken.rung),  # the next rung's
     ):
         if isinstance(values.get(name), str):
             values[name] = say_one(str(values[name]))
     events = values.get("events")
     if isinstance(events, tuple | list):
         values["events"] = [spoken.event(str(e)) for e in events]
+    notify = values.get("notify")
+    if isinstance(notify, tuple | list):  # party roles, and the office's people
+        values["notify"] = [spoken.target(str(t)) for t in notify]
 
 
 def reasons(

@@ -30,7 +30,7 @@ from engine.workflow.definition import (
     WorkflowDefinition,
 )
 from engine.workflow.fields import FieldReader
-from engine.workflow.labelreader import rules_text
+from engine.workflow.labelreader import LABELS_KEY, rules_text
 from engine.workflow.labels import EVENT
 from engine.workflow.retention import RETENTION_KEY, RetentionReader
 from engine.workflow.states import StateReader
@@ -103,6 +103,7 @@ class _Parser(FieldReader, RetentionReader, StateReader):
                 "description",
                 "parties",
                 "webhook",
+                LABELS_KEY,
                 "states",
                 "open",
                 "transitions",
@@ -125,6 +126,8 @@ class _Parser(FieldReader, RetentionReader, StateReader):
             self.text(top.get("description"), ("description",), required=False) or ""
         )
         parties = self.names(top.get("parties", []), ("parties",), empty_ok=True)
+        if name:
+            self.workflow_labels(top, name, parties)
         webhook = self.text(top.get("webhook"), ("webhook",), required=False)
         if webhook is not None and not webhook.startswith(("https://", "http://")):
             self.problem(("webhook",), f"{webhook!r} is not an http(s) URL")

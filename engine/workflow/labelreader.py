@@ -39,7 +39,17 @@ from typing import Any
 
 import yaml
 
-from engine.workflow.labels import EVENT, FIELD, LANGUAGES, STATE, VALUE, Label, Labels
+from engine.workflow.labels import (
+    EVENT,
+    FIELD,
+    LANGUAGES,
+    PARTY,
+    STATE,
+    VALUE,
+    WORKFLOW,
+    Label,
+    Labels,
+)
 from engine.workflow.yamlsource import Path, Reader, format_path
 
 LABELS_KEY = "labels"
@@ -85,6 +95,32 @@ class LabelReader(Reader):
                 if value_label is not None:
                     self._remember((VALUE, name, str(value)), value_label, value_path)
                     self.value_labels.append((name, str(value), value_path))
+
+    def workflow_labels(
+        self, top: dict[str, Any], name: str, parties: Iterable[str]
+    ) -> None:
+        """The workflow's own `labels`: its title in both languages, and its
+        party roles' (`parties: {authority: {da: ..., en: ...}}`)."""
+        if LABELS_KEY not in top:
+            return
+        where: Path = (LABELS_KEY,)
+        self._cut(where)
+        raw = self.mapping(top[LABELS_KEY], where, (*LANGUAGES, "parties"))
+        if raw is None:
+            return
+        label = self.label(raw, where)
+        if label is not None:
+            self._remember((WORKFLOW, name, ""), label, where)
+        if "parties" not in raw:
+            return
+        roles_path = (*where, "parties")
+        roles = self.mapping(raw["parties"], roles_path, tuple(parties))
+        for role, spec in (roles or {}).items():
+            role_path = (*roles_path, role)
+            entry = self.mapping(spec, role_path, LANGUAGES)
+            role_label = self.label(entry, role_path) if entry else None
+            if role_label is not None:
+                self._remember((PARTY, str(role), ""), role_label, role_path)
 
     def label(self, raw: dict[str, Any], path: Path) -> Label | None:
         """Both languages, each a non-empty text; None (reported) otherwise."""

@@ -1,7 +1,8 @@
 """How a workflow's identifiers read to people, in Danish and English.
 
 A workflow names its states, events, data fields and choice values with
-identifiers (`awaiting_reply`, `no_further_action`, `reply_by`): they are what
+identifiers (`awaiting_reply`, `no_further_action`, `reply_by`), and so are
+the workflow itself, its party roles and its ladders' rungs: they are what
 the rules, the record and the JSON say. People read labels: `labels: {da:
 Afventer svar, en: Awaiting reply}` declared next to the thing labelled
 (`engine.workflow.labelreader` reads them). `Labels` answers a label in a
@@ -22,6 +23,10 @@ STATE = "state"
 EVENT = "event"
 FIELD = "field"
 VALUE = "value"  # a choice value (or a value `sets` records), by field
+WORKFLOW = "workflow"  # the workflow itself: its title in words
+PARTY = "party"  # a party role
+RUNG = "rung"  # a chase ladder's rung
+YES_NO = {"da": ("ja", "nej"), "en": ("yes", "no")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +38,13 @@ class Label:
 
     def text(self, language: str) -> str:
         return self.en if language == "en" else self.da
+
+
+OFFICE_TARGETS = {
+    "owner": Label(da="ansvarlig", en="owner"),
+    "advisor": Label(da="rådgiver", en="advisor"),
+}
+"""The office's people a rung may notify besides the parties (`notify:`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +78,32 @@ class Labels:
         return self._say(FIELD, name, "", language)
 
     def value(self, field: str, value: object, language: str) -> str:
-        """A value of `field` in words: a labelled choice value's label, else
-        the value as it is (a date, a number, a free text)."""
+        """A value of `field` in words: a labelled choice value's label, yes or
+        no for a flag, else the value as it is (a date, a number, a text)."""
+        if isinstance(value, bool):
+            yes, no = YES_NO.get(language, YES_NO["da"])
+            return yes if value else no
         if not isinstance(value, str):
             return str(value)
         return self._say(VALUE, field, value, language)
+
+    def workflow(self, name: str, language: str) -> str:
+        """The workflow's label, or its identifier when it has none."""
+        return self._say(WORKFLOW, name, "", language)
+
+    def party(self, role: str, language: str) -> str:
+        """The party role's label, or its identifier when it has none."""
+        return self._say(PARTY, role, "", language)
+
+    def rung(self, name: str, language: str) -> str:
+        """The rung's label, or its identifier when it has none."""
+        return self._say(RUNG, name, "", language)
+
+    def target(self, name: str, language: str) -> str:
+        """Whom a rung notifies: a party role's label, or the office's person
+        (the case's owner, the advisor) in words."""
+        person = OFFICE_TARGETS.get(name)
+        return person.text(language) if person else self.party(name, language)
 
     def speaking(self, language: str) -> Spoken:
         """These labels in one language, for a surface that speaks it."""
@@ -101,3 +134,15 @@ class Spoken:
 
     def value(self, field: str, value: object) -> str:
         return self.labels.value(field, value, self.language)
+
+    def workflow(self, name: str) -> str:
+        return self.labels.workflow(name, self.language)
+
+    def party(self, role: str) -> str:
+        return self.labels.party(role, self.language)
+
+    def rung(self, name: str) -> str:
+        return self.labels.rung(name, self.language)
+
+    def target(self, name: str) -> str:
+        return self.labels.target(name, self.language)

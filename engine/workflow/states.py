@@ -18,8 +18,8 @@ from engine.workflow.definition import (
     State,
     StateKind,
 )
-from engine.workflow.labelreader import LabelReader
-from engine.workflow.labels import STATE
+from engine.workflow.labelreader import LABELS_KEY, LabelReader
+from engine.workflow.labels import RUNG, STATE
 from engine.workflow.staleness import STALE_KEY, StaleReader
 from engine.workflow.yamlsource import Path, kind_of
 
@@ -151,10 +151,12 @@ class StateReader(LabelReader, StaleReader):
         return Ladder(rungs=tuple(rungs), catch_up=catch_up)
 
     def rung(self, value: Any, path: Path) -> Rung | None:
-        spec = self.mapping(value, path, ("name", "notify", "next"))
+        spec = self.mapping(value, path, ("name", "notify", "next", LABELS_KEY))
         if spec is None:
             return None
         name = self.name(spec.get("name"), (*path, "name"))
+        if name:
+            self.labelled(spec, path, RUNG, name, choice=False)
         notify = self.names(spec.get("notify"), (*path, "notify"))
         nxt = self.duration(spec["next"], (*path, "next")) if "next" in spec else None
         if "next" in spec and nxt is None and name:

@@ -28,6 +28,7 @@ from service.cli import text
 from service.cli.context import Context, parse_at, pass_ctx
 from service.cli.dossier_files import zip_bytes
 from service.cli.dossiers import verify_dossier_file
+from service.cli.show import speaking
 from service.housekeeping import retention, signer_from, write_checkpoint
 
 
@@ -106,8 +107,9 @@ def audit_log(
             )
         click.echo("\n]")
     else:
+        words = speaking(ctx)
         for entry in entries:
-            click.echo(text.audit_table_line(entry))
+            click.echo(text.audit_table_line(entry, words(entry.workflow)))
 
 
 @audit.command("anchor")

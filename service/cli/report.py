@@ -140,8 +140,12 @@ def report_csv(figures: Report, workflow: str | None) -> str:
     return buffer.getvalue()
 
 
-def _percent(share: float | None) -> str:
-    return "-" if share is None else f"{share * 100:.1f} %"
+def _percent(share: float | None, language: str = "en") -> str:
+    """`87.5 %`, in Danish `87,5 %` (a decimal comma)."""
+    if share is None:
+        return "-"
+    text = f"{share * 100:.1f} %"
+    return text.replace(".", ",") if language == "da" else text
 
 
 def report_text(figures: Report, workflow: str | None, said: ReportWords) -> str:
@@ -167,7 +171,7 @@ def report_text(figures: Report, workflow: str | None, said: ReportWords) -> str
                     "share",
                     n=figures.closed_within(days),
                     of=closed,
-                    percent=_percent(figures.share_within(days)),
+                    percent=_percent(figures.share_within(days), w.language),
                     target=target,
                 ),
             )

@@ -53,7 +53,14 @@ def case_text(
                 days=w.days(calendar.working_days_between(c.due, local_date(now))),
             )
     facts = [
-        (w("workflow"), w("version", workflow=c.workflow, version=c.workflow_version)),
+        (
+            w("workflow"),
+            w(
+                "version",
+                workflow=said.workflow(c.workflow),
+                version=c.workflow_version,
+            ),
+        ),
         (
             w("state"),
             w("since", state=said.state(c.state), when=local(c.state_entered_at)),
@@ -68,12 +75,15 @@ def case_text(
         at, by = c.erased.get("at"), c.erased.get("by")
         facts.append((w("erased"), w("erased.said", at=at, by=by, why=why)))
     for p in c.parties:
-        facts.append((p.role, p.name + (f" <{p.email}>" if p.email else "")))
+        facts.append(
+            (said.party(p.role), p.name + (f" <{p.email}>" if p.email else ""))
+        )
     for key, value in sorted(c.data.items()):
         shown = w("yes" if value else "no") if isinstance(value, bool) else value
         facts.append((said.field(key), said.value(key, shown)))
     lines = [w("case", number=c.number, title=c.title)]
-    lines += [f"  {k:<10} {v}" for k, v in facts]
+    width = max(10, *(len(k) for k, _ in facts))
+    lines += [f"  {k:<{width}} {v}" for k, v in facts]
     if view.documents:
         lines += ["", w("documents")]
         docs = [
@@ -144,7 +154,7 @@ def cases_text(
     rows = [
         (
             c.number,
-            c.workflow,
+            say(c.workflow).workflow(c.workflow),
             say(c.workflow).state(c.state),
             iso(c.due) or "-",
             w.days(ages[c.number].working_days) if c.number in ages else "",
@@ -173,11 +183,19 @@ def _flag(case: Case, now: datetime, age: StateAge | None, w: Words) -> str:
     return w("STALE") if age is not None and age.stale else ""
 
 
-def audit_table_line(e: AuditEntry) -> str:
-    move = f"{e.from_state or '·'} → {e.to_state}"
-    doc = f" doc {e.document}" if e.document else ""
+def audit_table_line(e: AuditEntry, said: Spoken | None = None) -> str:
+    """One entry a line: events and states in `said`'s labels (the workflow's
+    words in the chosen language), identifiers without one."""
+    said = said or Labels().speaking("en")
+    w = Words(said.language)
+    event = w.maybe(f"event.{e.event}", said.event(e.event))
+    if e.from_state == e.to_state:  # a step that keeps the state
+        move = w("stays", state=said.state(e.to_state))
+    else:
+        move = f"{said.state(e.from_state) or '·'} → {said.state(e.to_state)}"
+    doc = f" {w('doc')} {e.document}" if e.document else ""
     return (
-        f"{e.case_number}  #{e.seq:<3} {local(e.at)}  {e.event:<16} {move:<32} "
+        f"{e.case_number}  #{e.seq:<3} {local(e.at)}  {event:<20} {move:<48} "
         f"{e.actor} ({e.role}) via {via_text(e.via)}{doc}"
     ).rstrip()
 

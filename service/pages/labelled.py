@@ -14,6 +14,24 @@ from starlette.requests import Request
 from engine.workflow.labels import Spoken
 from service.api.state import api_state
 
+ENGINE_KEYS: dict[str, dict[str, str]] = {
+    "owner": {"da": "Ansvarlig", "en": "Owner"},
+    "previous": {"da": "Tidligere ansvarlig", "en": "Previous owner"},
+    "reason": {"da": "Begrundelse", "en": "Reason"},
+    "grounds": {"da": "Begrundelse", "en": "Grounds"},
+    "rule": {"da": "Regel", "en": "Rule"},
+    "erased": {"da": "Slettet", "en": "Erased"},
+    "corrects": {"da": "Retter post", "en": "Corrects entry"},
+    "changes": {"da": "Ændringer", "en": "Changes"},
+    "document": {"da": "Dokument", "en": "Document"},
+    "source_sha256": {"da": "Kildens SHA-256", "en": "Source SHA-256"},
+    "sha256": {"da": "SHA-256", "en": "SHA-256"},
+    "media_type": {"da": "Medietype", "en": "Media type"},
+    "size": {"da": "Størrelse (bytes)", "en": "Size (bytes)"},
+}
+"""The engine's own data keys (`engine.workflow.definition.ENGINE_EVENTS`'
+steps), in words where a workflow field's label would stand."""
+
 
 class Said:
     """Labels by workflow name, in one language; the registry read on first use."""
@@ -39,7 +57,26 @@ class Said:
         return self.spoken(workflow).event(name)
 
     def field(self, workflow: str, name: str) -> str:
-        return self.spoken(workflow).field(name)
+        """A data field's label; the engine's own keys (an assignment's owner,
+        a render step's document) in the page's words."""
+        said = self.spoken(workflow).field(name)
+        if said != name:
+            return said
+        return ENGINE_KEYS.get(name, {}).get(self.language, name)
 
     def value(self, workflow: str, field: str, value: object) -> str:
         return self.spoken(workflow).value(field, value)
+
+    def workflow(self, name: str) -> str:
+        return self.spoken(name).workflow(name)
+
+    def party(self, workflow: str, role: str) -> str:
+        return self.spoken(workflow).party(role)
+
+    def rung(self, workflow: str, name: str) -> str:
+        return self.spoken(workflow).rung(name)
+
+    def targets(self, workflow: str, names: list[str]) -> str:
+        """Whom a rung notified, in words: party roles in their labels, the
+        office's people (the owner, the advisor) in the page's."""
+        return ", ".join(self.spoken(workflow).target(name) for name in names)

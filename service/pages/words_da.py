@@ -242,7 +242,7 @@ WORDS: dict[str, str] = {
     "kørsel fra {day}, medmindre sagen går videre.",
     "deadline.reasoning": "Sådan er fristen sat",
     "deadline.explain_command": "Den samme forklaring giver kommandoen "
-    "sagsflow case explain (på engelsk).",
+    "sagsflow case explain.",
     "deadline.status.met": "overholdt",
     "deadline.status.replaced": "afløst før udløb",
     "deadline.status.missed": "overskredet",

@@ -26,13 +26,16 @@ WORKFLOW = "ombudsman-inquiry"
 
 
 def identifiers() -> list[str]:
-    """The founding workflow's states, events, field names and choice values."""
+    """The founding workflow's name, party roles, states, events, rungs, field
+    names and choice values."""
     d = WorkflowRegistry.from_paths(bundled_paths()).get(WORKFLOW)
     steps = (d.opening, *d.transitions)
     names = [s.name for s in d.states] + list(d.events)
     names += [f.name for t in steps for f in t.fields]
     names += [v for t in steps for f in t.fields for v in f.values]
     names += [v for t in d.transitions for _, v in t.sets]
+    names += [d.name, *d.parties]  # the workflow and its party roles
+    names += [r.name for s in d.states if s.ladder for r in s.ladder.rungs]
     return sorted(set(names))
 
 
@@ -85,7 +88,7 @@ def test_a_letter_opens_from_the_danish_case_page(
     page.reload()
     visible = page.locator("body").inner_text()
     assert "brev dannet" in visible  # the render step, in the timeline's words
-    named = [*identifiers(), "render", "chase"]
+    named = [*identifiers(), "render", "chase", "owner"]
     found = [
         n for n in named if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", visible)
     ]

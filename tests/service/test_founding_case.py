@@ -297,7 +297,7 @@ def test_case_show_text_mentions_events_and_deadlines(
     text = ok(run, "case", "show", founding)
     assert text.startswith(f"Case {founding}: {TITLE}\n")
     assert "Closed (since 2024-11-20 10:00 +01:00)" in text
-    assert "authority  Socialforvaltningen" in text
+    assert "Administration Socialforvaltningen" in text  # authority, labelled
     for name in EVENTS_EN:
         assert f"  {name}  " in text
     assert "2024-10-11 → 2024-11-06" in text  # the reply deadline set on dispatch
@@ -327,12 +327,11 @@ def test_case_show_text_while_awaiting_reply(
 ) -> None:
     monkeypatch.setenv("SAGSFLOW_LANGUAGE", "en")
     text = ok(run, "case", "show", awaiting, "--now", now)
-    assert f"deadline   2024-11-06 (end of day, Copenhagen time){expected}\n" in text
+    # the facts' names are as wide as the longest (here the party's label)
+    assert f"deadline       2024-11-06 (end of day, Copenhagen time){expected}\n" in text
 
 
-def test_audit_log_json_has_the_seven_entries_in_order(
-    run: Run, founding: str
-) -> None:
+def test_audit_log_json_has_the_seven_entries_in_order(run: Run, founding: str) -> None:
     entries = ok_json(run, "audit", "log", founding, "--format", "json")
     assert [tuple(e) for e in entries] == [AUDIT_COLUMNS] * 7
     assert [e["case"] for e in entries] == [founding] * 7
@@ -367,14 +366,26 @@ def test_audit_log_csv_has_a_header_and_seven_rows(run: Run, founding: str) -> N
     assert json.loads(rows[0]["data"])["title"] == TITLE
 
 
-def test_audit_log_table_has_one_line_per_entry(run: Run, founding: str) -> None:
+def test_audit_log_table_has_one_line_per_entry(
+    run: Run, founding: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One line an entry, its event and states in the workflow's words."""
     lines = ok(run, "audit", "log", founding).splitlines()
     assert len(lines) == 7
-    for line, name in zip(lines, EVENTS, strict=True):
+    danish = ["Opret sag", "Send henvendelse", "brev dannet", "Markér som afsendt"]
+    danish += ["Modtag svar", "Afslut sagen", "brev dannet"]
+    for line, name in zip(lines, danish, strict=True):
         assert line.startswith(f"{founding}  #")
         assert f" {name} " in line
+    assert " Afventer svar → Svar til vurdering " in lines[4]
     came = f"cli:{os_login()}"  # the tests' own login: `run` hands in none
-    assert lines[4].endswith(f"jur (caseworker) via {came} doc {founding}-2")
+    assert lines[4].endswith(f"jur (caseworker) via {came} dok. {founding}-2")
+    monkeypatch.setenv("SAGSFLOW_LANGUAGE", "en")
+    english = ok(run, "audit", "log", founding).splitlines()
+    assert " Receive the reply " in english[4]
+    assert " Awaiting reply → Reply being assessed " in english[4]
+    assert english[4].endswith(f"jur (caseworker) via {came} doc {founding}-2")
+    assert " letter rendered " in english[6]
 
 
 @pytest.mark.parametrize(
@@ -500,7 +511,7 @@ def test_case_list_text_marks_overdue_cases(
     assert len(lines) == 3  # header, rule, one case
     assert lines[2].split() == [
         awaiting,
-        "ombudsman-inquiry",
+        *"Inquiry to an administration".split(),  # ombudsman-inquiry, labelled
         "Awaiting",
         "reply",
         "2024-11-06",
@@ -562,9 +573,7 @@ def test_import_keeps_the_real_case_number_and_numbering_continues(
     people = [i for i, e in enumerate(EVENTS) if e != "render"]
     assert [e["event"] for e in shown["history"]] == [EVENTS[i] for i in people]
     assert [e["at"] for e in shown["history"]] == [AT_UTC[i] for i in people]
-    assert [e["due_after"] for e in shown["history"]] == [
-        DUE_AFTER[i] for i in people
-    ]
+    assert [e["due_after"] for e in shown["history"]] == [DUE_AFTER[i] for i in people]
     assert [d["number"] for d in shown["documents"]] == [
         "2024-0283489-1",
         "2024-0283489-2",

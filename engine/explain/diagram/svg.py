@@ -77,7 +77,11 @@ def to_svg(
         raise InvalidInputError(f"language must be one of {', '.join(WORDS)}")
     words = WORDS[language]
     said = spoken or Labels().speaking(language)
-    heading = f"{d.name} version {d.version}: {d.title}" if title is None else title
+    named = spoken.workflow(d.name) if spoken is not None else d.name
+    if named != d.name:  # the workflow's label: its title in the language
+        heading = f"{named}, version {d.version}" if title is None else title
+    else:
+        heading = f"{d.name} version {d.version}: {d.title}" if title is None else title
     prefix = re.sub(r"[^A-Za-z0-9_-]", "-", f"sagsflow-{d.name}-{d.version}")
     prefix += f"-{current}" if current else ""
     edges = [

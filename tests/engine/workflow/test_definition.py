@@ -207,8 +207,8 @@ CASES = [
         [("title: Mini workflow\n", "title: Mini workflow\ncolour: red\n")],
         "colour",
         "colour",
-        "unknown key; allowed: description, name, open, parties, retention, states, "
-        "title, transitions, version, webhook",
+        "unknown key; allowed: description, labels, name, open, parties, retention, "
+        "states, title, transitions, version, webhook",
         1,
         id="unknown-top-level-key",
     ),

@@ -394,3 +394,78 @@ def test_labels_on_the_last_line_without_a_newline() -> None:
     d = parse_workflow(text, source=SOURCE, guards=GUARDS)
     assert d.text.endswith("    roles: [caseworker]\n")
     assert d.labels.event("redo", "da") == "Gentag"
+
+
+WHOLE = LABELLED.replace(
+    "title: Mini workflow\n",
+    "title: Mini workflow\n"
+    "parties: [citizen, authority]\n"
+    "labels:\n"
+    "  da: Lille sagsgang\n"
+    "  en: Mini workflow\n"
+    "  parties:\n"
+    "    citizen: {da: Borger, en: Citizen}\n"
+    "    authority: {da: Forvaltning, en: Administration}\n",
+).replace(
+    "    deadline: {within: 5 working days}\n",
+    "    deadline: {within: 5 working days}\n"
+    "    chase:\n"
+    "      rungs:\n"
+    "        - {name: nudge, notify: [authority, owner], labels: {da: Rykker, "
+    "en: Reminder}}\n",
+)
+
+
+def test_the_workflow_its_parties_and_rungs_have_labels_too() -> None:
+    d = parse_workflow(WHOLE, source=SOURCE, guards=GUARDS)
+    said = d.labels.speaking("da")
+    assert said.workflow("mini") == "Lille sagsgang"
+    assert said.party("authority") == "Forvaltning"
+    assert said.rung("nudge") == "Rykker"
+    assert [said.target(t) for t in ("authority", "owner", "advisor")] == [
+        "Forvaltning",
+        "ansvarlig",
+        "rådgiver",
+    ]
+    english = d.labels.speaking("en")
+    assert (english.workflow("mini"), english.party("citizen")) == (
+        "Mini workflow",
+        "Citizen",
+    )
+    assert (said.value("x", True), english.value("x", False)) == ("ja", "no")
+    # words, not rules: the same digest as without them
+    plain = WHOLE.replace("    labels: {da: Startet, en: Started}\n", "")
+    assert parse_workflow(plain, source=SOURCE, guards=GUARDS).digest == d.digest
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        pytest.param(
+            "    authority: {da: Forvaltning, en: Administration}\n",
+            "    judge: {da: Dommer, en: Judge}\n",
+            "labelled.yaml:10: labels.parties.judge: unknown key; allowed: "
+            "authority, citizen",
+            id="a-party-the-workflow-has-not",
+        ),
+        pytest.param(
+            "  en: Mini workflow\n",
+            "",
+            "labelled.yaml:5: labels: the label has no 'en'",
+            id="the-workflow-without-english",
+        ),
+        pytest.param(
+            "labels: {da: Rykker, en: Reminder}",
+            "labels: {da: Rykker}",
+            "labelled.yaml:23: states.waiting.chase.rungs[0].labels: the label has "
+            "no 'en'",
+            id="a-rung-without-english",
+        ),
+    ],
+)
+def test_a_wrong_workflow_party_or_rung_label_is_refused(
+    old: str, new: str, expected: str
+) -> None:
+    assert WHOLE.count(old) == 1
+    found = problems(WHOLE.replace(old, new))
+    assert any(p.startswith(expected) for p in found), found

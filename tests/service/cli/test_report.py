@@ -67,8 +67,8 @@ Sager
 Sagsbehandlingstid for afsluttede sager (kalenderdage)
   median                                      48
   90. percentil                               48 (nærmeste rang)
-  inden for 6 måneder (183 dage)              1 af 1, 100.0 % (mål 70 %)
-  inden for 12 måneder (365 dage)             1 af 1, 100.0 % (mål 90 %)
+  inden for 6 måneder (183 dage)              1 af 1, 100,0 % (mål 70 %)
+  inden for 12 måneder (365 dage)             1 af 1, 100,0 % (mål 90 %)
 
 Tid i tilstande (kalenderdage, summeret over sagerne)
   venter på myndigheder                       32

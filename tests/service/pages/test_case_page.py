@@ -32,7 +32,9 @@ def test_the_summary_shows_the_case_as_the_api_does(
     response = pages.as_user("rev").get(f"/ui/cases/{founding}")
     assert response.status_code == 200
     summary = parse(response.text).find("section", id="case-summary")
-    assert summary.find(id="case-workflow").text == "ombudsman-inquiry"
+    workflow = summary.find(id="case-workflow")
+    assert workflow.text == "Henvendelse til en forvaltning"  # in its label
+    assert workflow.attrs["data-workflow"] == "ombudsman-inquiry"
     assert summary.find(id="case-workflow-version").text == "3"
     state = summary.find(id="case-state")
     assert (state.text, state.attrs["data-state"]) == (
@@ -63,7 +65,8 @@ def test_the_deadline_section_gives_case_explain_s_reasoning_in_the_page_s_langu
     page = pages.as_user("jur").get(f"/ui/cases/{founding}{query}").text
     section = parse(page).find("section", id="deadline")
     assert "2024-11-06" in section.find(id="deadline-status").text
-    assert "reminder_1" in section.find(id="next-rung").text
+    rung = {"da": "1. rykker", "en": "First reminder"}[language]  # reminder_1
+    assert rung in section.find(id="next-rung").text
     view = api_engine.show(founding)
     with api_engine.store.transaction(write=False) as tx:
         definition = api_engine.definition_for(
@@ -112,7 +115,8 @@ def test_the_timeline_holds_entries_documents_deadlines_and_reminders_in_order(
     instants = [_utc(e.find("time").attrs["datetime"]) for e in entries]
     assert instants == sorted(instants)
     reminder = next(e for e in entries if e.attrs["data-kind"] == "reminder")
-    assert "reminder_1" in reminder.text
+    assert "1. rykker" in reminder.text  # reminder_1, in its label
+    assert "Forvaltning, ansvarlig" in reminder.text  # whom it notified
     assert "system" in reminder.text
     assert "2024-11-06" in reminder.text  # the deadline it chased
     deadlines = [e for e in entries if e.attrs["data-kind"] == "deadline"]

@@ -29,8 +29,10 @@ def test_the_founding_case_is_overdue_with_its_working_days_and_next_rung(
     # due Wednesday 6 Nov 2024; Monday 25 Nov is 13 working days later
     assert row.find("td", data_working_days="13").text == "13"
     assert row.find("time").attrs["datetime"] == "2024-11-06"
-    rung = row.find("td", class_="rung").text
-    assert "reminder_1" in rung
+    cell = row.find("td", class_="rung")
+    assert cell.find("span", class_="rung-name").attrs["data-rung"] == "reminder_1"
+    rung = cell.text
+    assert "1. rykker" in rung  # reminder_1, in its label
     assert "trin 1 af 3" in rung
     assert "2024-11-25" in rung
 
@@ -54,7 +56,7 @@ def test_the_longest_overdue_come_first_and_closed_cases_are_not_counted(
     counts = page.find("table", id="open-cases")
     waiting = counts.find("tr", data_state="awaiting_reply").find_all("td")
     assert [c.text for c in waiting] == [
-        "ombudsman-inquiry",
+        "Henvendelse til en forvaltning",  # ombudsman-inquiry, in its label
         "Afventer svar",  # awaiting_reply, in its label
         "4",
         "3",
