@@ -149,10 +149,15 @@ def demo(
             seed=DEFAULT_SEED if seed is None else seed,
             start=start_date,
         )
-    for line in describe(summary):
+    language = settings.language if settings.language in ("da", "en") else "da"
+    registry = composition.load_registry(settings)
+    spoken = {
+        name: registry.labels(name).speaking(language) for name in summary.workflows()
+    }
+    for line in describe(summary, language=language, speaking=spoken.__getitem__):
         click.echo(line)
     click.echo("")
-    for line in _next_steps(url, serve_after):
+    for line in _next_steps(url, serve_after, language):
         click.echo(line)
     if serve_after:
         _serve(click_ctx, settings, where, interval)
@@ -237,20 +242,44 @@ def _summary(settings: Settings, today: date) -> Summary:
         db.dispose()
 
 
-def _next_steps(url: str, serving: bool) -> list[str]:
+NEXT = {
+    "en": (
+        "Try next (set the database once, or give --db {url} before each command):",
+        "the cases past their deadline now",
+        "the founding case and its record",
+        "chase what is overdue (the reminders go to the outbox)",
+        "the year's figures",
+        "every case's hash chain, checked",
+        "run the office: watch the reminders go out",
+    ),
+    "da": (
+        "Prøv derefter (sæt databasen én gang, eller giv --db {url} før hver "
+        "kommando):",
+        "sagerne over fristen nu",
+        "den oprindelige sag og dens registrering",
+        "ryk det, der er over fristen (rykkerne går til udbakken)",
+        "årets tal",
+        "hver sags kæde af hashværdier, kontrolleret",
+        "kør kontoret: se rykkerne gå ud",
+    ),
+}
+
+
+def _next_steps(url: str, serving: bool, language: str = "en") -> list[str]:
     prog = _program()
+    head, overdue, show, sweep, report, verify, serve_ = NEXT.get(language, NEXT["en"])
     steps = [
-        ("case list --overdue", "the cases past their deadline now"),
-        (f"case show {founding.NUMBER}", "the founding case and its record"),
-        ("sweep", "chase what is overdue (the reminders go to the outbox)"),
-        ("report", "the year's figures"),
-        ("audit verify", "every case's hash chain, checked"),
+        ("case list --overdue", overdue),
+        (f"case show {founding.NUMBER}", show),
+        ("sweep", sweep),
+        ("report", report),
+        ("audit verify", verify),
     ]
     if not serving:
-        steps.append(("demo --serve", "run the office: watch the reminders go out"))
+        steps.append(("demo --serve", serve_))
     width = max(len(command) for command, _ in steps)
     return [
-        f"Try next (set the database once, or give --db {url} before each command):",
+        head.format(url=url),
         f"  export SAGSFLOW_DATABASE_URL={url}",
         *(f"  {prog} {command:<{width}}   {what}" for command, what in steps),
     ]

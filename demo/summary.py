@@ -8,12 +8,13 @@ definitions (which states are final); the caller says what "today" is.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from engine.records import Case
 from engine.workflow.definition import StateKind
+from engine.workflow.labels import Labels, Spoken
 from engine.workflow.registry import WorkflowRegistry
 
 OUTCOME_FIELDS = ("outcome", "decision")
@@ -105,27 +106,82 @@ def _by_owner(counts: Counter[str | None]) -> dict[str | None, int]:
     return dict(sorted(counts.items(), key=lambda o: (o[0] is None, o[0] or "")))
 
 
-def describe(summary: Summary) -> list[str]:
-    """The summary as text lines, one block a workflow."""
+WORDS = {
+    "en": {
+        "cases": "{n} cases",
+        "open": "open  ",
+        "closed": "closed",
+        "overdue": "  overdue now ({day}): {n} of {open} open cases",
+        "owners": "  open cases by owner: {owners}",
+        "unassigned": "unassigned",
+        "none": "none",
+    },
+    "da": {
+        "cases": "{n} sager",
+        "open": "åbne  ",
+        "closed": "lukket",
+        "overdue": "  over fristen nu ({day}): {n} af {open} åbne sager",
+        "owners": "  åbne sager pr. ansvarlig: {owners}",
+        "unassigned": "ikke fordelt",
+        "none": "uden udfald",
+    },
+}
+"""The summary's own words; the workflows' states and outcomes in their labels."""
+
+
+def describe(
+    summary: Summary,
+    *,
+    language: str = "en",
+    speaking: Callable[[str], Spoken] | None = None,
+) -> list[str]:
+    """The summary as text lines, one block a workflow, in `language`; with
+    `speaking` (a workflow's labels by its name) the workflows, states and
+    outcomes in their labels, else as identifiers."""
+    w = WORDS.get(language, WORDS["en"])
+    said = speaking or (lambda _: Labels().speaking(language))
+    names = {wf: said(wf).workflow(wf) for wf in summary.workflows()}
     lines: list[str] = []
-    width = max((len(w) for w in summary.workflows()), default=0)
+    width = max((len(n) for n in names.values()), default=0)
     for workflow in summary.workflows():
-        states = summary.open_by_state.get(workflow, {})
-        outcomes = summary.closed_by_outcome.get(workflow, {})
+        spoken = said(workflow)
+        states = {
+            spoken.state(k): n
+            for k, n in summary.open_by_state.get(workflow, {}).items()
+        }
+        outcomes = {
+            (w["none"] if k == "none" else _outcome(spoken, k)): n
+            for k, n in summary.closed_by_outcome.get(workflow, {}).items()
+        }
         pad = " " * (width + 2)
-        lines.append(f"  {workflow:<{width}}  {summary.count(workflow)} cases")
-        lines.append(f"  {pad}open   {sum(states.values()):>5}  {_listing(states)}")
-        lines.append(f"  {pad}closed {sum(outcomes.values()):>5}  {_listing(outcomes)}")
+        cases = w["cases"].format(n=summary.count(workflow))
+        lines.append(f"  {names[workflow]:<{width}}  {cases}")
+        lines.append(
+            f"  {pad}{w['open']} {sum(states.values()):>5}  {_listing(states)}"
+        )
+        lines.append(
+            f"  {pad}{w['closed']} {sum(outcomes.values()):>5}  {_listing(outcomes)}"
+        )
     lines.append(
-        f"  overdue now ({summary.today.isoformat()}): {summary.overdue} of "
-        f"{summary.open} open cases"
+        w["overdue"].format(
+            day=summary.today.isoformat(), n=summary.overdue, open=summary.open
+        )
     )
     owners = ", ".join(
-        f"{owner or 'unassigned'} {n}" for owner, n in summary.open_by_owner.items()
+        f"{owner or w['unassigned']} {n}" for owner, n in summary.open_by_owner.items()
     )
     if owners:
-        lines.append(f"  open cases by owner: {owners}")
+        lines.append(w["owners"].format(owners=owners))
     return lines
+
+
+def _outcome(spoken: Spoken, value: str) -> str:
+    """An outcome in words: the label of the first outcome field that has one."""
+    for field in OUTCOME_FIELDS:
+        said = spoken.value(field, value)
+        if said != value:
+            return said
+    return value
 
 
 def _listing(counts: Mapping[str, int]) -> str:

@@ -132,6 +132,8 @@ class Renditions:
             # effective times stay in order however late it is recorded
             at=case.last_event_at,
             data=data,
+            # the case it seals: personal values as commitments, as every step's
+            personal=definition.personal_fields,
             workflow_digest=definition.digest,
         )
         after = record(tx, case, case, change, recorded_at=now)

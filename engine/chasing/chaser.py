@@ -354,6 +354,7 @@ class Chaser:
                 "notified": list(rung.notify),
                 "documents": written,
             },
+            personal=definition.personal_fields,
             workflow_digest=definition.digest,
         )
         after = record(

@@ -97,10 +97,12 @@ def test_the_summary_counts_the_office_and_says_what_to_try_next(
     assert code == 0
     assert "the founding case 2024-0283489 and 120 synthetic cases (seed 3)" in out
     assert "from 2025-03-02 to the end of 2026-03-01" in out
-    assert "ombudsman-inquiry" in out
-    assert "access-to-documents" in out
-    assert "overdue now (" in out
-    assert "open cases by owner: jur " in out
+    # in Danish by default, the workflows and their states in their labels
+    assert "Henvendelse til en forvaltning" in out  # ombudsman-inquiry
+    assert "Anmodning om aktindsigt" in out  # access-to-documents
+    assert "over fristen nu (" in out
+    assert "åbne sager pr. ansvarlig: jur " in out
+    assert "Prøv derefter" in out
     assert f"export SAGSFLOW_DATABASE_URL={db_url}" in out
     for command in (
         "case list --overdue",
@@ -136,7 +138,7 @@ def test_the_founding_case_is_in_the_office(run: Run, demo_db: Path) -> None:
     assert "Politianmeldelse af borger for digital chikane (egen drift)" in out
     # in Danish, the default: closed and no_further_action in their labels
     assert "Afsluttet (siden 2024-11-20 11:00 +01:00)" in out
-    assert "Udfald     Ikke anledning til videre foranstaltning" in out
+    assert "Udfald      Ikke anledning til videre foranstaltning" in out
 
 
 def test_by_default_a_file_of_its_own_in_the_working_directory(
@@ -158,7 +160,7 @@ def test_a_demo_office_is_shown_again_refused_with_other_options_or_replaced(
     code, out, err = run("demo")
     assert (code, err) == (0, "")
     assert "holds the demo office made with --cases 300 --seed 7 --start" in out
-    assert "Try next" in out
+    assert "Prøv derefter" in out
     assert snapshot(demo_db) == made
 
     code, _, err = run("demo", "--cases", "50")
@@ -399,3 +401,16 @@ def test_on_postgresql_an_empty_database_becomes_a_demo_and_is_replaced(
         assert out.startswith("verified: 11 cases")
     finally:
         drop_database(admin, url.rsplit("/", 1)[-1])
+
+
+def test_the_summary_speaks_english_on_ask(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAGSFLOW_LANGUAGE", "en")
+    code, out, _ = run("demo", "--cases", "30", "--seed", "3", "--start", START)
+    assert code == 0
+    assert "Inquiry to an administration" in out
+    assert "overdue now (" in out
+    assert "open cases by owner: " in out
+    assert "Try next" in out
+    assert "awaiting_reply" not in out  # the states in their English labels

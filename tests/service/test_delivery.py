@@ -244,14 +244,15 @@ def test_the_overdue_founding_case_is_mailed_once(
     ]
     queued = outbox(engine)
     reminder = f"{number}-2"  # after the inquiry: the reminder letter
+    # no render item for a chase letter: the dispatcher renders it as it sends
+    # the e-mail that carries it
     assert sorted((n.channel, n.recipient, n.kind) for n in queued) == [
         ("email", "jurist@kk.example", "notice"),
         ("email", "sof@kk.example", "letter"),
-        ("render", reminder, "rendition"),
     ]
     delivery = build_dispatcher(Settings(smtp_url=url, mail_from=SENDER), engine)
 
-    assert delivery.dispatch() == DispatchResult(sent=3, retrying=0, failed=0)
+    assert delivery.dispatch() == DispatchResult(sent=2, retrying=0, failed=0)
 
     [letter] = mailbox.to("sof@kk.example")
     [notice] = mailbox.to("jurist@kk.example")
@@ -279,7 +280,7 @@ def test_the_overdue_founding_case_is_mailed_once(
     assert read_document(engine.store, reminder).data == pdf
     assert not list(notice.iter_attachments())  # the caseworker's notice: text
     rows = [n for n in outbox(engine) if n.channel != "render"]
-    assert len(rows) == len(queued) - 1
+    assert len(rows) == len(queued)
     for row in rows:
         assert row.idempotency_key.startswith(f"{number}:reminder_1:")
         assert (row.status, row.sent_at, row.attempts) == ("sent", clock.now(), 1)
@@ -633,20 +634,20 @@ def test_cli_outbox_list_dispatch_and_retry(
         (number, "reminder_1")
     ]
     everything = ok_json(run, "outbox", "list", "--json")
-    # the inquiry letter was rendered by its own command; the reminder waits
+    # the inquiry letter was rendered by its own command; the reminder is
+    # rendered when the e-mail that carries it is sent (no render item)
     assert sorted((n["recipient"], n["kind"], n["status"]) for n in everything) == [
         (f"{number}-1", "rendition", "sent"),
-        (f"{number}-2", "rendition", "pending"),
         ("jurist@kk.example", "notice", "pending"),
         ("sof@kk.example", "letter", "pending"),
     ]
     assert all(n["case"] == number and n["attempts"] == 0 for n in everything)
     listed = [n for n in everything if n["kind"] != "rendition"]
 
-    # no SMTP configured: the reminder is rendered, but both e-mails wait, with
-    # the reason, and a warning each
+    # no SMTP configured: both e-mails wait, with the reason, and a warning each
+    # (the reminder is rendered when its e-mail goes)
     code, out, err = run("outbox", "dispatch", "--json")
-    assert (code, json.loads(out)) == (0, {"sent": 1, "retrying": 2, "failed": 0})
+    assert (code, json.loads(out)) == (0, {"sent": 0, "retrying": 2, "failed": 0})
     warnings = err.splitlines()
     assert len(warnings) == 2
     assert all("notification_retrying" in line for line in warnings)
@@ -700,6 +701,9 @@ def test_cli_outbox_list_dispatch_and_retry(
     assert mail.message["Message-ID"] == message_id(letter["idempotency_key"])
     assert mail.message["X-Sagsflow-Case"] == number
     assert number in str(mail.message["Subject"])
+    [attached] = mail.message.iter_attachments()  # the reminder, rendered as it went
+    assert attached.get_filename() == f"{number}-2.pdf"
+    assert attached.get_content_type() == "application/pdf"
 
     code, out, err = run("outbox", "retry", str(letter["id"]))
     assert (code, out) == (1, "")

@@ -2,7 +2,8 @@
 
 An office of five cases, checkpointed twice through `sagsflow audit anchor`:
 checkpoint A while the founding case had three entries, B after it was
-closed (five). Dossiers are exported with the command line and checked with
+closed (six: the close's letter is rendered in an entry of its own). Dossiers
+are exported with the command line and checked with
 `sagsflow audit verify --dossier` offline (a database URL that leads nowhere);
 the forger edits the file as someone holding it would, recomputing every hash,
 the head and the digest with sagsflow's own functions.
@@ -73,7 +74,7 @@ def office(
     code, out, _ = run("audit", "anchor", "--out", str(anchors))
     (first,) = older.iterdir()
     assert code == 0
-    assert f"(after {first.name}): 5 cases, 17 entries" in out
+    assert f"(after {first.name}): 5 cases, 18 entries" in out
     return Office(initialised, anchors, older, numbers)
 
 
@@ -100,15 +101,21 @@ def save(path: Path, body: dict[str, Any]) -> Path:
 
 
 def forge_outcome(body: dict[str, Any]) -> None:
-    """The close entry says `criticism`; every hash from it on and the head redone."""
+    """The close entry says `criticism`; every hash from it on and the head redone.
+
+    The close is followed by the rendering of its letter, an entry of its own
+    that seals the case as it left it too: the forger edits and re-links it."""
     entries = body["entries"]
-    prev = entries[-2]["hash"] if len(entries) > 1 else GENESIS
-    text = json.dumps(entries[-1]).replace('"no_further_action"', '"criticism"')
-    entries[-1] = json.loads(text)
-    assert entries[-1]["data"]["outcome"] == "criticism"
-    entries[-1]["prev_hash"] = prev
-    entries[-1]["hash"] = link_hash(prev, chain_fields(_entry(entries[-1])))
-    body["case"]["audit_head"] = entries[-1]["hash"]
+    (at,) = [i for i, e in enumerate(entries) if e["event"] == "close"]
+    assert [e["event"] for e in entries[at + 1 :]] == ["render"]
+    prev = entries[at - 1]["hash"] if at > 0 else GENESIS
+    for i in range(at, len(entries)):
+        text = json.dumps(entries[i]).replace('"no_further_action"', '"criticism"')
+        entries[i] = json.loads(text)
+        entries[i]["prev_hash"] = prev
+        entries[i]["hash"] = prev = link_hash(prev, chain_fields(_entry(entries[i])))
+    assert entries[at]["data"]["outcome"] == "criticism"
+    body["case"]["audit_head"] = prev
     body["case"]["data"]["outcome"] = "criticism"
 
 
@@ -187,7 +194,7 @@ def test_the_issue_s_forgery_fails_not_anchored(
     code, out = verify(forged)
     assert code == 1
     assert out == (
-        f"BROKEN {forged}: not anchored: no checkpoint covers entries 1-5 (nothing "
+        f"BROKEN {forged}: not anchored: no checkpoint covers entries 1-6 (nothing "
         "signed shows they are the ones recorded, so anyone able to edit the file or "
         "the database could have rewritten them and every hash); "
         "--allow-unanchored accepts it with a warning\n"
@@ -195,14 +202,14 @@ def test_the_issue_s_forgery_fails_not_anchored(
     code, out = verify(forged, "--allow-unanchored")
     assert code == 0
     assert out.splitlines() == [
-        f"warning {forged}: not anchored: no checkpoint covers entries 1-5 (nothing "
+        f"warning {forged}: not anchored: no checkpoint covers entries 1-6 (nothing "
         "signed shows they are the ones recorded, so anyone able to edit the file or "
         "the database could have rewritten them and every hash)",
         f"verified: dossier of case {FOUNDING}",
     ]
     code, out = verify(kept)  # the checkpoint left in: its proof gives another root
     assert code == 1
-    assert out.startswith(f"BROKEN {kept}: entry 5 is not the one the checkpoint of ")
+    assert out.startswith(f"BROKEN {kept}: entry 6 is not the one the checkpoint of ")
     assert len(out.splitlines()) == 1
 
 
@@ -222,7 +229,7 @@ def test_without_a_key_nothing_is_proved_and_the_output_says_so(
         f"verified: dossier of case {FOUNDING} (checkpoint signature not checked: "
         "no key)"
     )
-    assert "not anchored: no checkpoint covers entries 1-5" in out
+    assert "not anchored: no checkpoint covers entries 1-6" in out
 
 
 def test_entries_after_the_checkpoint_are_not_yet_anchored(
@@ -234,14 +241,14 @@ def test_entries_after_the_checkpoint_are_not_yet_anchored(
     )
     assert (code, out) == (
         0,
-        f"dossier {path}: case {FOUNDING}, 5 entries and a checkpoint covering "
+        f"dossier {path}: case {FOUNDING}, 6 entries and a checkpoint covering "
         "entries 1-3 (the rest not yet anchored)\n",
     )
     created = load(path)["checkpoint"]["created_at"]
     code, out = verify(path)
     assert code == 1
     assert out == (
-        f"BROKEN {path}: not anchored: entries 4-5 not yet anchored: the checkpoint "
+        f"BROKEN {path}: not anchored: entries 4-6 not yet anchored: the checkpoint "
         f"of {created} covers entries 1-3 only (nothing signed shows they are the "
         "ones recorded, so anyone able to edit the file or the database could have "
         "rewritten them and every hash); --allow-unanchored accepts it with a "
@@ -254,7 +261,7 @@ def test_entries_after_the_checkpoint_are_not_yet_anchored(
         "anchored_entries": 3,
         "problems": [],
         "warnings": [
-            f"not anchored: entries 4-5 not yet anchored: the checkpoint of {created} "
+            f"not anchored: entries 4-6 not yet anchored: the checkpoint of {created} "
             "covers entries 1-3 only (nothing signed shows they are the ones "
             "recorded, so anyone able to edit the file or the database could have "
             "rewritten them and every hash)"
@@ -273,7 +280,7 @@ def test_a_checkpoint_replaced_by_an_older_one_does_not_cover_the_forgery(
     code, out = verify(forged)
     assert code == 1
     assert out.startswith(
-        f"BROKEN {forged}: not anchored: entries 4-5 not yet anchored: the checkpoint "
+        f"BROKEN {forged}: not anchored: entries 4-6 not yet anchored: the checkpoint "
     )
     assert len(out.splitlines()) == 1
 
@@ -477,7 +484,7 @@ def test_verify_anchor_names_a_deleted_checkpoint(
     code, out, _ = run("audit", "verify", "--anchor", str(office.anchors))
     assert (code, out) == (
         0,
-        "verified: 5 cases, 17 entries, 4 changes to users, "
+        "verified: 5 cases, 18 entries, 4 changes to users, "
         "5 held against checkpoints\n",
     )
     assert run("audit", "anchor", "--out", str(office.anchors)).code == 0
@@ -489,7 +496,7 @@ def test_verify_anchor_names_a_deleted_checkpoint(
     assert out.splitlines() == [
         f"BROKEN checkpoints: {third.name} does not follow {first.name}: a checkpoint "
         f"between them was deleted, or {first.name} was replaced",
-        "1 broken: 5 cases, 17 entries, 4 changes to users, 5 held against checkpoints",
+        "1 broken: 5 cases, 18 entries, 4 changes to users, 5 held against checkpoints",
     ]
     code, out, _ = run("audit", "verify", "--anchor", str(office.anchors), "--json")
     assert code == 1
@@ -575,8 +582,10 @@ def _edit_downgrade_3(body: dict[str, Any]) -> None:
 
 
 def _edit_via(body: dict[str, Any]) -> None:
-    """How the last step came in, made to say another login."""
-    body["entries"][-1]["via"] = {"channel": "cli", "login": "someone-else"}
+    """How the last person's step (the close, entry 5) came in, made to say
+    another login (entry 6 is the system's rendering of its letter)."""
+    assert body["entries"][-1]["via"] == {"channel": "system"}
+    body["entries"][-2]["via"] = {"channel": "cli", "login": "someone-else"}
 
 
 def _edit_personal_value(body: dict[str, Any]) -> None:

@@ -328,7 +328,9 @@ def test_case_show_text_while_awaiting_reply(
     monkeypatch.setenv("SAGSFLOW_LANGUAGE", "en")
     text = ok(run, "case", "show", awaiting, "--now", now)
     # the facts' names are as wide as the longest (here the party's label)
-    assert f"deadline       2024-11-06 (end of day, Copenhagen time){expected}\n" in text
+    assert (
+        f"deadline       2024-11-06 (end of day, Copenhagen time){expected}\n" in text
+    )
 
 
 def test_audit_log_json_has_the_seven_entries_in_order(run: Run, founding: str) -> None:
@@ -511,7 +513,7 @@ def test_case_list_text_marks_overdue_cases(
     assert len(lines) == 3  # header, rule, one case
     assert lines[2].split() == [
         awaiting,
-        *"Inquiry to an administration".split(),  # ombudsman-inquiry, labelled
+        *["Inquiry", "to", "an", "administration"],  # ombudsman-inquiry, labelled
         "Awaiting",
         "reply",
         "2024-11-06",

@@ -77,11 +77,9 @@ def to_svg(
         raise InvalidInputError(f"language must be one of {', '.join(WORDS)}")
     words = WORDS[language]
     said = spoken or Labels().speaking(language)
-    named = spoken.workflow(d.name) if spoken is not None else d.name
-    if named != d.name:  # the workflow's label: its title in the language
-        heading = f"{named}, version {d.version}" if title is None else title
-    else:
-        heading = f"{d.name} version {d.version}: {d.title}" if title is None else title
+    named = said.workflow(d.name)  # its label is its title, in the language
+    default = f"{named}, version {d.version}" if named != d.name else None
+    heading = title or default or f"{d.name} version {d.version}: {d.title}"
     prefix = re.sub(r"[^A-Za-z0-9_-]", "-", f"sagsflow-{d.name}-{d.version}")
     prefix += f"-{current}" if current else ""
     edges = [

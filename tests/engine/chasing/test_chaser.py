@@ -457,3 +457,26 @@ def test_a_chase_whose_commit_fails_is_not_logged(
     rungs = sweep_at(_chaser_on(engine, store, 10), clock, "2024-11-07T09:00")
     assert rungs == ["reminder_1"] * 2
     assert sorted(logged_chases(chase_log)) == numbers
+
+
+# -- personal data: a chase seals the case as every step does ----------------------
+def test_a_chase_seals_personal_values_as_commitments(
+    engine: CaseEngine, clock: FakeClock, chaser: Chaser
+) -> None:
+    """A chase entry seals the case as it left it: a personal field's value
+    (an extension's reason naming a citizen) as its commitment, never in the
+    clear, or erasing the case would leave it in the chain."""
+    number = founding_case(engine, clock)
+    clock.set(at("2024-11-01T10:00"))
+    engine.fire(
+        number,
+        "extend_deadline",
+        actor="jur",
+        data={"reply_by": "2024-11-08", "reason": "Rasmus Klump Testesen er syg"},
+        document="Forvaltningen beder om mere tid",
+    )
+    assert sweep_at(chaser, clock, "2024-11-11T09:00") == ["reminder_1"]
+    [chase] = [e for e in engine.show(number).history if e.event == "chase"]
+    assert chase.sealed is not None
+    assert "Rasmus Klump" not in str(chase.sealed)
+    assert "Rasmus Klump" not in str(chase.data)

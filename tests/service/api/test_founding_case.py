@@ -3,7 +3,9 @@
 The steps and times are those of tests/service/test_founding_case.py (open on
 the office's own initiative, the inquiry, its dispatch, the reply on a Sunday,
 a close the caseworker may not make, the advisor's close), sent to a real
-`sagsflow api` process. Then:
+`sagsflow api` process, which renders each letter (the inquiry's, the close's)
+after its response: the replay waits for that render entry before the next
+step, as the CLI renders at once. Then:
 
 * on the same database, `sagsflow case show N --json` and `audit log N` (the
   console script) answer exactly what `GET /cases/N` and `/audit/log` answer;
@@ -54,6 +56,24 @@ def _fire(live: LiveApi, user: str, number: str, **body: object) -> Any:
     return response.json()
 
 
+def rendered(live: LiveApi, number: str, version: int) -> Any:
+    """The case once the letter its step `version` wrote is rendered. The API
+    renders it after the response; reading the letter renders it at once if
+    that has not run yet. Either way one render step follows (whoever records
+    second finds it done), so nothing here waits on the clock."""
+    shown = live.client("rev").get(f"/cases/{number}").json()
+    [letter] = [e["document"] for e in shown["history"] if e["seq"] == version]
+    got = live.client("rev").get(f"/documents/{letter}")
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"] == "application/pdf"
+    assert got.content.startswith(b"%PDF-")
+    shown = live.client("rev").get(f"/cases/{number}").json()
+    assert shown["version"] == version + 1, shown["history"]
+    assert shown["history"][-1]["event"] == "render"
+    assert shown["history"][-1]["data"]["document"] == letter
+    return shown
+
+
 def replay_over_http(live: LiveApi) -> str:
     opened = live.client("bra").post(
         "/cases",
@@ -67,7 +87,10 @@ def replay_over_http(live: LiveApi) -> str:
     )
     assert opened.status_code == 201, opened.text
     number: str = opened.json()["number"]
-    _fire(live, "jur", number, event="send_inquiry", document=INQUIRY, at=SENT_AT)
+    sent = _fire(
+        live, "jur", number, event="send_inquiry", document=INQUIRY, at=SENT_AT
+    )
+    rendered(live, number, sent["version"])
     dispatched = _fire(live, "jur", number, event="mark_dispatched", at=DISPATCHED_AT)
     assert dispatched["due"] == "2024-11-06"
     replied = _fire(
@@ -98,7 +121,8 @@ def replay_over_http(live: LiveApi) -> str:
         data={"outcome": "no_further_action"},
         at=CLOSED_AT,
     )
-    assert (closed["state"], closed["version"], closed["due"]) == ("closed", 5, None)
+    assert (closed["state"], closed["version"], closed["due"]) == ("closed", 6, None)
+    assert rendered(live, number, 6)["version"] == 7
     return number
 
 
@@ -141,5 +165,11 @@ def test_the_founding_case_over_http_is_the_cli_case(
     assert _without_recording_times(json.loads(out)) == _without_recording_times(
         over_http
     )
-    assert {e["via"]["channel"] for e in over_http["history"]} == {"api"}
-    assert {e["via"]["channel"] for e in json.loads(out)["history"]} == {"cli"}
+    # each step came in as it was sent; each letter was rendered by the system
+    for history, channel in (
+        (over_http["history"], "api"),
+        (json.loads(out)["history"], "cli"),
+    ):
+        assert [e["via"]["channel"] for e in history] == [
+            "system" if e["event"] == "render" else channel for e in history
+        ]

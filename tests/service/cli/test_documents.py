@@ -21,6 +21,7 @@ import pytest
 from service.documents import DOCX, JPEG, PDF, PNG, TEXT, TIFF, XLSX, sniff
 from tests.service.cli.test_errors import REFUSED, assert_one_error_line
 from tests.service.conftest import Result, Run, count, snapshot
+from tests.service.serving import FOUNDING, founding_record
 
 REPLY = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 CASE = "2024-0000001"
@@ -205,12 +206,18 @@ def test_a_file_that_is_not_there_or_has_no_title_changes_nothing(
         pytest.param(f"{CASE}-7", f"no document '{CASE}-7'", id="unknown"),
         pytest.param("2031-0000009-1", "no document '2031-0000009-1'", id="no-case"),
         pytest.param("svar.pdf", "is not a document number", id="malformed"),
-        pytest.param(f"{CASE}-1", "was journalised without content", id="no-content"),
+        # imported history keeps no content (and writes no letters): its letter
+        pytest.param(
+            f"{FOUNDING}-2", "was journalised without content", id="no-content"
+        ),
     ],
 )
 def test_a_document_not_there_is_one_line_and_nothing_is_written(
     run: Run, awaiting: Path, tmp_path: Path, number: str, message: str
 ) -> None:
+    records = tmp_path / "founding.jsonl"
+    records.write_text(json.dumps(founding_record()) + "\n", "utf-8")
+    assert run("case", "import", str(records))[0] == 0
     before = snapshot(awaiting)
     out = tmp_path / "ud.pdf"
 
@@ -314,7 +321,8 @@ def exported(run: Run, awaiting: Path, tmp_path: Path) -> Path:
         "--actor", "rev",
     )  # fmt: skip
     assert (code, err) == (0, ""), err
-    assert said.startswith(f"dossier {out}: case {CASE}, 5 entries")
+    # open, send_inquiry, its letter rendered, mark_dispatched, receive_reply, note
+    assert said.startswith(f"dossier {out}: case {CASE}, 6 entries")
     return out
 
 
@@ -325,15 +333,19 @@ def test_an_export_with_documents_holds_each_file_and_verifies_offline(
         names = sorted(archive.namelist())
         pdf = archive.read(f"documents/{CASE}-2.pdf")
         note = archive.read(f"documents/{CASE}-3.txt")
+        letter = archive.read(f"documents/{CASE}-1.pdf")
 
     code, said, err = run("audit", "verify", "--dossier", str(exported), db=None)
 
     assert names == [
+        f"documents/{CASE}-1.json",  # the inquiry letter's source, as sealed
+        f"documents/{CASE}-1.pdf",  # and as rendered (sealed by its render entry)
         f"documents/{CASE}-2.pdf",
         f"documents/{CASE}-3.txt",
         "dossier.json",
     ]
     assert (pdf, note) == (REPLY, b"Ringede")
+    assert letter.startswith(b"%PDF-")
     assert (code, err) == (0, "")
     assert f"verified: dossier of case {CASE}" in said
 
@@ -406,8 +418,12 @@ def test_an_export_of_content_that_no_longer_matches_is_refused(
     upload = tmp_path / "svar.pdf"
     upload.write_bytes(REPLY)
     assert _reply(run, upload)[0] == 0
+    digest = hashlib.sha256(REPLY).hexdigest()  # the reply's, not the letter's
     with closing(sqlite3.connect(awaiting)) as conn:
-        conn.execute("UPDATE document_content SET data = ?", (_flip(REPLY),))
+        conn.execute(
+            "UPDATE document_content SET data = ? WHERE sha256 = ?",
+            (_flip(REPLY), digest),
+        )
         conn.commit()
     out = tmp_path / "sag.zip"
 

@@ -84,6 +84,12 @@ def test_erase_forgets_the_names_and_the_record_still_verifies(
     assert said["case"] == number
     assert "parties.citizen.name" in said["erased"]
     assert "data.reason" in said["erased"]
+    # the letters kept with their steps (the inquiry's, the close's) lose their
+    # content; the reply was journalised without any
+    assert [p for p in said["erased"] if p.startswith("documents.")] == [
+        f"documents.{number}-1",
+        f"documents.{number}-3",
+    ]
     assert not traces(initialised)
     code, out, err = run("case", "show", number, "--json")
     shown = json.loads(out)

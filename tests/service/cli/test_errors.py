@@ -438,7 +438,8 @@ BAD_INPUTS = [
     pytest.param(
         (*CLOSE_OK, "--expect-version", "3"),
         REFUSED,
-        ("since version 3", "now at version 4"),
+        # open, send_inquiry, its letter rendered, mark_dispatched, receive_reply
+        ("since version 3", "now at version 5"),
         id="stale-expect-version-on-close",
     ),
     pytest.param(
@@ -620,8 +621,13 @@ def test_refused_close_then_the_same_close_by_the_advisor_succeeds(
     )
     assert (code, err) == (0, "")
     shown = json.loads(out)
-    assert (shown["state"], shown["version"]) == ("closed", 5)
-    assert [e["seq"] for e in shown["history"]] == [1, 2, 3, 4, 5]
+    # each letter (the inquiry's, the close's) is rendered in an entry of its own
+    assert (shown["state"], shown["version"]) == ("closed", 7)
+    assert [e["seq"] for e in shown["history"]] == [1, 2, 3, 4, 5, 6, 7]
+    assert [e["event"] for e in shown["history"]] == [
+        "open", "send_inquiry", "render", "mark_dispatched", "receive_reply",
+        "close", "render",
+    ]  # fmt: skip
 
 
 # -- settings from the environment ---------------------------------------------

@@ -39,6 +39,7 @@ def _english(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 JDOE = {"channel": "cli", "login": "jdoe"}
+SYSTEM = {"channel": "system"}  # the inquiry's letter, rendered after its step
 
 
 class RunAs(Protocol):
@@ -131,6 +132,7 @@ def test_believed_takes_actor_as_given_and_records_the_login(
     assert [(r["actor"], r["via"]) for r in rows] == [
         ("jur", JDOE),
         ("jur", JDOE),
+        ("system", SYSTEM),
         ("bra", JDOE),
     ]
 
@@ -159,6 +161,7 @@ def test_login_acts_as_the_bound_user_without_actor(
 
     rows = history(run_as, login_office)
     assert [(r["actor"], r["via"]) for r in rows[2:]] == [
+        ("system", SYSTEM),
         ("jur", JDOE),
         ("bra", {"channel": "cli", "login": "boss"}),
     ]
@@ -252,7 +255,7 @@ def test_an_export_names_the_bound_user(
     )
     body = json.loads((tmp_path / "d.json").read_text(encoding="utf-8"))
     assert body["exported_by"] == "jur"
-    assert [e["via"] for e in body["entries"]] == [JDOE, JDOE]
+    assert [e["via"] for e in body["entries"]] == [JDOE, JDOE, SYSTEM]
     assert ok(run_as("jdoe", "audit", "verify", "--dossier", str(tmp_path / "d.json")))
 
 
@@ -360,14 +363,15 @@ def test_case_show_and_audit_log_show_how_each_step_came_in(
     assert sum("cli:jdoe" in line for line in history_lines) == 2
 
     shown = json.loads(ok(run_as("jdoe", "case", "show", office, "--json")))
-    assert [e["via"] for e in shown["history"]] == [JDOE, JDOE]
+    assert [e["via"] for e in shown["history"]] == [JDOE, JDOE, SYSTEM]
 
     table = ok(run_as("jdoe", "audit", "log", office)).splitlines()
-    assert all(" via cli:jdoe" in line for line in table)
+    assert [line.endswith(" via system") for line in table] == [False, False, True]
+    assert all(" via cli:jdoe" in line for line in table[:2])
 
     csv_text = ok(run_as("jdoe", "audit", "log", office, "--format", "csv"))
     rows = list(csv.DictReader(io.StringIO(csv_text)))
-    assert [json.loads(r["via"]) for r in rows] == [JDOE, JDOE]
+    assert [json.loads(r["via"]) for r in rows] == [JDOE, JDOE, SYSTEM]
 
     access = ok(run_as("jdoe", "audit", "access")).splitlines()
     assert access[0].split() == ["at", "(local)", "who", "via", "read", "case"]

@@ -53,12 +53,17 @@ def founding(run: Run, initialised: Path) -> str:
 def test_case_show_is_danish_by_default(run: Run, founding: str) -> None:
     text = ok(run, "case", "show", founding)
     assert text.startswith(f"Sag {founding}: {TITLE}\n")
-    assert "  status     Afsluttet (siden 2024-11-20 10:00 +01:00)\n" in text
-    assert "  Udfald     Ikke anledning til videre foranstaltning\n" in text
-    assert "  Egen drift ja\n" in text
+    # the facts' column is as wide as its longest name ("Forvaltning")
+    assert "  sagsgang    Henvendelse til en forvaltning (version 3)\n" in text
+    assert "  status      Afsluttet (siden 2024-11-20 10:00 +01:00)\n" in text
+    assert "  Udfald      Ikke anledning til videre foranstaltning\n" in text
+    assert "  Egen drift  ja\n" in text
     assert "\nHistorik\n" in text
     for said in ("Opret sag", "Send henvendelse", "Markér som afsendt"):
         assert f"  {said}  " in text
+    # each letter (the inquiry's, the close's) rendered in a step of its own
+    assert text.count("  brev dannet  ") == 2
+    assert "  Afsluttet (uændret)  " in text
     assert "Afventer svar → Svar til vurdering" in text
     for identifier in IDENTIFIERS:
         assert identifier not in text, identifier
@@ -70,9 +75,13 @@ def test_case_show_in_english_on_ask(
     monkeypatch.setenv("SAGSFLOW_LANGUAGE", "en")
     text = ok(run, "case", "show", founding)
     assert text.startswith(f"Case {founding}: {TITLE}\n")
-    assert "  state      Closed (since 2024-11-20 10:00 +01:00)\n" in text
-    assert "  Outcome    No further action\n" in text
+    # the facts' column is as wide as its longest name ("Administration")
+    assert "  workflow       Inquiry to an administration (version 3)\n" in text
+    assert "  state          Closed (since 2024-11-20 10:00 +01:00)\n" in text
+    assert "  Outcome        No further action\n" in text
     assert "Awaiting reply → Reply being assessed" in text
+    assert text.count("  letter rendered  ") == 2
+    assert "  Closed (stays)  " in text
     # "opened", "assessed" and "outcome" are English words of their own
     for identifier in (i for i in IDENTIFIERS if "_" in i):
         assert identifier not in text, identifier
@@ -91,13 +100,18 @@ def test_json_keeps_the_identifiers(
 
 
 @pytest.mark.parametrize(
-    ("language", "state"), [("da", "Afventer svar"), ("en", "Awaiting reply")]
+    ("language", "workflow", "state"),
+    [
+        ("da", "Henvendelse til en forvaltning", "Afventer svar"),
+        ("en", "Inquiry to an administration", "Awaiting reply"),
+    ],
 )
 def test_case_list_says_the_state_in_the_language(
     run: Run,
     initialised: Path,
     monkeypatch: pytest.MonkeyPatch,
     language: str,
+    workflow: str,
     state: str,
 ) -> None:
     number = open_founding_case(run)
@@ -108,7 +122,7 @@ def test_case_list_says_the_state_in_the_language(
         if language == "da"
         else ["number", "workflow", "state"]
     )
-    assert lines[2].startswith(f"{number}  ombudsman-inquiry  {state}  2024-11-06")
+    assert lines[2].startswith(f"{number}  {workflow}  {state}  2024-11-06")
     assert ("OVERSKREDET" if language == "da" else "OVERDUE") in lines[2]
     assert "awaiting_reply" not in "\n".join(lines)
 
