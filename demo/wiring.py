@@ -40,7 +40,12 @@ def office_engine(
     """The office's engine, its clock standing at the start of `first`."""
     clock = FakeClock(midnight(first))
     engine = CaseEngine(
-        store=store, registry=registry, clock=clock, calendar=calendar, keys=demo_key
+        store=store,
+        registry=registry,
+        clock=clock,
+        calendar=calendar,
+        keys=demo_key,
+        language="da",  # a Danish office: its documents' default titles in Danish
     )
     return engine, clock
 

@@ -123,6 +123,7 @@ def build_engine(
         calendar=load_calendar(settings),
         note_text=True,  # a note's text is its content (README: Documents' content)
         letters=letter_sources(settings),
+        language=settings.language,  # the default documents' titles, in words
     )
 
 

@@ -73,11 +73,12 @@ class CaseEngine(StaffDesk, PeopleDesk, CaseReads):
         keys: KeySource = random_key,
         note_text: bool = False,
         letters: LetterSources | None = None,
+        language: str | None = None,
     ) -> None:
         """`keys` gives each new case its personal-data key (`engine.audit.personal`):
         random, except where a reproducible build of synthetic data wants it not.
         `note_text`: a note's text is kept as its content; `letters`: the office's
-        letters written with their steps (both the service's engine)."""
+        letters written with their steps; `language`: of default document titles."""
         rules = rules or RuleBook(registry=registry, calendar=calendar)
         super().__init__(store=store, clock=clock, rules=rules)
         self.registry = registry
@@ -89,6 +90,7 @@ class CaseEngine(StaffDesk, PeopleDesk, CaseReads):
             keys=keys,
             note_text=note_text,
             letters=letters,
+            language=language,
         )
 
     # -- cases -----------------------------------------------------------------

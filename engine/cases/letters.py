@@ -2,13 +2,16 @@
 
 A step that journalises an outgoing letter (an event such as `close`, a
 ladder's rung written to a party) keeps the letter's source as the document's
-content: the self-contained HTML the office's template writes from the record
-(`engine.ports.letters.LetterSources`: every value filled in, the style sheet
-inlined, nothing fetched). Its SHA-256 is sealed in the step's entry like any
-document's. In the same transaction the step queues a `render` item in the
-outbox, so that the letter is rendered as PDF after the step has committed,
-outside its transaction (`engine.cases.renditions`): the sweep does not wait
-for a PDF, and what the step sealed is exactly what is rendered and sent.
+content: the template's name and every value it is filled with from the
+record, as canonical JSON (`LetterSources`; `service.renditions.letter_source`).
+Its SHA-256 is sealed in the step's entry like any
+document's. The letter is rendered as PDF after the step has committed,
+outside its transaction (`engine.cases.renditions`): a person's step queues a
+`render` item in the outbox in its own transaction (the command or request
+that made it renders at once and settles the item); a chase's letter is
+rendered by the dispatcher as it sends the letter's e-mail, so the sweep
+neither waits for a PDF nor writes an extra row, and what the step sealed is
+exactly what is rendered and sent.
 
 A store that keeps no content (the demo's bulk store) journalises the letter
 without it, as before letters had content.

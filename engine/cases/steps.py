@@ -54,6 +54,7 @@ def check_step(
     now: datetime,
     history: Sequence[AuditEntry],
     documents: Sequence[Document],
+    language: str | None = None,
 ) -> Step:
     """Check one event by `user` on `case` (None while opening).
 
@@ -67,7 +68,7 @@ def check_step(
     effective = effective_time(at, now, case)
     values = coerce_event_data(transition, data, on=local_date(effective))
     values.update(transition.sets)
-    title = document_title(transition, document)
+    title = document_title(transition, document, language)
     ctx = GuardContext(
         transition=transition,
         role=role,
@@ -120,8 +121,11 @@ def effective_time(at: datetime | None, now: datetime, case: Case | None) -> dat
     return effective
 
 
-def document_title(transition: Transition, given: str | None) -> str | None:
-    """The title of the document the event journals, if any."""
+def document_title(
+    transition: Transition, given: str | None, language: str | None = None
+) -> str | None:
+    """The title of the document the event journals, if any: the one given,
+    else the workflow's default in `language` (its label) or as declared."""
     spec = transition.document
     if given is not None:
         title = given.strip()
@@ -133,7 +137,7 @@ def document_title(transition: Transition, given: str | None) -> str | None:
         raise InvalidDataError(
             f"{transition.event!r} journals a document: give its title"
         )
-    return spec.title if spec is not None else None
+    return spec.title_in(language) if spec is not None else None
 
 
 def check_parties(definition: WorkflowDefinition, parties: Sequence[Party]) -> None:

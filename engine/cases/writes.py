@@ -62,6 +62,7 @@ class CaseWriter:
         keys: KeySource = random_key,
         note_text: bool = False,
         letters: LetterSources | None = None,
+        language: str | None = None,
     ) -> None:
         self.registry = registry
         self.calendar = calendar
@@ -72,6 +73,7 @@ class CaseWriter:
         self.note_text = note_text
         # the office's letters, journalised with their source (engine.cases.letters)
         self.letters = letters
+        self.language = language  # of the default document titles (their labels)
 
     def without_letters(self) -> CaseWriter:
         """This writer, journalising outgoing documents without writing letters."""
@@ -305,6 +307,7 @@ class CaseWriter:
             now=now,
             history=history,
             documents=documents,
+            language=self.language,
         )
 
     def _record(

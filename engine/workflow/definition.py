@@ -239,6 +239,12 @@ class DocumentSpec:
     direction: Direction
     title: str | None = None  # None: journal only when a title is given
     required: bool = False  # the event must journal a document (title given)
+    # the default title in words, by language (its `labels`: words, not rules)
+    titles: tuple[tuple[str, str], ...] = ()
+
+    def title_in(self, language: str | None) -> str | None:
+        """The default title in `language` where it is labelled, else as given."""
+        return dict(self.titles).get(language or "", self.title)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

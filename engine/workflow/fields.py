@@ -6,7 +6,7 @@ from typing import Any
 
 from engine.workflow.definition import Direction, DocumentSpec, FieldSpec, FieldType
 from engine.workflow.labelreader import LabelReader
-from engine.workflow.labels import FIELD
+from engine.workflow.labels import DOCUMENT, FIELD
 from engine.workflow.yamlsource import Path, kind_of
 
 
@@ -155,10 +155,13 @@ class FieldReader(LabelReader):
             out.append((key, str(v) if not isinstance(v, bool) else str(v).lower()))
         return tuple(out)
 
-    def document(self, value: Any, path: Path) -> DocumentSpec | None:
-        spec = self.mapping(value, path, ("direction", "title", "required"))
+    def document(self, value: Any, path: Path, event: str) -> DocumentSpec | None:
+        spec = self.mapping(value, path, ("direction", "title", "required", "labels"))
         if spec is None:
             return None
+        self.labelled(spec, path, DOCUMENT, event, choice=False)
+        found = self.found.get((DOCUMENT, event, ""))
+        titles = ((("da", found[0].da), ("en", found[0].en))) if found else ()
         raw = spec.get("direction")
         try:
             direction = Direction(str(raw))
@@ -174,4 +177,6 @@ class FieldReader(LabelReader):
             self.problem(
                 (*path, "required"), f"must be true or false, not {required!r}"
             )
-        return DocumentSpec(direction=direction, title=title, required=required is True)
+        return DocumentSpec(
+            direction=direction, title=title, required=required is True, titles=titles
+        )

@@ -236,7 +236,7 @@ class _Parser(FieldReader, RetentionReader, StateReader):
         sets = self.sets(spec.get("sets", {}), (*path, "sets"))
         resets = self.names(spec.get("resets", []), (*path, "resets"), empty_ok=True)
         document = (
-            self.document(spec["document"], (*path, "document"))
+            self.document(spec["document"], (*path, "document"), event or "")
             if "document" in spec
             else None
         )

@@ -26,6 +26,7 @@ VALUE = "value"  # a choice value (or a value `sets` records), by field
 WORKFLOW = "workflow"  # the workflow itself: its title in words
 PARTY = "party"  # a party role
 RUNG = "rung"  # a chase ladder's rung
+DOCUMENT = "document"  # the default title of the document an event journals
 YES_NO = {"da": ("ja", "nej"), "en": ("yes", "no")}
 
 

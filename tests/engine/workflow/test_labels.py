@@ -469,3 +469,27 @@ def test_a_wrong_workflow_party_or_rung_label_is_refused(
     assert WHOLE.count(old) == 1
     found = problems(WHOLE.replace(old, new))
     assert any(p.startswith(expected) for p in found), found
+
+
+def test_a_documents_default_title_is_labelled_and_journalised_in_words() -> None:
+    """`document: {title: Closing letter, labels: {...}}`: the journal takes
+    the default title in the office's language; the rules keep the one given."""
+    registry = WorkflowRegistry.from_paths(bundled_paths())
+    close = next(
+        t for t in registry.get("ombudsman-inquiry").transitions if t.event == "close"
+    )
+    assert close.document is not None
+    assert close.document.title == "Closing letter"
+    assert close.document.title_in("da") == "Afslutningsbrev"
+    assert close.document.title_in("en") == "Closing letter"
+    assert close.document.title_in(None) == "Closing letter"
+    text = LABELLED.replace(
+        "    sets: {closed_as: normal}\n",
+        "    sets: {closed_as: normal}\n"
+        "    document: {direction: outgoing, title: Final letter, labels: {da: "
+        "Afslutningsbrev}}\n",
+    )
+    found = problems(text)
+    assert any(
+        "transitions[1].document.labels: the label has no 'en'" in p for p in found
+    )
