@@ -153,24 +153,11 @@ def _contents(
 ) -> Iterator[Problem]:
     """The documents of one case whose content is gone or not their digest's."""
     for document in documents:
-        if document.sha256 is None:
-            continue
-        data = read(document.sha256)
-        if data is None:
-            yield Problem(
-                case=number,
-                seq=document.event_seq,
-                kind="content_missing",
-                detail=f"document {document.number}: its content is gone",
-            )
-        elif hashlib.sha256(data).hexdigest() != document.sha256:
-            yield Problem(
-                case=number,
-                seq=document.event_seq,
-                kind="content_changed",
-                detail=f"document {document.number}: its content no longer "
-                "matches its seal",
-            )
+        if document.sha256 is not None:
+            yield from _bytes(
+                number, document.event_seq, f"document {document.number}",
+                document.sha256, read,
+            )  # fmt: skip
 
 
 def _renditions(
@@ -183,7 +170,6 @@ def _renditions(
     rendered letters whose bytes are gone or not their digest's."""
     sources = {d.number: d.sha256 for d in documents}
     for rendition in renditions(history).values():
-        what = f"document {rendition.number}'s rendering"
         if sources.get(rendition.number) != rendition.source_sha256:
             yield Problem(
                 case=number,
@@ -193,23 +179,35 @@ def _renditions(
                 f"{rendition.number} from a source that is not the one its "
                 "journal holds",
             )
-        if read is None:
-            continue
-        data = read(rendition.sha256)
-        if data is None:
-            yield Problem(
-                case=number,
-                seq=rendition.seq,
-                kind="content_missing",
-                detail=f"{what}: its content is gone",
-            )
-        elif hashlib.sha256(data).hexdigest() != rendition.sha256:
-            yield Problem(
-                case=number,
-                seq=rendition.seq,
-                kind="content_changed",
-                detail=f"{what}: its content no longer matches its seal",
-            )
+        if read is not None:
+            what = f"document {rendition.number}'s rendering"
+            yield from _bytes(number, rendition.seq, what, rendition.sha256, read)
+
+
+def _bytes(
+    number: str,
+    seq: int,
+    what: str,
+    sha256: str,
+    read: Callable[[str], bytes | None],
+) -> Iterator[Problem]:
+    """`what`'s kept bytes gone (`content_missing`) or not `sha256`'s
+    (`content_changed`)."""
+    data = read(sha256)
+    if data is None:
+        yield Problem(
+            case=number,
+            seq=seq,
+            kind="content_missing",
+            detail=f"{what}: its content is gone",
+        )
+    elif hashlib.sha256(data).hexdigest() != sha256:
+        yield Problem(
+            case=number,
+            seq=seq,
+            kind="content_changed",
+            detail=f"{what}: its content no longer matches its seal",
+        )
 
 
 def _verify_case(
