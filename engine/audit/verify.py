@@ -154,10 +154,8 @@ def _contents(
     """The documents of one case whose content is gone or not their digest's."""
     for document in documents:
         if document.sha256 is not None:
-            yield from _bytes(
-                number, document.event_seq, f"document {document.number}",
-                document.sha256, read,
-            )  # fmt: skip
+            what = f"document {document.number}"
+            yield from _bytes(number, document.event_seq, what, document.sha256, read)
 
 
 def _renditions(
