@@ -23,7 +23,8 @@ from engine.cases.ages import StateAge
 from engine.cases.engine import CaseEngine
 from engine.cases.search import CaseMatch
 from engine.cases.view import CaseView
-from engine.dates.calendars import COPENHAGEN, BusinessCalendar, is_overdue, local_date
+from engine.dates.calendars import COPENHAGEN, BusinessCalendar, is_overdue
+from engine.dates.deadlines import working_days_overdue
 from engine.records import (
     Absence,
     AccessEntry,
@@ -143,11 +144,7 @@ def case_json(
         "owner": case.owner,  # a user id, or None: unassigned
         "due": iso(case.due),
         "overdue": overdue,
-        "working_days_overdue": (
-            calendar.working_days_between(case.due, local_date(now))
-            if overdue and case.due
-            else 0
-        ),
+        "working_days_overdue": working_days_overdue(calendar, case.due, now),
         "age": age_json(age),
         "chase_position": case.chase_position,
         "calendar": case.calendar,

@@ -12,7 +12,9 @@ operator is logged once its batch has committed, never for a rolled-back one.
 
 After downtime a case past several rungs gets the next rung only, its new
 deadline counted from today (`catch_up: next`, the default); `catch_up: each`
-fires every missed rung, each counted from when it was due.
+fires every missed rung, each counted from when it was due. The entry records
+`working_days_overdue` as `case show` counts it; older entries hold the sweep's
+lag, `working_days_late` (now `chaser_lag_working_days`, in results and logs).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from engine.chasing.notices import Missed, Writing, rung_messages
 from engine.chasing.results import Chased, SweepResult
 from engine.clock import Clock
 from engine.dates.calendars import COPENHAGEN, BusinessCalendar, local_date
-from engine.dates.deadlines import chase_due, rung_due
+from engine.dates.deadlines import chase_due, rung_due, working_days_overdue
 from engine.exceptions import InvalidTimeError
 from engine.ports import ChaseTransaction, Letters, Store
 from engine.ports.documents import ContentRecords
@@ -229,7 +231,7 @@ class Chaser:
             and current.chase_due < sweep.today
             and current.chase_position < len(rungs)
         ):
-            missed = self._missed(state, current, sweep.today)
+            missed = self._missed(state, current, sweep)
             claimed = self._claim(sweep, state, current, missed)
             if claimed is not None:  # fired before (only after a crash mid-write)
                 current = claimed
@@ -242,21 +244,25 @@ class Chaser:
             sweep.tx.update_case(stopped, expected_version=current.version)
         return fired
 
-    def _missed(self, state: State, case: Case, today: date) -> Missed:
-        """The deadline the next rung answers, how late, and the rung's own."""
+    def _missed(self, state: State, case: Case, sweep: _Sweep) -> Missed:
+        """The deadline the next rung answers, how overdue (as `case show` counts
+        it, at the chase's `at`), the sweep's lag, and the rung's own deadline."""
+        today = sweep.today
         assert state.ladder is not None
         assert case.due is not None
         position = case.chase_position
         first_day = self.calendar.add_working_days(case.due, 1)
-        late = (
-            self.calendar.working_days_between(first_day, today)
-            if today > first_day
-            else 0
-        )
+        lag = self.calendar.working_days_between(first_day, today)
         base = today if state.ladder.catch_up == "next" else first_day
         new_due = rung_due(self.calendar, state.ladder.rungs[position], base)
         return Missed(
-            due=case.due, new_due=new_due, working_days_late=late, position=position
+            due=case.due,
+            new_due=new_due,
+            working_days_overdue=working_days_overdue(
+                self.calendar, case.due, max(case.last_event_at, sweep.at)
+            ),
+            chaser_lag_working_days=lag,
+            position=position,
         )
 
     def _moved_on(self, state: State, case: Case, missed: Missed) -> Case:
@@ -349,7 +355,7 @@ class Chaser:
                 "rung": rung.name,
                 "rung_number": missed.position + 1,
                 "due_missed": missed.due.isoformat(),
-                "working_days_late": missed.working_days_late,
+                "working_days_overdue": missed.working_days_overdue,
                 "catch_up": state.ladder.catch_up,
                 "notified": list(rung.notify),
                 "documents": written,
@@ -372,7 +378,8 @@ class Chaser:
             rung=rung.name,
             due=missed.due,
             new_due=missed.new_due,
-            working_days_late=missed.working_days_late,
+            working_days_overdue=missed.working_days_overdue,
+            chaser_lag_working_days=missed.chaser_lag_working_days,
             notifications=len(messages.notifications),
         )
         return after, chased
@@ -386,5 +393,6 @@ def _log_chased(chased: Chased) -> None:
         rung=chased.rung,
         due_missed=chased.due.isoformat(),
         new_due=chased.new_due.isoformat() if chased.new_due else None,
-        working_days_late=chased.working_days_late,
+        working_days_overdue=chased.working_days_overdue,
+        chaser_lag_working_days=chased.chaser_lag_working_days,
     )

@@ -33,14 +33,19 @@ class PlainLetters:
         number = context.get("case_number")
         missed = context.get("due_missed")
         new_due = context.get("new_due")
+        days = context.get("working_days_overdue")
         if language == "en":
             subject = f"Reminder: case {number}"
             body = f"The deadline {missed} in case {number} has passed."
+            if days is not None:
+                body += f" Overdue by {days} working day(s)."
             if new_due:
                 body += f" New deadline: {new_due}."
         else:
             subject = f"Rykker: sag {number}"
             body = f"Fristen {missed} i sag {number} er overskredet."
+            if days is not None:
+                body += f" Overskredet med {days} arbejdsdag(e)."
             if new_due:
                 body += f" Ny frist: {new_due}."
         return subject, body + "\n"

@@ -39,7 +39,8 @@ class Missed:
 
     due: date  # the deadline that was missed
     new_due: date | None  # the rung's own deadline, if it has one
-    working_days_late: int  # after the first working day it could have fired
+    working_days_overdue: int  # past `due` on the chase's local date, as `case show`
+    chaser_lag_working_days: int  # after the first working day it could have fired
     position: int  # the rung's place on the ladder, from 0
 
 
@@ -237,7 +238,10 @@ def letter_context(
         "inquiry_document": inquiry.number if inquiry else None,
         "due_missed": missed.due,
         "new_due": missed.new_due,
-        "working_days_late": missed.working_days_late,
+        "working_days_overdue": missed.working_days_overdue,
+        # Office templates written before `working_days_overdue` print this
+        # name: it now carries the same true figure.
+        "working_days_late": missed.working_days_overdue,
         "office": office,
         "today": today,
     }

@@ -15,7 +15,8 @@ class Chased:
     rung: str
     due: date  # the deadline that was missed
     new_due: date | None
-    working_days_late: int  # after the first working day it could have fired
+    working_days_overdue: int  # past the deadline on the chase's local date
+    chaser_lag_working_days: int  # after the first working day it could have fired
     notifications: int
 
 

@@ -33,7 +33,7 @@ import functools
 import hashlib
 import json
 import re
-from calendar import isleap
+from calendar import isleap, monthrange
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -330,6 +330,21 @@ class BusinessCalendar:
         """Return `start` plus `n` local weeks (n >= 1), rolled forward."""
         _check_count(n)
         return self.add_calendar_days(start, 7 * n)
+
+    def add_months(self, start: date, n: int) -> date:
+        """Return the day `n` months after `start` with the same day number
+        (that month's last day when it has none: 31 January + 1 month is 28 or
+        29 February), rolled forward to an expiry day (forældelsesloven § 27,
+        stk. 1 and 2). A year is 12 months.
+        """
+        _check_date(start, "start")
+        _check_count(n)
+        index = start.year * 12 + (start.month - 1) + n
+        year, month = divmod(index, 12)
+        if year > date.max.year:
+            raise ValueError(f"{n} months after {start.isoformat()} is after 9999")
+        last = monthrange(year, month + 1)[1]
+        return self.roll_forward(date(year, month + 1, min(start.day, last)))
 
     def working_days_between(self, start: date, end: date) -> int:
         """Return the number of working days in (start, end]; 0 if end <= start."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from engine.dates.calendars import BusinessCalendar, is_overdue
+from engine.dates.calendars import BusinessCalendar, is_overdue, local_date
 from engine.records import Case, JsonDict
 from engine.workflow.definition import DeadlineSpec, Duration, Rung, State, Unit
 from engine.workflow.eventdata import field_date
@@ -21,6 +21,7 @@ __all__ = [
     "is_overdue",
     "next_rung",
     "rung_due",
+    "working_days_overdue",
 ]
 
 
@@ -30,6 +31,10 @@ def add_duration(calendar: BusinessCalendar, start: date, span: Duration) -> dat
         return calendar.add_working_days(start, span.amount)
     if span.unit is Unit.CALENDAR_DAYS:
         return calendar.add_calendar_days(start, span.amount)
+    if span.unit is Unit.MONTHS:
+        return calendar.add_months(start, span.amount)
+    if span.unit is Unit.YEARS:
+        return calendar.add_months(start, 12 * span.amount)
     return calendar.add_weeks(start, span.amount)
 
 
@@ -71,3 +76,18 @@ def next_rung(rungs: tuple[Rung, ...], case: Case, now: datetime) -> Rung | None
 def rung_due(calendar: BusinessCalendar, rung: Rung, fired_on: date) -> date | None:
     """The deadline after `rung` fired on `fired_on` (None after the last rung)."""
     return add_duration(calendar, fired_on, rung.next) if rung.next else None
+
+
+def working_days_overdue(
+    calendar: BusinessCalendar, due: date | None, now: datetime
+) -> int:
+    """How many working days past `due` the case is at `now` (0 when not overdue).
+
+    The deadline runs to the end of its local day (Europe/Copenhagen); the count
+    is the working days in (due, local date of `now`]. `case show`, the API, the
+    pages, `case explain` and the chase entry (`working_days_overdue`) all count
+    with this one function, so they cannot disagree.
+    """
+    if due is None or not is_overdue(due, now):
+        return 0
+    return calendar.working_days_between(due, local_date(now))

@@ -157,7 +157,7 @@ def _deadline(
 ) -> list[Reason]:
     if case.due is None:
         return [Reason("no_deadline", {})]
-    setter = next((e for e in reversed(history) if e.due_after == case.due), None)
+    setter = _setter(case, history)
     found = []
     start: date | None
     if setter is not None and setter.event == CHASE_EVENT:
@@ -202,6 +202,24 @@ def _deadline(
     else:
         left = calendar.working_days_between(today, case.due)
         found.append(Reason("remain", {"today": today, "n": left}))
+    return found
+
+
+def _setter(case: Case, history: Sequence[AuditEntry]) -> AuditEntry | None:
+    """The entry that set the deadline: the last that changed it to `case.due`.
+
+    A step that left it as it was (a rung without `next`, like an escalation,
+    or a note) did not set it; the walk back stops at the entry into the state.
+    """
+    found = None
+    for entry in reversed(history):
+        if found is None and entry.due_after != case.due:
+            continue
+        if entry.due_after != case.due:
+            break
+        found = entry
+        if entry.due_before != case.due or entry.seq <= case.state_entry_seq:
+            break
     return found
 
 

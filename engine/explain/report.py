@@ -7,7 +7,8 @@ effective time `at`, so a report as of a past moment is reproducible.
 
 Two populations, on purpose:
 
-- The cohort: cases OPENED in [since, until) (local dates, Copenhagen), no
+- The cohort: cases OPENED in [since, until) (local dates, Copenhagen): from
+  `since` to `last_day`, both included, as people give and read a period; no
   later than `now`. Following the cases that came in during a period is how
   handling-time targets are judged, and keeps every period figure about the
   same cases. Only what happened before `until` (and by `now`) counts: "closed"
@@ -74,7 +75,7 @@ class Report:
     """The figures for one period; see the module docstring for definitions."""
 
     since: date
-    until: date  # exclusive
+    until: date  # the day after the period; `last_day` is the last one in it
     now: datetime
     opened: int
     closed: int
@@ -85,6 +86,11 @@ class Report:
     handling_days: tuple[int, ...]  # of the closed cases, ascending
     waiting_days: int
     in_house_days: int
+
+    @property
+    def last_day(self) -> date:
+        """The period's last day: `since` to `last_day`, both included."""
+        return self.until - timedelta(days=1)
 
     @property
     def open_now_total(self) -> int:
@@ -123,7 +129,7 @@ class Report:
         """Every figure as JSON-ready data (dates as ISO strings)."""
         return {
             "since": self.since.isoformat(),
-            "until": self.until.isoformat(),
+            "until": self.last_day.isoformat(),  # included, as `since` is
             "now": self.now.isoformat(),
             "cases_opened": self.opened,
             "cases_closed": self.closed,
@@ -159,14 +165,16 @@ def report_period(
 ) -> tuple[date, date]:
     """[first, end) of a report: by default the 12 months up to and including today.
 
-    `until` is the day after the period; `since` defaults to a year before it.
+    `since` and `until` are the first and the last day, both included (one day
+    when equal); `end` is the day after `until`; `since` defaults to a year
+    before `end`.
 
     Raises:
-        InvalidInputError: the period does not start before it ends.
+        InvalidInputError: the period starts after it ends.
         InvalidTimeError: a year before `until` falls outside the calendar.
     """
     try:
-        end = until if until is not None else today + timedelta(days=1)
+        end = (until if until is not None else today) + timedelta(days=1)
         if since is not None:
             first = since
         elif end.month == 2 and end.day == 29:  # a year back has no 29 February
@@ -179,8 +187,8 @@ def report_period(
         ) from None
     if first >= end:
         raise InvalidInputError(
-            f"the period must start before it ends: {first} is not before {end} "
-            "(the day after the period)"
+            f"the period must not start after it ends: since {first} is after "
+            f"until {end - timedelta(days=1)} (both days are included)"
         )
     return first, end
 
@@ -233,7 +241,8 @@ def build_report(
             `(name, version) -> WorkflowDefinition`.
         now: The moment the report is as of (aware).
         since: First local date of the period.
-        until: The local date after the period (exclusive).
+        until: The local date after the period (`report_period` makes it from
+            the last day people give, which is included).
 
     Raises:
         ValueError: `since` is not before `until`, or `now` is naive.

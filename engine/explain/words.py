@@ -90,6 +90,8 @@ _DA_UNITS: Mapping[Unit, tuple[str, str]] = {
     Unit.WORKING_DAYS: ("arbejdsdag", "arbejdsdage"),
     Unit.CALENDAR_DAYS: ("kalenderdag", "kalenderdage"),
     Unit.WEEKS: ("uge", "uger"),
+    Unit.MONTHS: ("måned", "måneder"),
+    Unit.YEARS: ("år", "år"),
 }
 
 

@@ -62,23 +62,35 @@ class Unit(StrEnum):
     WORKING_DAYS = "working days"
     CALENDAR_DAYS = "calendar days"
     WEEKS = "weeks"
+    MONTHS = "months"  # forældelsesloven § 27: the same day number, or the last
+    YEARS = "years"
 
 
 _DURATION = re.compile(
-    r"^\s*(?P<n>\d{1,4})\s+(?P<unit>working\s+days?|calendar\s+days?|weeks?)\s*$"
+    r"^\s*(?P<n>\d{1,4})\s+"
+    r"(?P<unit>working\s+days?|calendar\s+days?|weeks?|months?|years?)\s*$"
 )
+_UNITS = {
+    "working": Unit.WORKING_DAYS,
+    "calendar": Unit.CALENDAR_DAYS,
+    "week": Unit.WEEKS,
+    "month": Unit.MONTHS,
+    "year": Unit.YEARS,
+}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Duration:
-    """A span counted on the office calendar: `20 working days`, `4 weeks`."""
+    """A span counted on the office calendar: `20 working days`, `4 weeks`,
+    `3 months`, `1 year`."""
 
     amount: int
     unit: Unit
 
     @classmethod
     def parse(cls, text: str) -> Duration:
-        """Parse `N working days`, `N calendar days` or `N weeks` (N >= 1).
+        """Parse `N working days`, `N calendar days`, `N weeks`, `N months` or
+        `N years` (N >= 1).
 
         Raises:
             ValueError: for anything else, including a bare `N days`, which
@@ -88,16 +100,13 @@ class Duration:
         if match is None:
             raise ValueError(
                 f"{text!r} is not a duration; write 'N working days', "
-                "'N calendar days' or 'N weeks'"
+                "'N calendar days', 'N weeks', 'N months' or 'N years'"
             )
         amount = int(match["n"])
         if amount < 1:
             raise ValueError(f"{text!r}: a duration must be at least 1")
-        word = match["unit"].split()[0]
-        unit = {"working": Unit.WORKING_DAYS, "calendar": Unit.CALENDAR_DAYS}.get(
-            word, Unit.WEEKS
-        )
-        return cls(amount=amount, unit=unit)
+        word = match["unit"].split()[0].rstrip("s")
+        return cls(amount=amount, unit=_UNITS[word])
 
     def __str__(self) -> str:
         unit = self.unit.value

@@ -342,8 +342,8 @@ class ReportOut(_Out):
     """`sagsflow report --json`: the figures of engine.explain.report."""
 
     workflow: str | None
-    since: date
-    until: date
+    since: date = Field(description="The period's first day, included.")
+    until: date = Field(description="The period's last day, included.")
     now: datetime
     cases_opened: int
     cases_closed: int

@@ -19,13 +19,14 @@ from engine.audit.anchor import (
 )
 from engine.audit.review import checkpoint, count_entries, verify_store
 from engine.audit.users import USERS_CHAIN
+from engine.dates.timeparse import parse_range
 from engine.exceptions import (
     InvalidInputError,
 )
 from engine.records import AuditFilter
 from service import present
 from service.cli import text
-from service.cli.context import Context, parse_at, pass_ctx
+from service.cli.context import Context, pass_ctx
 from service.cli.dossier_files import zip_bytes
 from service.cli.dossiers import verify_dossier_file
 from service.cli.show import speaking
@@ -42,9 +43,11 @@ def audit() -> None:
 @click.argument("number", required=False)
 @click.option("--actor", metavar="ID")
 @click.option(
-    "--since", metavar="ISO8601", help="Entries effective at or after this time."
+    "--since", metavar="ISO8601", help="Effective at or after (a date: from it)."
 )
-@click.option("--until", metavar="ISO8601", help="Entries effective before this time.")
+@click.option(
+    "--until", metavar="ISO8601", help="At or before (a date: all of that day)."
+)
 @click.option("--event", metavar="EVENT", help="Only this event (e.g. chase, close).")
 @click.option("--state", metavar="STATE", help="Only entries that led into STATE.")
 @click.option("--workflow", "workflow_name", metavar="W", help="Only workflow W.")
@@ -77,12 +80,14 @@ def audit_log(
     who: str | None,
     fmt: str,
 ) -> None:
-    """Print audit entries, in order of case and step."""
+    """Print audit entries, in order of case and step; --since and --until
+    are both included (`--since D --until D` is all of day D)."""
+    start, end = parse_range(since, until, since_what="--since", until_what="--until")
     selection = AuditFilter(
         case_number=number,
         actor=actor,
-        since=parse_at(since, "--since"),
-        until=parse_at(until, "--until"),
+        since=start,
+        until=end,
         event=event,
         state=state,
         workflow=workflow_name,

@@ -43,11 +43,13 @@ TARGETS = ((SIX_MONTHS_DAYS, "6 months", 70), (TWELVE_MONTHS_DAYS, "12 months", 
 
 
 @click.command()
-@click.option("--since", metavar="DATE", help="First day (YYYY-MM-DD, local).")
+@click.option(
+    "--since", metavar="DATE", help="First day, included (YYYY-MM-DD, local)."
+)
 @click.option(
     "--until",
     metavar="DATE",
-    help="Day after the period (exclusive; default: today+1).",
+    help="Last day, included (YYYY-MM-DD, local; default: today).",
 )
 @click.option("--workflow", "workflow_name", metavar="W", help="Only workflow W.")
 @click.option("--now", "now", metavar="ISO8601", help="Report as of this moment.")
@@ -152,7 +154,7 @@ def report_text(figures: Report, workflow: str | None, said: ReportWords) -> str
     """A readable summary: headings, and one figure a line in aligned columns,
     in `said`'s language, outcomes and states in the workflows' labels."""
     w = said
-    last_day = figures.until - timedelta(days=1)
+    last_day = figures.last_day
     closed = len(figures.handling_days)
     median = "-" if figures.median_days is None else f"{figures.median_days:g}"
     p90 = "-" if figures.p90_days is None else w("rank", n=figures.p90_days)

@@ -16,7 +16,10 @@ from engine.workflow.registry import WorkflowRegistry
 
 EN: Mapping[str, str] = MappingProxyType(
     {
-        "head": "Cases opened {since} to {last} ({workflow}), as of {now}",
+        "head": (
+            "Cases opened {since} to {last}, both days included ({workflow}), "
+            "as of {now}"
+        ),
         "all": "all workflows",
         "cases": "Cases",
         "opened": "  opened",
@@ -51,7 +54,7 @@ EN: Mapping[str, str] = MappingProxyType(
 
 DA: Mapping[str, str] = MappingProxyType(
     {
-        "head": "Sager oprettet {since} til {last} ({workflow}), pr. {now}",
+        "head": "Sager oprettet {since} til og med {last} ({workflow}), pr. {now}",
         "all": "alle sagsgange",
         "cases": "Sager",
         "opened": "  oprettet",

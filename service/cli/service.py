@@ -42,7 +42,8 @@ def sweep(ctx: Context, now: str | None, force: bool, as_json: bool) -> None:
                             "rung": c.rung,
                             "due": c.due,
                             "new_due": c.new_due,
-                            "working_days_late": c.working_days_late,
+                            "working_days_overdue": c.working_days_overdue,
+                            "chaser_lag_working_days": c.chaser_lag_working_days,
                         }
                         for c in result.chased
                     ],
@@ -56,9 +57,7 @@ def sweep(ctx: Context, now: str | None, force: bool, as_json: bool) -> None:
         return
     click.echo(f"examined {result.examined}, chased {len(result.chased)}")
     for c in result.chased:
-        late = (
-            f", {c.working_days_late} working days late" if c.working_days_late else ""
-        )
+        late = f", overdue by {c.working_days_overdue} working day(s)"
         nxt = f", new deadline {c.new_due}" if c.new_due else ", last rung"
         click.echo(f"  {c.number}  {c.rung}  (deadline {c.due}{nxt}{late})")
 

@@ -11,7 +11,8 @@ from datetime import datetime
 
 from engine.cases.ages import StateAge
 from engine.cases.view import CaseView
-from engine.dates.calendars import BusinessCalendar, is_overdue, local_date
+from engine.dates.calendars import BusinessCalendar, is_overdue
+from engine.dates.deadlines import working_days_overdue
 from engine.records import AuditEntry, Case
 from engine.workflow.definition import ASSIGN_EVENT, WorkflowDefinition
 from engine.workflow.labels import Labels, Spoken
@@ -50,7 +51,7 @@ def case_text(
         if is_overdue(c.due, now):
             due += w(
                 "overdue",
-                days=w.days(calendar.working_days_between(c.due, local_date(now))),
+                days=w.days(working_days_overdue(calendar, c.due, now)),
             )
     facts = [
         (

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from engine.dates.calendars import BusinessCalendar, end_of_day, local_date
+from engine.dates.deadlines import working_days_overdue
 from engine.records import AuditEntry, Document
 from engine.workflow.definition import CHASE_EVENT
 from service.present import recorded_apart
@@ -107,7 +108,10 @@ def _step(entry: AuditEntry, calendar: BusinessCalendar) -> Item:
         missed = (
             _date(data.get("due_missed")) or entry.due_before or local_date(entry.at)
         )
-        late = data.get("working_days_late")
+        # `working_days_overdue`, as `case show` counts it. Entries before it
+        # kept the sweep's lag (`working_days_late`, one less): the figure is
+        # counted again from their own deadline and time, never shown as late.
+        late = data.get("working_days_overdue")
         notified = data.get("notified")
         return Reminder(
             kind="reminder",
@@ -122,7 +126,7 @@ def _step(entry: AuditEntry, calendar: BusinessCalendar) -> Item:
             late=(
                 late
                 if isinstance(late, int)
-                else calendar.working_days_between(missed, local_date(entry.at))
+                else working_days_overdue(calendar, missed, entry.at)
             ),
         )
     return Step(

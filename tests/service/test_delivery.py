@@ -49,6 +49,8 @@ from service.channels import (
     message_id,
     verify_signature,
 )
+from service.cli.text import case_text
+from service.present import case_json
 from service.settings import Settings
 from storage import SqlCaseStore, create_db_engine
 from tests.service.conftest import Run
@@ -296,6 +298,29 @@ def test_the_overdue_founding_case_is_mailed_once(
     assert delivery.dispatch() == NOTHING
     assert len(mailbox.mails) == 2
     assert [n for n in outbox(engine) if n.channel != "render"] == rows
+
+
+def test_the_founding_case_chased_on_7_november_is_1_working_day_overdue(
+    engine: CaseEngine, clock: FakeClock, smtp: tuple[Mailbox, str]
+) -> None:
+    """The entry, the caseworker's e-mail and `case show` say the same: 1."""
+    mailbox, url = smtp
+    number = founding_case(engine, clock)  # reply due 6 Nov, chased 7 Nov
+    view, now, calendar = engine.show(number), clock.now(), engine.calendar
+    shown = case_json(view, now=now, calendar=calendar, age=None)  # before
+    assert (shown["overdue"], shown["working_days_overdue"]) == (True, 1)
+    text = case_text(view, now=now, calendar=calendar, age=None)
+    assert "OVERDUE by 1 working day" in text
+    build_chaser(Settings(), engine).sweep()
+    [chased] = [e for e in engine.show(number).history if e.event == "chase"]
+    assert chased.data["working_days_overdue"] == 1
+    assert "working_days_late" not in chased.data
+    delivery = build_dispatcher(Settings(smtp_url=url, mail_from=SENDER), engine)
+    delivery.dispatch()
+    [notice] = mailbox.to("jurist@kk.example")
+    body = notice.get_body(("plain",))
+    assert body is not None
+    assert "Fristen er overskredet med 1 arbejdsdag." in body.get_content()
 
 
 def test_a_webhook_gets_every_chase_signed(

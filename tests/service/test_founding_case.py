@@ -234,7 +234,11 @@ def test_case_show_json_tells_the_story(run: Run, founding: str) -> None:
     assert [d["number"] for d in documents] == [f"{founding}-{i}" for i in (1, 2, 3)]
     assert [d["direction"] for d in documents] == ["outgoing", "incoming", "outgoing"]
     assert [d["date"] for d in documents] == ["2024-10-09", "2024-11-10", "2024-11-20"]
-    assert [d["title"] for d in documents] == [INQUIRY, REPLY, "Closing letter"]
+    assert [d["title"] for d in documents] == [
+        INQUIRY,
+        REPLY,
+        "Afslutningsbrev",
+    ]  # the default title, in Danish
 
     history = shown["history"]
     assert [e["seq"] for e in history] == [1, 2, 3, 4, 5, 6, 7]
@@ -411,9 +415,24 @@ def test_audit_log_table_has_one_line_per_entry(
             id="since-is-inclusive",
         ),
         pytest.param(
-            ("--until", "2024-10-09T14:00:00+02:00"),
+            ("--until", "2024-10-09T13:59:59+02:00"),
             ["open", "send_inquiry", "render"],
-            id="until-is-exclusive",
+            id="until-before-an-entry",
+        ),
+        pytest.param(
+            ("--until", "2024-10-09T14:00:00+02:00"),
+            ["open", "send_inquiry", "render", "mark_dispatched"],
+            id="until-is-inclusive",
+        ),
+        pytest.param(
+            ("--since", "2024-10-09", "--until", "2024-10-09"),
+            ["send_inquiry", "render", "mark_dispatched"],
+            id="one-day",
+        ),
+        pytest.param(
+            ("--since", "2024-11-20", "--until", "2024-11-20"),
+            ["close", "render"],
+            id="one-day-the-last",
         ),
         pytest.param(
             ("--actor", "jur", "--since", "2024-10-10"),

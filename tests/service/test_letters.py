@@ -37,7 +37,7 @@ FOUNDING: dict[str, object] = {
     "inquiry_document": "2024-0283489-2",
     "due_missed": date(2024, 11, 6),
     "new_due": date(2024, 11, 20),
-    "working_days_late": 1,
+    "working_days_overdue": 1,
     "office": "Borgerrådgiveren",
     "today": date(2024, 11, 7),
 }

@@ -16,10 +16,11 @@ from starlette.responses import Response
 
 from engine.audit.anchor import latest_checkpoint
 from engine.audit.review import verify_store
+from engine.dates.timeparse import parse_range
 from engine.records import AuditFilter, User
 from service import present
 from service.api.auth import OVERSEERS, RECORD_READERS, require
-from service.api.routes.shared import json_response, page, parse_time, problems
+from service.api.routes.shared import json_response, page, problems
 from service.api.schemas import AccessOut, AuditRowOut, DossierOut, VerifyOut
 from service.api.state import ApiState, api_state
 
@@ -63,13 +64,18 @@ def audit_log(
     limit: Annotated[int, Query(ge=1, le=MAX_ROWS)] = 1000,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Response:
-    """Audit entries in order of case and step (`audit log --format json`)."""
+    """Audit entries in order of case and step (`audit log --format json`).
+
+    `since` and `until` are both included; a date as `until` is all of that
+    local day, a full time that instant.
+    """
     engine = state.engine
+    start, end = parse_range(since, until)
     selection = AuditFilter(
         case_number=case,
         actor=actor,
-        since=parse_time(since, "since"),
-        until=parse_time(until, "until"),
+        since=start,
+        until=end,
         event=event,
         state=entry_state,
         workflow=workflow,

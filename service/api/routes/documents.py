@@ -51,8 +51,9 @@ State = Annotated[ApiState, Depends(api_state)]
     response_model=None,
     responses={
         200: {
-            "description": "The document's content, as journalised",
-            "content": {"application/octet-stream": {}},
+            "description": "The document's content, as journalised (a letter "
+            "as its PDF), in the media type it was kept under",
+            "content": {kind.split(";")[0]: {} for kind in EXTENSIONS},
         },
         **problems(404, 409),
     },

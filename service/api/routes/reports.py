@@ -34,11 +34,11 @@ def report(
     workflow: Annotated[str | None, Query(max_length=64)] = None,
     now: Text = None,
 ) -> Response:
-    """Figures for the cases opened in [since, until) and the cases open now.
+    """Figures for the cases opened from `since` to `until`, both days
+    included, and the cases open now.
 
-    `sagsflow report --json`: by default the 12 months up to today; `until` is
-    the day after the period. Everything is rebuilt from the record as it
-    stood at `now`.
+    `sagsflow report --json`: by default the 12 months up to and including
+    today. Everything is rebuilt from the record as it stood at `now`.
     """
     engine = state.engine
     moment = parse_now(now, engine.clock.now())

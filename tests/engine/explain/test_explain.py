@@ -76,6 +76,27 @@ def test_a_deadline_set_by_a_chase_rung_says_so(
     assert "chase rung 2 'reminder_2' notifies authority_management" in text
 
 
+def test_past_its_last_rung_the_rung_that_set_the_deadline_is_named(
+    fast_engine: CaseEngine, clock: FakeClock
+) -> None:
+    """The escalation (no `next`) left the deadline reminder 2 set."""
+    number = founding_case(fast_engine, clock)
+    chaser = chaser_for(fast_engine)
+    for when in ("2024-11-07T09:00", "2024-11-22T09:00", "2024-12-02T09:00"):
+        clock.set(parse_instant(when))
+        chaser.sweep()
+    view = fast_engine.show(number)
+    rungs = [e.data["rung"] for e in view.history if e.event == "chase"]
+    assert rungs == ["reminder_1", "reminder_2", "escalation"]
+    assert view.case.due == date(2024, 11, 29)  # 22 Nov + 5 working days
+    text = _explain(fast_engine, number, "2024-12-03T09:00")
+    assert (
+        "Its deadline is 2024-11-29: set when the chase rung 'reminder_2' fired "
+        "on 2024-11-22" in text
+    )
+    assert "'escalation' fired" not in text
+
+
 def test_a_closed_case_has_no_deadline(
     fast_engine: CaseEngine, clock: FakeClock
 ) -> None:

@@ -276,7 +276,7 @@ def test_the_figures_as_data(
     )
     assert report.to_mapping() == {
         "since": "2024-01-01",
-        "until": "2024-07-01",
+        "until": "2024-06-30",  # the last day, included
         "now": "2025-06-02T10:00:00+00:00",
         "cases_opened": 5,
         "cases_closed": 3,

@@ -163,6 +163,26 @@ class TestOpen:
         assert snapshot(db_path) == before
 
     @pytest.mark.parametrize(
+        ("at", "fragment"),
+        [
+            ("2024-03-31T02:30", "does not exist in Copenhagen"),
+            ("2024-10-27T02:30", "happens twice in Copenhagen"),
+        ],
+        ids=["skipped-by-the-clock", "shown-twice"],
+    )
+    def test_a_local_time_the_clock_skips_or_repeats_is_refused(
+        self, api: Api, db_path: Path, at: str, fragment: str
+    ) -> None:
+        before = snapshot(db_path)
+        problem = assert_problem(
+            api.post("/cases", "bra", json={**OPEN, "at": at}), 422, "invalid-time"
+        )
+        assert fragment in problem["detail"]
+        assert snapshot(db_path) == before
+        with_offset = {**OPEN, "at": "2024-10-27T02:30+01:00"}  # the second 02:30
+        assert api.post("/cases", "bra", json=with_offset).status_code == 201
+
+    @pytest.mark.parametrize(
         "path", ["/cases/010190-1234", "/cases/0101901234/documents"]
     )
     def test_a_cpr_number_in_the_path_is_not_echoed(self, api: Api, path: str) -> None:

@@ -150,6 +150,9 @@ class TestAudit:
             params={"since": "2024-10-09", "until": "2024-10-09T12:00"},
         )
         assert {r["event"] for r in windowed} == {"send_inquiry"}
+        one_day = {"since": "2024-10-09", "until": "2024-10-09"}  # both ends in
+        whole = api.ok("GET", "/audit/log", "rev", params=one_day)
+        assert {r["event"] for r in whole} == {"send_inquiry", "mark_dispatched"}
 
     @pytest.mark.parametrize(
         ("params", "status", "slug"),
@@ -250,7 +253,7 @@ class TestReports:
         problem = assert_problem(
             api.get(path, "rev", params=params), 400, "bad-request"
         )
-        assert "the period must start before it ends" in problem["detail"]
+        assert "the period must not start after it ends" in problem["detail"]
         assert "--" not in problem["detail"]
 
 

@@ -346,6 +346,24 @@ BAD_INPUTS = [
         id="at-yesterday",
     ),
     pytest.param(
+        (*SEND, "--actor", "jur", "--at", "2025-03-30T02:30"),
+        REFUSED,
+        ("--at '2025-03-30T02:30' does not exist in Copenhagen", "summer time"),
+        id="at-skipped-by-the-clock",
+    ),
+    pytest.param(
+        (*SEND, "--actor", "jur", "--at", "2025-10-26T02:30"),
+        REFUSED,
+        ("--at '2025-10-26T02:30' happens twice", "+02:00", "+01:00"),
+        id="at-shown-twice",
+    ),
+    pytest.param(
+        ("sweep", "--now", "2025-03-30T02:30"),
+        REFUSED,
+        ("--now '2025-03-30T02:30' does not exist in Copenhagen",),
+        id="now-skipped-by-the-clock",
+    ),
+    pytest.param(
         (*SEND, "--actor", "jur", "--at", "2024-13-01"),
         REFUSED,
         ("--at '2024-13-01' does not parse",),
@@ -475,14 +493,20 @@ BAD_INPUTS = [
     pytest.param(
         ("audit", "log", "--since", "2024-11-15", "--until", "2024-11-01"),
         REFUSED,
-        ("the period must start before it ends",),
+        ("must not start after it ends: --since '2024-11-15' is after --until",),
         id="audit-since-after-until",
     ),
     pytest.param(
-        ("audit", "log", "--since", "2024-11-15", "--until", "2024-11-15"),
+        ("audit", "log", "--since", "2024-11-15T10:00", "--until", "2024-11-15T09:59"),
         REFUSED,
-        ("the period must start before it ends",),
-        id="audit-since-equals-until",
+        ("--since '2024-11-15T10:00' is after --until '2024-11-15T09:59'",),
+        id="audit-since-after-until-same-day",
+    ),
+    pytest.param(
+        ("audit", "log", "--until", "2025-03-30T02:30"),
+        REFUSED,
+        ("--until '2025-03-30T02:30' does not exist in Copenhagen",),
+        id="audit-until-does-not-exist",
     ),
     pytest.param(
         ("audit", "log", "--since", "last week"),
@@ -628,6 +652,18 @@ def test_refused_close_then_the_same_close_by_the_advisor_succeeds(
         "open", "send_inquiry", "render", "mark_dispatched", "receive_reply",
         "close", "render",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("offset", "utc"), [("+02:00", "00:30"), ("+01:00", "01:30")])
+def test_a_time_shown_twice_is_taken_with_its_offset(
+    run: Run, cases: Path, offset: str, utc: str
+) -> None:
+    """02:30 on 26 October 2025 happens twice; with its offset it is one time."""
+    code, out, err = run(*SEND, "--actor", "jur", "--at", f"2025-10-26T02:30{offset}")
+    assert (code, err) == (0, "")
+    code, out, err = run("case", "show", OPENED, "--json")
+    [sent] = [e for e in json.loads(out)["history"] if e["event"] == "send_inquiry"]
+    assert sent["at"] == f"2025-10-26T{utc}:00+00:00"
 
 
 # -- settings from the environment ---------------------------------------------
@@ -1098,7 +1134,7 @@ def test_import_reports_refused_lines_and_keeps_the_good_ones(
     journal = _rows(initialised, "SELECT number, title FROM document ORDER BY number")
     assert journal == [
         ("2024-0000001-1", "Høring om sagsbehandlingstid"),
-        ("2024-0000002-1", "Request for access to documents"),
+        ("2024-0000002-1", "Anmodning om aktindsigt"),  # the default title, labelled
     ]
 
 
