@@ -63,7 +63,9 @@ def test_case_page_shows_the_reminder_diagram_and_deadline(
     expect(deadline.locator("#deadline-status time")).to_have_attribute("datetime", DUE)
     reasoning = deadline.locator("#explain")  # `sagsflow case explain`, in Danish
     expect(reasoning).to_contain_text(f"Fristen er {DUE}")
-    expect(reasoning).to_contain_text("'reminder_1' blev sendt den 2024-11-08")
+    expect(reasoning).to_contain_text(
+        "'1. rykker' blev sendt den 2024-11-08"
+    )  # reminder_1
     shot(page, "03-case")
 
     with page.expect_download() as downloading:

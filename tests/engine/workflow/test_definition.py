@@ -64,7 +64,9 @@ DONE = "  done:\n    kind: final\n"
 OPEN_ROLES = "  roles: [caseworker]\n  data:"
 WITHIN = "{within: 5 working days}"
 KNOWN_STATES = "start, waiting, done"
-DURATION_HINT = "write 'N working days', 'N calendar days' or 'N weeks'"
+DURATION_HINT = (
+    "write 'N working days', 'N calendar days', 'N weeks', 'N months' or 'N years'"
+)
 
 
 def variant(*changes: tuple[str, str]) -> str:

@@ -25,7 +25,9 @@ START = "  start:\n    kind: initial\n"
 WAITING = "    deadline: {within: 5 working days}\n"
 DONE = "  done:\n    kind: final\n"
 HINT = "write {after: N working days}, e.g. {after: 10 working days}"
-DURATION_HINT = "write 'N working days', 'N calendar days' or 'N weeks'"
+DURATION_HINT = (
+    "write 'N working days', 'N calendar days', 'N weeks', 'N months' or 'N years'"
+)
 
 
 def on_start(value: str) -> str:

@@ -9,6 +9,7 @@ An access-to-documents case decided on Thursday 3 October 2024 waits in
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -72,11 +73,15 @@ def test_case_show_says_how_long_the_case_has_been_in_its_state(
     before = ok(run, "case", "show", decided, "--now", ON_9TH)
     stale = ok(run, "case", "show", decided, "--now", ON_10TH)
 
-    assert "  deadline   none\n  age        in Decided for 9 working days\n" in before
-    assert (
-        "  age        in Decided for 10 working days: STALE "
-        "(stale after 10 working days)\n"
-    ) in stale
+    # the facts' names are as wide as the longest (a party's label may be)
+    assert re.search(
+        r"\n  deadline +none\n  age +in Decided for 9 working days\n", before
+    )
+    assert re.search(
+        r"\n  age +in Decided for 10 working days: STALE "
+        r"\(stale after 10 working days\)\n",
+        stale,
+    )
 
 
 def test_case_show_json_carries_the_age(run: Run, decided: str) -> None:
@@ -102,7 +107,9 @@ def test_case_show_json_carries_the_age(run: Run, decided: str) -> None:
 def test_a_case_with_a_deadline_shows_no_age(run: Run, decided: str) -> None:
     text = ok(run, "case", "show", "2024-0000002", "--now", ON_10TH)
 
-    assert "  deadline   2024-10-28 (end of day, Copenhagen time)\n" in text
+    assert re.search(
+        r"\n  deadline +2024-10-28 \(end of day, Copenhagen time\)\n", text
+    )
     assert "  age " not in text
 
 
@@ -113,7 +120,9 @@ def test_case_list_marks_the_stale_case_and_gives_its_age(
 
     header, _, request, inquiry = lines
     assert header.split()[:5] == ["number", "workflow", "state", "due", "age"]
-    assert request.split()[2:7] == ["Decided", "-", "10", "working", "days"]
+    # the workflow in its label, then the state, no deadline, the age
+    assert "Request for access to documents" in request
+    assert re.search(r"  Decided +- +10 working days", request)
     assert "  STALE  " in request
     assert request.startswith(decided)
     assert "2024-10-28" in inquiry
