@@ -38,6 +38,7 @@ from engine.cases.renditions import Renditions
 from engine.exceptions import DeliveryError, EngineError, InvalidDataError
 from engine.ports import CaseStore, Channel
 from engine.records import Content, Notification
+from service.documents import EXTENSIONS
 from service.letter_context import day_writer, letter_values
 from service.letters_pdf import HtmlLetters, render_pdf
 from service.office import OfficeProfile, Signer
@@ -245,6 +246,22 @@ def read_letter(
     if renditions is None or read.rendition is not None or not is_letter(read.document):
         return read
     return renditions.read(number)
+
+
+def download(read: DocumentRead) -> Response:
+    """A checked document as a download (API and pages): its media type,
+    `attachment` with its number as the file's name, never cached or sniffed
+    (so it is never shown as a page of sagsflow's own)."""
+    name = f"{read.document.number}{EXTENSIONS.get(read.media_type, '')}"
+    return Response(
+        content=read.data,
+        media_type=read.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 def render_case(renditions: Renditions, number: str) -> list[Rendition]:

@@ -38,7 +38,7 @@ from service.api.routes.cases import IdempotencyKey, fire_as
 from service.api.routes.shared import problems
 from service.api.state import ApiState, api_state
 from service.documents import EXTENSIONS, accept
-from service.renditions import read_letter
+from service.renditions import download, read_letter
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
@@ -63,16 +63,7 @@ def get_document(number: str, state: State, user: AnyUser) -> Response:
     engine = state.engine
     read = read_letter(engine.store, state.renditions, number)
     engine.record_read(actor=user.id, action="document_get", number=read.case.number)
-    name = f"{read.document.number}{EXTENSIONS.get(read.media_type, '')}"
-    return Response(
-        content=read.data,
-        media_type=read.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-        },
-    )
+    return download(read)
 
 
 # -- a document's file uploaded with an event ------------------------------------

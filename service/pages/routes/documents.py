@@ -16,10 +16,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from service.api.state import api_state
-from service.documents import EXTENSIONS
 from service.pages import params
 from service.pages.auth import Reader
-from service.renditions import read_letter
+from service.renditions import download, read_letter
 
 router = APIRouter()
 
@@ -32,13 +31,4 @@ def document(number: str, request: Request, viewer: Reader) -> Response:
     engine = state.engine
     read = read_letter(engine.store, state.renditions, number)
     engine.record_read(actor=viewer.id, action="document_get", number=read.case.number)
-    name = f"{read.document.number}{EXTENSIONS.get(read.media_type, '')}"
-    return Response(
-        content=read.data,
-        media_type=read.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return download(read)
