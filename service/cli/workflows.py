@@ -55,11 +55,23 @@ def workflow_list(ctx: Context, as_json: bool) -> None:
 
 @workflow.command("show")
 @click.argument("name")
+@click.option(
+    "--version",
+    "version",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="A version the database recorded, or a file declares (default: the "
+    "newest declared).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
-def workflow_show(ctx: Context, name: str, as_json: bool) -> None:
-    """Show a workflow's states, deadlines, chase ladders and events."""
-    definition = composition.load_registry(ctx.settings).get(name)
+def workflow_show(ctx: Context, name: str, version: int | None, as_json: bool) -> None:
+    """Show a workflow's states, deadlines, chase ladders and events: the
+    newest declared, or (--version) the one cases of that version run under."""
+    if version is None:
+        definition = composition.load_registry(ctx.settings).get(name)
+    else:  # the recorded text where the database has it (engine.cases.rules)
+        definition = ctx.engine.definition(name, version)
     click.echo(
         present.dumps(present.workflow_json(definition))
         if as_json
