@@ -1,11 +1,14 @@
 """The office's letters written with their steps, and rendered after them.
 
 `HtmlLetterSources` is what the engine asks for a letter's source when a step
-journalises one (`engine.cases.letters`): the office's HTML template for the
-event or rung (`service.letters_pdf`), filled from the record
-(`service.letter_context`), as self-contained HTML (the style sheet inlined,
-nothing fetched). `PdfRenderer` turns that source into the PDF/A the office
-keeps and sends (`render_pdf`: the same source gives the same bytes).
+journalises one (`engine.cases.letters`): which of the office's HTML
+templates the event or rung has (`service.letters_pdf`), and the values the
+record fills it with (`service.letter_context`), as canonical JSON
+(`letter_source`; dates and the office's profile tagged, the fields, events
+and parties the case has none of left out). `PdfRenderer` fills that
+template with exactly those values (`letter_html`, never re-reading the
+case) and lays it out as the PDF/A the office keeps and sends (`render_pdf`:
+the same source gives the same bytes).
 
 A letter is rendered after its step has committed (`engine.cases.renditions`),
 by whoever comes first:
@@ -15,7 +18,9 @@ by whoever comes first:
   dispatcher runs like any channel: retried with backoff, a failure visible
   in `outbox list`);
 - the e-mail that sends the letter (`attach_letter`): it attaches the PDF,
-  read back and checked against the digest its render step sealed.
+  read back and checked against the digest its render step sealed; the log
+  and webhook channels render it before they send (`Rendering`);
+- a person opening it (`read_letter`: pages, API, `document get`).
 """
 
 from __future__ import annotations
