@@ -27,8 +27,9 @@ from engine.exceptions import (
 )
 from engine.ports import CaseRecords, CaseStore
 from engine.ports.documents import ContentRecords
-from engine.records import AuditEntry, Case, Document
+from engine.records import AuditEntry, Case, Content, Document
 
+TEXT_PLAIN = "text/plain; charset=utf-8"
 DOCUMENT_NUMBER = re.compile(r"^(?P<case>\d{4}-\d{7,})-(?P<seq>[1-9]\d*)$")
 
 
@@ -138,3 +139,12 @@ def sealed_digest(history: Sequence[AuditEntry], document: Document) -> str | No
                     digest = sealed.get("sha256")
                     return str(digest) if digest is not None else None
     return None
+
+
+def note_content(tx: object, direction: str, title: str) -> Content | None:
+    """A note's text is its content (UTF-8 plain text), where the store keeps
+    content (a store that keeps none, like the demo's bulk store, journalises
+    the note without it)."""
+    if direction != "note" or not isinstance(tx, ContentRecords):
+        return None
+    return Content(data=title.encode("utf-8"), media_type=TEXT_PLAIN)

@@ -14,8 +14,10 @@ from dataclasses import replace
 from datetime import datetime
 
 from engine.audit.personal import KeySource, random_key
+from engine.cases.documents import note_content
 from engine.cases.letters import LetterSources, queue_render, step_letter
 from engine.cases.owners import owner_at_opening
+from engine.cases.pauses import pause_moves, paused_in
 from engine.cases.recorder import Change, Journal, record
 from engine.cases.rules import RuleBook
 from engine.cases.steps import Step, check_parties, check_step, refuse_cpr
@@ -23,7 +25,6 @@ from engine.dates.calendars import BusinessCalendar, local_date
 from engine.dates.deadlines import chase_due, due_for_state
 from engine.exceptions import InvalidDataError, UserNotFoundError
 from engine.ports import EngineTransaction
-from engine.ports.documents import ContentRecords
 from engine.records import (
     AuditEntry,
     Case,
@@ -41,8 +42,6 @@ from engine.workflow.definition import (
     WorkflowDefinition,
 )
 from engine.workflow.registry import WorkflowRegistry
-
-TEXT_PLAIN = "text/plain; charset=utf-8"
 
 # The engine's own correction step: no state change, by the people who keep records.
 CORRECTION = Transition(
@@ -218,28 +217,37 @@ class CaseWriter:
             "data": merged,
             "last_event_at": step.at,
         }
+        said = dict(step.data)
         if not transition.internal:
-            due = due_for_state(
-                definition.state(dest).deadline,
-                entered_on=local_date(step.at),
-                data=merged,
-                calendar=self.calendar,
+            on = local_date(step.at)
+            here = definition.state(case.state)
+            stood = paused_in(case, tx.history(case.id or 0)) if here.pauses else None
+            moved = pause_moves(
+                definition, case, dest, on=on, calendar=self.calendar, stood=stood
             )
-            changes |= {
-                "due": due,
-                "calendar": self.calendar.id if due else None,
-                "chase_position": 0,
-                "chase_due": chase_due(definition.state(dest), due, 0),
-                "state_entry_seq": case.version + 1,
-                "state_entered_at": step.at,
-            }
+            if moved is None:
+                there = definition.state(dest)
+                due = due_for_state(
+                    there.deadline, entered_on=on, data=merged, calendar=self.calendar
+                )
+                changes |= {
+                    "due": due,
+                    "calendar": self.calendar.id if due else None,
+                    "chase_position": 0,
+                    "chase_due": chase_due(there, due, 0),
+                }
+            else:
+                changes |= moved[0]
+                said |= moved[1]
+            changes["state_entry_seq"] = case.version + 1
+            changes["state_entered_at"] = step.at
         after = replace(case, **changes)  # type: ignore[arg-type]
         return self._record(
             tx,
             case,
             after,
             step,
-            dict(step.data),
+            said,
             now=now,
             definition=definition,
             content=content,
@@ -375,15 +383,6 @@ class CaseWriter:
         if letter is not None:
             queue_render(tx, written, [letter[1]], now)
         return written
-
-
-def note_content(tx: object, direction: str, title: str) -> Content | None:
-    """A note's text is its content (UTF-8 plain text), where the store keeps
-    content (a store that keeps none, like the demo's bulk store, journalises
-    the note without it)."""
-    if direction != "note" or not isinstance(tx, ContentRecords):
-        return None
-    return Content(data=title.encode("utf-8"), media_type=TEXT_PLAIN)
 
 
 def refuse_erased(case: Case) -> None:

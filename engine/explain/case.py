@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from engine.cases.pauses import RESUMED, paused_in
 from engine.dates.calendars import BusinessCalendar, local_date
 from engine.explain.words import LANGUAGES, day_reason, words
 from engine.records import AuditEntry, Case
@@ -156,11 +157,27 @@ def _deadline(
     today: date,
 ) -> list[Reason]:
     if case.due is None:
-        return [Reason("no_deadline", {})]
+        return _paused(case, history) if state.pauses else [Reason("no_deadline", {})]
     setter = _setter(case, history)
     found = []
     start: date | None
-    if setter is not None and setter.event == CHASE_EVENT:
+    resumed = setter.data.get(RESUMED) if setter is not None else None
+    if setter is not None and isinstance(resumed, Mapping):
+        start = local_date(setter.at)
+        left = int(resumed.get("working_days_left", 0))
+        found.append(
+            Reason(
+                "deadline.resumed" if left >= 0 else "deadline.resumed.late",
+                {
+                    "due": case.due,
+                    "state": case.state,
+                    "paused_due": resumed.get("paused_due"),
+                    "n": abs(left),
+                    "start": start,
+                },
+            )
+        )
+    elif setter is not None and setter.event == CHASE_EVENT:
         start = local_date(setter.at)
         rung = setter.data.get("rung")
         found.append(
@@ -203,6 +220,25 @@ def _deadline(
         left = calendar.working_days_between(today, case.due)
         found.append(Reason("remain", {"today": today, "n": left}))
     return found
+
+
+def _paused(case: Case, history: Sequence[AuditEntry]) -> list[Reason]:
+    """A state whose clock stands still: whose deadline, since when, what is left."""
+    stood = paused_in(case, history)
+    if stood is None:
+        return [Reason("paused.none", {})]
+    left = stood.working_days_left
+    return [
+        Reason(
+            "paused" if left >= 0 else "paused.late",
+            {
+                "state": stood.state,
+                "due": stood.due,
+                "start": local_date(case.state_entered_at),
+                "n": abs(left),
+            },
+        )
+    ]
 
 
 def _setter(case: Case, history: Sequence[AuditEntry]) -> AuditEntry | None:

@@ -27,6 +27,30 @@ EN: Mapping[str, str] = {
         "counting that rung's next deadline from that day."
     ),
     "deadline.given": "Its deadline is {due}: the date given as '{field}'.",
+    "deadline.resumed": (
+        "Its deadline is {due}: '{state}''s deadline ({paused_due}) stood still "
+        "with {n} working day(s) left and continued when the case came back on "
+        "{start}, that day not counted."
+    ),
+    "deadline.resumed.late": (
+        "Its deadline is {due}: '{state}''s deadline ({paused_due}) stood still "
+        "overdue by {n} working day(s) and continued, as overdue, when the case "
+        "came back on {start}."
+    ),
+    "paused": (
+        "Its deadline stands still: '{state}''s deadline {due} was paused on "
+        "{start} with {n} working day(s) left; it continues when the case goes "
+        "back to '{state}'."
+    ),
+    "paused.late": (
+        "Its deadline stands still: '{state}''s deadline {due} was paused on "
+        "{start}, overdue by {n} working day(s); it continues, as overdue, when "
+        "the case goes back to '{state}'."
+    ),
+    "paused.none": (
+        "This state stops the deadline of the state before it, but none was "
+        "running when the case came here."
+    ),
     "deadline.counted": (
         "Its deadline is {due}: {rule} after entering the state ({start}), "
         "that day not counted."
@@ -62,6 +86,30 @@ DA: Mapping[str, str] = {
         "med trinnets næste frist regnet fra den dag."
     ),
     "deadline.given": "Fristen er {due}: datoen givet som '{field}'.",
+    "deadline.resumed": (
+        "Fristen er {due}: fristen i '{state}' ({paused_due}) stod stille med "
+        "{n} arbejdsdag(e) tilbage og løb videre, da sagen kom tilbage den "
+        "{start}, den dag ikke medregnet."
+    ),
+    "deadline.resumed.late": (
+        "Fristen er {due}: fristen i '{state}' ({paused_due}) stod stille, "
+        "overskredet med {n} arbejdsdag(e), og løb videre, stadig overskredet, "
+        "da sagen kom tilbage den {start}."
+    ),
+    "paused": (
+        "Fristen står stille: fristen i '{state}', {due}, blev standset den "
+        "{start} med {n} arbejdsdag(e) tilbage; den løber videre, når sagen "
+        "kommer tilbage til '{state}'."
+    ),
+    "paused.late": (
+        "Fristen står stille: fristen i '{state}', {due}, blev standset den "
+        "{start}, overskredet med {n} arbejdsdag(e); den løber videre, stadig "
+        "overskredet, når sagen kommer tilbage til '{state}'."
+    ),
+    "paused.none": (
+        "Denne tilstand standser fristen i tilstanden før, men der løb ingen "
+        "frist, da sagen kom hertil."
+    ),
     "deadline.counted": (
         "Fristen er {due}: {rule} efter at sagen kom i tilstanden ({start}), "
         "den dag ikke medregnet."

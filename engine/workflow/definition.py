@@ -219,6 +219,10 @@ class State:
     kind: StateKind = StateKind.NORMAL
     description: str = ""
     deadline: DeadlineSpec | None = None
+    # `deadline: pause`: the state stops the clock of the state the case came
+    # from; going back there, that deadline continues with the working days
+    # that were left (engine.cases.pauses). It has no deadline of its own.
+    pauses: bool = False
     ladder: Ladder | None = None
     # Working days in the state after which a case is stale: only on a state
     # without a deadline, which nothing else watches (engine.cases.ages).

@@ -9,6 +9,10 @@ from engine.workflow.labelreader import LabelReader
 from engine.workflow.labels import DOCUMENT, FIELD
 from engine.workflow.yamlsource import Path, kind_of
 
+# What the engine says in a step's entry beside the event's data
+# (engine.cases.pauses): no event takes or sets a field of these names.
+ENGINE_KEYS = frozenset({"paused", "resumed"})
+
 
 class FieldReader(LabelReader):
     """The parts of a transition that describe its data."""
@@ -57,7 +61,7 @@ class FieldReader(LabelReader):
             ),
         )
         name = self.name(key, path)
-        if spec is None or name is None:
+        if spec is None or name is None or self.engine_key(name, path):
             return None
         raw_type = spec.get("type")
         try:
@@ -143,12 +147,20 @@ class FieldReader(LabelReader):
         ok_relative = relative if relative in ("past", "future") else None
         return default == "today" and ftype is FieldType.DATE, ok_relative
 
+    def engine_key(self, name: str, path: Path) -> bool:
+        """True (and reported) when `name` is one the engine's entries use."""
+        if name in ENGINE_KEYS:
+            self.problem(path, f"{name!r} is the engine's own word in an entry")
+        return name in ENGINE_KEYS
+
     def sets(self, value: Any, path: Path) -> tuple[tuple[str, str], ...]:
         if not isinstance(value, dict):
             self.problem(path, f"must be a mapping, not {kind_of(value)}")
             return ()
         out = []
         for key, v in value.items():
+            if self.engine_key(str(key), (*path, key)):
+                continue
             if not isinstance(v, str | int | bool):
                 self.problem((*path, key), f"must be a plain value, not {kind_of(v)}")
                 continue

@@ -23,6 +23,9 @@ from engine.workflow.labels import RUNG, STATE
 from engine.workflow.staleness import STALE_KEY, StaleReader
 from engine.workflow.yamlsource import Path, kind_of
 
+# `deadline: pause`: the state stops the previous state's clock (engine.cases.pauses)
+PAUSE = "pause"
+
 STATE_KEYS = ("kind", "description", "deadline", "chase", STALE_KEY, "labels")
 
 
@@ -70,22 +73,25 @@ class StateReader(LabelReader, StaleReader):
                 (*path, "kind"), f"{kind_raw!r} is not a state kind ({options})"
             )
             kind = StateKind.NORMAL
+        pauses = spec.get("deadline") == PAUSE
         deadline = (
             self.deadline(spec["deadline"], (*path, "deadline"))
-            if "deadline" in spec
+            if "deadline" in spec and not pauses
             else None
         )
         ladder = (
             self.ladder(spec["chase"], (*path, "chase")) if "chase" in spec else None
         )
-        if kind is StateKind.WAITING and deadline is None and "deadline" not in spec:
+        if kind is StateKind.WAITING and "deadline" not in spec:
             self.problem(path, "a waiting state needs a deadline")
-        if ladder is not None and deadline is None and "deadline" not in spec:
+        if ladder is not None and "deadline" not in spec:
             self.problem(
                 (*path, "chase"), "a chase ladder needs a deadline on its state"
             )
-        if kind is StateKind.FINAL and (deadline or ladder):
+        if kind is StateKind.FINAL and (deadline or ladder or pauses):
             self.problem(path, "a final state cannot have a deadline or a chase ladder")
+        elif pauses:
+            self.paused(path, kind, ladder)
         description = self.text(
             spec.get("description"), (*path, "description"), required=False
         )
@@ -95,11 +101,34 @@ class StateReader(LabelReader, StaleReader):
             kind=kind,
             description=description or "",
             deadline=deadline,
+            pauses=pauses,
             ladder=ladder,
             stale_after=self.stale_after(spec, path, kind),
         )
 
+    def paused(self, path: Path, kind: StateKind, ladder: Ladder | None) -> None:
+        """`deadline: pause` is the clock of the state the case came from
+        standing still: an initial state came from none, and nothing is chased
+        while the clock stands."""
+        if kind is StateKind.INITIAL:
+            self.problem(
+                (*path, "deadline"),
+                "an initial state cannot pause a deadline: no state comes before it",
+            )
+        if ladder is not None:
+            self.problem(
+                (*path, "chase"),
+                "a state that pauses the deadline has none to chase",
+            )
+
     def deadline(self, value: Any, path: Path) -> DeadlineSpec | None:
+        if isinstance(value, str):
+            self.problem(
+                path,
+                f"{value!r} is not a deadline: give 'pause' or a mapping with "
+                "'within', 'until' or 'from'",
+            )
+            return None
         spec = self.mapping(value, path, ("within", "until", "from"))
         if spec is None:
             return None

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from engine.cases.pauses import PAUSED
 from engine.dates.calendars import BusinessCalendar, end_of_day, local_date
 from engine.dates.deadlines import working_days_overdue
 from engine.records import AuditEntry, Document
@@ -71,7 +72,7 @@ class Journalised(Item):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Deadline(Item):
     due: date
-    status: str  # met | replaced | missed | running | overdue
+    status: str  # met | replaced | missed | running | overdue | paused
     set_by: AuditEntry
     ended_by: AuditEntry | None
 
@@ -165,6 +166,8 @@ def _deadline(
 ) -> Deadline:
     if ended_by is None:
         status = "overdue" if today > due else "running"
+    elif PAUSED in ended_by.readable:
+        status = "paused"  # its clock stood still (engine.cases.pauses)
     elif local_date(ended_by.at) > due:
         status = "missed"
     elif ended_by.from_state != ended_by.to_state:

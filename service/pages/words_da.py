@@ -243,6 +243,7 @@ WORDS: dict[str, str] = {
     "deadline.reasoning": "Sådan er fristen sat",
     "deadline.explain_command": "Den samme forklaring giver kommandoen "
     "sagsflow case explain.",
+    "deadline.status.paused": "standset: fristen stod stille",
     "deadline.status.met": "overholdt",
     "deadline.status.replaced": "afløst før udløb",
     "deadline.status.missed": "overskredet",

@@ -234,6 +234,7 @@ WORDS: dict[str, str] = {
     "deadline.reasoning": "How the deadline was set",
     "deadline.explain_command": "The command sagsflow case explain gives the "
     "same explanation.",
+    "deadline.status.paused": "paused: the clock stood still",
     "deadline.status.met": "met",
     "deadline.status.replaced": "replaced before it ran out",
     "deadline.status.missed": "missed",

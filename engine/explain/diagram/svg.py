@@ -175,9 +175,8 @@ def _drawing(
 
 def _node_lines(state: State, words: Mapping[str, str], said: Spoken) -> list[str]:
     """The short note under a state's name; the tooltip has the whole of it."""
-    lines = []
-    deadline = state.deadline
-    if deadline is not None:
+    lines = [words["paused"]] if state.pauses else []
+    if (deadline := state.deadline) is not None:
         within = duration(deadline.within, words)
         either = (
             words["either"].format(until=said.field(deadline.until), within=within)

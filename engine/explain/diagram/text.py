@@ -31,6 +31,8 @@ def state_note(state: State, words: Mapping[str, str] = EN) -> list[str]:
                 else deadline.until
             )
         lines.append(words["deadline"].format(what=base))
+    if state.pauses:
+        lines.append(words["paused"])
     if state.ladder is not None:
         for i, rung in enumerate(state.ladder.rungs, start=1):
             then = duration(rung.next, words)

@@ -77,7 +77,7 @@ def test_every_word_a_template_names_is_there() -> None:
         *(f"kind.{k}" for k in ("audit", "reminder", "document", "deadline")),
         *(
             f"deadline.status.{s}"
-            for s in ("met", "replaced", "missed", "running", "overdue")
+            for s in ("met", "replaced", "missed", "running", "overdue", "paused")
         ),
         *(f"direction.{d}" for d in ("incoming", "outgoing", "note")),
         *(f"error.{status}" for status in (400, 403, 404, 405, 413, 500, 503)),
