@@ -12,17 +12,26 @@ Pure: no I/O, no clock; only the definition and the entries are read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from engine.exceptions import TransitionNotAllowedError
 from engine.records import AuditEntry
-from engine.workflow.definition import ENGINE_EVENTS, OPEN_EVENT, WorkflowDefinition
+from engine.workflow.definition import (
+    ENGINE_EVENTS,
+    MIGRATE_EVENT,
+    OPEN_EVENT,
+    WorkflowDefinition,
+)
 from engine.workflow.machine import WorkflowMachine
 
 __all__ = ["replay"]
 
 
-def replay(definition: WorkflowDefinition, history: Sequence[AuditEntry]) -> str:
+def replay(
+    definition: WorkflowDefinition,
+    history: Sequence[AuditEntry],
+    versions: Mapping[int, WorkflowDefinition] | None = None,
+) -> str:
     """Return the state a case is in after the steps in `history`.
 
     Each entry is checked against the step before it: the first must be the
@@ -31,9 +40,14 @@ def replay(definition: WorkflowDefinition, history: Sequence[AuditEntry]) -> str
     workflow's transitions give for its event (`to_state`). Seqs must run
     1, 2, ..., n in order, and every entry must name this workflow version.
 
+    A `migrate` entry moves the case to a newer version (`versions`, by
+    number): it must name a newer one, leave the state reached so far and
+    reach a state of that version; the entries after it are checked against it.
+
     Args:
         definition: The workflow version the case was opened under.
         history: The case's audit entries, in seq order.
+        versions: The newer versions the case's `migrate` entries name.
 
     Returns:
         The name of the state the last entry leaves the case in.
@@ -52,6 +66,10 @@ def replay(definition: WorkflowDefinition, history: Sequence[AuditEntry]) -> str
             raise ValueError(
                 f"seq {seq}: expected seq {position} (seqs run 1..n without gaps)"
             )
+        if state is not None and entry.event == MIGRATE_EVENT:
+            definition, machine = _migrated(definition, entry, state, versions)
+            state = entry.to_state
+            continue
         if (entry.workflow, entry.workflow_version) != (
             definition.name,
             definition.version,
@@ -90,6 +108,34 @@ def replay(definition: WorkflowDefinition, history: Sequence[AuditEntry]) -> str
         state = reached
     assert state is not None  # history is not empty
     return state
+
+
+def _migrated(
+    definition: WorkflowDefinition,
+    entry: AuditEntry,
+    state: str,
+    versions: Mapping[int, WorkflowDefinition] | None,
+) -> tuple[WorkflowDefinition, WorkflowMachine]:
+    """The version a `migrate` entry moved the case to, checked."""
+    seq = entry.seq
+    newer = (versions or {}).get(entry.workflow_version)
+    if (
+        newer is None
+        or entry.workflow != definition.name
+        or entry.workflow_version <= definition.version
+    ):
+        raise ValueError(
+            f"seq {seq}: migrates from {definition.key} to "
+            f"{entry.workflow}@{entry.workflow_version}, not a newer version given"
+        )
+    if entry.from_state != state:
+        raise ValueError(
+            f"seq {seq}: from_state is {entry.from_state!r}, but the case was "
+            f"in {state!r}"
+        )
+    if entry.to_state not in {s.name for s in newer.states}:
+        raise ValueError(f"seq {seq}: {newer.key} has no state {entry.to_state!r}")
+    return newer, WorkflowMachine(newer)
 
 
 def _opening(definition: WorkflowDefinition, entry: AuditEntry) -> str:

@@ -26,6 +26,7 @@ import structlog
 from engine.audit.personal import KeySource, random_key
 from engine.cases.erasing import Erasure, erase
 from engine.cases.letters import LetterSources
+from engine.cases.migrating import MigrationDesk
 from engine.cases.owners import assign
 from engine.cases.people import PeopleDesk
 from engine.cases.reads import CaseReads
@@ -59,7 +60,7 @@ log = structlog.get_logger()
 _STDLIB_LOG = logging.getLogger(__name__)
 
 
-class CaseEngine(StaffDesk, PeopleDesk, CaseReads):
+class CaseEngine(StaffDesk, PeopleDesk, MigrationDesk, CaseReads):
     """The case engine: the only way cases change."""
 
     def __init__(
@@ -381,10 +382,9 @@ class CaseEngine(StaffDesk, PeopleDesk, CaseReads):
     ) -> None:
         """A DEBUG line per change: the audit record already holds every one.
 
-        At INFO the operator log carries the service's own work (sweeps, chases,
-        deliveries); a line per transition there cost more than the transition's
-        own SQL (bench W1), and said nothing the record does not. When DEBUG is
-        off the line is not even built (that alone was 2-3 % of a transition).
+        At INFO the operator log carries the service's own work; a line per
+        transition there cost more than its own SQL (bench W1), and said nothing
+        the record does not. With DEBUG off it is not even built (2-3 %).
         """
         if not _STDLIB_LOG.isEnabledFor(logging.DEBUG):
             return

@@ -32,9 +32,18 @@ CORRECTION_EVENT = "correction"  # a new entry that corrects an earlier one
 ERASE_EVENT = "erase"  # a closed case's personal data erased
 ASSIGN_EVENT = "assign"  # the case given to another owner (engine.cases.owners)
 RENDER_EVENT = "render"  # a journalised letter rendered (engine.cases.renditions)
-ENGINE_EVENTS = (CHASE_EVENT, CORRECTION_EVENT, ERASE_EVENT, ASSIGN_EVENT, RENDER_EVENT)
+MIGRATE_EVENT = "migrate"  # the case moved to a newer version (engine.cases.migrating)
+ENGINE_EVENTS = (
+    CHASE_EVENT,
+    CORRECTION_EVENT,
+    ERASE_EVENT,
+    ASSIGN_EVENT,
+    RENDER_EVENT,
+    MIGRATE_EVENT,
+)
+"""Events the engine writes itself, in every workflow; they keep the state,
+except a migration's mapping of an old state to a new one."""
 OWNER_TARGET = "owner"  # a rung's notice to the case's owner (or their stand-in)
-"""Events the engine writes itself, in every workflow; they keep the state."""
 
 
 class StateKind(StrEnum):

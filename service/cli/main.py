@@ -34,6 +34,7 @@ from service.cli.db import grants, migrate_db
 from service.cli.documents import document
 from service.cli.erasure import case_erase, retention
 from service.cli.letters import case_letter
+from service.cli.migrate import workflow_migrate
 from service.cli.owners import case_assign, user_absences, user_away
 from service.cli.report import report
 from service.cli.service import outbox, serve, sweep
@@ -136,6 +137,7 @@ def init(ctx: Context) -> None:
         click.echo(f"database {where} ready (schema {before or 'none'} → {after})")
 
 
+workflow.add_command(workflow_migrate)
 cli.add_command(workflow)
 user.add_command(user_away)
 user.add_command(user_absences)

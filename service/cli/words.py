@@ -16,6 +16,7 @@ from engine.workflow.definition import (
     CHASE_EVENT,
     CORRECTION_EVENT,
     ERASE_EVENT,
+    MIGRATE_EVENT,
     RENDER_EVENT,
 )
 
@@ -61,6 +62,7 @@ EN: Mapping[str, str] = MappingProxyType(
         f"event.{CORRECTION_EVENT}": "correction",
         f"event.{ERASE_EVENT}": "erase",
         f"event.{RENDER_EVENT}": "letter rendered",
+        f"event.{MIGRATE_EVENT}": "moved to a newer version",
     }
 )
 
@@ -106,6 +108,7 @@ DA: Mapping[str, str] = MappingProxyType(
         f"event.{CORRECTION_EVENT}": "rettelse",
         f"event.{ERASE_EVENT}": "sletning",
         f"event.{RENDER_EVENT}": "brev dannet",
+        f"event.{MIGRATE_EVENT}": "flyttet til ny version",
     }
 )
 

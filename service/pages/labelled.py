@@ -28,6 +28,13 @@ ENGINE_KEYS: dict[str, dict[str, str]] = {
     "sha256": {"da": "SHA-256", "en": "SHA-256"},
     "media_type": {"da": "Medietype", "en": "Media type"},
     "size": {"da": "Størrelse (bytes)", "en": "Size (bytes)"},
+    "from_version": {"da": "Fra version", "en": "From version"},
+    "to_version": {"da": "Til version", "en": "To version"},
+    "mapping": {"da": "Tilstande flyttet", "en": "States mapped"},
+    "due_before": {"da": "Frist før", "en": "Deadline before"},
+    "due_after": {"da": "Frist efter", "en": "Deadline after"},
+    "paused": {"da": "Frist standset", "en": "Deadline paused"},
+    "resumed": {"da": "Frist genoptaget", "en": "Deadline resumed"},
 }
 """The engine's own data keys (`engine.workflow.definition.ENGINE_EVENTS`'
 steps), in words where a workflow field's label would stand."""

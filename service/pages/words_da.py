@@ -284,6 +284,7 @@ WORDS: dict[str, str] = {
     "event.correction": "rettelse",
     "event.erase": "sletning",
     "event.render": "brev dannet",
+    "event.migrate": "flyttet til ny version",
     # audit
     "audit.title": "Revisionsspor",
     "audit.lede": "Søg i registret over alle trin på alle sager.",

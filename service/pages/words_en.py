@@ -275,6 +275,7 @@ WORDS: dict[str, str] = {
     "event.correction": "correction",
     "event.erase": "erasure",
     "event.render": "letter rendered",
+    "event.migrate": "moved to a newer version",
     "audit.title": "Audit trail",
     "audit.lede": "Search the record of every step on every case.",
     "audit.filters": "Narrow the search",
