@@ -48,7 +48,12 @@ from tests.service.serving import cli
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 README = REPO_ROOT / "README.md"
-EXAMPLES = {"founding-case", "chaser", "api"}  # every block marked to be run
+EXAMPLES = {
+    "founding-case",
+    "chaser",
+    "api",
+    "rules-change",
+}  # every block marked to be run
 OUTPUTS = {"founding-case"}  # every block marked as an example's output
 MARKED = re.compile(
     r"^<!-- (example|output): ([\w-]+) -->\n```[^\n]*\n(.*?)^```[ \t]*$",
@@ -149,6 +154,7 @@ def workdir(tmp_path: Path) -> Path:
     assert (venv / "bin" / "sagsflow").samefile(SAGSFLOW), "not run from a venv"
     (tmp_path / ".venv").symlink_to(venv, target_is_directory=True)
     shutil.copytree(REPO_ROOT / "examples", tmp_path / "examples")
+    shutil.copytree(REPO_ROOT / "workflows", tmp_path / "workflows")
     return tmp_path
 
 
@@ -375,6 +381,37 @@ def test_the_founding_case_shows_what_the_readme_shows(workdir: Path) -> None:
     assert code == 0, output
     documents = re.findall(rf"^\s+({FOUNDING}-\d+)\s", output, re.MULTILINE)
     assert documents == [f"{FOUNDING}-{n}" for n in (1, 2, 3, 4)], output
+
+
+@pytest.mark.slow
+def test_the_rules_change_moves_the_cases_the_dry_run_listed(workdir: Path) -> None:
+    script = block("example", "rules-change")
+    with Shell(script, workdir, environment(), merged=True) as shell:
+        code = shell.wait()
+        shell.finish()
+    output = shell.stdout
+    assert code == 0, output
+    shown = README.read_text(encoding="utf-8")
+    listed = [
+        "2026-0000001  v3    Awaiting reply                       "
+        "2026-12-14 → 2026-12-07",
+        "2026-0000002  v3    Reply being assessed → Legal review  "
+        "2026-12-16 → 2026-12-09",
+    ]
+    for line in (
+        *listed,
+        "Inquiry to an administration: 2 case(s) would move to version 4 "
+        "(dry run: nothing changed)",
+        "Inquiry to an administration: 2 case(s) moved to version 4",
+        "Its deadline is 2026-12-07: 15 working days after entering the state "
+        "(2026-11-16), that day not counted.",
+    ):
+        assert line in shown, line
+        assert line in output, output
+    # the real run moved exactly what the dry run listed, and the record verifies
+    assert output.count(listed[0]) == output.count(listed[1]) == 2, output
+    assert "It moved from version 3 to version 4 on " in output
+    assert re.search(r"^verified: 2 cases, 11 entries", output, re.MULTILINE), output
 
 
 @pytest.mark.slow

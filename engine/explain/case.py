@@ -22,7 +22,13 @@ from engine.cases.pauses import RESUMED, paused_in
 from engine.dates.calendars import BusinessCalendar, local_date
 from engine.explain.words import LANGUAGES, day_reason, words
 from engine.records import AuditEntry, Case
-from engine.workflow.definition import CHASE_EVENT, Rung, State, WorkflowDefinition
+from engine.workflow.definition import (
+    CHASE_EVENT,
+    MIGRATE_EVENT,
+    Rung,
+    State,
+    WorkflowDefinition,
+)
 from engine.workflow.eventdata import field_date
 from engine.workflow.labels import Labels, Spoken
 
@@ -141,6 +147,19 @@ def reasons(
                     "event": entered.event,
                     "actor": entered.actor,
                     "role": entered.role,
+                },
+            )
+        )
+    moved = next((e for e in reversed(history) if e.event == MIGRATE_EVENT), None)
+    if moved is not None:
+        found.append(
+            Reason(
+                "migrated",
+                {
+                    "from": moved.readable.get("from_version"),
+                    "to": moved.workflow_version,
+                    "day": local_date(moved.at),
+                    "actor": moved.actor,
                 },
             )
         )

@@ -21,6 +21,10 @@ EN: Mapping[str, str] = {
         "Case {number} ({workflow}, version {version}) is '{state}': {description}"
     ),
     "entered": "It entered '{state}' on {day} by '{event}' ({actor}, {role}).",
+    "migrated": (
+        "It moved from version {from} to version {to} on {day} ({actor}); the "
+        "rules below are version {to}'s."
+    ),
     "no_deadline": "It has no deadline in this state.",
     "deadline.rung": (
         "Its deadline is {due}: set when the chase rung '{rung}' fired on {start}, "
@@ -80,6 +84,10 @@ DA: Mapping[str, str] = {
         "Sag {number} ({workflow}, version {version}) er i '{state}': {description}"
     ),
     "entered": "Den kom i '{state}' den {day} ved '{event}' ({actor}, {role}).",
+    "migrated": (
+        "Den blev flyttet fra version {from} til version {to} den {day} "
+        "({actor}); reglerne nedenfor er version {to}s."
+    ),
     "no_deadline": "Den har ingen frist i denne tilstand.",
     "deadline.rung": (
         "Fristen er {due}: sat da rykkertrinnet '{rung}' blev sendt den {start}, "

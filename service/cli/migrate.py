@@ -7,14 +7,19 @@ notices; the cases listed as moving moved, each on its own.
 
 from __future__ import annotations
 
+from datetime import date
+
 import click
 
 from engine.cases.migrating import Migration
 from engine.cases.migrations import Move
 from engine.exceptions import InvalidInputError
+from engine.workflow.labels import Spoken
 from service import present
 from service.cli import text
 from service.cli.context import Context, pass_ctx
+from service.cli.show import speaking
+from service.cli.words import Words
 
 
 def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -89,7 +94,7 @@ def workflow_migrate(
     if as_json:
         click.echo(present.dumps(_json(done)))
     else:
-        _print(done)
+        _print(done, speaking(ctx)(name))
     if done.refused:
         raise click.exceptions.Exit(1)
 
@@ -106,35 +111,31 @@ def _json(done: Migration) -> dict[str, object]:
     }
 
 
-def _print(done: Migration) -> None:
-    rows = [_row(m) for m in done.moves]
-    click.echo(text.table(rows, ("case", "from", "state", "deadline", "")))
-    verb = "would move" if done.dry_run else "moved"
+def _print(done: Migration, spoken: Spoken) -> None:
+    w = Words(spoken.language)
+    rows = [_row(m, spoken, w) for m in done.moves]
+    click.echo(text.table(rows, w.heads("migrate.head")))
+    said = spoken.workflow(done.workflow)
+    key = "migrate.would" if done.dry_run else "migrate.moved"
     click.echo(
-        f"{done.workflow}: {len(done.moved)} case(s) {verb} to version "
-        f"{done.to_version}"
-        + (f"; {len(done.refused)} not moved (listed)" if done.refused else "")
-        + (" (dry run: nothing changed)" if done.dry_run else "")
+        w(key, workflow=said, n=len(done.moved), version=done.to_version)
+        + (w("migrate.left", n=len(done.refused)) if done.refused else "")
+        + (w("migrate.dry") if done.dry_run else "")
     )
 
 
-def _row(move: Move) -> tuple[str, ...]:
+def _row(move: Move, spoken: Spoken, w: Words) -> tuple[str, ...]:
+    state = spoken.state(move.state)
     if not move.moves:
-        return (
-            move.number,
-            f"v{move.from_version}",
-            move.state,
-            str(move.due_before or "-"),
-            f"not moved: {move.refused}",
-        )
-    state = (
-        move.state
-        if move.new_state == move.state
-        else f"{move.state} -> {move.new_state}"
-    )
-    due = (
-        str(move.due_before or "-")
-        if move.due_before == move.due_after
-        else f"{move.due_before or '-'} -> {move.due_after or '-'}"
-    )
+        why = w("migrate.refused", why=move.refused)
+        return (move.number, f"v{move.from_version}", state, _day(move.due_before), why)
+    if move.new_state != move.state:
+        state = f"{state} → {spoken.state(str(move.new_state))}"
+    due = _day(move.due_before)
+    if move.due_after != move.due_before:
+        due = f"{due} → {_day(move.due_after)}"
     return (move.number, f"v{move.from_version}", state, due, "")
+
+
+def _day(day: date | None) -> str:
+    return day.isoformat() if day else "-"
