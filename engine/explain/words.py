@@ -32,22 +32,22 @@ EN: Mapping[str, str] = {
     ),
     "deadline.given": "Its deadline is {due}: the date given as '{field}'.",
     "deadline.resumed": (
-        "Its deadline is {due}: '{state}''s deadline ({paused_due}) stood still "
+        "Its deadline is {due}: the deadline of '{state}' ({paused_due}) stood still "
         "with {n} working day(s) left and continued when the case came back on "
         "{start}, that day not counted."
     ),
     "deadline.resumed.late": (
-        "Its deadline is {due}: '{state}''s deadline ({paused_due}) stood still "
+        "Its deadline is {due}: the deadline of '{state}' ({paused_due}) stood still "
         "overdue by {n} working day(s) and continued, as overdue, when the case "
         "came back on {start}."
     ),
     "paused": (
-        "Its deadline stands still: '{state}''s deadline {due} was paused on "
+        "Its deadline stands still: the deadline of '{state}', {due}, was paused on "
         "{start} with {n} working day(s) left; it continues when the case goes "
         "back to '{state}'."
     ),
     "paused.late": (
-        "Its deadline stands still: '{state}''s deadline {due} was paused on "
+        "Its deadline stands still: the deadline of '{state}', {due}, was paused on "
         "{start}, overdue by {n} working day(s); it continues, as overdue, when "
         "the case goes back to '{state}'."
     ),

@@ -237,6 +237,9 @@ WORDS: dict[str, str] = {
     ),
     "deadline.left": "{n} arbejdsdag tilbage|{n} arbejdsdage tilbage",
     "deadline.end_of_day": "Fristen løber til udgangen af dagen, dansk tid.",
+    "deadline.paused": (
+        "Fristen står stille, mens sagen er i denne tilstand (se hvorfor nedenfor)."
+    ),
     "deadline.none": "Sagen har ingen frist i sin nuværende tilstand.",
     "deadline.next_rung": "Næste rykkertrin: {name} (trin {n} af {of}) ved første "
     "kørsel fra {day}, medmindre sagen går videre.",

@@ -228,6 +228,9 @@ WORDS: dict[str, str] = {
     "deadline.overdue_by": "overdue by {n} working day|overdue by {n} working days",
     "deadline.left": "{n} working day left|{n} working days left",
     "deadline.end_of_day": "The deadline runs to the end of its day, Copenhagen time.",
+    "deadline.paused": (
+        "The deadline stands still while the case is in this state (see why below)."
+    ),
     "deadline.none": "The case has no deadline in its present state.",
     "deadline.next_rung": "Next chase rung: {name} (rung {n} of {of}) on the "
     "first sweep from {day}, unless the case moves on.",

@@ -58,6 +58,7 @@ def case_page(number: str, request: Request, viewer: Reader) -> Response:
                 definition.state(case.state), case, engine.calendar, today
             ),
             "age": engine.age(case, now),
+            "paused": definition.state(case.state).pauses,
         },
         explanation=explain(
             definition,

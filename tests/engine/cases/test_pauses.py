@@ -123,7 +123,7 @@ def test_a_paused_deadline_resumes_with_the_days_left_across_christmas(
     assert chaser_for(office).sweep().chased == ()  # nothing to chase meanwhile
     text = explained(office, number)
     assert (
-        "'awaiting_reply''s deadline 2024-12-09 was paused on 2024-12-04 with 3 "
+        "the deadline of 'awaiting_reply', 2024-12-09, was paused on 2024-12-04 with 3 "
         "working day(s) left" in text
     )
 
@@ -140,7 +140,7 @@ def test_a_paused_deadline_resumes_with_the_days_left_across_christmas(
     }
     text = explained(office, number)
     assert (
-        "Its deadline is 2024-12-30: 'awaiting_reply''s deadline (2024-12-09) "
+        "Its deadline is 2024-12-30: the deadline of 'awaiting_reply' (2024-12-09) "
         "stood still with 3 working day(s) left and continued when the case came "
         "back on 2024-12-20" in text
     )
