@@ -102,6 +102,11 @@ def test_the_dry_run_changes_nothing_and_the_run_moves_what_it_listed(
     assert (code, err) == (0, ""), out
     code, out, err = run("case", "explain", office[0])
     assert "It moved from version 1 to version 2 on " in out
+    dossier = initialised.parent / "moved.json"
+    code, _, err = run("audit", "export", office[0], "--out", str(dossier))
+    assert (code, err) == (0, ""), err
+    code, out, err = run("audit", "verify", "--dossier", str(dossier))
+    assert code == 0, out + err
 
 
 def test_the_text_says_each_case_and_a_case_left_behind_exits_1(
