@@ -264,7 +264,10 @@ def audit_rows(entries: Iterable[AuditEntry]) -> Iterable[dict[str, Any]]:
 
 
 def audit_csv_lines(
-    entries: Iterable[AuditEntry], *, spreadsheet_safe: bool = False
+    entries: Iterable[AuditEntry],
+    *,
+    spreadsheet_safe: bool = False,
+    excel: bool = False,
 ) -> Iterable[str]:
     """The entries as CSV: a header row, then one row an entry.
 
@@ -272,25 +275,41 @@ def audit_csv_lines(
         spreadsheet_safe: put `'` before a cell that a spreadsheet would read
             as a formula (one starting with = + - @, a tab or a carriage
             return), so opening the file runs nothing (CSV injection).
+        excel: the form a Danish spreadsheet opens as it is: a byte-order mark
+            (UTF-8), semicolons between cells, CRLF line ends, the effective
+            and recorded times in Copenhagen time (`2024-10-09 15:00:00`,
+            which it reads as a time); spreadsheet-safe too.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(
+        buffer,
+        delimiter=";" if excel else ",",
+        lineterminator="\r\n" if excel else "\n",
+    )
     writer.writerow(AUDIT_COLUMNS)
-    yield buffer.getvalue()
+    yield ("\ufeff" if excel else "") + buffer.getvalue()
     for row in audit_rows(entries):
         buffer.seek(0)
         buffer.truncate()
         values = [
             json.dumps(v, ensure_ascii=False, sort_keys=True)
             if k in ("data", "via") and v is not None
+            else _copenhagen(v)
+            if excel and k in ("at", "recorded_at") and v is not None
             else v
             for k, v in row.items()
         ]
         cells = ["" if v is None else v for v in values]
-        if spreadsheet_safe:
+        if spreadsheet_safe or excel:
             cells = [inert_cell(c) for c in cells]
         writer.writerow(cells)
         yield buffer.getvalue()
+
+
+def _copenhagen(value: object) -> str:
+    """An ISO instant as Copenhagen wall-clock time, as a spreadsheet reads it."""
+    instant = datetime.fromisoformat(str(value))
+    return instant.astimezone(COPENHAGEN).strftime("%Y-%m-%d %H:%M:%S")
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -57,3 +57,15 @@ def page_number(request: Request) -> int:
     if not digits or not 1 <= int(value) <= MAX_PAGE:
         raise PageError(400, "error.bad_page", most=MAX_PAGE)
     return int(value)
+
+
+def flag(request: Request, name: str) -> bool:
+    """A yes-or-no query parameter: absent, or `1`.
+
+    Raises:
+        PageError: 400, any other value.
+    """
+    value = request.query_params.get(name)
+    if value not in (None, "1"):
+        raise PageError(400, "error.bad_param", names=name)
+    return value == "1"

@@ -301,6 +301,7 @@ WORDS: dict[str, str] = {
     "audit.search": "Søg",
     "audit.reset": "Nulstil",
     "audit.results": "Resultater",
+    "audit.csv_excel": "Hent til regneark (semikolon, dansk tid)",
     "audit.csv": "Hent alle som CSV",
     "audit.showing": "Poster {first}\u2013{last}, efter sag og trin.",
     "audit.none": "Ingen poster passer til søgningen.",

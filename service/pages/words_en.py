@@ -291,6 +291,7 @@ WORDS: dict[str, str] = {
     "audit.search": "Search",
     "audit.reset": "Reset",
     "audit.results": "Results",
+    "audit.csv_excel": "Download for a spreadsheet (semicolons, Danish time)",
     "audit.csv": "Download all as CSV",
     "audit.showing": "Entries {first}\u2013{last}, by case and step.",
     "audit.none": "No entry matches the search.",

@@ -372,6 +372,20 @@ def test_audit_log_csv_has_a_header_and_seven_rows(run: Run, founding: str) -> N
     assert json.loads(rows[0]["data"])["title"] == TITLE
 
 
+def test_audit_log_csv_for_a_danish_spreadsheet(run: Run, founding: str) -> None:
+    """`--excel`: a byte-order mark, semicolons, CRLF, Copenhagen times."""
+    out = ok(run, "audit", "log", founding, "--format", "csv", "--excel")
+    assert out.startswith("\ufeffcase;seq;event;")
+    assert out.count("\r\n") == 8
+    assert "\n" not in out.replace("\r\n", "")
+    rows = list(csv.DictReader(io.StringIO(out[1:], newline=""), delimiter=";"))
+    assert [r["event"] for r in rows] == EVENTS
+    assert rows[0]["at"] == "2024-10-03 10:00:00"  # 08:00 UTC, summer time
+    code, _, err = run("audit", "log", founding, "--excel")
+    assert code != 0
+    assert err == "sagsflow: error: --excel is a form of --format csv; add it\n"
+
+
 def test_audit_log_table_has_one_line_per_entry(
     run: Run, founding: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -106,9 +106,10 @@ def audit_page(request: Request, viewer: Reader) -> Response:
 @router.get("/audit.csv")
 def audit_csv(request: Request, viewer: Reader) -> Response:
     """Every entry the search finds, as CSV (the CLI's `audit log --format csv`)."""
-    params.check(request, *FIELDS)
+    params.check(request, *FIELDS, "excel")
     engine = api_state(request).engine
     form = _form(request)
+    excel = params.flag(request, "excel")  # the spreadsheet's form
     try:
         search = read_search(form)
         entries = _entries(engine, search.selection)
@@ -118,15 +119,18 @@ def audit_csv(request: Request, viewer: Reader) -> Response:
 
     def lines() -> Iterator[str]:
         try:
-            yield from shapes.audit_csv_lines(entries, spreadsheet_safe=True)
+            yield from shapes.audit_csv_lines(
+                entries, spreadsheet_safe=True, excel=excel
+            )
         finally:
             entries.close()  # a download cut short ends its read at once
 
+    name = "audit-excel.csv" if excel else "audit.csv"
     return StreamingResponse(
         lines(),
         media_type="text/csv; charset=utf-8",
         headers={
-            "Content-Disposition": 'attachment; filename="audit.csv"',
+            "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         },

@@ -181,6 +181,31 @@ def test_the_csv_holds_every_row_the_search_finds(
     assert rows[0]["at"] == "2024-10-09T07:30:00+00:00"
 
 
+def test_the_spreadsheet_form_opens_in_a_danish_spreadsheet(
+    pages: Pages, record: dict[str, str]
+) -> None:
+    """Semicolons, a byte-order mark, CRLF and Copenhagen times (#23)."""
+    client = pages.as_user("bra")
+    link = parse(client.get("/ui/audit?actor=jur").text).find("a", id="csv-excel")
+    assert link.attrs["href"] == "/ui/audit.csv?actor=jur&excel=1"
+    response = client.get(link.attrs["href"])
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == (
+        'attachment; filename="audit-excel.csv"'
+    )
+    body = response.content
+    assert body.startswith(b"\xef\xbb\xbf")  # UTF-8's byte-order mark
+    text = body.decode("utf-8-sig")
+    assert "\r\n" in text
+    assert "\n" not in text.replace("\r\n", "")
+    rows = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=";"))
+    assert rows[0]["at"] == "2024-10-09 09:30:00"  # 07:30 UTC, summer time
+    alone = parse(client.get("/ui/audit").text).find("a", id="csv-excel")
+    assert alone.attrs["href"] == "/ui/audit.csv?excel=1"
+    refused = client.get("/ui/audit.csv?excel=yes")
+    assert refused.status_code == 400
+
+
 def test_the_csv_defuses_cells_a_spreadsheet_would_run(
     pages: Pages, record: dict[str, str], db_path: Path
 ) -> None:
