@@ -15,6 +15,8 @@ none; one holding a demo office is shown again (or made anew with
 from __future__ import annotations
 
 import io
+import os
+import socket
 import sys
 from dataclasses import replace
 from datetime import date, timedelta
@@ -124,6 +126,8 @@ def demo(
     start_date = check_options(cases or 0, given_start, today=today)
     if serve_after and interval <= 0:
         raise InvalidInputError("--interval must be more than 0 seconds")
+    if serve_after:  # before anything is made or printed: no address of a
+        _check_port(settings)  # server that then fails to listen
     composition.load_registry(settings)  # refuse to start on invalid workflows
     found = demo_db.look(url)
     if found.kind == "other":
@@ -161,6 +165,24 @@ def demo(
         click.echo(line)
     if serve_after:
         _serve(click_ctx, settings, where, interval)
+
+
+def _check_port(settings: Settings) -> None:
+    """The API's address is free to listen on (the server binds it again).
+
+    Raises:
+        InvalidInputError: it is in use, or not an address of this machine.
+    """
+    host, port = settings.api_host, settings.api_port
+    try:
+        socket.create_server((host, port), reuse_port=False).close()
+    except (OSError, OverflowError) as exc:
+        number = getattr(exc, "errno", None)
+        reason = os.strerror(number) if number else str(exc)
+        raise InvalidInputError(
+            f"the API cannot listen on {host}:{port}: {reason}; set "
+            "SAGSFLOW_API_PORT to a free port (0 picks one)"
+        ) from None
 
 
 def _demo_settings(settings: Settings, db_url: str | None) -> Settings:

@@ -281,6 +281,23 @@ def test_a_folder_that_does_not_exist_is_one_clear_line(
     assert not path.parent.exists()
 
 
+def test_serve_on_a_taken_port_says_so_before_anything(
+    run: Run, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No address, token or curl line for a server that could not listen."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("SAGSFLOW_API_PORT", str(port))
+        result = run("demo", "--serve")
+    assert result.code == 1
+    assert result.out == ""
+    assert result.err == (
+        f"sagsflow: error: the API cannot listen on 127.0.0.1:{port}: Address "
+        "already in use; set SAGSFLOW_API_PORT to a free port (0 picks one)\n"
+    )
+    assert not db_path.exists()
+
+
 # -- --serve ---------------------------------------------------------------------------
 @pytest.mark.slow
 def test_serve_runs_the_office_and_prints_each_mail_it_sends(tmp_path: Path) -> None:
