@@ -37,6 +37,7 @@ def test_quick_bench_prints_tables_and_ratios() -> None:
         "== W2 sweep",
         "== W3 memory",
         "== W5 search",
+        "== W6 migrate",
     ):
         assert heading in out
     assert "W5 search: ms, median" in out

@@ -8,7 +8,8 @@ works out each case's move; here the guards of the new version are asked
 (a case moved into a state is moved as if a step had brought it there), and
 each case is moved in a transaction of its own, all or nothing: the row takes
 the new version, state and deadline, and a `migrate` entry by the advisor
-records both versions, the mapping, the deadline before and after and why.
+records both versions, the mapping, the deadline before and after and why
+(`grounds`).
 A case that cannot move is listed with the reason and stays on its version.
 
 A dry run reads only. The real run works each case out again under its lock,
@@ -141,9 +142,15 @@ class MigrationDesk:
                         f"case {case.number} runs {case.workflow}, not {workflow}"
                     )
             return cases
+        kinds: dict[str, set[bool]] = {}
+        for v in tx.workflow_versions(workflow):
+            for s in self.rules.definition_for(tx, workflow, v).states:
+                kinds.setdefault(s.name, set()).add(s.kind is StateKind.FINAL)
+        # closed cases are not read at all: states final in every version
+        finals = frozenset(name for name, final in kinds.items() if final == {True})
         return [
             c
-            for c in tx.list_cases(CaseFilter(workflow=workflow))
+            for c in tx.list_cases(CaseFilter(workflow=workflow, not_in_states=finals))
             if c.workflow_version < version
             and c.erased is None
             and self._source(tx, c).state(c.state).kind is not StateKind.FINAL
@@ -288,7 +295,9 @@ class MigrationDesk:
                 "mapping": dict(mapping),
                 "due_before": case.due.isoformat() if case.due else None,
                 "due_after": due.isoformat() if due else None,
-                "reason": reason,
+                # "grounds", not "reason": a workflow may declare "reason"
+                # personal data, and the law's name is no one's
+                "grounds": reason,
             }
             change = Change(
                 event=MIGRATE_EVENT,

@@ -178,8 +178,9 @@ def test_the_dry_run_changes_nothing_and_the_run_moves_what_it_listed(
         "mapping": {"assessed": "checked"},
         "due_before": "2024-12-02",
         "due_after": "2024-11-25",
-        "reason": "Lov nr. 1 af 2025: svarfrist 15 arbejdsdage",
+        "grounds": "Lov nr. 1 af 2025: svarfrist 15 arbejdsdage",
     }
+    assert entry.data["grounds"] == entry.readable["grounds"]  # in clear: a law
     checked = law.show(numbers["assessed"])
     assert (checked.case.state, checked.history[-1].from_state) == (
         "checked",
