@@ -133,8 +133,14 @@ def verify_users(
     """
     problems: list[Problem] = []
 
-    def bad(seq: int | None, kind: str, detail: str) -> None:
-        problems.append(Problem(case=USERS_CHAIN, seq=seq, kind=kind, detail=detail))
+    def bad(
+        seq: int | None, kind: str, detail: str, covered: int | None = None
+    ) -> None:
+        problems.append(
+            Problem(
+                case=USERS_CHAIN, seq=seq, kind=kind, detail=detail, covered=covered
+            )
+        )
 
     last: dict[str, UserChange] = {}
     prev = GENESIS
@@ -175,6 +181,7 @@ def verify_users(
             "truncated",
             f"the checkpoint recorded {anchor[0]} entries of the users' chain; "
             f"it holds {count}",
+            anchor[0],
         )
     if broken:
         return count, problems

@@ -58,6 +58,9 @@ class Problem:
     # | via_unsealed | content_changed | content_missing | rendition_mismatch
     kind: str
     detail: str
+    # Set when the record ends before what a checkpoint covered (a tail cut, or
+    # an older backup restored): the entry count the checkpoint recorded.
+    covered: int | None = None
 
 
 @dataclass(slots=True)
@@ -143,6 +146,7 @@ def verify(
                 kind="removed",
                 detail=f"case {number} was in the checkpoint (up to entry {seq}) "
                 "and is gone from the record",
+                covered=seq,
             )
         )
     return report
@@ -291,11 +295,13 @@ def _verify_case(
             f"the case is at version {head.version} but its whole chain is gone",
         )
     if problem is None and anchor is not None and anchor[0] > last:
-        problem = bad(
-            last + 1,
-            "truncated",
-            f"the checkpoint recorded entries up to {anchor[0]}; the record ends at "
-            f"{last}",
+        problem = Problem(
+            case=head.number,
+            seq=last + 1,
+            kind="truncated",
+            detail=f"the checkpoint recorded entries up to {anchor[0]}; the record "
+            f"ends at {last}",
+            covered=anchor[0],
         )
     if problem is None and last != head.version:
         problem = bad(

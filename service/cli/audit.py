@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 from pathlib import Path
@@ -17,7 +16,8 @@ from engine.audit.anchor import (
     previous_checkpoint,
     read_checkpoint,
 )
-from engine.audit.review import checkpoint, count_entries, verify_store
+from engine.audit.lost import covering
+from engine.audit.review import checkpoint
 from engine.audit.users import USERS_CHAIN
 from engine.dates.timeparse import parse_range
 from engine.exceptions import (
@@ -30,6 +30,7 @@ from service.cli.context import Context, pass_ctx
 from service.cli.dossier_files import zip_bytes
 from service.cli.dossiers import verify_dossier_file
 from service.cli.show import speaking
+from service.cli.verified import print_verification, verify_with_bar
 from service.housekeeping import retention, signer_from, write_checkpoint
 
 
@@ -220,6 +221,7 @@ def audit_verify(
         raise InvalidInputError("--allow-unanchored goes with --dossier FILE")
     anchored = None
     chain: list[str] = []
+    taken: dict[str, str] = {}
     if anchor is not None:
         if not anchor.exists():
             raise InvalidInputError(f"{anchor}: no such checkpoint file or folder")
@@ -229,51 +231,13 @@ def audit_verify(
             raise InvalidInputError(f"{anchor}: no checkpoints (*.json) in it")
         read = [(f, read_checkpoint(f, signer)) for f in files]
         anchored = anchored_heads(body for _, body in read)
+        taken = covering(body for _, body in read)
         chain = chain_problems(read) if anchor.is_dir() else []
-    store = ctx.store
-    show_bar = sys.stderr.isatty() and not as_json
-    total = count_entries(store) if show_bar else 0
-    with click.progressbar(
-        length=total, label="verifying", file=sys.stderr if show_bar else io.StringIO()
-    ) as bar:
-        report = verify_store(store, anchored=anchored, progress=bar.update)
-    ok = report.ok and not chain
-    if as_json:
-        problems = [
-            {"case": p.case, "seq": p.seq, "kind": p.kind, "detail": p.detail}
-            for p in report.problems
-        ]
-        problems += [
-            {"case": None, "seq": None, "kind": "checkpoint_chain", "detail": detail}
-            for detail in chain
-        ]
-        click.echo(
-            present.dumps(
-                {
-                    "ok": ok,
-                    "cases": report.cases,
-                    "entries": report.entries,
-                    "anchored_cases": report.anchored_cases,
-                    "user_changes": report.user_changes,
-                    "problems": problems,
-                }
-            )
-        )
-    else:
-        for p in report.problems:
-            click.echo(f"BROKEN {p.case}: {p.detail}")
-        for detail in chain:
-            click.echo(f"BROKEN checkpoints: {detail}")
-        anchored_text = (
-            f", {report.anchored_cases} held against checkpoints" if anchored else ""
-        )
-        broken = len(report.problems) + len(chain)
-        verdict = "verified" if ok else f"{broken} broken"
-        click.echo(
-            f"{verdict}: {report.cases} cases, {report.entries} entries, "
-            f"{report.user_changes} changes to users{anchored_text}"
-        )
-    if not ok:
+    report = verify_with_bar(ctx.store, anchored=anchored, quiet=as_json)
+    shown = print_verification(
+        report, chain=chain, taken=taken, anchored=anchored is not None, as_json=as_json
+    )
+    if not shown:
         raise click.exceptions.Exit(1)
 
 

@@ -28,6 +28,7 @@ from service import app as composition
 from service.cli import identity
 from service.cli.api import api
 from service.cli.audit import audit
+from service.cli.backup import backup, restore
 from service.cli.cases import case
 from service.cli.context import Context, pass_ctx
 from service.cli.db import grants, migrate_db
@@ -157,6 +158,8 @@ cli.add_command(token)
 cli.add_command(api)
 cli.add_command(migrate_db)
 cli.add_command(grants)
+cli.add_command(backup)
+cli.add_command(restore)
 
 
 # -- entry point -----------------------------------------------------------------
