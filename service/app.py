@@ -91,7 +91,11 @@ def open_store(settings: Settings) -> SqlCaseStore:
     if path is not None and not path.exists():
         raise SchemaError(f"no database at {path}: run 'sagsflow init' first")
     db = database(settings)
-    check_schema(db)
+    try:
+        check_schema(db)
+    except Exception:
+        db.dispose()  # refused: its connection closed now, not by the collector
+        raise
     return SqlCaseStore(db, content_dir=settings.document_dir)
 
 

@@ -222,14 +222,9 @@ def refuse_foreign(engine: Engine) -> None:
     except dbapi_error as exc:  # connect-time PRAGMAs reach the driver unwrapped
         raise StorageError(f"cannot use the database: {exc}") from exc
     if revisions:
-        known = {r.revision for r in _scripts().walk_revisions()}
-        if len(revisions) > 1 or revisions[0] not in known:
-            named = ", ".join(repr(r) for r in revisions)
-            raise SchemaError(
-                f"the database is at schema revision {named}, which is not one "
-                "of sagsflow's (another application's, or a newer sagsflow's): "
-                "refusing to change it"
-            )
+        refused = _refused_revision(revisions)
+        if refused is not None:
+            raise refused
         return
     names.discard(VERSION_TABLE)
     ours = set(metadata.tables)
@@ -245,6 +240,44 @@ def refuse_foreign(engine: Engine) -> None:
             "schema revision: 'sagsflow init' did not make them, so it will not "
             "change them"
         )
+
+
+def _refused_revision(revisions: tuple[str, ...]) -> SchemaError | None:
+    """Why a database at `revisions` is refused; None for one revision of ours.
+
+    Sagsflow's revisions are numbered in order ("0001", "0002", ...), so one
+    number above this code's head is a newer sagsflow's schema, which this one
+    cannot read and must not "upgrade"; anything else unknown is another
+    application's.
+    """
+    known = {r.revision for r in _scripts().walk_revisions()}
+    if len(revisions) == 1 and revisions[0] in known:
+        return None
+    head = head_revision()
+    (only, *more) = revisions
+    if not more and only.isdigit() and len(only) == len(head) and only > head:
+        return SchemaError(
+            f"the database's schema ({only}) is newer than this sagsflow "
+            f"({head}): upgrade sagsflow; the database was not changed"
+        )
+    named = ", ".join(repr(r[:32]) for r in revisions)
+    return SchemaError(
+        f"the database is at schema revision {named}, which is not one "
+        "of sagsflow's (another application's, or a newer sagsflow's): "
+        "refusing to change it"
+    )
+
+
+def schema_state(engine: Engine) -> tuple[str | None, str]:
+    """(the database's revision or None, this code's head); reads only.
+
+    Raises:
+        SchemaError: another application's database or a newer sagsflow's
+            (`refuse_foreign`).
+        StorageError: the database cannot be read.
+    """
+    refuse_foreign(engine)
+    return current_revision(engine), head_revision()
 
 
 # What an extension put into the schema (pg_buffercache's view, PostGIS's table)
@@ -308,6 +341,9 @@ def check_schema(engine: Engine) -> None:
         raise SchemaError(
             "the database has no sagsflow schema: run 'sagsflow init' first"
         )
+    refused = _refused_revision((current,))
+    if refused is not None:
+        raise refused
     if current != head:
         raise SchemaError(
             f"the database schema is at revision {current}, this sagsflow needs "

@@ -44,7 +44,7 @@ from service.cli.users import user
 from service.cli.workflows import workflow
 from service.settings import Settings
 from storage import upgrade_schema
-from storage.database import sqlite_path
+from storage.database import head_revision, schema_state, sqlite_path
 
 log = structlog.get_logger()
 
@@ -116,11 +116,20 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
 
 # -- init ----------------------------------------------------------------------
 @cli.command()
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Only say whether init is due, changing nothing: exit 0 when the "
+    "schema is this version's, 1 when an upgrade (or a new schema) is due.",
+)
 @pass_ctx
-def init(ctx: Context) -> None:
+def init(ctx: Context, check: bool) -> None:
     """Create the database, or upgrade its schema to this version."""
     url = ctx.settings.database_url
     path = sqlite_path(url)
+    if check:
+        _check(ctx, path or url)
+        return
     if path is not None and not path.parent.exists():
         raise StorageError(
             f"cannot create {path}: the folder {path.parent} does not exist"
@@ -136,6 +145,33 @@ def init(ctx: Context) -> None:
         click.echo(f"database {where} is up to date (schema {after})")
     else:
         click.echo(f"database {where} ready (schema {before or 'none'} → {after})")
+
+
+def _check(ctx: Context, where: object) -> None:
+    """`init --check`: reads only; a missing SQLite file is not created."""
+    path = sqlite_path(ctx.settings.database_url)
+    if path is not None and not path.exists():
+        before, after = None, head_revision()
+    else:
+        db = composition.database(ctx.settings)
+        try:
+            before, after = schema_state(db)  # a newer or foreign schema: refused
+        finally:
+            db.dispose()
+    if before == after:
+        click.echo(f"database {where} is up to date (schema {after})")
+        return
+    if before is None:
+        click.echo(
+            f"database {where} has no sagsflow schema: run 'sagsflow init' to "
+            f"create it (schema {after})"
+        )
+    else:
+        click.echo(
+            f"database {where}: an upgrade is due: schema {before} → {after}; "
+            "run 'sagsflow init'"
+        )
+    raise click.exceptions.Exit(EXIT_INIT_DUE)
 
 
 workflow.add_command(workflow_migrate)
@@ -163,6 +199,7 @@ cli.add_command(restore)
 
 
 # -- entry point -----------------------------------------------------------------
+EXIT_INIT_DUE = 1  # `init --check`: an upgrade, or a first schema, is due
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_STORAGE = 3
