@@ -334,7 +334,11 @@ def _serve(
         from service.api import tokens  # the API's parts only where it is served
 
         context = Context(settings=serving)
-        _, token = tokens.issue(context.store, context.engine.clock, ADVISOR)
+        # A day's token: every `demo --serve` makes one, and none outlives the
+        # day it was shown on the screen.
+        _, token = tokens.issue(
+            context.store, context.engine.clock, ADVISOR, lifetime=timedelta(days=1)
+        )
         api = f"http://{serving.api_host}:{serving.api_port}"
         click.echo("")
         click.echo(
@@ -344,7 +348,7 @@ def _serve(
         )
         click.echo(
             f"The HTTP API is on {api} (documents at {api}/docs); a token that "
-            f"acts as {ADVISOR}, the advisor:"
+            f"acts as {ADVISOR}, the advisor, for a day:"
         )
         click.echo(f"  {token}")
         click.echo(f'  curl -H "Authorization: Bearer {token}" {api}/cases')

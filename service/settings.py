@@ -81,6 +81,11 @@ class Settings:
             there, named by their SHA-256; default the database.
         document_max_bytes: `SAGSFLOW_DOCUMENT_MAX_BYTES`, the largest document
             a surface accepts (20 MB).
+        forwarded_allow_ips: `SAGSFLOW_FORWARDED_ALLOW_IPS`, the reverse proxies
+            (IP addresses or networks, comma-separated) whose `X-Forwarded-*`
+            headers the API believes (service.api.forwarded); none by default.
+        token_days: `SAGSFLOW_TOKEN_DAYS`, how long a new API token works
+            unless `--expires` or `--no-expiry` says otherwise (default 365).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -121,6 +126,8 @@ class Settings:
     token_login: str = "on"
     document_dir: Path | None = None
     document_max_bytes: int = 20 * 1024 * 1024
+    forwarded_allow_ips: str = ""
+    token_days: int = 365
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -182,6 +189,8 @@ class Settings:
             document_max_bytes=_int(
                 environ, "SAGSFLOW_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024
             ),
+            forwarded_allow_ips=environ.get("SAGSFLOW_FORWARDED_ALLOW_IPS", "").strip(),
+            token_days=_int(environ, "SAGSFLOW_TOKEN_DAYS", 365),
         )
 
     def with_database(self, url: str | None) -> Settings:

@@ -1,15 +1,15 @@
 """The API's ASGI middleware: request log, last resort, token gate, body limit.
 
 Outermost first: `RequestLog` writes one `api_request` line per request
-(method, path, status, user, duration; never headers, so never the token, and
-never the query string or body; the log pipeline scrubs CPR numbers from the
-rest); `LastResort` turns an unexpected exception into a 500 problem that
-names nothing internal, and logs it; `AuthGate` answers 401 to a request
-without a valid token before anything else is read, and runs the rest of it as
-come in over the API with the token's public id (`engine.via`); `BodyLimit`
-refuses a body over the limit with a 413 problem before the app reads it (under
-the pages' prefix, by raising as the body is read, so the pages' 413 page
-answers).
+(method, path, client address, status, user, duration; never headers, so never
+the token, and never the query string or body; the log pipeline scrubs CPR
+numbers from the rest); `LastResort` turns an unexpected exception into a 500
+problem that names nothing internal, and logs it; `AuthGate` answers 401 to a
+request without a valid token before anything else is read, and runs the rest
+of it as come in over the API with the token's public id (`engine.via`);
+`BodyLimit` refuses a body over the limit with a 413 problem before the app
+reads it (under the pages' prefix, by raising as the body is read, so the
+pages' 413 page answers).
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ class RequestLog:
                 "api_request",
                 method=scope.get("method"),
                 path=scope.get("path"),
+                client=_client(scope),
                 status=status,
                 user=state.get("user"),
                 problem=state.get("problem"),
@@ -108,6 +109,13 @@ class AuthGate:
         request.state.user = user.id
         with via.entering(via.api(_token_id(header))):
             await self.app(scope, receive, send)
+
+
+def _client(scope: Scope) -> str | None:
+    """The client's address: the peer's, or behind a trusted proxy the one it
+    forwarded (service.api.forwarded)."""
+    client = scope.get("client")
+    return str(client[0]) if client else None
 
 
 def _token_id(authorization: str | None) -> str:

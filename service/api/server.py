@@ -11,6 +11,10 @@ error at once, and port 0 gives a free port whose number `address` reports.
 uvicorn's own logging setup is switched off (`log_config=None`), so its lines
 go through sagsflow's pipeline, and its access log too: `RequestLog` writes
 one line per request instead, without headers or query strings.
+
+uvicorn's own proxy-header handling is off (by default it would believe any
+process on 127.0.0.1): `service.api.forwarded.ForwardedHeaders` wraps the app
+instead and believes only the proxies `SAGSFLOW_FORWARDED_ALLOW_IPS` names.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from engine.exceptions import InvalidInputError
+from service.api.forwarded import ForwardedHeaders, trusted_proxies
 
 log = structlog.get_logger()
 
@@ -45,10 +50,23 @@ class _Server(uvicorn.Server):
 class ApiServer:
     """The HTTP API, served from a thread until `stop`."""
 
-    def __init__(self, app: FastAPI, *, host: str, port: int) -> None:
+    def __init__(
+        self, app: FastAPI, *, host: str, port: int, forwarded_allow_ips: str = ""
+    ) -> None:
+        """Ready to `start`; nothing listens yet.
+
+        Args:
+            forwarded_allow_ips: `SAGSFLOW_FORWARDED_ALLOW_IPS`, the proxies
+                whose forwarded headers are believed (service.api.forwarded).
+
+        Raises:
+            InvalidInputError: `forwarded_allow_ips` names something that is
+                not an IP address or network.
+        """
         self.app = app
         self.host = host
         self.port = port
+        self.proxies = trusted_proxies(forwarded_allow_ips)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
@@ -70,7 +88,8 @@ class ApiServer:
         """
         self._socket = _bind(self.host, self.port)
         config = uvicorn.Config(
-            self.app,
+            ForwardedHeaders(self.app, proxies=self.proxies),
+            proxy_headers=False,  # ForwardedHeaders does it, for named proxies only
             log_config=None,
             access_log=False,
             lifespan="off",
@@ -91,7 +110,12 @@ class ApiServer:
                 + (f" ({self._failure!r})" if self._failure else "")
             )
         host, port = self.address
-        log.info("api_started", host=host, port=port)
+        log.info(
+            "api_started",
+            host=host,
+            port=port,
+            forwarded_allow_ips=[str(network) for network in self.proxies],
+        )
 
     def _serve(self) -> None:
         assert self._server is not None

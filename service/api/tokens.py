@@ -70,11 +70,19 @@ def issue(
     user_id: str,
     *,
     expires: date | str | None = None,
+    lifetime: timedelta | None = None,
 ) -> tuple[ApiToken, str]:
     """Make a token for `user_id`; returns it (as stored) and its text (once).
 
+    Args:
+        expires: its last day (`--expires`): it works to the end of that day
+            in Copenhagen.
+        lifetime: else, how long it works from now (`SAGSFLOW_TOKEN_DAYS`);
+            with neither it never expires (`--no-expiry`).
+
     Raises:
-        InvalidInputError: the system user, or an expiry that has passed.
+        InvalidInputError: the system user, an expiry that has passed, or a
+            lifetime that is not positive or reaches past the year 9999.
         UserNotFoundError: no such user.
     """
     if user_id == SYSTEM_ACTOR:
@@ -89,6 +97,8 @@ def issue(
             raise InvalidTimeError(
                 f"--expires {expires}: that day has passed in Copenhagen"
             )
+    elif lifetime is not None:
+        expires_at = _after(now, lifetime)
     token_id = secrets.token_hex(_ID_BYTES)
     secret = secrets.token_urlsafe(32)
     token = ApiToken(
@@ -106,6 +116,17 @@ def issue(
             raise UserDeactivatedError(user_id)
         tx.add_token(token)
     return token, f"{PREFIX}{token_id}_{secret}"
+
+
+def _after(now: datetime, lifetime: timedelta) -> datetime:
+    if lifetime <= timedelta(0):
+        raise InvalidInputError("a token's lifetime must be positive")
+    try:
+        return now + lifetime
+    except OverflowError:
+        raise InvalidInputError(
+            "a token's lifetime reaches past the year 9999"
+        ) from None
 
 
 def revoke(store: ApiStore, clock: Clock, token_id: str) -> ApiToken:

@@ -47,6 +47,7 @@ def api(ctx: Context, host: str | None, port: int | None) -> None:
             create_app(engine=engine, store=ctx.store, settings=ctx.settings),
             host=address[0],
             port=address[1],
+            forwarded_allow_ips=ctx.settings.forwarded_allow_ips,
         )
         server.start()
         bound_host, bound_port = server.address

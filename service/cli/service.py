@@ -182,6 +182,11 @@ def serve(
             metrics=metrics,
             scheduler_running=service.timer_running,
         )
-        server = ApiServer(app, host=address[0], port=address[1])
+        server = ApiServer(
+            app,
+            host=address[0],
+            port=address[1],
+            forwarded_allow_ips=ctx.settings.forwarded_allow_ips,
+        )
     code = run(service, interval=interval, stop=stop, companion=server)
     raise click.exceptions.Exit(code)

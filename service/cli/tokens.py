@@ -1,22 +1,28 @@
 """`sagsflow token ...`: bearer tokens for the HTTP API.
 
-A token is printed once, when it is made, and never again: only its SHA-256
-is stored. It acts as its user, with that user's roles. A token is made or
-revoked by its user or by an advisor: under `SAGSFLOW_CLI_IDENTITY=login`
-that is the login's bound user; otherwise `--actor` when given (believed, as
-everywhere on the command line without login binding).
+A token is printed once, when it is made, and never again: only its SHA-256 is
+stored. It works for `SAGSFLOW_TOKEN_DAYS` days (365) unless `--expires` names
+its last day or `--no-expiry` asks for one that works until revoked. It acts
+as its user, with that user's roles. A token is made or revoked by its user or
+by an advisor: under `SAGSFLOW_CLI_IDENTITY=login` that is the login's bound
+user; otherwise `--actor` when given (believed, as everywhere on the command
+line without login binding).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 
-from engine.exceptions import NotAllowedError, UserDeactivatedError
+from engine.exceptions import InvalidInputError, NotAllowedError, UserDeactivatedError
 from engine.records import User
 from service import present
 from service.api import tokens
 from service.cli import text
 from service.cli.context import Context, pass_ctx
+
+MAX_TOKEN_DAYS = 36500  # a hundred years; "never" is --no-expiry
 
 
 @click.group()
@@ -31,14 +37,36 @@ def token() -> None:
     metavar="DATE",
     help="Last day it works (YYYY-MM-DD, to the end of that day in Copenhagen).",
 )
+@click.option(
+    "--no-expiry",
+    is_flag=True,
+    help="It works until revoked (else SAGSFLOW_TOKEN_DAYS days, 365).",
+)
 @click.option("--actor", metavar="ID", help="Who makes it: USER or an advisor.")
 @pass_ctx
 def token_create(
-    ctx: Context, user_id: str, expires: str | None, actor: str | None
+    ctx: Context,
+    user_id: str,
+    expires: str | None,
+    no_expiry: bool,
+    actor: str | None,
 ) -> None:
-    """Make a token that acts as USER; it is shown this once only."""
+    """Make a token that acts as USER; it is shown this once only.
+
+    It works for SAGSFLOW_TOKEN_DAYS days (365), to the end of --expires DATE,
+    or with --no-expiry until it is revoked.
+    """
+    lifetime = token_lifetime(ctx.settings.token_days)
+    if no_expiry and expires is not None:
+        raise InvalidInputError("give --expires DATE or --no-expiry, not both")
     _may_handle(ctx, actor, user_id)
-    made, text = tokens.issue(ctx.store, ctx.engine.clock, user_id, expires=expires)
+    made, text = tokens.issue(
+        ctx.store,
+        ctx.engine.clock,
+        user_id,
+        expires=expires,
+        lifetime=None if no_expiry else lifetime,
+    )
     until = (
         f", until {present.local(made.expires_at)}"
         if made.expires_at
@@ -97,6 +125,19 @@ def token_revoke(ctx: Context, token_id: str, actor: str | None) -> None:
         _may_handle(ctx, actor, found.user_id)
     revoked = tokens.revoke(ctx.store, ctx.engine.clock, token_id)
     click.echo(f"token {revoked.id} of {revoked.user_id} is revoked")
+
+
+def token_lifetime(days: int) -> timedelta:
+    """`SAGSFLOW_TOKEN_DAYS` as a lifetime (Settings hold -1 for a bad value).
+
+    Raises:
+        InvalidInputError: not a whole number of days from 1 to MAX_TOKEN_DAYS.
+    """
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise InvalidInputError(
+            f"SAGSFLOW_TOKEN_DAYS must be a whole number of days, 1 to {MAX_TOKEN_DAYS}"
+        )
+    return timedelta(days=days)
 
 
 def _may_handle(ctx: Context, actor: str | None, user_id: str) -> None:

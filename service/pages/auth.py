@@ -1,11 +1,12 @@
 """Who is looking: the pages' session, the roles a page needs, and CSRF.
 
-A person signs in with the office's OpenID provider (`service.pages.oidc_flow`)
-or, where the office allows it, with an API token (`sagsflow token create
-USER`, `service.pages.routes.login`); either way the server stores a session
-(`service.pages.sessions`) and the browser gets the cookie `sagsflow_session`
-(HttpOnly, SameSite=Strict, Path=/ui, Secure over HTTPS, no lifetime: it ends
-with the browser session) holding the session's id and secret, never a token.
+A person signs in with the office's OpenID provider
+(`service.pages.oidc_flow`) or, where the office allows it, with an API token
+(`sagsflow token create USER`, `service.pages.routes.login`); either way the
+server stores a session (`service.pages.sessions`) and the browser gets the
+cookie `sagsflow_session` (HttpOnly, SameSite=Strict, Path=/ui, Secure when
+people reach the pages over HTTPS, no lifetime: it ends with the browser
+session) holding the session's id and secret, never a token.
 `service.pages.sessions_gate.SessionGate` checks it on every page request and
 `current_viewer` turns what it found into the page's viewer: a session that is
 unknown, idle too long, signed out, of a deactivated user or of a revoked
@@ -142,7 +143,10 @@ def check_origin(request: Request) -> None:
     A browser names the page's origin in `Origin` on a POST, and modern ones
     say in `Sec-Fetch-Site` whether it came from this site; when a header is
     there it must agree. Without them (curl, old browsers) the SameSite=Strict
-    cookie is the guard.
+    cookie is the guard. The origin must be this site's public one: its host
+    the request's `Host` (behind a proxy the browser's, which the proxy passes
+    on or, from a trusted proxy, names in `X-Forwarded-Host`:
+    service.api.forwarded), its scheme one of `public_schemes`.
 
     Raises:
         CrossSiteError: the request came from another origin.
@@ -154,18 +158,21 @@ def check_origin(request: Request) -> None:
     if origin is None:
         return
     parts = urlsplit(origin)
-    # Behind a proxy the browser's host may arrive as X-Forwarded-Host; a page
-    # of another site cannot set that header on a form it posts here.
-    hosts = {
-        h.strip().lower()
-        for name in ("host", "x-forwarded-host")
-        for h in request.headers.get(name, "").split(",")
-        if h.strip()
-    }
-    if origin == "null" or parts.netloc.lower() not in hosts:
+    host = request.headers.get("host", "").strip().lower()
+    if origin == "null" or not host or parts.netloc.lower() != host:
         raise CrossSiteError(f"Origin {origin!r} is not this site")
-    if parts.scheme not in ("http", "https"):
-        raise CrossSiteError(f"Origin {origin!r} is not a web page")
+    if parts.scheme not in public_schemes(request):
+        raise CrossSiteError(f"Origin {origin!r} is not this site's scheme")
+
+
+def public_schemes(request: Request) -> frozenset[str]:
+    """The schemes people reach the pages by: the request's own (https behind a
+    trusted proxy that ends TLS: service.api.forwarded), and https when
+    `SAGSFLOW_PUBLIC_URL` says so."""
+    schemes = {request.url.scheme}
+    if (api_state(request).settings.public_url or "").lower().startswith("https://"):
+        schemes.add("https")
+    return frozenset(schemes)
 
 
 def safe_next(target: str | None) -> str:
@@ -188,10 +195,10 @@ def safe_next(target: str | None) -> str:
 
 
 def secure_cookies(request: Request) -> bool:
-    """Whether cookies get `Secure`: over HTTPS, or behind a proxy that ends it
-    (`SAGSFLOW_PUBLIC_URL` says https)."""
-    public = api_state(request).settings.public_url or ""
-    return request.url.scheme == "https" or public.lower().startswith("https://")
+    """Whether cookies get `Secure`: when people reach the pages over https
+    (the request itself, a trusted proxy's `X-Forwarded-Proto: https`, or
+    `SAGSFLOW_PUBLIC_URL` https)."""
+    return "https" in public_schemes(request)
 
 
 def set_session(request: Request, response: Response, value: str) -> None:

@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from service.api.auth import PAGES_PREFIX
 from service.pages import words_da, words_en
+from service.pages.auth import secure_cookies
 
 LANGUAGES = ("da", "en")
 COOKIE = "sagsflow_lang"
@@ -82,7 +83,7 @@ def remember(request: Request, response: Response) -> None:
             path=PAGES_PREFIX,
             samesite="strict",
             httponly=True,
-            secure=request.url.scheme == "https",
+            secure=secure_cookies(request),
         )
 
 

@@ -22,7 +22,7 @@ import sys
 import threading
 import urllib.error
 import urllib.request
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -354,6 +354,11 @@ def test_serve_runs_the_office_and_prints_each_mail_it_sends(tmp_path: Path) -> 
         sent_to = set(
             conn.execute("SELECT recipient, subject FROM outbox WHERE status = 'sent'")
         )
+        minted = conn.execute("SELECT user_id, created_at, expires_at FROM api_token")
+        ((advisor, created, expires),) = minted.fetchall()
+    assert advisor == "bra"  # the printed token works for a day only
+    lifetime = datetime.fromisoformat(expires) - datetime.fromisoformat(created)
+    assert lifetime == timedelta(days=1)
     assert mails
     for mail in mails:
         when, _, rest = mail.removeprefix("  mail ").partition("  to ")

@@ -19,7 +19,7 @@ from engine.testing import FakeClock
 from service.api import tokens
 from storage import SqlCaseStore
 from tests.service.api.conftest import Api, assert_problem
-from tests.service.conftest import Result, run_quietly, snapshot
+from tests.service.conftest import Result, Run, run_quietly, snapshot
 
 
 def sagsflow(db_path: Path, *argv: str) -> Result:
@@ -181,3 +181,127 @@ class TestAuthentication:
             tokens.issue(
                 api_store, users.clock, "jur", expires="2024-11-24"
             )  # yesterday by the clock
+
+
+class TestExpiry:
+    """A new token works SAGSFLOW_TOKEN_DAYS days (365) unless told otherwise.
+
+    The CLI runs on the real clock, so the tests compare the stored expiry with
+    the stored creation time, never with the clock.
+    """
+
+    @staticmethod
+    def made(run: Run, *argv: str) -> tuple[dict[str, str | None], str]:
+        """`token create jur ARGV`: the listed token and what stderr said."""
+        code, out, err = run("token", "create", "jur", *argv)
+        assert code == 0, err
+        token_id = (tokens.split(out.strip()) or ("", ""))[0]
+        listed = json.loads(run("token", "list", "--json").out)
+        (entry,) = [t for t in listed if t["id"] == token_id]
+        return entry, err
+
+    @staticmethod
+    def lifetime(entry: dict[str, str | None]) -> timedelta:
+        assert entry["expires_at"] is not None
+        assert entry["created_at"] is not None
+        return datetime.fromisoformat(entry["expires_at"]) - datetime.fromisoformat(
+            entry["created_at"]
+        )
+
+    def test_a_token_works_365_days_by_default(
+        self, users: CaseEngine, run: Run
+    ) -> None:
+        entry, err = self.made(run)
+        assert self.lifetime(entry) == timedelta(days=365)
+        assert ", until " in err
+
+    def test_token_days_sets_how_long(
+        self, users: CaseEngine, run: Run, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("SAGSFLOW_TOKEN_DAYS", " 30 ")
+        entry, _ = self.made(run)
+        assert self.lifetime(entry) == timedelta(days=30)
+
+    def test_no_expiry_works_until_revoked(
+        self, users: CaseEngine, run: Run, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("SAGSFLOW_TOKEN_DAYS", "30")
+        entry, err = self.made(run, "--no-expiry")
+        assert entry["expires_at"] is None
+        assert entry["status"] == "active"
+        assert ", no expiry" in err
+
+    def test_expires_names_the_last_day_whatever_token_days_says(
+        self, users: CaseEngine, run: Run, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("SAGSFLOW_TOKEN_DAYS", "30")
+        entry, _ = self.made(run, "--expires", "2099-06-30")
+        assert entry["expires_at"] == "2099-06-30T22:00:00+00:00"
+
+    @pytest.mark.parametrize(
+        ("days", "argv", "message"),
+        [
+            ("0", (), "SAGSFLOW_TOKEN_DAYS must be a whole number of days, 1 to 36500"),
+            (
+                "-5",
+                (),
+                "SAGSFLOW_TOKEN_DAYS must be a whole number of days, 1 to 36500",
+            ),
+            ("a year", (), "SAGSFLOW_TOKEN_DAYS must be a whole number"),
+            ("1.5", (), "SAGSFLOW_TOKEN_DAYS must be a whole number"),
+            ("36501", (), "SAGSFLOW_TOKEN_DAYS must be a whole number"),
+            ("99999999999", ("--no-expiry",), "SAGSFLOW_TOKEN_DAYS must be a whole"),
+            (None, ("--no-expiry", "--expires", "2099-06-30"), "not both"),
+        ],
+    )
+    def test_a_bad_lifetime_is_one_line_and_changes_nothing(
+        self,
+        users: CaseEngine,
+        run: Run,
+        db_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        days: str | None,
+        argv: tuple[str, ...],
+        message: str,
+    ) -> None:
+        if days is not None:
+            monkeypatch.setenv("SAGSFLOW_TOKEN_DAYS", days)
+        before = snapshot(db_path)
+        code, out, err = run("token", "create", "jur", *argv)
+        assert (code, out) == (1, "")
+        assert err.startswith("sagsflow: error: ")
+        assert message in err
+        assert len(err.splitlines()) == 1
+        assert snapshot(db_path) == before
+
+    def test_a_lifetime_token_stops_when_it_is_over(
+        self, api: Api, users: CaseEngine, clock: FakeClock, api_store: SqlCaseStore
+    ) -> None:
+        made, text = tokens.issue(
+            api_store, users.clock, "jur", lifetime=timedelta(days=1)
+        )
+        assert made.expires_at == clock.now() + timedelta(days=1)
+        headers = {"Authorization": f"Bearer {text}"}
+        clock.advance(timedelta(days=1) - timedelta(seconds=1))
+        assert api.get("/workflows", headers=headers).status_code == 200
+        clock.advance(timedelta(seconds=1))
+        assert_problem(api.get("/workflows", headers=headers), 401, "unauthenticated")
+
+    @pytest.mark.parametrize(
+        ("lifetime", "message"),
+        [
+            (timedelta(0), "must be positive"),
+            (timedelta(days=-1), "must be positive"),
+            (timedelta(days=999_999_999), "past the year 9999"),
+        ],
+    )
+    def test_issue_refuses_a_lifetime_that_is_none(
+        self,
+        users: CaseEngine,
+        api_store: SqlCaseStore,
+        lifetime: timedelta,
+        message: str,
+    ) -> None:
+        with pytest.raises(InvalidInputError, match=message):
+            tokens.issue(api_store, users.clock, "jur", lifetime=lifetime)
+        assert tokens.list_tokens(api_store) == []

@@ -158,7 +158,11 @@ def test_the_root_sends_a_browser_to_the_pages(pages: Pages) -> None:
         assert (response.status_code, response.headers["location"]) == (303, "/ui/")
 
 
-def test_behind_a_proxy_the_forwarded_host_is_this_site(pages: Pages) -> None:
+def test_a_forwarded_host_is_not_this_site_unless_a_trusted_proxy_sent_it(
+    pages: Pages,
+) -> None:
+    # Only the server's ForwardedHeaders believes X-Forwarded-Host, from a proxy
+    # in SAGSFLOW_FORWARDED_ALLOW_IPS (tests/service/test_behind_proxy.py).
     response = pages.anonymous().post(
         "/ui/login",
         data={"token": pages.tokens["rev"]},
@@ -167,4 +171,5 @@ def test_behind_a_proxy_the_forwarded_host_is_this_site(pages: Pages) -> None:
             "X-Forwarded-Host": "sagsflow.example.org",
         },
     )
-    assert response.status_code == 303
+    assert response.status_code == 403
+    assert "set-cookie" not in response.headers
