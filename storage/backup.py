@@ -30,15 +30,12 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from importlib.resources import files
 from pathlib import Path
 from typing import IO, Any
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-
 from engine.exceptions import InvalidInputError, SchemaError, StorageError
 from storage.database import sqlite_path
+from storage.revisions import known_revisions
 
 FORMAT = "sagsflow-backup/1"
 MANIFEST = "manifest.json"
@@ -317,13 +314,6 @@ def _member_ok(name: object, member: object) -> bool:
         and _DIGEST.match(member["sha256"]) is not None
         and type(member.get("size")) is int
     )
-
-
-def known_revisions() -> set[str]:
-    """Every schema revision this sagsflow's migrations know."""
-    config = Config()
-    config.set_main_option("script_location", str(files("storage") / "migrations"))
-    return {r.revision for r in ScriptDirectory.from_config(config).walk_revisions()}
 
 
 def check_member(

@@ -15,13 +15,9 @@ import logging
 import sqlite3
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import (
@@ -33,10 +29,14 @@ from sqlalchemy.exc import (
 from sqlalchemy.pool import StaticPool
 
 from engine.exceptions import SchemaError, StorageError
+from storage import revisions
+from storage.revisions import VERSION_TABLE, database_revisions, known_revisions
 from storage.tables import metadata
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 WRITE_OPTION = "sagsflow_write"
-VERSION_TABLE = "alembic_version"  # Alembic's: the revision a database is at
 
 # Alembic says "Context impl SQLiteImpl." at INFO on every schema check.
 logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
@@ -151,23 +151,19 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def _alembic_config(connection: Connection) -> Config:
+    """Alembic's configuration on `connection`: loaded only where a command
+    migrates (`storage.revisions` answers every other schema question)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(files("storage") / "migrations"))
     config.attributes["connection"] = connection
     return config
 
 
-def _scripts() -> ScriptDirectory:
-    config = Config()
-    config.set_main_option("script_location", str(files("storage") / "migrations"))
-    return ScriptDirectory.from_config(config)
-
-
 def head_revision() -> str:
-    """The newest migration this code knows."""
-    head = _scripts().get_current_head()
-    assert head is not None
-    return head
+    """The newest migration this code knows (`storage.revisions`)."""
+    return revisions.head()
 
 
 def upgrade_schema(engine: Engine) -> tuple[str | None, str]:
@@ -183,9 +179,12 @@ def upgrade_schema(engine: Engine) -> tuple[str | None, str]:
         if engine.dialect.name == "sqlite":
             _use_wal(engine)
         with engine.connect() as conn:
-            before = MigrationContext.configure(conn).get_current_revision()
-        with engine.begin() as conn:
-            command.upgrade(_alembic_config(conn), "head")
+            before = next(iter(database_revisions(conn)), None)
+        if before != head_revision():
+            from alembic import command
+
+            with engine.begin() as conn:
+                command.upgrade(_alembic_config(conn), "head")
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot create the schema: {error_reason(exc)}") from exc
     return before, head_revision()
@@ -212,11 +211,7 @@ def refuse_foreign(engine: Engine) -> None:
             names = {*found.get_table_names(), *found.get_view_names()}
             if conn.dialect.name == "postgresql":
                 names -= set(conn.execute(_EXTENSION_RELATIONS).scalars())
-            revisions = (
-                MigrationContext.configure(conn).get_current_heads()
-                if VERSION_TABLE in names
-                else ()
-            )
+            revisions = database_revisions(conn) if VERSION_TABLE in names else ()
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot use the database: {error_reason(exc)}") from exc
     except dbapi_error as exc:  # connect-time PRAGMAs reach the driver unwrapped
@@ -250,8 +245,7 @@ def _refused_revision(revisions: tuple[str, ...]) -> SchemaError | None:
     cannot read and must not "upgrade"; anything else unknown is another
     application's.
     """
-    known = {r.revision for r in _scripts().walk_revisions()}
-    if len(revisions) == 1 and revisions[0] in known:
+    if len(revisions) == 1 and revisions[0] in known_revisions():
         return None
     head = head_revision()
     (only, *more) = revisions
@@ -323,9 +317,14 @@ def current_revision(engine: Engine) -> str | None:
     """
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            found = database_revisions(conn)
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot open the database: {error_reason(exc)}") from exc
+    if len(found) > 1:
+        refused = _refused_revision(found)
+        assert refused is not None  # two revisions are never one of ours
+        raise refused
+    return found[0] if found else None
 
 
 def check_schema(engine: Engine) -> None:
