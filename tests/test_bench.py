@@ -7,15 +7,27 @@ depend on the machine.
 
 from __future__ import annotations
 
+import importlib
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from bench import w1_lifecycle
+from bench.peers.lifecycle import STATES, STEPS
 from tests.postgres import admin_url
 
 ROOT = Path(__file__).resolve().parent.parent
+PEERS = (
+    "floor (sqlite3)",
+    "P1 naive (Machine/case + ORM)",
+    "P2 transitions (shared Machine + ORM)",
+    "P3 python-statemachine + ORM",
+    "P4 SpiffWorkflow + ORM",
+)
 
 
 @pytest.mark.slow
@@ -49,7 +61,11 @@ def test_quick_bench_prints_tables_and_ratios() -> None:
     assert "| size" in out
     assert "peak" in out
     assert "ratio sagsflow / floor (sqlite3):" in out
-    assert "ratio sagsflow / naive (Machine/case + ORM):" in out
+    for label in PEERS:  # W1's peers: a row each and a ratio at FULL and NORMAL
+        assert out.count(f"| {label} ") == 3, label
+        assert out.count(f"ratio sagsflow / {label}: ") == 2, label
+    assert "W1 N=50 cases: sagsflow / competitor, steps/s (throughput)" in out
+    assert "peers: transitions " in out
     assert "ratio peak" in out
     assert "== W4 PostgreSQL" in out
     if admin_url() is None:
@@ -99,3 +115,98 @@ def test_python_m_bench_runs_one_workload_and_refuses_bad_arguments() -> None:
     )
     assert gone.returncode == 2
     assert "No such command 'bench'" in gone.stderr
+
+
+@pytest.mark.parametrize(
+    "module", ["naive", "shared_machine", "pystatemachine", "spiff"]
+)
+def test_w1_peer_drives_every_case_through_the_lifecycle(
+    module: str, tmp_path: Path
+) -> None:
+    """Each ORM peer's rows: every case closed, one audit row per step, in order."""
+    peer = importlib.import_module(f"bench.peers.{module}")
+    seconds = peer.run(tmp_path, 3, "NORMAL")
+    assert seconds > 0
+    (db,) = tmp_path.glob("*.db")
+    with closing(sqlite3.connect(db)) as conn:
+        cases = conn.execute("SELECT state, version, outcome FROM peer_case").fetchall()
+        audit = conn.execute(
+            "SELECT case_id, seq, event, from_state, to_state FROM peer_audit"
+            " ORDER BY case_id, seq"
+        ).fetchall()
+        (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
+    assert mode == "wal"
+    assert cases == [("closed", 5, "no_further_action")] * 3
+    events = ["open", *(name for name, *_ in STEPS)]
+    assert audit == [
+        (case, seq, event, None if seq == 1 else STATES[seq - 2], STATES[seq - 1])
+        for case in (1, 2, 3)
+        for seq, event in enumerate(events, start=1)
+    ]
+
+
+@pytest.mark.slow
+def test_w1_without_the_bench_extra_says_to_install_it() -> None:
+    hide = (
+        "import sys; sys.modules['statemachine'] = None; "
+        "sys.modules['SpiffWorkflow'] = None; from bench.__main__ import main; "
+        "raise SystemExit(main(['W1', '--quick']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", hide],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "python -m bench: error: W1's peers need the bench extra (missing "
+        "python-statemachine, SpiffWorkflow): pip install -e '.[dev,bench]'"
+    ]
+    assert "== W1 lifecycle" not in done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("nobody", "1", "NORMAL"),
+        ("spiff", "many", "NORMAL"),
+        ("spiff", "1", "OFF"),
+        ("spiff", "1"),  # no setting: the directory alone is too few
+    ],
+)
+def test_one_w1_competitor_refuses_bad_arguments(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.peers", *args, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "python -m bench.peers: error: usage: KEY N FULL|NORMAL WORKDIR, KEY one"
+        " of sagsflow, floor, naive, shared, statemachine, spiff"
+    ]
+    assert done.stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_w1_stops_with_one_line_when_a_competitor_fails(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        w1_lifecycle.run_one("nobody", 1, "NORMAL")
+    assert stopped.value.code == 1
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "python -m bench: error: W1 nobody failed: python -m bench.peers: error: "
+        "usage: KEY N FULL|NORMAL WORKDIR, KEY one of sagsflow, floor, naive, "
+        "shared, statemachine, spiff"
+    ]
