@@ -13,7 +13,7 @@ import yaml
 from sqlalchemy import Engine
 
 from engine.cases.engine import CaseEngine
-from engine.cases.letters import LetterSources
+from engine.cases.letters import LetterFacts, LetterSources
 from engine.cases.renditions import Renditions
 from engine.chasing.chaser import Chaser, ChaseSettings
 from engine.chasing.dispatcher import Dispatcher
@@ -22,6 +22,7 @@ from engine.dates.calendars import BusinessCalendar, CalendarSpec
 from engine.exceptions import DefinitionError, InvalidInputError, SchemaError
 from engine.logs import configure_logging
 from engine.ports import CaseStore
+from engine.records import Content
 from engine.workflow.registry import WorkflowRegistry
 from service.settings import Settings
 from storage import SqlCaseStore, check_schema, create_db_engine
@@ -56,13 +57,17 @@ def workflow_files(settings: Settings) -> list[Path]:
     return files
 
 
-def load_registry(settings: Settings) -> WorkflowRegistry:
-    """The workflows, with their letter templates rendered once against sample
-    values and the office file read: either refused here, with file and line."""
-    from service.letter_preview import check_letters
-
+def load_registry(settings: Settings, *, letters: bool = True) -> WorkflowRegistry:
+    """The workflows, with (`letters`) their letter templates rendered once
+    against sample values and the office file read: either refused here, with
+    file and line. Without, the templates are checked when the engine first
+    writes a letter (`build_engine`), so a command that writes none (`case
+    show`) never loads the letters' machinery."""
     registry = WorkflowRegistry.from_paths(workflow_files(settings))
-    check_letters(settings, registry)
+    if letters:
+        from service.letter_preview import check_letters
+
+        check_letters(settings, registry)
     return registry
 
 
@@ -120,13 +125,14 @@ def build_engine(
     settings: Settings, *, clock: Clock | None = None, store: CaseStore | None = None
 ) -> CaseEngine:
     """The case engine on `store` (by default the database the settings name)."""
+    registry = load_registry(settings, letters=False)
     return CaseEngine(
         store=store or open_store(settings),
-        registry=load_registry(settings),
+        registry=registry,
         clock=clock or SystemClock(),
         calendar=load_calendar(settings),
         note_text=True,  # a note's text is its content (README: Documents' content)
-        letters=letter_sources(settings),
+        letters=_FirstUse(settings, registry),
         language=settings.language,  # the default documents' titles, in words
     )
 
@@ -136,6 +142,30 @@ def letter_sources(settings: Settings) -> LetterSources:
     from service.renditions import HtmlLetterSources
 
     return HtmlLetterSources(settings)
+
+
+class _FirstUse:
+    """The office's letters, made (and every template checked, as
+    `load_registry` checks them) when a step first writes one."""
+
+    def __init__(self, settings: Settings, registry: WorkflowRegistry) -> None:
+        self._settings = settings
+        self._registry = registry
+        self._made: LetterSources | None = None
+
+    def _sources(self) -> LetterSources:
+        if self._made is None:
+            from service.letter_preview import check_letters
+
+            check_letters(self._settings, self._registry)
+            self._made = letter_sources(self._settings)
+        return self._made
+
+    def pinned(self) -> LetterSources:
+        return self._sources().pinned()
+
+    def source(self, facts: LetterFacts) -> Content | None:
+        return self._sources().source(facts)
 
 
 def build_renditions(settings: Settings, engine: CaseEngine) -> Renditions:

@@ -11,6 +11,7 @@ import threading
 import click
 
 from engine.exceptions import InvalidInputError
+from service import app as composition
 from service.cli.context import Context, pass_ctx
 from service.serve import connect, stop_on_signals
 
@@ -37,6 +38,7 @@ def api(ctx: Context, host: str | None, port: int | None) -> None:
     from service.api.app import create_app  # FastAPI only where it is served
     from service.api.server import ApiServer
 
+    composition.load_registry(ctx.settings)  # refuse to start on a bad template
     address = api_address(ctx, host, port)
     stop = threading.Event()
     with stop_on_signals(stop):

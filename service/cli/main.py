@@ -14,44 +14,104 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import NoReturn
 
 import click
-import structlog
 
-from engine import via
 from engine.exceptions import (
     EngineError,
     InvalidInputError,
     StorageError,
 )
-from engine.logs import redact_text
-from engine.workflow.labels import LANGUAGES
-from service import app as composition
-from service.cli import identity
-from service.cli.api import api
-from service.cli.audit import audit
-from service.cli.backup import backup, restore
-from service.cli.cases import case
-from service.cli.context import Context, pass_ctx
-from service.cli.db import grants, migrate_db
-from service.cli.documents import document
-from service.cli.erasure import case_erase, retention
-from service.cli.letters import case_letter
-from service.cli.migrate import workflow_migrate
-from service.cli.owners import case_assign, user_absences, user_away
-from service.cli.report import report
-from service.cli.service import outbox, serve, sweep
-from service.cli.tokens import token
-from service.cli.users import user
-from service.cli.workflows import workflow
-from service.settings import Settings
-from storage import upgrade_schema
-from storage.database import head_revision, schema_state, sqlite_path
+from service.cli.lazy import Lazy, LazyGroup
 
-log = structlog.get_logger()
+# The commands, imported when called (service.cli.lazy): `--help` and every
+# command load only what they use.
+COMMANDS = {
+    "api": Lazy(
+        "service.cli.api",
+        "api",
+        "Serve the HTTP API until SIGTERM or Ctrl-C (no chaser: see 'serve').",
+    ),
+    "audit": Lazy(
+        "service.cli.audit", "audit", "The record: every step on every case."
+    ),
+    "backup": Lazy(
+        "service.cli.backup",
+        "backup",
+        "Write a consistent backup of the SQLite database, and of the documents' "
+        "files when SAGSFLOW_DOCUMENT_DIR is used, into one new FILE; safe while "
+        "`serve` runs.",
+    ),
+    "case": Lazy(
+        "service.cli.cases", "case", "Open, move, show, list and import cases."
+    ),
+    "document": Lazy(
+        "service.cli.documents", "document", "Read journalised documents' content."
+    ),
+    "init": Lazy(
+        "service.cli.init",
+        "init",
+        "Create the database, or upgrade its schema to this version.",
+    ),
+    "grants": Lazy(
+        "service.cli.db",
+        "grants",
+        "Print the GRANTs for an application role (PostgreSQL).",
+    ),
+    "migrate-db": Lazy(
+        "service.cli.db",
+        "migrate_db",
+        "Copy a whole database into an empty one, then verify the copy.",
+    ),
+    "outbox": Lazy(
+        "service.cli.service",
+        "outbox",
+        "Letters and notices waiting to go out, sent, or failed.",
+    ),
+    "report": Lazy(
+        "service.cli.report",
+        "report",
+        "Figures for the cases opened in a period, and the cases open now.",
+    ),
+    "restore": Lazy(
+        "service.cli.backup",
+        "restore",
+        "Restore a backup FILE into an empty database, then verify the record.",
+    ),
+    "retention": Lazy(
+        "service.cli.erasure",
+        "retention",
+        "Erase personal data whose workflow's retention rule has run out.",
+    ),
+    "serve": Lazy(
+        "service.cli.service",
+        "serve",
+        "Run the chaser, the dispatcher and the HTTP API until SIGTERM or Ctrl-C.",
+    ),
+    "sweep": Lazy(
+        "service.cli.service",
+        "sweep",
+        "One pass of the chaser: fire the next rung of every overdue case.",
+    ),
+    "token": Lazy(
+        "service.cli.tokens",
+        "token",
+        "Bearer tokens for the HTTP API: create, list, revoke.",
+    ),
+    "user": Lazy(
+        "service.cli.users",
+        "user",
+        "The people who act on cases: add, list, show, deactivate, roles.",
+    ),
+    "workflow": Lazy(
+        "service.cli.workflows",
+        "workflow",
+        "Declared workflows: list, show, validate, draw.",
+    ),
+}
 
 PLUGINS = "sagsflow.commands"  # the entry-point group of commands other packages add
 
 
-class _Commands(click.Group):
+class _Commands(LazyGroup):
     """The commands, and those other installed packages add under `PLUGINS`.
 
     The demo office (`sagsflow demo`, package `demo`) is one: the product never
@@ -60,6 +120,22 @@ class _Commands(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *_plugins()})
+
+    def format_commands(
+        self, ctx: click.Context, formatter: click.HelpFormatter
+    ) -> None:
+        """The plugins are listed by name, not imported: each says what it is
+        in its own `--help`."""
+        for name, plugin in _plugins().items():
+            if name not in self.lazy and name not in self.commands:
+                where = plugin.dist.name if plugin.dist else plugin.module
+                self.lazy[name] = Lazy(
+                    plugin.module,
+                    plugin.attr,
+                    f"A command the installed package '{where}' adds: see "
+                    f"'sagsflow {name} --help'.",
+                )
+        super().format_commands(ctx, formatter)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         found = super().get_command(ctx, cmd_name)
@@ -80,7 +156,11 @@ def _plugins() -> dict[str, EntryPoint]:
     return {e.name: e for e in entry_points(group=PLUGINS)}
 
 
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_Commands,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--db",
     "db_url",
@@ -94,6 +174,13 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
 
     Working-day deadlines, chased replies and a complete record of every step.
     """
+    from engine import via
+    from engine.workflow.labels import LANGUAGES
+    from service import app as composition
+    from service.cli import identity
+    from service.cli.context import Context
+    from service.settings import Settings
+
     settings = Settings.from_env(os.environ).with_database(db_url)
     composition.setup_logging(settings)
     identity.check_mode(settings.cli_identity)
@@ -114,92 +201,7 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
     ctx.with_resource(via.entering(via.cli(login or identity.UNKNOWN)))
 
 
-# -- init ----------------------------------------------------------------------
-@cli.command()
-@click.option(
-    "--check",
-    is_flag=True,
-    help="Only say whether init is due, changing nothing: exit 0 when the "
-    "schema is this version's, 1 when an upgrade (or a new schema) is due.",
-)
-@pass_ctx
-def init(ctx: Context, check: bool) -> None:
-    """Create the database, or upgrade its schema to this version."""
-    url = ctx.settings.database_url
-    path = sqlite_path(url)
-    if check:
-        _check(ctx, path or url)
-        return
-    if path is not None and not path.parent.exists():
-        raise StorageError(
-            f"cannot create {path}: the folder {path.parent} does not exist"
-        )
-    composition.load_registry(ctx.settings)  # refuse to start on invalid workflows
-    db = composition.database(ctx.settings, create=True)
-    try:
-        before, after = upgrade_schema(db)
-    finally:
-        db.dispose()  # closed even when refused, not left to the garbage collector
-    where = path or url
-    if before == after:
-        click.echo(f"database {where} is up to date (schema {after})")
-    else:
-        click.echo(f"database {where} ready (schema {before or 'none'} → {after})")
-
-
-def _check(ctx: Context, where: object) -> None:
-    """`init --check`: reads only; a missing SQLite file is not created."""
-    path = sqlite_path(ctx.settings.database_url)
-    if path is not None and not path.exists():
-        before, after = None, head_revision()
-    else:
-        db = composition.database(ctx.settings)
-        try:
-            before, after = schema_state(db)  # a newer or foreign schema: refused
-        finally:
-            db.dispose()
-    if before == after:
-        click.echo(f"database {where} is up to date (schema {after})")
-        return
-    if before is None:
-        click.echo(
-            f"database {where} has no sagsflow schema: run 'sagsflow init' to "
-            f"create it (schema {after})"
-        )
-    else:
-        click.echo(
-            f"database {where}: an upgrade is due: schema {before} → {after}; "
-            "run 'sagsflow init'"
-        )
-    raise click.exceptions.Exit(EXIT_INIT_DUE)
-
-
-workflow.add_command(workflow_migrate)
-cli.add_command(workflow)
-user.add_command(user_away)
-user.add_command(user_absences)
-cli.add_command(user)
-case.add_command(case_erase)
-case.add_command(case_assign)
-case.add_command(case_letter)
-cli.add_command(case)
-cli.add_command(document)
-cli.add_command(retention)
-cli.add_command(audit)
-cli.add_command(sweep)
-cli.add_command(outbox)
-cli.add_command(serve)
-cli.add_command(report)
-cli.add_command(token)
-cli.add_command(api)
-cli.add_command(migrate_db)
-cli.add_command(grants)
-cli.add_command(backup)
-cli.add_command(restore)
-
-
 # -- entry point -----------------------------------------------------------------
-EXIT_INIT_DUE = 1  # `init --check`: an upgrade, or a first schema, is due
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_STORAGE = 3
@@ -235,7 +237,9 @@ def main(argv: Sequence[str] | None = None, *, login: str | None = None) -> NoRe
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:  # a bug: say so plainly, keep the traceback in the log
-        log.exception("unexpected_error")
+        import structlog
+
+        structlog.get_logger().exception("unexpected_error")
         _fail(f"internal error ({type(exc).__name__}); please report it", EXIT_BUG)
     sys.exit(code if isinstance(code, int) else 0)
 
@@ -243,6 +247,8 @@ def main(argv: Sequence[str] | None = None, *, login: str | None = None) -> NoRe
 def _fail(message: str, code: int) -> NoReturn:
     """One line on stderr, never a CPR number (input is echoed in some messages)."""
     lines = (part.strip() for part in message.splitlines() if part.strip())
+    from engine.logs import redact_text
+
     one_line = redact_text(" ".join(lines))
     click.echo(f"sagsflow: error: {one_line}", err=True)
     sys.exit(code)

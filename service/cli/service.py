@@ -155,6 +155,7 @@ def serve(
     """Run the chaser, the dispatcher and the HTTP API until SIGTERM or Ctrl-C."""
     if interval <= 0:
         raise InvalidInputError("--interval must be more than 0 seconds")
+    composition.load_registry(ctx.settings)  # refuse to start on a bad template
     address = api_address(ctx, api_host, api_port) if with_api else None
     stop = threading.Event()
     with stop_on_signals(stop):  # a SIGTERM while waiting for the database stops

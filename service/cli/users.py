@@ -20,11 +20,25 @@ from service import present
 from service.api import tokens
 from service.cli import text
 from service.cli.context import Context, pass_ctx
+from service.cli.lazy import Lazy, LazyGroup
 
 _ROLE_HELP = "intake, caseworker, advisor or auditor"
 
 
-@click.group()
+# Sub-commands of their own modules, imported when called (service.cli.lazy).
+EXTRA = {
+    "absences": Lazy(
+        "service.cli.owners", "user_absences", "List recorded absences (of user ID)."
+    ),
+    "away": Lazy(
+        "service.cli.owners",
+        "user_away",
+        "Record that user ID is away from --from to --until (both days included).",
+    ),
+}
+
+
+@click.group(cls=LazyGroup, lazy=EXTRA)
 def user() -> None:
     """The people who act on cases: add, list, show, deactivate, roles."""
 

@@ -18,10 +18,21 @@ from service import app as composition
 from service import present
 from service.cli import text
 from service.cli.context import Context, pass_ctx
-
+from service.cli.lazy import Lazy, LazyGroup
 
 # -- workflows -------------------------------------------------------------------
-@click.group()
+# Sub-commands of their own modules, imported when called (service.cli.lazy).
+EXTRA = {
+    "migrate": Lazy(
+        "service.cli.migrate",
+        "workflow_migrate",
+        "Move open cases of NAME to a newer version: each case all or nothing, "
+        "with a `migrate` entry; a case that cannot move is listed and stays.",
+    ),
+}
+
+
+@click.group(cls=LazyGroup, lazy=EXTRA)
 def workflow() -> None:
     """Declared workflows: list, show, validate, draw."""
 

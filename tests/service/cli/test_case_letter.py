@@ -175,9 +175,12 @@ def test_out_is_required(run: Run, assessed: Path) -> None:
     assert "--out" in err
 
 
-def test_a_bad_template_is_refused_before_any_command(
+def test_a_bad_template_is_refused_before_a_letter_is_written(
     run: Run, assessed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Every template is checked when a command first writes a letter, as `serve`,
+    `api` and `init` check them before they start; a command that writes none
+    (`case show`) neither checks nor loads the letters (#24)."""
     folder = tmp_path / "templates" / "ombudsman-inquiry"
     folder.mkdir(parents=True)
     bad = folder / "close.da.html"
@@ -187,28 +190,43 @@ def test_a_bad_template_is_refused_before_any_command(
         encoding="utf-8",
     )
     monkeypatch.setenv("SAGSFLOW_TEMPLATES", str(tmp_path / "templates"))
-    before = snapshot(assessed)
-    code, out, err = run("case", "show", NUMBER)
-    assert (code, out) == (1, "")
-    assert err == (
+    code, out, _ = run("case", "show", NUMBER)
+    assert code == 0
+    assert NUMBER in out
+    refused = (
         f"sagsflow: error: letter template {bad}, line 3: UndefinedError: "
         "'dict object' has no attribute 'utfald'\n"
     )
+    before = snapshot(assessed)
+    close = ("case", "fire", NUMBER, "close", "--actor", "bra")
+    for argv in (
+        (*close, "--data", "outcome=no_further_action"),
+        ("serve",),
+        ("init",),
+    ):
+        assert run(*argv) == (1, "", refused), argv
     assert snapshot(assessed) == before
 
 
-def test_a_bad_office_file_is_refused_before_any_command(
+def test_a_bad_office_file_is_refused_before_a_letter_is_written(
     run: Run, assessed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     office = tmp_path / "office.toml"
     office.write_text('name = "Borgerrådgiveren"\nean = "12345"\n', encoding="utf-8")
     monkeypatch.setenv("SAGSFLOW_OFFICE_FILE", str(office))
-    code, out, err = run("case", "list")
+    before = snapshot(assessed)
+    code, _, _ = run("case", "list")
+    assert code == 0
+    code, out, err = run(
+        "case", "fire", NUMBER, "close", "--actor", "bra",
+        "--data", "outcome=no_further_action",
+    )  # fmt: skip
     assert (code, out) == (1, "")
     assert err == (
         f"sagsflow: error: office file {office}: field 'ean' must be 13 digits "
         "(an EAN/GLN number)\n"
     )
+    assert snapshot(assessed) == before
 
 
 # -- access to documents: dates from the case's data, a case without an owner ------
