@@ -24,6 +24,9 @@ import yaml
 Path = tuple[str | int, ...]
 T = TypeVar("T")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+# libyaml's parser where PyYAML was built with it (its wheels are): the same
+# events, nodes and marks as the pure-Python one, 15-20 times faster.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_BYTES = 256 * 1024  # the bundled workflows are 3-5 KB
 
 
@@ -78,7 +81,7 @@ def load_yaml(text: str, *, source: str) -> LoadedYaml:
     if refused is not None:
         return LoadedYaml(value=None, problems=[refused])
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source
@@ -96,7 +99,7 @@ def _first_alias(text: str, source: str) -> str | None:
     A syntax error ends the scan: `compose` reports it with its place.
     """
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=_LOADER):
             if isinstance(event, yaml.AliasEvent):
                 mark = event.start_mark
                 where = f"{source}:{mark.line + 1}" if mark is not None else source
