@@ -11,7 +11,9 @@ decided by the local date of an instant, never by adding hours in UTC.
 
 Hazards:
 - Public holidays come from `holidays.country_holidays("DK", categories=("public",))`
-  with English names and the package version pinned. 5 June, 24/31 Dec and 1 May
+  with English names and the package version pinned, through a table it made
+  for 1990-2100 (`engine.dates.holiday_table`, held against it by a test), so
+  a command does not pay for the package's import and first lookup. 5 June, 24/31 Dec and 1 May
   sit in the package's "optional" category and are deliberately left out: the
   office config and the legal expiry rule decide them here. Store Bededag is a
   holiday up to 2023 only. The package version is not part of `BusinessCalendar.id`,
@@ -40,7 +42,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-import holidays
+from engine.dates import holiday_table
 
 COPENHAGEN: ZoneInfo = ZoneInfo("Europe/Copenhagen")
 DEFAULT_CLOSED_DAYS: tuple[str, ...] = ("06-05", "12-24", "12-31")
@@ -59,19 +61,32 @@ _KEYS = ("name", "closed_days", "closed_dates", "open_dates")
 
 @functools.lru_cache(maxsize=512)
 def public_holidays(year: int) -> Mapping[date, str]:
-    found = holidays.country_holidays(
-        "DK", years=year, categories=("public",), language="en_US"
-    )
-    return MappingProxyType({day: str(name) for day, name in found.items()})
+    """Denmark's public holidays in `year`, by their English names."""
+    return _holidays(year, english=True)
 
 
 @functools.lru_cache(maxsize=64)
 def danish_holidays(year: int) -> Mapping[date, str]:
     """`public_holidays` by their Danish names."""
-    found = holidays.country_holidays(
-        "DK", years=year, categories=("public",), language="da"
+    return _holidays(year, english=False)
+
+
+def _holidays(year: int, *, english: bool) -> Mapping[date, str]:
+    """From the table the `holidays` package made (`holiday_table`), or, for a
+    year outside it, from the package itself (imported only then)."""
+    if holiday_table.FIRST_YEAR <= year <= holiday_table.LAST_YEAR:
+        found: dict[date, str] = {}
+        for code in holiday_table.TABLE[year].split():
+            names = holiday_table.NAMES[code[4]]
+            day = date(year, int(code[:2]), int(code[2:4]))
+            found[day] = names[0] if english else names[1]
+        return MappingProxyType(found)
+    import holidays
+
+    listed = holidays.country_holidays(
+        "DK", years=year, categories=("public",), language="en_US" if english else "da"
     )
-    return MappingProxyType({day: str(name) for day, name in found.items()})
+    return MappingProxyType({day: str(name) for day, name in listed.items()})
 
 
 def _unconditional_reason(day: date) -> str | None:
