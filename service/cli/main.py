@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from importlib.metadata import EntryPoint, entry_points
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -21,6 +20,9 @@ from engine.exceptions import (
     StorageError,
 )
 from service.cli.lazy import Lazy, LazyGroup
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 # The commands, imported when called (service.cli.lazy): `--help` and every
 # command load only what they use.
@@ -153,6 +155,8 @@ class _Commands(LazyGroup):
 
 
 def _plugins() -> dict[str, EntryPoint]:
+    from importlib.metadata import entry_points  # only when a plugin is sought
+
     return {e.name: e for e in entry_points(group=PLUGINS)}
 
 
