@@ -130,6 +130,18 @@ class OutboxBulk(BulkRows):
                     break
         return claimed
 
+    def renew_notification(
+        self, notification_id: int, *, claimed_attempts: int, lease_until: datetime
+    ) -> bool:
+        self._writing()
+        n = self.s.outbox.get(notification_id)
+        if n is None or n.status != NotificationStatus.PENDING:
+            return False  # flushed as sent or failed: not ours
+        if n.attempts != claimed_attempts:
+            return False
+        self._put_notification(replace(n, locked_until=lease_until))
+        return True
+
     def finish_notification(
         self,
         notification_id: int,

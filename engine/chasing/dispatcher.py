@@ -4,7 +4,9 @@ A pass claims a batch of pending notifications with a lease (committed before
 any network I/O, so no transaction is held open while mail goes out), sends
 each through its channel, and records the outcome: sent, or back to pending
 with an exponential backoff, or, after the last try, failed: visible in
-`outbox list` until someone retries it. Nothing is dropped silently. A crash
+`outbox list` until someone retries it. Nothing is dropped silently. Each
+message's lease is renewed just before it is sent, so a batch that outlasts
+its lease never sends what another worker took over meanwhile; a crash
 between sending and recording re-sends after the lease runs out; receivers
 de-duplicate by the idempotency key every channel passes on.
 """
@@ -118,8 +120,20 @@ class Dispatcher:
         assert again is not None
         return again
 
-    def _deliver(self, n: Notification) -> str:
+    def _deliver(self, n: Notification) -> str | None:
+        """Send `n` and record how it went; None when it is no longer ours."""
         assert n.id is not None
+        with self.store.transaction() as tx:  # still ours? then hold it anew
+            ours = tx.renew_notification(
+                n.id,
+                claimed_attempts=n.attempts,
+                lease_until=self.clock.now() + self.lease,
+            )
+        if not ours:  # the batch outlasted the lease and another worker took it
+            log.warning(
+                "notification_taken_over", case=n.case_number, notification=n.id
+            )
+            return None
         channel = self.channels.get(n.channel)
         error: str | None = None
         if channel is None:

@@ -13,9 +13,10 @@ Hazards:
 - Public holidays come from `holidays.country_holidays("DK", categories=("public",))`
   with English names and the package version pinned, through a table it made
   for 1990-2100 (`engine.dates.holiday_table`, held against it by a test), so
-  a command does not pay for the package's import and first lookup. 5 June, 24/31 Dec and 1 May
-  sit in the package's "optional" category and are deliberately left out: the
-  office config and the legal expiry rule decide them here. Store Bededag is a
+  a command does not pay for the package's import and first lookup. 5 June,
+  24/31 Dec and 1 May sit in the package's "optional" category and are
+  deliberately left out: the office config and the legal expiry rule decide
+  them here. Store Bededag is a
   holiday up to 2023 only. The package version is not part of `BusinessCalendar.id`,
   so an upgrade must be reviewed like a rule change.
 - `datetime` is a subclass of `date`; passing one where a date is expected would

@@ -25,6 +25,16 @@ class OutboxRecords(Protocol):
         """Pending messages due by `now` and not leased: lease them, count a try."""
         ...
 
+    def renew_notification(
+        self, notification_id: int, *, claimed_attempts: int, lease_until: datetime
+    ) -> bool:
+        """Hold the lease on a claimed message until `lease_until`, if it is
+        still this claim's (not sent, still at `claimed_attempts`): a worker
+        renews each message just before it sends it, so one whose batch took
+        longer than the lease never sends a message another worker took over.
+        Returns whether it is still this claim's."""
+        ...
+
     def finish_notification(
         self,
         notification_id: int,

@@ -92,6 +92,16 @@ class ChaseMemory(MemoryRows):
             claimed.append(leased)
         return claimed
 
+    def renew_notification(
+        self, notification_id: int, *, claimed_attempts: int, lease_until: datetime
+    ) -> bool:
+        self._writing()
+        n = self.s.outbox[notification_id]
+        if n.status != NotificationStatus.PENDING or n.attempts != claimed_attempts:
+            return False
+        self.s.outbox[notification_id] = replace(n, locked_until=lease_until)
+        return True
+
     def finish_notification(
         self,
         notification_id: int,

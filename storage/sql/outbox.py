@@ -138,6 +138,19 @@ class OutboxRows(Rows):
             self.conn, now, limit=limit, lease_until=lease_until, postgres=self.postgres
         )
 
+    def renew_notification(
+        self, notification_id: int, *, claimed_attempts: int, lease_until: datetime
+    ) -> bool:
+        self._writing()
+        result = self.conn.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == notification_id)
+            .where(OUTBOX.c.status == NotificationStatus.PENDING)
+            .where(OUTBOX.c.attempts == claimed_attempts)
+            .values(locked_until=lease_until)
+        )
+        return bool(result.rowcount == 1)
+
     def finish_notification(
         self,
         notification_id: int,

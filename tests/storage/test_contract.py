@@ -778,6 +778,42 @@ def test_notifications_queued_together_count_only_the_new_keys(
         assert claimed[0].subject == "Rykker"  # the first k1 stands
 
 
+def test_a_lease_is_renewed_only_while_the_claim_is_ours(store: CaseStore) -> None:
+    """A worker renews each message before it sends it: once another worker
+    has claimed it after the lease ran out, or it is sent, the renewal fails."""
+    with store.transaction() as tx:
+        case = tx.add_case(_case())
+        assert tx.add_notification(_note(case, "k1"))
+    first_lease = T0 + timedelta(minutes=5)
+    with store.transaction() as tx:
+        (mine,) = tx.claim_notifications(T0, limit=10, lease_until=first_lease)
+    assert mine.id is not None
+    later = T0 + timedelta(minutes=4)
+    with store.transaction() as tx:
+        assert tx.renew_notification(
+            mine.id, claimed_attempts=1, lease_until=later + timedelta(minutes=5)
+        )
+    with store.transaction() as tx:  # renewed: not claimed at the old lease's end
+        assert (
+            tx.claim_notifications(
+                first_lease + timedelta(seconds=1), limit=10, lease_until=T0
+            )
+            == []
+        )
+    after = later + timedelta(minutes=6)
+    with store.transaction() as tx:  # the renewed lease ran out too: taken over
+        (theirs,) = tx.claim_notifications(after, limit=10, lease_until=after)
+    assert theirs.attempts == 2
+    with store.transaction() as tx:
+        assert not tx.renew_notification(mine.id, claimed_attempts=1, lease_until=after)
+        assert tx.finish_notification(
+            theirs.id or 0, claimed_attempts=2, status="sent", sent_at=after
+        )
+        assert not tx.renew_notification(
+            mine.id, claimed_attempts=2, lease_until=after
+        )  # sent: nobody's to renew
+
+
 def test_notifications_are_queued_once_claimed_and_finished(store: CaseStore) -> None:
     lease = T0 + timedelta(minutes=5)
     with store.transaction() as tx:
