@@ -32,7 +32,6 @@ Hazards:
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import re
@@ -43,7 +42,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from engine.dates import holiday_table
+from engine.dates.holidays_dk import public_holidays
 
 COPENHAGEN: ZoneInfo = ZoneInfo("Europe/Copenhagen")
 DEFAULT_CLOSED_DAYS: tuple[str, ...] = ("06-05", "12-24", "12-31")
@@ -58,36 +57,6 @@ _MAX_GAP_DAYS = 366  # no working day for a whole year means a broken configurat
 _MM_DD = re.compile(r"[0-9]{2}-[0-9]{2}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _KEYS = ("name", "closed_days", "closed_dates", "open_dates")
-
-
-@functools.lru_cache(maxsize=512)
-def public_holidays(year: int) -> Mapping[date, str]:
-    """Denmark's public holidays in `year`, by their English names."""
-    return _holidays(year, english=True)
-
-
-@functools.lru_cache(maxsize=64)
-def danish_holidays(year: int) -> Mapping[date, str]:
-    """`public_holidays` by their Danish names."""
-    return _holidays(year, english=False)
-
-
-def _holidays(year: int, *, english: bool) -> Mapping[date, str]:
-    """From the table the `holidays` package made (`holiday_table`), or, for a
-    year outside it, from the package itself (imported only then)."""
-    if holiday_table.FIRST_YEAR <= year <= holiday_table.LAST_YEAR:
-        found: dict[date, str] = {}
-        for code in holiday_table.TABLE[year].split():
-            names = holiday_table.NAMES[code[4]]
-            day = date(year, int(code[:2]), int(code[2:4]))
-            found[day] = names[0] if english else names[1]
-        return MappingProxyType(found)
-    import holidays
-
-    listed = holidays.country_holidays(
-        "DK", years=year, categories=("public",), language="en_US" if english else "da"
-    )
-    return MappingProxyType({day: str(name) for day, name in listed.items()})
 
 
 def _unconditional_reason(day: date) -> str | None:

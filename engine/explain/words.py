@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from datetime import date
 from types import MappingProxyType
 
-from engine.dates.calendars import OFFICE_REASON, danish_holidays, public_holidays
+from engine.dates.calendars import OFFICE_REASON
+from engine.dates.holidays_dk import danish_holidays, public_holidays
 from engine.workflow.definition import Duration, Unit
 
 LANGUAGES = ("en", "da")

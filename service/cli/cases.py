@@ -21,37 +21,18 @@ from engine.explain.case import explain
 from engine.records import CaseFilter, Party
 from service import present
 from service.cli import text
+from service.cli.commands import CASE_COMMANDS
 from service.cli.context import Context, parse_at, pass_ctx
 from service.cli.documents import FILE_OPTION, file_content, letters_rendered
-from service.cli.lazy import Lazy, LazyGroup
+from service.cli.lazy import LazyGroup
 from service.cli.owners import queue_owner
 from service.cli.search import list_found
 from service.cli.show import language, speaking
 from service.cli.show import show_case as _show
 
+
 # -- cases -------------------------------------------------------------------------
-# Sub-commands of their own modules, imported when called (service.cli.lazy).
-EXTRA = {
-    "assign": Lazy(
-        "service.cli.owners",
-        "case_assign",
-        "Give case NUMBER to USER (the advisor: any case; a caseworker: an "
-        "unassigned case to themselves, or their own to someone else).",
-    ),
-    "erase": Lazy(
-        "service.cli.erasure",
-        "case_erase",
-        "Erase a closed case's personal data; its record stays and still verifies.",
-    ),
-    "letter": Lazy(
-        "service.cli.letters",
-        "case_letter",
-        "Write to FILE.pdf the letter EVENT would write on case NUMBER.",
-    ),
-}
-
-
-@click.group(cls=LazyGroup, lazy=EXTRA)
+@click.group(cls=LazyGroup, lazy=CASE_COMMANDS)
 def case() -> None:
     """Open, move, show, list and import cases."""
 

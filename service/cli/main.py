@@ -19,96 +19,12 @@ from engine.exceptions import (
     InvalidInputError,
     StorageError,
 )
+from service.cli.commands import COMMANDS
 from service.cli.lazy import Lazy, LazyGroup
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
-# The commands, imported when called (service.cli.lazy): `--help` and every
-# command load only what they use.
-COMMANDS = {
-    "api": Lazy(
-        "service.cli.api",
-        "api",
-        "Serve the HTTP API until SIGTERM or Ctrl-C (no chaser: see 'serve').",
-    ),
-    "audit": Lazy(
-        "service.cli.audit", "audit", "The record: every step on every case."
-    ),
-    "backup": Lazy(
-        "service.cli.backup",
-        "backup",
-        "Write a consistent backup of the SQLite database, and of the documents' "
-        "files when SAGSFLOW_DOCUMENT_DIR is used, into one new FILE; safe while "
-        "`serve` runs.",
-    ),
-    "case": Lazy(
-        "service.cli.cases", "case", "Open, move, show, list and import cases."
-    ),
-    "document": Lazy(
-        "service.cli.documents", "document", "Read journalised documents' content."
-    ),
-    "init": Lazy(
-        "service.cli.init",
-        "init",
-        "Create the database, or upgrade its schema to this version.",
-    ),
-    "grants": Lazy(
-        "service.cli.db",
-        "grants",
-        "Print the GRANTs for an application role (PostgreSQL).",
-    ),
-    "migrate-db": Lazy(
-        "service.cli.db",
-        "migrate_db",
-        "Copy a whole database into an empty one, then verify the copy.",
-    ),
-    "outbox": Lazy(
-        "service.cli.service",
-        "outbox",
-        "Letters and notices waiting to go out, sent, or failed.",
-    ),
-    "report": Lazy(
-        "service.cli.report",
-        "report",
-        "Figures for the cases opened in a period, and the cases open now.",
-    ),
-    "restore": Lazy(
-        "service.cli.backup",
-        "restore",
-        "Restore a backup FILE into an empty database, then verify the record.",
-    ),
-    "retention": Lazy(
-        "service.cli.erasure",
-        "retention",
-        "Erase personal data whose workflow's retention rule has run out.",
-    ),
-    "serve": Lazy(
-        "service.cli.service",
-        "serve",
-        "Run the chaser, the dispatcher and the HTTP API until SIGTERM or Ctrl-C.",
-    ),
-    "sweep": Lazy(
-        "service.cli.service",
-        "sweep",
-        "One pass of the chaser: fire the next rung of every overdue case.",
-    ),
-    "token": Lazy(
-        "service.cli.tokens",
-        "token",
-        "Bearer tokens for the HTTP API: create, list, revoke.",
-    ),
-    "user": Lazy(
-        "service.cli.users",
-        "user",
-        "The people who act on cases: add, list, show, deactivate, roles.",
-    ),
-    "workflow": Lazy(
-        "service.cli.workflows",
-        "workflow",
-        "Declared workflows: list, show, validate, draw.",
-    ),
-}
 
 PLUGINS = "sagsflow.commands"  # the entry-point group of commands other packages add
 

@@ -19,26 +19,14 @@ from engine.workflow.definition import SYSTEM_ACTOR
 from service import present
 from service.api import tokens
 from service.cli import text
+from service.cli.commands import USER_COMMANDS
 from service.cli.context import Context, pass_ctx
-from service.cli.lazy import Lazy, LazyGroup
+from service.cli.lazy import LazyGroup
 
 _ROLE_HELP = "intake, caseworker, advisor or auditor"
 
 
-# Sub-commands of their own modules, imported when called (service.cli.lazy).
-EXTRA = {
-    "absences": Lazy(
-        "service.cli.owners", "user_absences", "List recorded absences (of user ID)."
-    ),
-    "away": Lazy(
-        "service.cli.owners",
-        "user_away",
-        "Record that user ID is away from --from to --until (both days included).",
-    ),
-}
-
-
-@click.group(cls=LazyGroup, lazy=EXTRA)
+@click.group(cls=LazyGroup, lazy=USER_COMMANDS)
 def user() -> None:
     """The people who act on cases: add, list, show, deactivate, roles."""
 

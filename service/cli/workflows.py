@@ -17,22 +17,13 @@ from engine.workflow.guards import GUARDS
 from service import app as composition
 from service import present
 from service.cli import text
+from service.cli.commands import WORKFLOW_COMMANDS
 from service.cli.context import Context, pass_ctx
-from service.cli.lazy import Lazy, LazyGroup
+from service.cli.lazy import LazyGroup
+
 
 # -- workflows -------------------------------------------------------------------
-# Sub-commands of their own modules, imported when called (service.cli.lazy).
-EXTRA = {
-    "migrate": Lazy(
-        "service.cli.migrate",
-        "workflow_migrate",
-        "Move open cases of NAME to a newer version: each case all or nothing, "
-        "with a `migrate` entry; a case that cannot move is listed and stays.",
-    ),
-}
-
-
-@click.group(cls=LazyGroup, lazy=EXTRA)
+@click.group(cls=LazyGroup, lazy=WORKFLOW_COMMANDS)
 def workflow() -> None:
     """Declared workflows: list, show, validate, draw."""
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.dates import calendars
+from engine.dates import calendars, holidays_dk
 from engine.dates.calendars import (
     COPENHAGEN,
     DEFAULT_CLOSED_DAYS,
@@ -514,14 +514,14 @@ def test_calendar_id() -> None:
 
 def test_holidays_are_built_once_per_year(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    real = calendars._holidays
+    real = holidays_dk._holidays
 
     def counting(year: int, *, english: bool) -> object:
         calls.append(year)
         return real(year, english=english)
 
-    monkeypatch.setattr(calendars, "_holidays", counting)
-    calendars.public_holidays.cache_clear()
+    monkeypatch.setattr(holidays_dk, "_holidays", counting)
+    holidays_dk.public_holidays.cache_clear()
     calendar = BusinessCalendar()
     for offset in range(300):
         calendar.add_working_days(D("2031-01-01") + timedelta(days=offset), 250)

@@ -17,7 +17,7 @@ import holidays
 import pytest
 
 from engine.dates import holiday_table
-from engine.dates.calendars import _holidays
+from engine.dates.holidays_dk import _holidays
 from tests.engine.dates.holiday_table import text
 
 YEARS = range(holiday_table.FIRST_YEAR, holiday_table.LAST_YEAR + 1)
