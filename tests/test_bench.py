@@ -50,6 +50,7 @@ def test_quick_bench_prints_tables_and_ratios() -> None:
         "== W3 memory",
         "== W5 search",
         "== W6 migrate",
+        "== W7 api",
     ):
         assert heading in out
     assert "W5 search: ms, median" in out
