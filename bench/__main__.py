@@ -1,12 +1,13 @@
-"""`python -m bench [W1|W2|W3|W4|W5|W6|W7|all] [--quick] [--runs N] [--sizes N,N]`.
+"""`python -m bench [W1|W2|W3|W4|W5|W6|W7|W8|all] [--quick] [--runs N] [--sizes N,N]`.
 
 Runs the benchmarks and prints their tables. `--sizes` replaces the chosen
 workload's sizes (cases for W1 and W3, the office for W2 and W5, the cases
-for W4, the open cases to migrate for W6, the requests per client for W7),
-so one size can be run on its own; the defaults are the issue's sizes, and a
-full `all` takes hours (the naive competitors are slow by nature). `--quick`
-is the test suite's smoke run: small sizes and one run of each (every table
-and ratio is printed, the figures mean nothing), unless `--runs` is given.
+for W4, the open cases to migrate for W6, the requests per client for W7,
+the rounds for W8), so one size can be run on its own; the defaults are the
+issue's sizes, and a full `all` takes hours (the naive competitors are slow
+by nature). `--quick` is the test suite's smoke run: small sizes and one run
+of each (every table and ratio is printed, the figures mean nothing), unless
+`--runs` is given.
 
 The workloads are imported after the arguments are checked (but for W2's
 sizes, which W2 knows), so most refusals come at once.
@@ -29,7 +30,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m bench") ->
         "workload",
         nargs="?",
         default="all",
-        choices=["W1", "W2", "W3", "W4", "W5", "W6", "W7", "all"],
+        choices=["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "all"],
     )
     parser.add_argument(
         "--quick", action="store_true", help="small sizes, one run (smoke)"
@@ -47,7 +48,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m bench") ->
     if args.runs is not None and args.runs < RUNS:
         parser.error(f"--runs must be at least {RUNS} (median and min-max)")
     if args.sizes is not None and args.workload == "all":
-        parser.error("--sizes needs one workload (W1, W2, W3, W4, W5, W6 or W7)")
+        parser.error("--sizes needs one workload (W1, W2, W3, W4, W5, W6, W7 or W8)")
     runs = args.runs or (QUICK_RUNS if args.quick else RUNS)
 
     from bench import (
@@ -58,6 +59,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m bench") ->
         w5_search,
         w6_migrate,
         w7_api,
+        w8_startup,
     )
 
     overdue = w2_sweep.settings(args.quick)[1]
@@ -94,6 +96,9 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m bench") ->
     if args.workload in ("W7", "all"):
         sizes = w7_api.QUICK_SIZES if args.quick else w7_api.DEFAULT_SIZES
         w7_api.run(chosen or sizes, runs, quick=args.quick)
+    if args.workload in ("W8", "all"):
+        sizes = w8_startup.QUICK_SIZES if args.quick else w8_startup.DEFAULT_SIZES
+        w8_startup.run(chosen or sizes, runs)
     return 0
 
 

@@ -51,6 +51,7 @@ def test_quick_bench_prints_tables_and_ratios() -> None:
         "== W5 search",
         "== W6 migrate",
         "== W7 api",
+        "== W8 start-up",
     ):
         assert heading in out
     assert "W5 search: ms, median" in out
