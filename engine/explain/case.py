@@ -183,7 +183,8 @@ def _deadline(
     resumed = setter.data.get(RESUMED) if setter is not None else None
     if setter is not None and isinstance(resumed, Mapping):
         start = local_date(setter.at)
-        left = int(resumed.get("working_days_left", 0))
+        said = resumed.get("working_days_left")  # a number the engine wrote
+        left = said if isinstance(said, int) and not isinstance(said, bool) else 0
         found.append(
             Reason(
                 "deadline.resumed" if left >= 0 else "deadline.resumed.late",
