@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 WRITE_OPTION = "sagsflow_write"
+LINKED = "sagsflow_linked"
+"""The mark, in a pooled connection's `info`, of a transaction the store began
+on it (storage/sql/link.py): Core's BEGIN joins it rather than issuing one."""
 
 # Alembic says "Context impl SQLiteImpl." at INFO on every schema check.
 logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
@@ -123,12 +126,15 @@ def _configure_sqlite(engine: Engine, *, synchronous: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        if conn.connection.info.get(LINKED):
+            return  # Core joins the store's transaction (storage/sql/link.py)
+        driver = conn.connection.driver_connection
         write = conn.get_execution_options().get(WRITE_OPTION, True)
         statement = "BEGIN IMMEDIATE" if write else "BEGIN"
         # On the driver's connection: through `exec_driver_sql` the BEGIN cost
         # a fifth of a whole transition (bench W1); its error is wrapped alike.
         try:
-            conn.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+            driver.execute(statement)  # type: ignore[union-attr]
         except sqlite3.Error as exc:
             raise DBAPIError.instance(
                 statement, None, exc, sqlite3.Error, dialect=conn.dialect

@@ -14,16 +14,22 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.sql.driver import Driver
+from storage.sql.link import Link
 
 STREAM_BATCH = 1000  # rows a streamed read holds at a time
 
 
 class Rows:
-    conn: Connection
+    link: Link  # the transaction's connection (storage/sql/link.py)
     writable: bool
     postgres: bool
     dialect: str  # "postgresql" or "sqlite": the key of dialect-specific statements
     driver: Driver  # the hot path's statements (storage/sql/driver.py)
+
+    @property
+    def conn(self) -> Connection:
+        """Core's connection, for the statements off the hot path."""
+        return self.link.core
 
     def _writing(self) -> None:
         if not self.writable:

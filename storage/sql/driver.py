@@ -9,9 +9,10 @@ Here SQLAlchemy still does what it is good at, once per statement and dialect:
 it compiles the SQL and supplies the bind and result processors of each
 column's type, so values convert exactly as they do through Core (the UTC
 datetimes, JSON, dates). Each call then only converts the values and runs the
-compiled SQL on the DBAPI cursor, inside the transaction the `Connection`
-began. A driver error is re-raised wrapped as SQLAlchemy's own
-(`IntegrityError`, `OperationalError`, ...), so callers handle one kind.
+compiled SQL on the DBAPI cursor, inside the transaction the store began on
+that connection (storage/sql/link.py). A driver error is re-raised wrapped as
+SQLAlchemy's own (`IntegrityError`, `OperationalError`, ...), so callers
+handle one kind.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, cast
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import Select
@@ -180,14 +182,24 @@ def prepared(
 
 
 class Driver:
-    """Runs prepared statements on one `Connection`'s DBAPI connection."""
+    """Runs prepared statements on one pooled DBAPI connection, on one cursor.
 
-    __slots__ = ("_error", "conn", "dialect")
+    The cursor is opened at the first statement and reused by the next ones:
+    every statement's rows are fetched (or counted) before the next runs.
+    """
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.dialect = conn.dialect
-        self._error: type[Exception] = conn.dialect.loaded_dbapi.Error
+    __slots__ = ("_cursor", "_error", "dialect", "fairy")
+
+    def __init__(self, fairy: PoolProxiedConnection, dialect: Dialect) -> None:
+        self.fairy = fairy
+        self.dialect = dialect
+        self._error: type[Exception] = dialect.loaded_dbapi.Error
+        self._cursor: Any = None
+
+    @classmethod
+    def over(cls, conn: Connection) -> Driver:
+        """The driver of a Core `Connection`'s DBAPI connection."""
+        return cls(conn.connection, conn.dialect)
 
     def rows(
         self,
@@ -198,12 +210,9 @@ class Driver:
         """Run `stmt` once with `values`; its returned rows, converted."""
         prep = prepared(stmt, self.dialect, keys)
         cursor = self._run(prep, prep.parameters(values))
-        try:
-            if not prep.names:
-                return []
-            return [prep.row(raw) for raw in cursor.fetchall()]
-        finally:
-            cursor.close()
+        if not prep.names:
+            return []
+        return [prep.row(raw) for raw in cursor.fetchall()]
 
     def tuples(
         self, stmt: Statement, values: Mapping[str, Any]
@@ -213,11 +222,7 @@ class Driver:
         For long listings: no dict per row, the columns in the statement's order.
         """
         prep = prepared(stmt, self.dialect)
-        cursor = self._run(prep, prep.parameters(values))
-        try:
-            return prep.converted(cursor.fetchall())
-        finally:
-            cursor.close()
+        return prep.converted(self._run(prep, prep.parameters(values)).fetchall())
 
     def count(
         self,
@@ -227,11 +232,7 @@ class Driver:
     ) -> int:
         """Run `stmt` once with `values`; the number of rows it changed."""
         prep = prepared(stmt, self.dialect, keys)
-        cursor = self._run(prep, prep.parameters(values))
-        try:
-            return int(cursor.rowcount)
-        finally:
-            cursor.close()
+        return int(self._run(prep, prep.parameters(values)).rowcount)
 
     def many(
         self,
@@ -248,21 +249,24 @@ class Driver:
         batch = [prep.parameters(v) for v in values]
         if not batch:
             return 0
-        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = self._open()
         try:
             cursor.executemany(prep.sql, batch)
-            return int(cursor.rowcount)
         except self._error as exc:
             raise self._wrapped(prep, batch, exc) from exc
-        finally:
-            cursor.close()
+        return int(cursor.rowcount)
+
+    def _open(self) -> Any:
+        cursor = self._cursor
+        if cursor is None:
+            cursor = self._cursor = self.fairy.driver_connection.cursor()  # type: ignore[union-attr]
+        return cursor
 
     def _run(self, prep: Prepared, params: Any) -> Any:
-        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = self._open()
         try:
             cursor.execute(prep.sql, params)
         except self._error as exc:
-            cursor.close()
             raise self._wrapped(prep, params, exc) from exc
         return cursor
 
@@ -274,10 +278,10 @@ class Driver:
         """
         dbapi_error: Any = exc  # the driver's own Error class, typed loosely
         lost = self.dialect.is_disconnect(
-            dbapi_error, self.conn.connection.dbapi_connection, None
+            dbapi_error, self.fairy.dbapi_connection, None
         )
         if lost:
-            self.conn.invalidate(exc)
+            self.fairy.invalidate(exc)
         return DBAPIError.instance(
             prep.sql,
             params,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.exceptions import DuplicateError, UsersChangedError
@@ -24,8 +24,6 @@ from storage.sql import statements as stm
 from storage.sql.base import STREAM_BATCH, Rows
 from storage.sql.mapping import columns_of, record_of, user_of
 from storage.tables import ABSENCES, ACCESS, USER_CHANGES, USERS
-
-_USERS_VERSION = select(func.coalesce(func.max(USER_CHANGES.c.seq), 0))
 
 
 class UserCache:
@@ -48,7 +46,7 @@ class UserRows(Rows):
         cache = self._known_users
         if not self._users_checked:
             self._users_checked = True
-            version = int(self.conn.execute(_USERS_VERSION).scalar_one())
+            version = int(self.driver.rows(stm.USERS_VERSION, {})[0]["version"])
             if version != cache.version:
                 cache.users.clear()
                 cache.version = version

@@ -14,7 +14,16 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from storage.tables import AUDIT, CASES, CHASES, DOCUMENTS, OUTBOX, SEQUENCES, USERS
+from storage.tables import (
+    AUDIT,
+    CASES,
+    CHASES,
+    DOCUMENTS,
+    OUTBOX,
+    SEQUENCES,
+    USER_CHANGES,
+    USERS,
+)
 
 # Takes the year's row lock, so numbers stay gap-free across processes.
 NEXT_CASE_NUMBER = (
@@ -67,6 +76,8 @@ DOCUMENTS_OF_CASES = (
 )
 USER_BY_ID = select(USERS).where(USERS.c.id == bindparam("id"))
 ALL_USERS = select(USERS).order_by(USERS.c.id)
+# The users' version: the length of their chain (storage/sql/people.py).
+USERS_VERSION = select(func.coalesce(func.max(USER_CHANGES.c.seq), 0).label("version"))
 
 _OVERDUE_WHERE = CASES.c.chase_due < bindparam("before")
 # OverdueCase's fields, in this order: the store unpacks each row's tuple.

@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.exceptions import EngineError, StorageError
@@ -39,7 +39,7 @@ from storage.sql.api import ApiRows
 from storage.sql.cases import CaseRows
 from storage.sql.chasing import ChaseRows, SettingRows
 from storage.sql.contents import ContentRows
-from storage.sql.driver import Driver
+from storage.sql.link import Link
 from storage.sql.outbox import OutboxRows
 from storage.sql.people import AccessRows, UserCache, UserRows
 from storage.sql.personal import PersonalRows, forget
@@ -67,27 +67,40 @@ class SqlCaseStore:
     def transaction(self, *, write: bool = True) -> Iterator[SqlTransaction]:
         """A transaction; a read one reads one snapshot of the database throughout.
 
-        SQLite's read transaction has one by nature; on PostgreSQL a read runs
-        REPEATABLE READ (it cannot fail as a writer can), so a case read with its
-        record, or a report's pages, never mix states before and after a commit.
+        SQLite's read transaction has one by nature, and its transactions run
+        on the pooled DBAPI connection (storage/sql/link.py); on PostgreSQL a
+        read runs REPEATABLE READ (it cannot fail as a writer can), so a case
+        read with its record, or a report's pages, never mix states before and
+        after a commit.
         """
         try:
+            if self.engine.dialect.name == "sqlite":
+                link = Link.begin(self.engine, write=write)
+                try:
+                    yield self._open(link, write)
+                    link.commit()
+                finally:
+                    link.close()
+                return
             with self.engine.connect() as conn:
                 options: dict[str, object] = {WRITE_OPTION: write}
-                if not write and conn.dialect.name == "postgresql":
+                if not write:
                     options["isolation_level"] = "REPEATABLE READ"
                 conn.execution_options(**options)
                 with conn.begin():
-                    yield SqlTransaction(
-                        conn,
-                        writable=write,
-                        known_users=self.known_users,
-                        content_dir=self.content_dir,
-                    )
+                    yield self._open(Link.over(conn), write)
         except EngineError:
             raise
         except SQLAlchemyError as exc:
             raise StorageError(f"database error: {error_reason(exc)}") from exc
+
+    def _open(self, link: Link, write: bool) -> SqlTransaction:
+        return SqlTransaction(
+            link,
+            writable=write,
+            known_users=self.known_users,
+            content_dir=self.content_dir,
+        )
 
 
 class SqlTransaction(
@@ -109,19 +122,19 @@ class SqlTransaction(
 
     def __init__(
         self,
-        conn: Connection,
+        link: Link,
         *,
         writable: bool,
         known_users: UserCache | None = None,
         content_dir: Path | None = None,
     ) -> None:
-        self.conn = conn
+        self.link = link
         self.content_dir = content_dir
         self.writable = writable
         self._known_users = UserCache() if known_users is None else known_users
         self._users_checked = False  # the cache's version not yet compared
         self._added_users = False  # a user this transaction added may roll back
-        self.postgres = conn.dialect.name == "postgresql"
+        self.postgres = link.engine.dialect.name == "postgresql"
         self.dialect = "postgresql" if self.postgres else "sqlite"
         self._users: Sequence[User] | None = None  # read once per transaction
-        self.driver = Driver(conn)  # the hot path's statements (storage/sql/driver.py)
+        self.driver = link.driver  # the hot path's statements (storage/sql/driver.py)

@@ -71,7 +71,7 @@ def _case_values(number: str) -> dict[str, Any]:
 def test_a_row_the_driver_writes_is_the_row_core_writes(db: Engine) -> None:
     """Column for column, compared as the database returns them untranslated."""
     with db.begin() as conn:
-        (by_driver,) = Driver(conn).rows(
+        (by_driver,) = Driver.over(conn).rows(
             stm.INSERT_CASE, _case_values("2024-00001"), stm.CASE_KEYS
         )
         core_key = conn.execute(
@@ -96,7 +96,9 @@ def test_a_row_the_driver_writes_is_the_row_core_writes(db: Engine) -> None:
 def test_rows_read_by_the_driver_equal_rows_read_by_core(db: Engine) -> None:
     with db.begin() as conn:
         conn.execute(insert(CASES).values(**_case_values("2024-00001")))
-        (by_driver,) = Driver(conn).rows(stm.CASE_BY_NUMBER, {"number": "2024-00001"})
+        (by_driver,) = Driver.over(conn).rows(
+            stm.CASE_BY_NUMBER, {"number": "2024-00001"}
+        )
         by_core = conn.execute(stm.CASE_BY_NUMBER, {"number": "2024-00001"})
         assert by_driver == dict(by_core.mappings().one())
     assert by_driver["state_entered_at"] == AT  # aware, to the microsecond
@@ -142,7 +144,7 @@ def test_the_sqlite_instant_converter_refuses_a_naive_time() -> None:
 def test_a_broken_constraint_is_sqlalchemys_integrity_error(db: Engine) -> None:
     """So the store turns it into DuplicateError / ConcurrentUpdateError."""
     with db.begin() as conn:
-        driver = Driver(conn)
+        driver = Driver.over(conn)
         (case,) = driver.rows(stm.INSERT_CASE, _case_values("2024-1"), stm.CASE_KEYS)
         entry = {
             "case_id": case["id"],
@@ -179,7 +181,7 @@ def test_a_broken_constraint_is_sqlalchemys_integrity_error(db: Engine) -> None:
 
 def test_a_missing_parameter_is_named(db: Engine) -> None:
     with db.begin() as conn, pytest.raises(KeyError, match="'number'"):
-        Driver(conn).rows(stm.CASE_BY_NUMBER, {"numbr": "2024-00001"})
+        Driver.over(conn).rows(stm.CASE_BY_NUMBER, {"numbr": "2024-00001"})
 
 
 def test_statements_the_sql_carries_keep_their_own_values(db: Engine) -> None:
