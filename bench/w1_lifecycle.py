@@ -14,8 +14,9 @@ Competitors (`bench.peers`, one module each), interleaved within each run
 
 Every competitor runs in a fresh process (`python -m bench.peers`) once per
 run and setting, so no competitor's imports, caches or heap help another;
-the process times its steps only (setup outside the timed region) and W1
-reads the seconds it prints. P3 and P4 need the `bench` extra.
+the process times its steps only (setup, and a warm-up of
+`WARM_UP` cases on the same file, outside the timed region) and W1 reads the
+seconds it prints. P3 and P4 need the `bench` extra.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy import MetaData, event
 from sqlmodel import Field, Session, SQLModel
 
-from bench.peers.lifecycle import NOW, OPENED_AT, STEPS
+from bench.peers.lifecycle import NOW, OPENED_AT, STEPS, WARM_UP
 
 
 class PeerBase(SQLModel):
@@ -94,7 +94,9 @@ def run_peer(peer: Peer, path: Path, n: int, synchronous: str) -> float:
     now = NOW
     try:
         start = time.perf_counter()
-        for i in range(n):
+        for i in range(-WARM_UP, n):
+            if i == 0:  # the warm-up's cases are done
+                start = time.perf_counter()
             with Session(db) as session:
                 row = PeerCase(
                     number=f"N-{i}", title=f"Inquiry {i}", state="", updated_at=now

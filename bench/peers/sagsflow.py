@@ -12,7 +12,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench.peers.lifecycle import NOW, OPENED_AT, STEPS, WORKFLOW
+from bench.peers.lifecycle import NOW, OPENED_AT, STEPS, WARM_UP, WORKFLOW
 from engine.cases.engine import CaseEngine
 from engine.dates.calendars import BusinessCalendar
 from engine.logs import configure_logging
@@ -60,6 +60,7 @@ def run(workdir: Path, n: int, synchronous: str) -> float:
     quiet_logging()
     engine, db = make_sagsflow(f"sqlite:///{workdir / 'sagsflow.db'}", synchronous)
     try:
+        drive_sagsflow(engine, WARM_UP)
         start = time.perf_counter()
         drive_sagsflow(engine, n)
         return time.perf_counter() - start
