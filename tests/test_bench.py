@@ -81,7 +81,7 @@ def test_quick_bench_prints_tables_and_ratios() -> None:
 
 
 @pytest.mark.slow
-def test_python_m_bench_runs_one_workload_and_refuses_bad_arguments() -> None:
+def test_python_m_bench_runs_the_workloads_named_and_refuses_bad_arguments() -> None:
     """From a checkout only: the product's command line has no `bench`."""
 
     def bench(*args: str) -> subprocess.CompletedProcess[str]:
@@ -99,10 +99,16 @@ def test_python_m_bench_runs_one_workload_and_refuses_bad_arguments() -> None:
     assert "== W1 lifecycle" in ran.stdout
     assert "sizes=5" in ran.stdout
     assert "== W2 sweep" not in ran.stdout
+    two = bench("W5", "W1", "--quick")  # several, in one sitting, W1 first
+    assert two.returncode == 0, two.stderr
+    assert "settings: workload=W1 W5 quick=True" in two.stdout
+    assert two.stdout.index("== W1 lifecycle") < two.stdout.index("== W5 search")
+    assert "== W2 sweep" not in two.stdout
     for args, message in (
         (("W9",), "invalid choice: 'W9'"),
         (("W1", "--runs", "2"), "--runs must be at least 3"),
         (("all", "--sizes", "5"), "--sizes needs one workload"),
+        (("W1", "W5", "--sizes", "5"), "--sizes needs one workload"),
         (("W1", "--sizes", "0"), "sizes must be whole numbers >= 1"),
         (("W2", "--quick", "--sizes", "10"), "W2 offices hold 20 overdue cases"),
     ):

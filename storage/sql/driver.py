@@ -43,6 +43,7 @@ class Prepared:
         "_own",
         "_pick",
         "_process",
+        "_process_named",
         "_process_results",
         "names",
         "positional",
@@ -81,6 +82,7 @@ class Prepared:
         self._process_results = [
             (i, p) for i, p in enumerate(self.results) if p is not None
         ]
+        self._process_named = [(self.names[i], p) for i, p in self._process_results]
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         """`values` converted for the driver, in the order the SQL names them.
@@ -113,10 +115,10 @@ class Prepared:
 
     def row(self, raw: Sequence[Any]) -> dict[str, Any]:
         """A returned row as {column: value}, each value converted back."""
-        return {
-            name: value if process is None else process(value)
-            for name, process, value in zip(self.names, self.results, raw, strict=True)
-        }
+        out = dict(zip(self.names, raw, strict=True))
+        for name, process in self._process_named:
+            out[name] = process(out[name])
+        return out
 
 
 def _bind_processor(bind: BindParameter[Any], dialect: Dialect) -> Processor:
@@ -142,9 +144,11 @@ def sqlite_utc_text(value: datetime | None) -> str | None:
     """An aware instant as SQLite stores it: UTC, `YYYY-MM-DD HH:MM:SS.ffffff`."""
     if value is None:
         return None
-    if value.utcoffset() is None:
-        raise ValueError("Datetime values must have timezone information.")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:  # most instants are UTC already
+        if value.utcoffset() is None:
+            raise ValueError("Datetime values must have timezone information.")
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def sqlite_utc_value(text: str | None) -> datetime | None:
