@@ -27,7 +27,7 @@ import structlog
 from engine.cases.letters import LetterSources
 from engine.cases.recorder import Change, next_document_numbers, record
 from engine.cases.rules import RuleBook
-from engine.chasing.letters import PlainLetters
+from engine.chasing.letters import BatchLetters, PlainLetters
 from engine.chasing.notices import Missed, Writing, rung_messages
 from engine.chasing.results import Chased, SweepResult
 from engine.clock import Clock
@@ -188,7 +188,7 @@ class Chaser:
                     recorded=recorded,
                     today=today,
                     batch=_Batch(),
-                    letters=letters,
+                    letters=BatchLetters(letters),
                     sources=sources,
                 )
                 done: list[Chased] = []
@@ -265,14 +265,17 @@ class Chaser:
             position=position,
         )
 
-    def _moved_on(self, state: State, case: Case, missed: Missed) -> Case:
-        """The case with its chase position past the rung, watched for the next."""
+    def _moved_on(
+        self, state: State, case: Case, missed: Missed, **more: object
+    ) -> Case:
+        """The case past the rung, watched for the next; `more` in the same copy."""
         after_due = missed.new_due or missed.due
         position = missed.position + 1
         return replace(
             case,
             chase_position=position,
             chase_due=chase_due(state, after_due, position) if missed.new_due else None,
+            **more,  # type: ignore[arg-type]
         )
 
     def _claim(
@@ -340,11 +343,9 @@ class Chaser:
         )
         sweep.batch.notifications.extend(messages.notifications)
         written = next_document_numbers(case, len(messages.journal))
-        after = replace(
-            self._moved_on(state, case, missed),
-            due=missed.new_due or missed.due,
-            calendar=self.calendar.id,
-            last_event_at=at,
+        due = missed.new_due or missed.due
+        after = self._moved_on(
+            state, case, missed, due=due, calendar=self.calendar.id, last_event_at=at
         )
         change = Change(
             event=CHASE_EVENT,

@@ -7,7 +7,7 @@ than not at all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 import structlog
 
@@ -49,6 +49,52 @@ class PlainLetters:
             if new_due:
                 body += f" Ny frist: {new_due}."
         return subject, body + "\n"
+
+
+class BatchLetters:
+    """One batch's letters: a letter asked for again in the batch, with the
+    same template names and the same values, is the letter written before.
+
+    The values are the whole key (each with its type: `True` is not `1`), so
+    two cases share a text only where every value they are written with is
+    the same; a context that cannot be a key is rendered every time. A new
+    instance per batch: nothing is kept across batches, sweeps or offices.
+    A template that fails is not remembered, so each failure is logged.
+    """
+
+    def __init__(self, letters: Letters) -> None:
+        self._letters = letters
+        self._written: dict[Hashable, tuple[str, str]] = {}
+
+    def pinned(self) -> BatchLetters:
+        return self
+
+    def render(
+        self,
+        *,
+        workflow: str,
+        names: Sequence[str],
+        language: str,
+        context: Mapping[str, object],
+    ) -> tuple[str, str]:
+        key = (
+            workflow,
+            tuple(names),
+            language,
+            tuple(context.items()),
+            tuple(map(type, context.values())),
+        )
+        try:
+            written = self._written.get(key)
+        except TypeError:  # an unhashable value: no key, no reuse
+            return self._letters.render(
+                workflow=workflow, names=names, language=language, context=context
+            )
+        if written is None:
+            written = self._written[key] = self._letters.render(
+                workflow=workflow, names=names, language=language, context=context
+            )
+        return written
 
 
 def render_letter(

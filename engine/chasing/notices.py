@@ -82,6 +82,7 @@ def rung_messages(
     context = letter_context(
         definition, state, case, rung.name, missed, today, documents, office
     )
+    payload = _plain(context)  # the notifications', worked out once per rung
     journal: list[Journal] = []
     written: list[str] = []  # the parties written to, in the journal's order
     numbers: list[str | None] = []  # their letters' numbers, where sourced
@@ -141,7 +142,7 @@ def rung_messages(
                     subject,
                     body,
                     recorded,
-                    context if letter is None else {**context, "document": letter},
+                    payload if letter is None else {**payload, "document": letter},
                 )
             )
     if webhook:
@@ -157,7 +158,7 @@ def rung_messages(
                 f"{case.number}: {rung.name}",
                 "",
                 recorded,
-                context,
+                payload,
             )
         )
     return Messages(journal=tuple(journal), notifications=tuple(notifications))
@@ -185,15 +186,13 @@ def notification(
     subject: str,
     body: str,
     now: datetime,
-    context: dict[str, object],
+    payload: dict[str, object],
 ) -> Notification:
-    """One message for the outbox, keyed so that it is never queued twice."""
+    """One message for the outbox, keyed so that it is never queued twice;
+    `payload` is the letter's context as JSON values (`_plain`)."""
     assert case.id is not None
     raw = f"{case.number}/{case.state_entry_seq}/{rung}/{target}/{recipient.address}"
     key = f"{case.number}:{rung}:{hashlib.sha256(raw.encode()).hexdigest()[:16]}"
-    payload = {
-        k: (v.isoformat() if isinstance(v, date) else v) for k, v in context.items()
-    }
     return Notification(
         idempotency_key=key,
         case_id=case.id,
@@ -203,10 +202,17 @@ def notification(
         kind="letter" if recipient.is_party else "notice",
         subject=subject,
         body=body,
-        payload=payload,
+        payload=dict(payload),
         available_at=now,
         created_at=now,
     )
+
+
+def _plain(context: dict[str, object]) -> dict[str, object]:
+    """The context with its dates as ISO text, as a notification holds it."""
+    return {
+        k: (v.isoformat() if isinstance(v, date) else v) for k, v in context.items()
+    }
 
 
 def letter_context(
