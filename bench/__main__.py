@@ -40,6 +40,11 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m bench") ->
         "--quick", action="store_true", help="small sizes, one run (smoke)"
     )
     parser.add_argument(
+        "--no-naive",
+        action="store_true",
+        help="leave W2's naive competitors out (minutes a run on a slow disk)",
+    )
+    parser.add_argument(
         "--runs", type=int, default=None, help=f"runs per size (>= {RUNS})"
     )
     parser.add_argument(
@@ -79,6 +84,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m bench") ->
     print("\n".join(version_lines()))
     print(
         f"\nsettings: workload={workload} quick={args.quick} runs={runs}"
+        + (" no-naive" if args.no_naive else "")
         + (f" sizes={','.join(map(str, args.sizes))}" if args.sizes else "")
     )
     chosen = args.sizes
@@ -88,7 +94,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m bench") ->
         w1_lifecycle.run(chosen or sizes, runs)
     if "W2" in chosen_workloads:
         office_sizes = w2_sweep.settings(args.quick)[0]
-        w2_sweep.run(chosen or office_sizes, overdue, runs)
+        w2_sweep.run(chosen or office_sizes, overdue, runs, naive=not args.no_naive)
     if "W3" in chosen_workloads:
         sizes = w3_memory.QUICK_SIZES if args.quick else w3_memory.DEFAULT_SIZES
         w3_memory.run(chosen or sizes, runs)

@@ -336,13 +336,16 @@ def _timed(template: Path, runner: Runner, expected: int) -> float:
     return elapsed
 
 
-def run(sizes: Sequence[int], overdue: int, runs: int) -> None:
+def run(sizes: Sequence[int], overdue: int, runs: int, *, naive: bool = True) -> None:
+    """Measure and print W2; `naive=False` leaves the naive competitors out."""
     quiet_logging()
+    find, chase = (FIND, CHASE) if naive else (_clever(FIND), _clever(CHASE))
     print(header("W2 sweep"))
     print(
         f"settings: offices of {', '.join(f'{n:,}' for n in sizes)} cases, "
         f"{overdue:,} overdue in each; runs={runs}; SQLite WAL, synchronous=FULL; "
         f"chase batches of {BATCH}; competitors interleaved per run"
+        + ("" if naive else "; the naive competitors left out")
     )
     results: dict[tuple[int, str, str], list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="sagsflow-w2-office-") as tmp:
@@ -354,7 +357,7 @@ def run(sizes: Sequence[int], overdue: int, runs: int) -> None:
                 f"  office of {total:,}: built in {time.perf_counter() - started:.1f} s"
             )
             for run_no in range(runs):
-                for phase, competitors in (("find", FIND), ("chase", CHASE)):
+                for phase, competitors in (("find", find), ("chase", chase)):
                     for name, runner in competitors:
                         elapsed = _timed(template, runner, overdue)
                         results.setdefault((total, phase, name), []).append(elapsed)
@@ -364,7 +367,13 @@ def run(sizes: Sequence[int], overdue: int, runs: int) -> None:
                             flush=True,
                         )
             template.unlink()
-    _report(results, sizes, overdue, runs)
+    _report(results, sizes, overdue, runs, find, chase)
+
+
+def _clever(
+    competitors: tuple[tuple[str, Runner], ...],
+) -> tuple[tuple[str, Runner], ...]:
+    return tuple(c for c in competitors if not c[0].startswith("naive"))
 
 
 def _report(
@@ -372,8 +381,10 @@ def _report(
     sizes: Sequence[int],
     overdue: int,
     runs: int,
+    find: tuple[tuple[str, Runner], ...],
+    chase: tuple[tuple[str, Runner], ...],
 ) -> None:
-    for phase, competitors in (("find", FIND), ("chase", CHASE)):
+    for phase, competitors in (("find", find), ("chase", chase)):
         unit = "ms" if phase == "find" else "cases chased/s"
         print(
             f"\nW2 {phase}: {overdue:,} overdue, {unit}, median (min{DASH}max) "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 # The web surfaces' values live in engine.records_web; imported from here as before.
 from engine.records_web import ApiToken as ApiToken
@@ -237,9 +237,11 @@ class AuditFilter:
     role: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class OverdueCase:
-    """A case the chaser will act on: past its `chase_due`, with no more read."""
+class OverdueCase(NamedTuple):
+    """A case the chaser will act on: past its `chase_due`, with no more read.
+
+    A named tuple, not a dataclass: a listing of the overdue builds one per
+    row straight from the row's tuple (bench W2's find)."""
 
     id: int
     number: str

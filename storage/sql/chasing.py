@@ -42,30 +42,8 @@ class ChaseRows(Rows):
         rows = self.driver.tuples(
             stm.OVERDUE, {"before": before, "limit": limit, "offset": offset}
         )
-        return [
-            OverdueCase(
-                id=id_,
-                number=number,
-                workflow=workflow,
-                workflow_version=version,
-                state=state,
-                title=title,
-                due=due,
-                chase_due=chase_due,
-                chase_position=position,
-            )
-            for (
-                id_,
-                number,
-                workflow,
-                version,
-                state,
-                title,
-                due,
-                chase_due,
-                position,
-            ) in rows
-        ]
+        make = OverdueCase._make  # the row's columns are its fields, in order
+        return [make(row) for row in rows]
 
     def count_overdue(self, before: date) -> int:
         return int(

@@ -25,7 +25,7 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 
 import storage.database
 from engine.exceptions import StorageError
-from engine.records import AuditEntry, format_case_number
+from engine.records import AuditEntry, OverdueCase, format_case_number
 from storage import SqlCaseStore, create_db_engine
 from storage.sql import statements as stm
 from storage.sql.driver import Driver, sqlite_utc_text, sqlite_utc_value
@@ -134,6 +134,11 @@ def test_the_sqlite_instant_converters_agree_with_sqlalchemys(moment: datetime) 
     assert sqlite_utc_value(text).tzinfo is UTC  # type: ignore[union-attr]
     assert sqlite_utc_text(None) is None
     assert sqlite_utc_value(None) is None
+
+
+def test_an_overdue_listing_row_is_the_overdue_case_in_field_order() -> None:
+    """The store builds each OverdueCase from its row's tuple as it comes."""
+    assert OverdueCase._fields == tuple(c.key for c in stm.OVERDUE.selected_columns)
 
 
 def test_the_sqlite_instant_converter_refuses_a_naive_time() -> None:
