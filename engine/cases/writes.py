@@ -12,9 +12,11 @@ import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 
 from engine.audit.personal import KeySource, random_key
 from engine.cases.documents import note_content
+from engine.cases.later import Later
 from engine.cases.letters import LetterSources, queue_render, step_letter
 from engine.cases.owners import owner_at_opening
 from engine.cases.pauses import pause_moves, paused_in
@@ -197,7 +199,6 @@ class CaseWriter:
         dest = machine.next_state(case.state, event, case_number=case.number)
         transition = definition.transition(event, case.state)
         assert transition is not None  # the machine allowed it
-        needs_record = bool(transition.guards)
         step = self.check(
             tx,
             transition,
@@ -207,8 +208,8 @@ class CaseWriter:
             document=document,
             at=at,
             now=now,
-            history=tx.history(case.id or 0) if needs_record else (),
-            documents=tx.documents(case.id or 0) if needs_record else (),
+            history=Later(partial(tx.history, case.id or 0)),  # read if a guard asks
+            documents=Later(partial(tx.documents, case.id or 0)),
         )
         merged = {k: v for k, v in case.data.items() if k not in transition.resets}
         merged.update(step.data)
