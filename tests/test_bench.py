@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bench import w1_lifecycle
-from bench.peers.lifecycle import STATES, STEPS
+from bench.peers.lifecycle import STATES, STEPS, WARM_UP
 from tests.postgres import admin_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,9 +131,11 @@ def test_python_m_bench_runs_the_workloads_named_and_refuses_bad_arguments() -> 
 def test_w1_peer_drives_every_case_through_the_lifecycle(
     module: str, tmp_path: Path
 ) -> None:
-    """Each ORM peer's rows: every case closed, one audit row per step, in order."""
+    """Each ORM peer's rows: every case closed, one audit row per step, in order
+    (the warm-up's cases first, on the same file, then the timed ones)."""
     peer = importlib.import_module(f"bench.peers.{module}")
     seconds = peer.run(tmp_path, 3, "NORMAL")
+    total = WARM_UP + 3
     assert seconds > 0
     (db,) = tmp_path.glob("*.db")
     with closing(sqlite3.connect(db)) as conn:
@@ -144,11 +146,11 @@ def test_w1_peer_drives_every_case_through_the_lifecycle(
         ).fetchall()
         (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
     assert mode == "wal"
-    assert cases == [("closed", 5, "no_further_action")] * 3
+    assert cases == [("closed", 5, "no_further_action")] * total
     events = ["open", *(name for name, *_ in STEPS)]
     assert audit == [
         (case, seq, event, None if seq == 1 else STATES[seq - 2], STATES[seq - 1])
-        for case in (1, 2, 3)
+        for case in range(1, total + 1)
         for seq, event in enumerate(events, start=1)
     ]
 
