@@ -2,7 +2,9 @@
 
 `SAGSFLOW_FORWARDED_ALLOW_IPS` names the proxies, IP addresses or networks
 separated by commas (`127.0.0.1`, `10.0.0.0/24, ::1`); by default none is
-trusted. A request whose peer is one of them is taken as the proxy tells it:
+trusted. An IPv4 entry also matches that address as a dual-stack listener
+sees it (`::ffff:10.0.0.5`). A request whose peer is one of them is taken as
+the proxy tells it:
 
 - `X-Forwarded-Proto` is the scheme the browser used, so behind a proxy that
   ends TLS the session cookie gets `Secure` and the pages' Origin check
@@ -70,17 +72,29 @@ def trusted_proxies(text: str) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+def _ipv4_mapped(networks: Sequence[Network]) -> list[ipaddress.IPv6Network]:
+    """Each IPv4 network as the IPv4-mapped IPv6 network (::ffff:0:0/96) holds it."""
+    return [
+        ipaddress.IPv6Network(f"::ffff:{n.network_address}/{96 + n.prefixlen}")
+        for n in networks
+        if isinstance(n, ipaddress.IPv4Network)
+    ]
+
+
 class ForwardedHeaders:
     """Believe the forwarded headers of trusted proxies; drop everyone else's."""
 
     def __init__(self, app: ASGIApp, *, proxies: Sequence[Network]) -> None:
         self.app = app
         self.proxies = tuple(proxies)
+        # An IPv4 proxy reaching a dual-stack (IPv6) listener is seen as
+        # ::ffff:a.b.c.d: each IPv4 network is matched in that form too.
+        self._matching = (*self.proxies, *_ipv4_mapped(self.proxies))
         self._believing = cast(
             ASGIApp,
             ProxyHeadersMiddleware(
                 cast(Any, _PublicHost(app)),
-                trusted_hosts=[str(network) for network in self.proxies],
+                trusted_hosts=[str(network) for network in self._matching],
             ),
         )
         self._warned = False
@@ -92,7 +106,7 @@ class ForwardedHeaders:
             address = ipaddress.ip_address(peer)
         except ValueError:
             return False
-        return any(address in network for network in self.proxies)
+        return any(address in network for network in self._matching)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):

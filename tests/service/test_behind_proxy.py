@@ -428,16 +428,32 @@ def test_a_trusted_network_is_believed_host_and_all() -> None:
     assert (b"host", b"10.0.0.2:8000") not in seen["headers"]
 
 
-@pytest.mark.parametrize("proxies", ["", "10.0.0.0/24"])
-def test_an_untrusted_peer_is_taken_as_itself(proxies: str) -> None:
+def test_an_ipv4_proxy_seen_on_a_dual_stack_listener_is_believed() -> None:
+    """Through an IPv6 socket an IPv4 peer is ::ffff:a.b.c.d: still the proxy."""
+    seen = _seen("10.0.0.0/24", "::ffff:10.0.0.5", FORWARDED)
+    assert seen["scheme"] == "https"
+    assert seen["client"] == ("198.51.100.7", 0)
+    assert (b"host", b"sagsflow.kommune.dk") in seen["headers"]
+
+
+@pytest.mark.parametrize(
+    ("proxies", "peer"),
+    [
+        ("", "192.0.2.1"),
+        ("10.0.0.0/24", "192.0.2.1"),
+        ("10.0.0.0/24", "::ffff:192.0.2.1"),  # mapped, but not the proxy's network
+        ("10.0.0.5", "::ffff:10.0.0.6"),
+    ],
+)
+def test_an_untrusted_peer_is_taken_as_itself(proxies: str, peer: str) -> None:
     with capture_logs() as logs:
-        seen = _seen(proxies, "192.0.2.1", FORWARDED)
+        seen = _seen(proxies, peer, FORWARDED)
     assert seen["scheme"] == "http"
-    assert seen["client"] == ("192.0.2.1", 40000)
+    assert seen["client"] == (peer, 40000)
     assert seen["headers"] == [(b"host", b"10.0.0.2:8000")]
     (warning,) = logs
     assert warning["event"] == "forwarded_headers_ignored"
-    assert "192.0.2.1" not in repr(warning)
+    assert peer not in repr(warning)
 
 
 @pytest.mark.parametrize(
