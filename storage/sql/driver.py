@@ -253,8 +253,8 @@ class Driver:
         batch = [prep.parameters(v) for v in values]
         if not batch:
             return 0
-        cursor = self._open()
         try:
+            cursor = self._open()
             cursor.executemany(prep.sql, batch)
         except self._error as exc:
             raise self._wrapped(prep, batch, exc) from exc
@@ -267,8 +267,8 @@ class Driver:
         return cursor
 
     def _run(self, prep: Prepared, params: Any) -> Any:
-        cursor = self._open()
         try:
+            cursor = self._open()
             cursor.execute(prep.sql, params)
         except self._error as exc:
             raise self._wrapped(prep, params, exc) from exc

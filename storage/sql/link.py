@@ -100,11 +100,14 @@ class Link:
         """Roll back what is not committed; the connection goes back to the pool."""
         assert self._owned, "Core runs this transaction"
         fairy = self.fairy
-        fairy.info.pop(LINKED, None)
-        driver: Any = fairy.driver_connection
         try:
-            if driver is not None and driver.in_transaction:
-                driver.rollback()  # not committed, or its COMMIT failed
+            if fairy.dbapi_connection is not None:  # None: lost, already let go
+                fairy.info.pop(LINKED, None)
+                driver: Any = fairy.driver_connection
+                if driver.in_transaction:
+                    driver.rollback()  # not committed, or its COMMIT failed
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            fairy.invalidate(exc)  # unusable: the pool makes a new one
         finally:
             if self._core is not None:
                 self._core.close()  # ends Core's part; checks the connection in

@@ -150,3 +150,25 @@ def test_a_commit_that_fails_is_a_storage_error_and_leaves_no_transaction_open(
     with store.transaction() as tx:  # the same pooled connection, clean
         assert tx.next_case_number(2024) == format_case_number(2024, 2)
     assert _last(db) == 2
+
+
+def test_a_connection_lost_mid_transaction_is_a_storage_error_and_let_go(
+    db: Engine,
+) -> None:
+    """The driver's connection closed under the store: the pool drops it, the
+    error is the store's, and the next transaction gets a working one."""
+    store = SqlCaseStore(db)
+    with store.transaction() as tx:
+        tx.next_case_number(2024)
+    with pytest.raises(StorageError, match="closed database"):
+        _lost(store)
+    assert _checked_out(db) == 0
+    with store.transaction() as tx:
+        assert tx.next_case_number(2024) == format_case_number(2024, 2)
+
+
+def _lost(store: SqlCaseStore) -> None:
+    with store.transaction() as tx:
+        driver: Any = tx.link.fairy.driver_connection
+        driver.close()
+        tx.next_case_number(2024)
